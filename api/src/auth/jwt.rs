@@ -1,0 +1,206 @@
+//! Access tokens: short-lived JWTs signed by this server (HS256 by default, RS256/EdDSA from PEM
+//! files) and, optionally, verified against the JWKS of an external identity provider.
+//!
+//! Verification is strict: the algorithm must be on the allow-list and match the key, a `kid`
+//! must name a known key, and `exp`, `nbf`, `iat`, `iss`, `aud` and `sub` are all required.
+//! Every failure is the same UNAUTHENTICATED error, so a client learns nothing about why.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::config::{Config, JwtAlgorithm};
+use crate::error::AppError;
+
+/// The claims of an access token (CONVENTIONS.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user's id.
+    pub sub: String,
+    /// The user's role when the token was issued (informational; the database decides).
+    pub role: String,
+    /// The user's organisation id, if any.
+    pub org: Option<String>,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub iss: String,
+    pub aud: String,
+    /// Unique token id, for log correlation.
+    pub jti: String,
+}
+
+struct Verifier {
+    kid: Option<String>,
+    algorithm: Algorithm,
+    key: DecodingKey,
+}
+
+/// Signs and verifies access tokens.
+pub struct TokenKeys {
+    signing: EncodingKey,
+    algorithm: Algorithm,
+    kid: Option<String>,
+    verifiers: Vec<Verifier>,
+    issuer: String,
+    audience: String,
+    ttl_secs: i64,
+}
+
+/// Allowed algorithms for keys we did not sign with ourselves (JWKS entries).
+const JWKS_ALGORITHMS: [Algorithm; 3] = [Algorithm::RS256, Algorithm::EdDSA, Algorithm::ES256];
+
+fn read(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+impl TokenKeys {
+    /// Loads the keys the configuration names. In development without a secret a random one is
+    /// generated (tokens then die with the process), with a warning.
+    pub fn from_config(config: &Config) -> Result<Self, String> {
+        let (signing, own_key, algorithm) = match config.jwt_algorithm {
+            JwtAlgorithm::Hs256 => {
+                let secret = match &config.jwt_secret {
+                    Some(s) => s.as_bytes().to_vec(),
+                    None => {
+                        tracing::warn!(
+                            "PEARLS_JWT_SECRET is not set: using a random secret; sessions end when the process stops"
+                        );
+                        crate::auth::random_bytes(32)
+                    }
+                };
+                (
+                    EncodingKey::from_secret(&secret),
+                    DecodingKey::from_secret(&secret),
+                    Algorithm::HS256,
+                )
+            }
+            JwtAlgorithm::Rs256 | JwtAlgorithm::EdDsa => {
+                let private = config
+                    .jwt_private_key_file
+                    .as_ref()
+                    .ok_or("PEARLS_JWT_PRIVATE_KEY_FILE is required for RS256 and EdDSA")?;
+                let public = config
+                    .jwt_public_key_file
+                    .as_ref()
+                    .ok_or("PEARLS_JWT_PUBLIC_KEY_FILE is required for RS256 and EdDSA")?;
+                let (private, public) = (read(private)?, read(public)?);
+                if config.jwt_algorithm == JwtAlgorithm::Rs256 {
+                    (
+                        EncodingKey::from_rsa_pem(&private).map_err(|e| format!("RSA key: {e}"))?,
+                        DecodingKey::from_rsa_pem(&public).map_err(|e| format!("RSA key: {e}"))?,
+                        Algorithm::RS256,
+                    )
+                } else {
+                    (
+                        EncodingKey::from_ed_pem(&private)
+                            .map_err(|e| format!("Ed25519 key: {e}"))?,
+                        DecodingKey::from_ed_pem(&public)
+                            .map_err(|e| format!("Ed25519 key: {e}"))?,
+                        Algorithm::EdDSA,
+                    )
+                }
+            }
+        };
+        let mut verifiers = vec![Verifier {
+            kid: config.jwt_kid.clone(),
+            algorithm,
+            key: own_key,
+        }];
+        if let Some(path) = &config.jwks_file {
+            let set: JwkSet = serde_json::from_slice(&read(path)?)
+                .map_err(|e| format!("invalid JWKS in {}: {e}", path.display()))?;
+            for jwk in &set.keys {
+                let kid = jwk.common.key_id.clone().ok_or("every JWKS key needs a kid")?;
+                let algorithm = match jwk.common.key_algorithm {
+                    Some(a) => Algorithm::from_str_checked(&a.to_string())?,
+                    None => return Err(format!("JWKS key {kid} has no alg")),
+                };
+                if !JWKS_ALGORITHMS.contains(&algorithm) {
+                    return Err(format!("JWKS key {kid}: algorithm {algorithm:?} is not allowed"));
+                }
+                let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("JWKS key {kid}: {e}"))?;
+                verifiers.push(Verifier { kid: Some(kid), algorithm, key });
+            }
+        }
+        Ok(Self {
+            signing,
+            algorithm,
+            kid: config.jwt_kid.clone(),
+            verifiers,
+            issuer: config.jwt_issuer.clone(),
+            audience: config.jwt_audience.clone(),
+            ttl_secs: config.access_token_ttl_secs as i64,
+        })
+    }
+
+    /// Issues an access token for a user; returns it with its expiry.
+    pub fn issue(
+        &self,
+        user_id: Uuid,
+        role: &str,
+        organisation_id: Option<Uuid>,
+    ) -> Result<(String, DateTime<Utc>), AppError> {
+        let now = Utc::now();
+        let exp = now + chrono::Duration::seconds(self.ttl_secs);
+        let claims = Claims {
+            sub: user_id.to_string(),
+            role: role.to_owned(),
+            org: organisation_id.map(|o| o.to_string()),
+            iat: now.timestamp(),
+            nbf: now.timestamp(),
+            exp: exp.timestamp(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            jti: Uuid::now_v7().to_string(),
+        };
+        let mut header = Header::new(self.algorithm);
+        header.kid = self.kid.clone();
+        let token = jsonwebtoken::encode(&header, &claims, &self.signing)
+            .map_err(|e| AppError::internal(format!("signing a token: {e}")))?;
+        Ok((token, exp))
+    }
+
+    /// Verifies a bearer token and returns its claims, or UNAUTHENTICATED.
+    pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
+        let reject = |why: &str| {
+            tracing::debug!(reason = why, "access token refused");
+            AppError::Unauthenticated("invalid or expired access token".into())
+        };
+        let header = jsonwebtoken::decode_header(token).map_err(|_| reject("header"))?;
+        let verifier = self
+            .verifiers
+            .iter()
+            .find(|v| v.kid == header.kid && v.algorithm == header.alg)
+            .ok_or_else(|| reject("unknown kid or algorithm"))?;
+        let mut validation = Validation::new(verifier.algorithm);
+        validation.algorithms = vec![verifier.algorithm];
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = 5;
+        let data = jsonwebtoken::decode::<Claims>(token, &verifier.key, &validation)
+            .map_err(|_| reject("signature or claims"))?;
+        Ok(data.claims)
+    }
+
+    /// The algorithms this server accepts, for diagnostics.
+    pub fn accepted_algorithms(&self) -> HashSet<String> {
+        self.verifiers.iter().map(|v| format!("{:?}", v.algorithm)).collect()
+    }
+}
+
+trait FromStrChecked: Sized {
+    fn from_str_checked(s: &str) -> Result<Self, String>;
+}
+
+impl FromStrChecked for Algorithm {
+    fn from_str_checked(s: &str) -> Result<Self, String> {
+        s.parse::<Algorithm>().map_err(|_| format!("unknown algorithm {s}"))
+    }
+}

@@ -1,0 +1,182 @@
+//! The `pearls` command line: serve (default), migrate, seed, schema, user administration.
+
+use std::io::Read;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use entity::{organisation, user};
+use migration::Migrator;
+use migration::sea_orm_migration::MigratorTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::config::Config;
+use crate::domain::{Email, NonEmptyText};
+use crate::startup::{Application, build_state, prepare_database};
+use crate::users::service::{NewUser, create_user_unchecked};
+
+/// The BSR Cultural Pearls portal backend.
+#[derive(Parser)]
+#[command(name = "pearls", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do (default: serve).
+#[derive(Subcommand)]
+pub enum Command {
+    /// Apply pending migrations, then serve the API.
+    Serve,
+    /// Manage the database schema.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Load data into the database.
+    Seed {
+        /// Real public facts about the programme plus fictional demo accounts (idempotent).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Print the GraphQL SDL (what `schema.graphql` must contain).
+    Schema,
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+}
+
+/// Migration commands.
+#[derive(Subcommand)]
+pub enum MigrateAction {
+    /// Apply all pending migrations.
+    Up,
+    /// Roll back the most recent migration (or `--steps N`).
+    Down {
+        #[arg(long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// List applied and pending migrations.
+    Status,
+}
+
+/// Role names accepted on the command line.
+#[derive(Clone, Copy, ValueEnum)]
+#[value(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RoleArg {
+    Coordinator,
+    Partner,
+    Mentor,
+    Municipality,
+}
+
+impl From<RoleArg> for entity::Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Coordinator => entity::Role::Coordinator,
+            RoleArg::Partner => entity::Role::Partner,
+            RoleArg::Mentor => entity::Role::Mentor,
+            RoleArg::Municipality => entity::Role::Municipality,
+        }
+    }
+}
+
+/// User commands.
+#[derive(Subcommand)]
+pub enum UserAction {
+    /// Create a user; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum, ignore_case = true)]
+        role: RoleArg,
+        /// Exact name of the user's organisation.
+        #[arg(long)]
+        organisation: Option<String>,
+        /// Full name (default: the part of the e-mail before the @).
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+fn app_err(e: crate::error::AppError) -> Box<dyn std::error::Error> {
+    e.public_message().into()
+}
+
+/// Runs the command line.
+pub async fn run(cli: Cli) -> CliResult {
+    let config = cli.config;
+    crate::telemetry::init(&config.log_filter);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(config.clone()).await?;
+            tracing::info!(port = app.port(), bind = %config.bind, env = ?config.environment, "serving the API");
+            eprintln!("BSR Cultural Pearls API on http://{}:{}/graphql", config.bind.ip(), app.port());
+            app.run_until_stopped().await?;
+        }
+        Command::Schema => print!("{}", crate::graphql::schema::sdl()),
+        Command::Migrate { action } => {
+            let (db, _) = crate::db::connect(&config).await?;
+            match action {
+                MigrateAction::Up => Migrator::up(&db, None).await?,
+                MigrateAction::Down { steps } => Migrator::down(&db, Some(steps)).await?,
+                MigrateAction::Status => {
+                    for m in Migrator::get_applied_migrations(&db).await? {
+                        println!("applied  {}", m.name());
+                    }
+                    for m in Migrator::get_pending_migrations(&db).await? {
+                        println!("pending  {}", m.name());
+                    }
+                }
+            }
+        }
+        Command::Seed { demo } => {
+            if !demo {
+                return Err("say what to seed: --demo".into());
+            }
+            if config.is_production() {
+                return Err("refusing to load demo data in production mode".into());
+            }
+            let (db, statements) = prepare_database(&config).await?;
+            let state = build_state(&config, db, statements)?;
+            let report = crate::seed::demo(&state.db, &state.passwords).await.map_err(app_err)?;
+            println!("demo data loaded: {} rows inserted", report.inserted);
+        }
+        Command::User { action: UserAction::Create { email, role, organisation, name } } => {
+            let (db, statements) = prepare_database(&config).await?;
+            let state = build_state(&config, db, statements)?;
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.trim_end_matches(['\n', '\r']).to_owned();
+            let organisation_id = match organisation {
+                Some(name) => Some(
+                    organisation::Entity::find()
+                        .filter(organisation::Column::Name.eq(name.as_str()))
+                        .one(&state.db)
+                        .await?
+                        .ok_or_else(|| format!("no organisation named {name:?}"))?
+                        .id,
+                ),
+                None => None,
+            };
+            let email = Email::parse("email", &email).map_err(app_err)?;
+            let display = name.unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("user").to_owned());
+            let new = NewUser {
+                name: NonEmptyText::parse("name", &display, 200).map_err(app_err)?,
+                email,
+                role: role.into(),
+                organisation_id,
+                country_code: None,
+                password,
+            };
+            let created = create_user_unchecked(&state.db, &state.passwords, None, new).await.map_err(app_err)?;
+            let check = user::Entity::find_by_id(created.id).one(&state.db).await?;
+            println!("created user {} ({})", created.email, check.map(|u| u.role.as_str()).unwrap_or("?"));
+        }
+    }
+    Ok(())
+}

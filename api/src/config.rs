@@ -1,0 +1,224 @@
+//! Runtime configuration, read from the environment (or the equivalent command-line flags).
+//!
+//! Every knob has a safe development default so that `cargo run --release` works on a fresh
+//! machine; production mode (`PEARLS_ENV=production`) turns the defaults that are only safe on a
+//! laptop into start-up errors instead.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+/// Whether the server runs on a developer's machine or serves real users.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    /// GraphiQL, introspection and field suggestions on; a random signing secret if none is set.
+    Development,
+    /// Hardened: secrets required, no GraphiQL, no introspection, no suggestions, no demo data.
+    Production,
+}
+
+/// Signature algorithms an access token may use. Anything else (including `none`) is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum JwtAlgorithm {
+    /// HMAC-SHA256 with the shared secret `PEARLS_JWT_SECRET` (the default).
+    #[value(name = "HS256")]
+    Hs256,
+    /// RSA PKCS#1 v1.5 with SHA-256, keys from PEM files.
+    #[value(name = "RS256")]
+    Rs256,
+    /// Ed25519, keys from PEM files.
+    #[value(name = "EdDSA")]
+    EdDsa,
+}
+
+/// All settings of one server process. Field docs double as `--help` text.
+#[derive(Clone, Debug, Args)]
+pub struct Config {
+    /// Database URL: `sqlite://pearls.db?mode=rwc` (embedded default) or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://pearls.db?mode=rwc", global = true)]
+    pub database_url: String,
+
+    /// Maximum pooled database connections per process.
+    #[arg(long, env = "PEARLS_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
+    pub db_max_connections: u32,
+
+    /// Address the HTTP server listens on (`127.0.0.1:0` picks a free port).
+    #[arg(long, env = "PEARLS_BIND", default_value = "127.0.0.1:8080", global = true)]
+    pub bind: SocketAddr,
+
+    /// `development` or `production`.
+    #[arg(long = "env", env = "PEARLS_ENV", value_enum, default_value = "development", global = true)]
+    pub environment: Environment,
+
+    /// Shared secret for HS256 access tokens (at least 32 bytes; required in production).
+    #[arg(long, env = "PEARLS_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Algorithm of the access tokens this server issues and accepts.
+    #[arg(long, env = "PEARLS_JWT_ALGORITHM", value_enum, default_value = "HS256", global = true)]
+    pub jwt_algorithm: JwtAlgorithm,
+
+    /// PEM private key used to sign tokens with RS256/EdDSA.
+    #[arg(long, env = "PEARLS_JWT_PRIVATE_KEY_FILE", global = true)]
+    pub jwt_private_key_file: Option<PathBuf>,
+
+    /// PEM public key used to verify RS256/EdDSA tokens.
+    #[arg(long, env = "PEARLS_JWT_PUBLIC_KEY_FILE", global = true)]
+    pub jwt_public_key_file: Option<PathBuf>,
+
+    /// JWKS file (`{"keys":[…]}`) of an external identity provider whose tokens are accepted too.
+    #[arg(long, env = "PEARLS_JWKS_FILE", global = true)]
+    pub jwks_file: Option<PathBuf>,
+
+    /// Key id written into (and required from) tokens signed with our own key.
+    #[arg(long, env = "PEARLS_JWT_KID", global = true)]
+    pub jwt_kid: Option<String>,
+
+    /// `iss` claim of issued tokens, and the only issuer accepted.
+    #[arg(long, env = "PEARLS_JWT_ISSUER", default_value = "bsr-cultural-pearls", global = true)]
+    pub jwt_issuer: String,
+
+    /// `aud` claim of issued tokens, and the only audience accepted.
+    #[arg(long, env = "PEARLS_JWT_AUDIENCE", default_value = "pearls-portal", global = true)]
+    pub jwt_audience: String,
+
+    /// Lifetime of an access token, in seconds.
+    #[arg(long, env = "PEARLS_ACCESS_TOKEN_TTL_SECS", default_value_t = 900, global = true)]
+    pub access_token_ttl_secs: u64,
+
+    /// Lifetime of a refresh token, in days.
+    #[arg(long, env = "PEARLS_REFRESH_TOKEN_TTL_DAYS", default_value_t = 30, global = true)]
+    pub refresh_token_ttl_days: u64,
+
+    /// Comma-separated origins allowed by CORS (empty: same-origin only).
+    #[arg(long, env = "PEARLS_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    pub cors_origins: Vec<String>,
+
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted load balancer).
+    #[arg(long, env = "PEARLS_TRUST_FORWARDED_FOR", default_value_t = false, global = true)]
+    pub trust_forwarded_for: bool,
+
+    /// Failed logins per account within the throttle window before RATE_LIMITED.
+    #[arg(long, env = "PEARLS_LOGIN_MAX_FAILURES_PER_ACCOUNT", default_value_t = 5, global = true)]
+    pub login_max_failures_per_account: u64,
+
+    /// Failed logins per client address within the throttle window before RATE_LIMITED.
+    #[arg(long, env = "PEARLS_LOGIN_MAX_FAILURES_PER_ADDRESS", default_value_t = 20, global = true)]
+    pub login_max_failures_per_address: u64,
+
+    /// Length of the login throttle window, in seconds.
+    #[arg(long, env = "PEARLS_LOGIN_WINDOW_SECS", default_value_t = 900, global = true)]
+    pub login_window_secs: u64,
+
+    /// Minimum duration of a failed login, in milliseconds (uniform, slow failures).
+    #[arg(long, env = "PEARLS_LOGIN_FAILURE_DELAY_MS", default_value_t = 400, global = true)]
+    pub login_failure_delay_ms: u64,
+
+    /// Maximum nesting depth of a GraphQL operation.
+    #[arg(long, env = "PEARLS_MAX_DEPTH", default_value_t = 12, global = true)]
+    pub max_depth: usize,
+
+    /// Maximum complexity of an operation (each field costs 1; page sizes multiply).
+    #[arg(long, env = "PEARLS_MAX_COMPLEXITY", default_value_t = 20_000, global = true)]
+    pub max_complexity: usize,
+
+    /// Maximum number of aliased fields in one document.
+    #[arg(long, env = "PEARLS_MAX_ALIASES", default_value_t = 30, global = true)]
+    pub max_aliases: usize,
+
+    /// Maximum operations in one batched request.
+    #[arg(long, env = "PEARLS_MAX_BATCH", default_value_t = 10, global = true)]
+    pub max_batch: usize,
+
+    /// Maximum request body size, in bytes.
+    #[arg(long, env = "PEARLS_MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
+    pub max_body_bytes: usize,
+
+    /// Time limit for one GraphQL request, in milliseconds.
+    #[arg(long, env = "PEARLS_REQUEST_TIMEOUT_MS", default_value_t = 15_000, global = true)]
+    pub request_timeout_ms: u64,
+
+    /// Entries kept in each node's automatic-persisted-query cache.
+    #[arg(long, env = "PEARLS_APQ_CACHE_SIZE", default_value_t = 1024, global = true)]
+    pub apq_cache_size: usize,
+
+    /// JSON file mapping sha256 hashes to operations; when set only these operations run.
+    #[arg(long, env = "PEARLS_TRUSTED_DOCUMENTS", global = true)]
+    pub trusted_documents: Option<PathBuf>,
+
+    /// Argon2id memory cost in KiB (OWASP: 19456).
+    #[arg(long, env = "PEARLS_ARGON2_MEMORY_KIB", default_value_t = 19_456, global = true)]
+    pub argon2_memory_kib: u32,
+
+    /// Argon2id iterations (OWASP: 2).
+    #[arg(long, env = "PEARLS_ARGON2_ITERATIONS", default_value_t = 2, global = true)]
+    pub argon2_iterations: u32,
+
+    /// Log filter (tracing `EnvFilter` syntax).
+    #[arg(long, env = "RUST_LOG", default_value = "info,sqlx=warn,sea_orm=warn", global = true)]
+    pub log_filter: String,
+}
+
+impl Config {
+    /// Parses a configuration from the process environment only (no flags); used by tests and
+    /// embedders that build an [`crate::startup::Application`] directly.
+    pub fn from_env() -> Result<Self, clap::Error> {
+        #[derive(clap::Parser)]
+        struct Only {
+            #[command(flatten)]
+            config: Config,
+        }
+        <Only as clap::Parser>::try_parse_from(["pearls"]).map(|o| o.config)
+    }
+
+    /// The defaults, ignoring the process environment (so a developer's `DATABASE_URL` cannot
+    /// leak into a test).
+    pub fn from_env_for_tests() -> Self {
+        #[derive(clap::Parser)]
+        struct Only {
+            #[command(flatten)]
+            config: Config,
+        }
+        let mut cmd = <Only as clap::CommandFactory>::command();
+        cmd = cmd.mut_args(|a| a.env(None::<&str>));
+        let matches = cmd.try_get_matches_from(["pearls"]).expect("defaults parse");
+        <Only as clap::FromArgMatches>::from_arg_matches(&matches).expect("defaults").config
+    }
+
+    /// True in production mode.
+    pub fn is_production(&self) -> bool {
+        self.environment == Environment::Production
+    }
+
+    /// Refuses configurations that are unsafe to serve real users with.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.is_production() && self.jwt_algorithm == JwtAlgorithm::Hs256 {
+            match &self.jwt_secret {
+                None => return Err("PEARLS_JWT_SECRET is required in production".into()),
+                Some(s) if s.len() < 32 => {
+                    return Err("PEARLS_JWT_SECRET must be at least 32 bytes in production".into());
+                }
+                _ => {}
+            }
+        }
+        if self.jwt_algorithm != JwtAlgorithm::Hs256 && self.jwt_public_key_file.is_none() {
+            return Err("PEARLS_JWT_PUBLIC_KEY_FILE is required for RS256 and EdDSA".into());
+        }
+        if self.max_batch == 0 || self.max_body_bytes < 1024 {
+            return Err("PEARLS_MAX_BATCH must be ≥ 1 and PEARLS_MAX_BODY_BYTES ≥ 1024".into());
+        }
+        Ok(())
+    }
+
+    /// The per-request execution time limit.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+
+    /// Whether the database URL points at SQLite.
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}

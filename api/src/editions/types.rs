@@ -1,0 +1,106 @@
+//! `Edition`, `AwardPolicy` and `Phase`.
+
+use async_graphql::{ComplexObject, Context, ID, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{edition, phase};
+
+use crate::graphql::context::req;
+use crate::graphql::enums::PhaseKind;
+use crate::graphql::ids;
+use crate::graphql::loaders::PhasesOfEdition;
+
+/// One yearly edition of the title "BSR Cultural Pearl", from the call to the title year.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct Edition {
+    /// Opaque global id.
+    pub id: ID,
+    /// The year the title is held in (unique).
+    pub title_year: i32,
+    /// Display name, e.g. "BSR Cultural Pearls 2024".
+    pub name: String,
+    /// How many titles may be awarded and under which country rule.
+    pub award_policy: AwardPolicy,
+    /// When the edition was created.
+    pub created_at: DateTime<Utc>,
+    /// Optimistic-concurrency version; pass it as `expectedVersion` when updating.
+    pub version: i32,
+    #[graphql(skip)]
+    pub uuid: uuid::Uuid,
+}
+
+/// The award rule of an edition. Nominally: the top three with at most one per country, plus one
+/// extra that ignores the country rule (cap 4, one per country, 1 extra); real years differ.
+#[derive(SimpleObject, Clone)]
+pub struct AwardPolicy {
+    /// Maximum number of titles, extras included.
+    pub award_cap: i32,
+    /// Whether at most one title per country applies (to all but the extras).
+    pub one_per_country: bool,
+    /// How many of the titles may ignore the country rule.
+    pub extra_awards: i32,
+}
+
+impl From<edition::Model> for Edition {
+    fn from(m: edition::Model) -> Self {
+        Self {
+            id: ids::encode("Edition", m.id),
+            title_year: m.title_year,
+            name: m.name,
+            award_policy: AwardPolicy {
+                award_cap: m.award_cap,
+                one_per_country: m.one_per_country,
+                extra_awards: m.extra_awards,
+            },
+            created_at: m.created_at,
+            version: m.version,
+            uuid: m.id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl Edition {
+    /// The edition's phases in chronological order.
+    async fn phases(&self, ctx: &Context<'_>) -> Result<Vec<Phase>> {
+        let rows = req(ctx).loaders.load_one(PhasesOfEdition(self.uuid)).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(Phase::from).collect())
+    }
+
+    /// The phase open right now, if any.
+    async fn current_phase(&self, ctx: &Context<'_>) -> Result<Option<Phase>> {
+        let now = Utc::now();
+        let rows = req(ctx).loaders.load_one(PhasesOfEdition(self.uuid)).await?.unwrap_or_default();
+        Ok(rows.into_iter().find(|p| p.starts_at <= now && now <= p.ends_at).map(Phase::from))
+    }
+}
+
+/// A dated stage of an edition; the server enforces its start and end.
+#[derive(SimpleObject, Clone)]
+pub struct Phase {
+    /// Opaque global id.
+    pub id: ID,
+    /// Which stage.
+    pub kind: PhaseKind,
+    /// When it opens.
+    pub starts_at: DateTime<Utc>,
+    /// When it closes (the deadline).
+    pub ends_at: DateTime<Utc>,
+    /// Whether it is open right now.
+    pub is_open: bool,
+}
+
+impl From<phase::Model> for Phase {
+    fn from(m: phase::Model) -> Self {
+        let now = Utc::now();
+        Self {
+            id: ids::encode("Phase", m.id),
+            kind: m.kind.into(),
+            starts_at: m.starts_at,
+            ends_at: m.ends_at,
+            is_open: m.starts_at <= now && now <= m.ends_at,
+        }
+    }
+}
+
+crate::connection!(EditionConnection, EditionEdge, Edition, "A page of editions.");

@@ -1,0 +1,341 @@
+//! Relay cursor connections over any scoped `Select`, with keyset pagination.
+//!
+//! The order is the caller's `orderBy` list followed by the primary key, so every row has a
+//! distinct position. A cursor carries the row's values of those columns (typed), and the next
+//! page is `WHERE (order columns) > (cursor values)` — no OFFSET, so pages never skip or repeat
+//! rows when rows are inserted or deleted between requests, and deep pages cost the same as the
+//! first. `totalCount` is a separate `COUNT(*)` over the same scoped select, run only when asked.
+
+use async_graphql::{Enum, SimpleObject};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, ModelTrait, Order,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Value,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+/// Page size when neither `first` nor `last` is given.
+pub const DEFAULT_PAGE: u64 = 20;
+/// Largest page a client may ask for.
+pub const MAX_PAGE: u64 = 100;
+
+/// Sort direction of one `orderBy` entry.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum OrderDirection {
+    /// Smallest first.
+    #[default]
+    Asc,
+    /// Largest first.
+    Desc,
+}
+
+impl OrderDirection {
+    /// The SQL direction.
+    pub fn sql(self) -> Order {
+        match self {
+            OrderDirection::Asc => Order::Asc,
+            OrderDirection::Desc => Order::Desc,
+        }
+    }
+}
+
+/// The full order of a list: the requested criteria (or the default), without repeats, then the
+/// primary key as the tie-breaker that makes every position unique.
+pub fn order_with_tiebreak<C: ColumnTrait>(
+    requested: Vec<(C, Order)>,
+    default: (C, Order),
+    id: C,
+) -> AppResult<Vec<(C, Order)>> {
+    if requested.len() > 3 {
+        return Err(AppError::bad_input("orderBy", "at most 3 ordering criteria"));
+    }
+    let mut out: Vec<(C, Order)> = Vec::new();
+    for (c, o) in if requested.is_empty() { vec![default] } else { requested } {
+        if !out.iter().any(|(x, _)| x.as_str() == c.as_str()) {
+            out.push((c, o));
+        }
+    }
+    if !out.iter().any(|(x, _)| x.as_str() == id.as_str()) {
+        out.push((id, Order::Asc));
+    }
+    Ok(out)
+}
+
+/// Pagination information of a connection.
+#[derive(SimpleObject, Clone, Debug, Default)]
+pub struct PageInfo {
+    /// Whether more rows follow the last edge (exact when paginating forwards).
+    pub has_next_page: bool,
+    /// Whether rows precede the first edge (exact when paginating backwards).
+    pub has_previous_page: bool,
+    /// Cursor of the first edge, for `before:`.
+    pub start_cursor: Option<String>,
+    /// Cursor of the last edge, for `after:`.
+    pub end_cursor: Option<String>,
+}
+
+/// The four Relay arguments, checked.
+#[derive(Clone, Debug, Default)]
+pub struct PageArgs {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+    pub last: Option<i32>,
+    pub before: Option<String>,
+}
+
+impl PageArgs {
+    pub fn new(
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Self {
+        Self { first, after, last, before }
+    }
+}
+
+/// Complexity of a connection field: its page size times the cost of one edge, so that a query
+/// asking for 100 × 100 nested rows is refused before it runs.
+pub fn cost(first: Option<i32>, last: Option<i32>, child: usize) -> usize {
+    let size = first.or(last).map(|n| n.clamp(0, MAX_PAGE as i32) as usize);
+    size.unwrap_or(DEFAULT_PAGE as usize).max(1) * child + 1
+}
+
+/// One typed value of a cursor.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+enum CursorValue {
+    S(String),
+    I(i64),
+    U(Uuid),
+    T(DateTime<Utc>),
+    D(NaiveDate),
+    B(bool),
+}
+
+impl CursorValue {
+    fn from_value(v: Value) -> AppResult<Self> {
+        Ok(match v {
+            Value::String(Some(s)) => Self::S(s),
+            Value::BigInt(Some(i)) => Self::I(i),
+            Value::Int(Some(i)) => Self::I(i as i64),
+            Value::SmallInt(Some(i)) => Self::I(i as i64),
+            Value::Uuid(Some(u)) => Self::U(u),
+            Value::ChronoDateTimeUtc(Some(t)) => Self::T(t),
+            Value::ChronoDate(Some(d)) => Self::D(d),
+            Value::Bool(Some(b)) => Self::B(b),
+            other => {
+                return Err(AppError::internal(format!("column not usable in a cursor: {other:?}")));
+            }
+        })
+    }
+
+    fn into_value(self) -> Value {
+        match self {
+            Self::S(s) => s.into(),
+            Self::I(i) => i.into(),
+            Self::U(u) => u.into(),
+            Self::T(t) => t.into(),
+            Self::D(d) => d.into(),
+            Self::B(b) => b.into(),
+        }
+    }
+}
+
+/// A fetched page: rows with their cursors, and the paging flags.
+pub struct Page<M> {
+    pub rows: Vec<(String, M)>,
+    pub page_info: PageInfo,
+}
+
+/// A lazily evaluated `totalCount`: the scoped, filtered query without order or limit.
+#[derive(Clone)]
+pub struct TotalCount {
+    db: DatabaseConnection,
+    query: SelectStatement,
+}
+
+impl TotalCount {
+    /// Counts the rows of the scoped, filtered select.
+    pub async fn get(&self) -> AppResult<i64> {
+        let stmt = Query::select()
+            .expr_as(Func::count(Expr::cust("*")), Alias::new("n"))
+            .from_subquery(self.query.clone(), Alias::new("scoped"))
+            .to_owned();
+        let row = self
+            .db
+            .query_one(&stmt)
+            .await?
+            .ok_or_else(|| AppError::internal("COUNT returned no row"))?;
+        Ok(row.try_get::<i64>("", "n")?)
+    }
+}
+
+fn encode_cursor(values: Vec<CursorValue>) -> AppResult<String> {
+    let json = serde_json::to_vec(&values).map_err(|e| AppError::internal(e.to_string()))?;
+    Ok(URL_SAFE_NO_PAD.encode(json))
+}
+
+fn decode_cursor(cursor: &str, field: &str, expected: usize) -> AppResult<Vec<Value>> {
+    let invalid = || AppError::bad_input(field, "not a valid cursor for this list and order");
+    let json = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let values: Vec<CursorValue> = serde_json::from_slice(&json).map_err(|_| invalid())?;
+    if values.len() != expected {
+        return Err(invalid());
+    }
+    Ok(values.into_iter().map(CursorValue::into_value).collect())
+}
+
+/// `(c1, c2, …) > (v1, v2, …)` in the given directions, written out so both databases and any
+/// mix of directions work: `c1 > v1 OR (c1 = v1 AND c2 > v2) OR …`.
+fn after_condition<C: ColumnTrait>(order: &[(C, Order)], values: &[Value], forward: bool) -> Condition {
+    let mut any = Condition::any();
+    for i in 0..order.len() {
+        let mut all = Condition::all();
+        for (j, (col, _)) in order.iter().enumerate().take(i) {
+            all = all.add(Expr::col((col.entity_name(), *col)).eq(values[j].clone()));
+        }
+        let (col, dir) = &order[i];
+        let ascending = matches!(dir, Order::Asc) == forward;
+        let v = values[i].clone();
+        let c = Expr::col((col.entity_name(), *col));
+        all = all.add(if ascending { c.gt(v) } else { c.lt(v) });
+        any = any.add(all);
+    }
+    any
+}
+
+/// Fetches one page of `select` (already scoped and filtered) in `order` (which must end with the
+/// primary key), plus the lazily counted total.
+pub async fn paginate<E>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    order: Vec<(E::Column, Order)>,
+    args: &PageArgs,
+) -> AppResult<(Page<E::Model>, TotalCount)>
+where
+    E: EntityTrait,
+    E::Model: ModelTrait<Entity = E> + Sync,
+{
+    if args.first.is_some() && args.last.is_some() {
+        return Err(AppError::bad_input("first", "pass either first or last, not both"));
+    }
+    let check = |n: i32, field: &str| -> AppResult<u64> {
+        if n < 0 || n as u64 > MAX_PAGE {
+            Err(AppError::bad_input(field, format!("must be between 0 and {MAX_PAGE}")))
+        } else {
+            Ok(n as u64)
+        }
+    };
+    let forward = args.last.is_none() && !(args.before.is_some() && args.first.is_none());
+    let limit = match (args.first, args.last) {
+        (Some(n), _) => check(n, "first")?,
+        (_, Some(n)) => check(n, "last")?,
+        _ => DEFAULT_PAGE,
+    };
+
+    let total = TotalCount { db: db.clone(), query: select.clone().into_query() };
+
+    let mut query = select;
+    if let Some(after) = &args.after {
+        let values = decode_cursor(after, "after", order.len())?;
+        query = query.filter(after_condition(&order, &values, true));
+    }
+    if let Some(before) = &args.before {
+        let values = decode_cursor(before, "before", order.len())?;
+        query = query.filter(after_condition(&order, &values, false));
+    }
+    for (col, dir) in &order {
+        let dir = match (dir, forward) {
+            (Order::Asc, true) | (Order::Desc, false) => Order::Asc,
+            _ => Order::Desc,
+        };
+        query = query.order_by(*col, dir);
+    }
+    let mut rows = if limit == 0 { Vec::new() } else { query.limit(limit + 1).all(db).await? };
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    if !forward {
+        rows.reverse();
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let values = order
+            .iter()
+            .map(|(col, _)| CursorValue::from_value(row.get(*col)))
+            .collect::<AppResult<Vec<_>>>()?;
+        out.push((encode_cursor(values)?, row));
+    }
+    let page_info = PageInfo {
+        has_next_page: if forward { more } else { args.before.is_some() },
+        has_previous_page: if forward { args.after.is_some() } else { more },
+        start_cursor: out.first().map(|(c, _)| c.clone()),
+        end_cursor: out.last().map(|(c, _)| c.clone()),
+    };
+    Ok((Page { rows: out, page_info }, total))
+}
+
+/// Declares `XConnection` and `XEdge` for a node type, with `edges`, `nodes`, `pageInfo` and a
+/// lazily counted `totalCount`.
+#[macro_export]
+macro_rules! connection {
+    ($conn:ident, $edge:ident, $node:ty, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(async_graphql::SimpleObject)]
+        #[graphql(complex)]
+        pub struct $conn {
+            /// The rows of this page with their cursors.
+            pub edges: Vec<$edge>,
+            /// Paging flags and the cursors of the first and last edge.
+            pub page_info: $crate::graphql::connection::PageInfo,
+            #[graphql(skip)]
+            pub total: $crate::graphql::connection::TotalCount,
+        }
+
+        #[async_graphql::ComplexObject]
+        impl $conn {
+            /// Number of rows across all pages that the caller may see and the filter matches.
+            async fn total_count(&self) -> async_graphql::Result<i64> {
+                Ok(self.total.get().await?)
+            }
+
+            /// The rows of this page, without cursors.
+            async fn nodes(&self) -> Vec<&$node> {
+                self.edges.iter().map(|e| &e.node).collect()
+            }
+        }
+
+        /// One row of a list with its cursor.
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $edge {
+            /// Opaque position of this row, for `after:` and `before:`.
+            pub cursor: String,
+            /// The row.
+            pub node: $node,
+        }
+
+        impl $conn {
+            /// Wraps a fetched page, converting each row into its GraphQL type.
+            pub fn from_page<M>(
+                page: $crate::graphql::connection::Page<M>,
+                total: $crate::graphql::connection::TotalCount,
+                convert: impl Fn(M) -> $node,
+            ) -> Self {
+                Self {
+                    edges: page
+                        .rows
+                        .into_iter()
+                        .map(|(cursor, m)| $edge { cursor, node: convert(m) })
+                        .collect(),
+                    page_info: page.page_info,
+                    total,
+                }
+            }
+        }
+    };
+}

@@ -1,0 +1,39 @@
+//! Per-request GraphQL context: who is asking, the shared state, and the request's DataLoaders.
+
+use async_graphql::Context;
+use async_graphql::dataloader::DataLoader;
+use sea_orm::DatabaseConnection;
+
+use crate::graphql::loaders::Loaders;
+use crate::policy::Actor;
+use crate::state::AppState;
+
+/// Everything a resolver needs, put into each request's data by the HTTP layer.
+pub struct RequestContext {
+    pub actor: Actor,
+    pub state: AppState,
+    /// Batches and caches loads for this request only, through the actor's scopes.
+    pub loaders: DataLoader<Loaders>,
+    /// The client's address (for the login throttle).
+    pub client_address: String,
+}
+
+impl RequestContext {
+    pub fn new(actor: Actor, state: AppState, client_address: String) -> Self {
+        let loaders = DataLoader::new(
+            Loaders { db: state.db.clone(), actor: actor.clone() },
+            tokio::spawn,
+        );
+        Self { actor, state, loaders, client_address }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.state.db
+    }
+}
+
+/// Shorthand for resolvers: `let rc = req(ctx);`. The HTTP layer always puts an
+/// `Arc<RequestContext>` into the request data (shared by the operations of a batch).
+pub fn req<'a>(ctx: &Context<'a>) -> &'a RequestContext {
+    ctx.data_unchecked::<std::sync::Arc<RequestContext>>()
+}

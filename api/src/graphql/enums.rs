@@ -1,0 +1,94 @@
+//! The programme's enumerations as GraphQL enums, mirrored from the entity crate so that the
+//! storage layer does not depend on the API layer.
+
+use async_graphql::Enum;
+
+/// What a user may do in the portal (DOMAIN.md, "The four roles").
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::Role")]
+pub enum Role {
+    /// Lead partner's coordination staff: runs editions, selection, awards, users, reporting.
+    Coordinator,
+    /// Staff of a consortium partner: reads the programme, scores where assigned, runs events.
+    Partner,
+    /// National mentor: supports the municipalities assigned to them.
+    Mentor,
+    /// Contact person of a candidate or Pearl municipality.
+    Municipality,
+}
+
+/// The kind of an organisation taking part in the programme.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::OrganisationKind")]
+pub enum OrganisationKind {
+    /// The lead partner (the CBSS Secretariat).
+    LeadPartner,
+    /// A consortium partner.
+    Partner,
+    /// An associated organisation.
+    Associated,
+    /// A municipality: candidate, applicant or Pearl.
+    Municipality,
+    /// An outside organisation, e.g. of an external mentor.
+    External,
+}
+
+/// A stage of an edition's calendar.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::PhaseKind")]
+pub enum PhaseKind {
+    /// Municipalities apply.
+    Call,
+    /// Stage 1: a committee of partners scores the applications.
+    Preselection,
+    /// Shortlisted candidates write their CuReAP with a mentor.
+    CureapDevelopment,
+    /// Stage 2: the international jury scores the CuReAPs.
+    Jury,
+    /// Titles are awarded.
+    Award,
+    /// The Pearls carry out their plans.
+    TitleYear,
+}
+
+/// Where an application stands in its lifecycle (DOMAIN.md, "Application lifecycle").
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::ApplicationStatus")]
+pub enum ApplicationStatus {
+    /// Being written; only its municipality and coordinators see it.
+    Draft,
+    /// Submitted within the call.
+    Submitted,
+    /// Passed the eligibility check.
+    Eligible,
+    /// Failed the eligibility check.
+    Ineligible,
+    /// Selected in stage 1 to write a CuReAP.
+    Shortlisted,
+    /// Not selected in stage 1.
+    NotShortlisted,
+    /// Writing its CuReAP with a mentor.
+    CureapInDevelopment,
+    /// CuReAP submitted; the submitted version is frozen.
+    CureapSubmitted,
+    /// Holds the title "BSR Cultural Pearl".
+    Awarded,
+    /// Not awarded by the jury.
+    NotAwarded,
+    /// A Pearl in its title year.
+    TitleYearActive,
+    /// A Pearl whose title year is over.
+    TitleYearCompleted,
+    /// Withdrawn by the municipality before the decision.
+    Withdrawn,
+}
+
+/// How a mentor is assigned to an application.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::MentorKind")]
+pub enum MentorKind {
+    /// The national mentor of the candidate's country.
+    National,
+    /// The second mentor of a "twin" pair (experienced + new).
+    Twin,
+}

@@ -1,0 +1,250 @@
+//! async-graphql extensions that make the server behave as the GraphQL spec and our contract say.
+//!
+//! - [`FieldErrors`]: *Handling Field Errors*. async-graphql 7.0 lets a field error propagate to
+//!   the root, nulling all `data`. This extension catches the error at the failing field: a
+//!   nullable field becomes `null` with its error recorded, a non-null field passes the error up
+//!   to its parent — which, when nullable, is caught there. Siblings keep their data and keys stay
+//!   in query order (7.0 builds objects in selection order). It also gives every error one of the
+//!   contract's `extensions.code` values and masks anything unexpected.
+//! - [`AliasLimit`]: refuses documents with more aliased fields than configured.
+//! - [`TrustedDocuments`]: in trusted-documents mode only allow-listed operations run.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
+    NextPrepareRequest, NextRequest, NextResolve, ResolveInfo,
+};
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
+use async_graphql::{Request, Response, ServerError, ServerResult, Value, Variables};
+
+use crate::error::code;
+
+/// Factory of [`FieldErrors`] (one instance per request, holding that request's caught errors).
+pub struct FieldErrors;
+
+impl ExtensionFactory for FieldErrors {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(FieldErrorsExt { caught: Mutex::new(Vec::new()) })
+    }
+}
+
+struct FieldErrorsExt {
+    caught: Mutex<Vec<ServerError>>,
+}
+
+fn has_code(e: &ServerError) -> bool {
+    e.extensions.as_ref().and_then(|x| x.get("code")).is_some()
+}
+
+fn set_code(e: &mut ServerError, code: &str) {
+    e.extensions.get_or_insert_with(Default::default).set("code", code);
+}
+
+/// Gives an error without a code the right one. Errors our code raised always carry a code;
+/// the ones that do not come from the library (parsing, validation, limits, input coercion) or
+/// from a bug — the latter are logged and reach the client as a bare INTERNAL_SERVER_ERROR.
+fn normalise(mut e: ServerError) -> ServerError {
+    if has_code(&e) {
+        return e;
+    }
+    let m = e.message.as_str();
+    if m.contains("too complex") || m.contains("nested too deep") || m.contains("too many") {
+        set_code(&mut e, code::QUERY_TOO_COMPLEX);
+    } else if e.path.is_empty()
+        || m.starts_with("Failed to parse")
+        || m.starts_with("Invalid value")
+        || m.contains("Variable")
+    {
+        set_code(&mut e, code::BAD_USER_INPUT);
+    } else {
+        tracing::error!(error = %e.message, path = ?e.path, "unexpected error in a resolver");
+        e.message = "internal server error".into();
+        e.source = None;
+        set_code(&mut e, code::INTERNAL_SERVER_ERROR);
+    }
+    e
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for FieldErrorsExt {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        response.errors = std::mem::take(&mut response.errors).into_iter().map(normalise).collect();
+        response
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let mut response = next.run(ctx, operation_name).await;
+        let caught = std::mem::take(&mut *self.caught.lock().unwrap_or_else(|p| p.into_inner()));
+        response.errors.extend(caught);
+        response
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        let nullable = !info.return_type.ends_with('!');
+        match next.run(ctx, info).await {
+            Err(e) if nullable => {
+                self.caught.lock().unwrap_or_else(|p| p.into_inner()).push(e);
+                Ok(Some(Value::Null))
+            }
+            other => other,
+        }
+    }
+}
+
+/// Refuses documents with more than `max` aliased fields (a cheap amplification vector).
+pub struct AliasLimit(pub usize);
+
+impl ExtensionFactory for AliasLimit {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(AliasLimitExt(self.0))
+    }
+}
+
+struct AliasLimitExt(usize);
+
+fn count_aliases(set: &SelectionSet) -> usize {
+    set.items
+        .iter()
+        .map(|s| match &s.node {
+            Selection::Field(f) => {
+                usize::from(f.node.alias.is_some()) + count_aliases(&f.node.selection_set.node)
+            }
+            Selection::InlineFragment(i) => count_aliases(&i.node.selection_set.node),
+            Selection::FragmentSpread(_) => 0,
+        })
+        .sum()
+}
+
+fn aliases_in(doc: &ExecutableDocument) -> usize {
+    doc.operations.iter().map(|(_, op)| count_aliases(&op.node.selection_set.node)).sum::<usize>()
+        + doc.fragments.values().map(|f| count_aliases(&f.node.selection_set.node)).sum::<usize>()
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for AliasLimitExt {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let doc = next.run(ctx, query, variables).await?;
+        let n = aliases_in(&doc);
+        if n > self.0 {
+            let mut e = ServerError::new(
+                format!("the operation uses {n} aliases; at most {} are allowed (too many aliases)", self.0),
+                None,
+            );
+            set_code(&mut e, code::QUERY_TOO_COMPLEX);
+            return Err(e);
+        }
+        Ok(doc)
+    }
+}
+
+/// Marker put into the data of requests that arrived by HTTP GET.
+pub struct HttpGet;
+
+/// Refuses mutations (and subscriptions) that arrive by GET: a GET must be safe to follow from a
+/// link or an `<img>`, which is what CSRF abuses. Checked after persisted queries are resolved,
+/// so a hash-only GET of a stored mutation is refused too.
+pub struct ReadOnlyOverGet;
+
+impl ExtensionFactory for ReadOnlyOverGet {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ReadOnlyOverGetExt)
+    }
+}
+
+struct ReadOnlyOverGetExt;
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for ReadOnlyOverGetExt {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let doc = next.run(ctx, query, variables).await?;
+        if ctx.data_opt::<HttpGet>().is_some()
+            && doc.operations.iter().any(|(_, op)| op.node.ty != OperationType::Query)
+        {
+            let mut e = ServerError::new("mutations must be sent with POST", None);
+            set_code(&mut e, code::BAD_USER_INPUT);
+            return Err(e);
+        }
+        Ok(doc)
+    }
+}
+
+/// Trusted-documents mode: the operations allowed, by the hex SHA-256 of their text. A request
+/// names one by `extensions.persistedQuery.sha256Hash` (or sends its exact text); anything else is
+/// refused with FORBIDDEN before it is parsed.
+pub struct TrustedDocuments(pub Arc<HashMap<String, String>>);
+
+impl ExtensionFactory for TrustedDocuments {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(TrustedDocumentsExt(self.0.clone()))
+    }
+}
+
+struct TrustedDocumentsExt(Arc<HashMap<String, String>>);
+
+fn forbidden(message: &str) -> ServerError {
+    let mut e = ServerError::new(message, None);
+    set_code(&mut e, code::FORBIDDEN);
+    e
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for TrustedDocumentsExt {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let named = request
+            .extensions
+            .get("persistedQuery")
+            .and_then(|pq| match pq {
+                Value::Object(o) => o.get("sha256Hash").cloned(),
+                _ => None,
+            })
+            .and_then(|h| match h {
+                Value::String(s) => Some(s),
+                _ => None,
+            });
+        let hash = match named {
+            Some(h) => h,
+            None if request.query.is_empty() => {
+                return Err(forbidden("only trusted documents run on this server"));
+            }
+            None => crate::auth::sha256_hex(request.query.as_bytes()),
+        };
+        match self.0.get(&hash) {
+            Some(text) => {
+                request.query = text.clone();
+                request.extensions.remove("persistedQuery");
+                next.run(ctx, request).await
+            }
+            None => Err(forbidden("this operation is not in the trusted documents")),
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! Opaque global ids (Relay Global Object Identification): `base64url("Type:uuid")`.
+//!
+//! Clients must treat them as opaque; the type prefix lets `node(id:)` dispatch and stops an id of
+//! one type from being accepted where another is expected.
+
+use async_graphql::ID;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+/// Encodes a global id.
+pub fn encode(type_name: &str, id: Uuid) -> ID {
+    ID(URL_SAFE_NO_PAD.encode(format!("{type_name}:{id}")))
+}
+
+/// Splits a global id into its type and UUID; anything malformed is BAD_USER_INPUT on `field`.
+pub fn decode_any(id: &ID, field: &str) -> AppResult<(String, Uuid)> {
+    let invalid = || AppError::bad_input(field, "not a valid id");
+    let raw = URL_SAFE_NO_PAD.decode(id.as_str()).map_err(|_| invalid())?;
+    let text = String::from_utf8(raw).map_err(|_| invalid())?;
+    let (ty, uuid) = text.split_once(':').ok_or_else(invalid)?;
+    let uuid = Uuid::parse_str(uuid).map_err(|_| invalid())?;
+    Ok((ty.to_owned(), uuid))
+}
+
+/// Decodes a global id that must be of `type_name`.
+pub fn decode(id: &ID, type_name: &str, field: &str) -> AppResult<Uuid> {
+    let (ty, uuid) = decode_any(id, field)?;
+    if ty != type_name {
+        return Err(AppError::bad_input(field, format!("expected the id of a {type_name}")));
+    }
+    Ok(uuid)
+}

@@ -1,0 +1,168 @@
+//! DataLoaders for every relation a list can reach: one query per relation per request, never
+//! one per row. Every loader starts from the actor's scope, so a nested field can only ever
+//! return rows its reader may see.
+
+use std::collections::HashMap;
+
+use async_graphql::dataloader::Loader;
+use entity::{
+    application, application_co_applicant, application_status_change, edition,
+    mentor_assignment, organisation, phase, user,
+};
+use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use crate::error::AppError;
+use crate::policy::{Actor, scope};
+
+/// The request's loaders: the pool and the actor whose scopes they apply.
+pub struct Loaders {
+    pub db: DatabaseConnection,
+    pub actor: Actor,
+}
+
+macro_rules! key {
+    ($($name:ident),* $(,)?) => {$(
+        #[doc = concat!("Loader key: ", stringify!($name), ".")]
+        #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+        pub struct $name(pub Uuid);
+    )*};
+}
+
+key!(
+    OrganisationById,
+    UserById,
+    EditionById,
+    ApplicationById,
+    PhasesOfEdition,
+    StatusHistoryOf,
+    MentorAssignmentsOf,
+    CoApplicantsOf,
+    MembersOf,
+);
+
+/// Loads rows by primary key through a scope.
+macro_rules! by_id {
+    ($key:ident, $module:ident, $scope:path) => {
+        impl Loader<$key> for Loaders {
+            type Value = $module::Model;
+            type Error = AppError;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, AppError> {
+                let rows = $scope(&self.actor)
+                    .filter($module::Column::Id.is_in(keys.iter().map(|k| k.0)))
+                    .all(&self.db)
+                    .await?;
+                Ok(rows.into_iter().map(|r| ($key(r.id), r)).collect())
+            }
+        }
+    };
+}
+
+by_id!(OrganisationById, organisation, scope::organisations);
+by_id!(UserById, user, scope::users);
+by_id!(EditionById, edition, scope::editions);
+by_id!(ApplicationById, application, scope::applications);
+
+/// The parent id of a child row, so one macro can group any child table.
+trait ParentField {
+    fn parent(&self) -> Uuid;
+}
+
+macro_rules! parent_field {
+    ($module:ident, $field:ident) => {
+        impl ParentField for $module::Model {
+            fn parent(&self) -> Uuid {
+                self.$field
+            }
+        }
+    };
+}
+
+parent_field!(phase, edition_id);
+parent_field!(application_status_change, application_id);
+parent_field!(mentor_assignment, application_id);
+
+/// Loads child rows grouped by their parent, through a scope, in a stable order.
+macro_rules! children_via_parent {
+    ($key:ident, $module:ident, $scope:path, $parent:ident, $order:ident) => {
+        impl Loader<$key> for Loaders {
+            type Value = Vec<$module::Model>;
+            type Error = AppError;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, AppError> {
+                let rows = $scope(&self.actor)
+                    .filter($module::Column::$parent.is_in(keys.iter().map(|k| k.0)))
+                    .order_by_asc($module::Column::$order)
+                    .order_by_asc($module::Column::Id)
+                    .all(&self.db)
+                    .await?;
+                let mut out: HashMap<$key, Self::Value> =
+                    keys.iter().map(|k| (*k, Vec::new())).collect();
+                for row in rows {
+                    out.entry($key(ParentField::parent(&row))).or_default().push(row);
+                }
+                Ok(out)
+            }
+        }
+    };
+}
+
+children_via_parent!(PhasesOfEdition, phase, scope::phases, EditionId, StartsAt);
+children_via_parent!(
+    StatusHistoryOf,
+    application_status_change,
+    scope::status_changes,
+    ApplicationId,
+    ChangedAt
+);
+children_via_parent!(
+    MentorAssignmentsOf,
+    mentor_assignment,
+    scope::mentor_assignments,
+    ApplicationId,
+    CreatedAt
+);
+
+impl Loader<CoApplicantsOf> for Loaders {
+    type Value = Vec<Uuid>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[CoApplicantsOf],
+    ) -> Result<HashMap<CoApplicantsOf, Self::Value>, AppError> {
+        let rows = scope::co_applicants(&self.actor)
+            .filter(application_co_applicant::Column::ApplicationId.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await?;
+        let mut out: HashMap<CoApplicantsOf, Vec<Uuid>> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for row in rows {
+            out.entry(CoApplicantsOf(row.application_id)).or_default().push(row.organisation_id);
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<MembersOf> for Loaders {
+    type Value = Vec<user::Model>;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[MembersOf]) -> Result<HashMap<MembersOf, Self::Value>, AppError> {
+        let rows = scope::users(&self.actor)
+            .filter(user::Column::OrganisationId.is_in(keys.iter().map(|k| k.0)))
+            .order_by_asc(user::Column::Name)
+            .order_by_asc(user::Column::Id)
+            .all(&self.db)
+            .await?;
+        let mut out: HashMap<MembersOf, Vec<user::Model>> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for row in rows {
+            if let Some(org) = row.organisation_id {
+                out.entry(MembersOf(org)).or_default().push(row);
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,117 @@
+//! The `Node` interface and `node(id:)` / `nodes(ids:)`: any object by its global id, through the
+//! same scopes and loaders as every other read.
+
+use async_graphql::{Context, ID, Interface, Object, Result, ServerError};
+use async_graphql::PathSegment;
+use sea_orm::{ColumnTrait, QueryFilter};
+
+use crate::applications::types::{Application, StatusChange};
+use crate::audit::graphql::AuditEntry;
+use crate::editions::types::{Edition, Phase};
+use crate::error::{AppError, AppResult};
+use crate::graphql::context::{RequestContext, req};
+use crate::graphql::ids;
+use crate::graphql::loaders::{ApplicationById, EditionById, OrganisationById, UserById};
+use crate::mentoring::types::MentorAssignment;
+use crate::organisations::types::Organisation;
+use crate::policy::scope;
+use crate::users::types::User;
+
+/// An object with a global id (Relay Global Object Identification).
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "&ID", desc = "Opaque global id, usable with `node(id:)`."))]
+pub enum Node {
+    Organisation(Organisation),
+    User(User),
+    Edition(Edition),
+    Phase(Phase),
+    Application(Application),
+    StatusChange(StatusChange),
+    MentorAssignment(MentorAssignment),
+    AuditEntry(AuditEntry),
+}
+
+/// Resolves one global id for the caller; NOT_FOUND for unknown ids and for objects outside the
+/// caller's scope alike, so the answer never tells which.
+async fn resolve(rc: &RequestContext, id: &ID, field: &str) -> AppResult<Node> {
+    let (ty, uuid) = ids::decode_any(id, field)?;
+    let nf = || AppError::not_found("object");
+    let db = rc.db();
+    let actor = &rc.actor;
+    Ok(match ty.as_str() {
+        "Organisation" => Node::Organisation(rc.loaders.load_one(OrganisationById(uuid)).await?.ok_or_else(nf)?.into()),
+        "User" => Node::User(rc.loaders.load_one(UserById(uuid)).await?.ok_or_else(nf)?.into()),
+        "Edition" => Node::Edition(rc.loaders.load_one(EditionById(uuid)).await?.ok_or_else(nf)?.into()),
+        "Application" => Node::Application(rc.loaders.load_one(ApplicationById(uuid)).await?.ok_or_else(nf)?.into()),
+        "Phase" => Node::Phase(
+            scope::phases(actor).filter(entity::phase::Column::Id.eq(uuid)).one(db).await?.ok_or_else(nf)?.into(),
+        ),
+        "StatusChange" => Node::StatusChange(
+            scope::status_changes(actor)
+                .filter(entity::application_status_change::Column::Id.eq(uuid))
+                .one(db)
+                .await?
+                .ok_or_else(nf)?
+                .into(),
+        ),
+        "MentorAssignment" => Node::MentorAssignment(
+            scope::mentor_assignments(actor)
+                .filter(entity::mentor_assignment::Column::Id.eq(uuid))
+                .one(db)
+                .await?
+                .ok_or_else(nf)?
+                .into(),
+        ),
+        "AuditEntry" => Node::AuditEntry(
+            scope::audit_entries(actor)
+                .filter(entity::audit_entry::Column::Id.eq(uuid))
+                .one(db)
+                .await?
+                .ok_or_else(nf)?
+                .into(),
+        ),
+        _ => return Err(nf()),
+    })
+}
+
+/// `node` and `nodes`.
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Any object by its global id; NOT_FOUND if it does not exist or the caller may not see it.
+    async fn node(&self, ctx: &Context<'_>, #[graphql(desc = "A global id.")] id: ID) -> Result<Option<Node>> {
+        Ok(Some(resolve(req(ctx), &id, "id").await?))
+    }
+
+    /// Several objects by global id (at most 100), in the order asked; each one the caller may
+    /// not see is `null` with a NOT_FOUND error at its index.
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ids, at most 100.")] ids: Vec<ID>,
+    ) -> Result<Vec<Option<Node>>> {
+        if ids.len() > 100 {
+            return Err(AppError::bad_input("ids", "at most 100 ids").into());
+        }
+        let rc = req(ctx);
+        let key = ctx.item.node.response_key().node.to_string();
+        // Resolved concurrently so that the DataLoaders batch the lookups per type.
+        let results = futures_util::future::join_all(ids.iter().map(|id| resolve(rc, id, "ids"))).await;
+        let mut out = Vec::with_capacity(ids.len());
+        for (i, result) in results.into_iter().enumerate() {
+            match result {
+                Ok(n) => out.push(Some(n)),
+                Err(e) => {
+                    let mut err: ServerError = async_graphql::Error::from(e).into_server_error(ctx.item.pos);
+                    err.path = vec![PathSegment::Field(key.clone()), PathSegment::Index(i)];
+                    ctx.add_error(err);
+                    out.push(None);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+

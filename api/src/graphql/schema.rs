@@ -1,0 +1,73 @@
+//! Assembles the schema: the root `Query`/`Mutation` are merged from the domains' roots, and the
+//! limits and extensions of the contract are applied from configuration.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage};
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+use crate::applications::graphql::{ApplicationMutation, ApplicationQuery};
+use crate::audit::graphql::AuditQuery;
+use crate::auth::graphql::AuthMutation;
+use crate::config::Config;
+use crate::editions::graphql::EditionQuery;
+use crate::graphql::extensions::{AliasLimit, FieldErrors, ReadOnlyOverGet, TrustedDocuments};
+use crate::graphql::node::NodeQuery;
+use crate::organisations::graphql::OrganisationQuery;
+use crate::users::graphql::{UserMutation, UserQuery};
+
+/// Everything that can be read.
+#[derive(MergedObject, Default)]
+pub struct Query(NodeQuery, UserQuery, OrganisationQuery, EditionQuery, ApplicationQuery, AuditQuery);
+
+/// Everything that can be changed.
+#[derive(MergedObject, Default)]
+pub struct Mutation(AuthMutation, UserMutation, ApplicationMutation);
+
+/// The portal's schema type.
+pub type PearlsSchema = Schema<Query, Mutation, EmptySubscription>;
+
+fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+}
+
+/// Reads a trusted-documents file: a JSON object mapping sha256 hex to operation text (the format
+/// persisted-query manifests of common clients use). The hashes are checked.
+pub fn load_trusted_documents(path: &std::path::Path) -> Result<HashMap<String, String>, String> {
+    let raw = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let map: HashMap<String, String> =
+        serde_json::from_slice(&raw).map_err(|e| format!("{} is not a JSON object of strings: {e}", path.display()))?;
+    for (hash, text) in &map {
+        if crate::auth::sha256_hex(text.as_bytes()) != hash.to_lowercase() {
+            return Err(format!("trusted document {hash} does not match the sha256 of its text"));
+        }
+    }
+    Ok(map.into_iter().map(|(k, v)| (k.to_lowercase(), v)).collect())
+}
+
+/// Builds the served schema with the configured limits and extensions.
+pub fn build(config: &Config) -> Result<PearlsSchema, String> {
+    let mut b = builder()
+        .extension(FieldErrors)
+        .extension(AliasLimit(config.max_aliases))
+        .limit_depth(config.max_depth)
+        .limit_complexity(config.max_complexity)
+        .limit_recursive_depth(64)
+        .limit_directives(20);
+    if let Some(path) = &config.trusted_documents {
+        b = b.extension(TrustedDocuments(Arc::new(load_trusted_documents(path)?)));
+    }
+    b = b
+        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(config.apq_cache_size.max(1))))
+        .extension(ReadOnlyOverGet);
+    if config.is_production() {
+        b = b.disable_introspection().disable_suggestions();
+    }
+    Ok(b.finish())
+}
+
+/// The SDL `schema.graphql` must equal (the schema does not depend on configuration).
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}

@@ -1,0 +1,203 @@
+//! The GraphQL endpoint. The handlers check what async-graphql leaves to the transport: body
+//! size, content type, batch size, the per-request time limit, authentication and CSRF (GET runs
+//! queries only), and answer every refusal in the GraphQL error format with its code.
+
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentType};
+use actix_web::{HttpRequest, HttpResponse, web};
+use async_graphql::http::GraphiQLSource;
+use async_graphql::{BatchRequest, BatchResponse, Request, Variables};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::request::authenticate;
+use crate::error::{AppError, code};
+use crate::graphql::context::RequestContext;
+use crate::graphql::extensions::HttpGet;
+use crate::graphql::schema::PearlsSchema;
+use crate::state::AppState;
+
+/// A transport-level refusal, shaped like a GraphQL response.
+fn refuse(status: StatusCode, code: &str, message: &str) -> HttpResponse {
+    let mut res = HttpResponse::build(status);
+    if status == StatusCode::UNAUTHORIZED {
+        res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+    }
+    res.json(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
+}
+
+fn refuse_app(err: AppError) -> HttpResponse {
+    let status = match err {
+        AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        AppError::Internal(ref detail) => {
+            tracing::error!(error = %detail, "internal error before execution");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+        _ => StatusCode::BAD_REQUEST,
+    };
+    refuse(status, err.code(), &err.public_message())
+}
+
+/// The client's address for throttling: the socket peer, or the left-most `X-Forwarded-For`
+/// entry when the deployment says a trusted proxy sets it.
+fn client_address(req: &HttpRequest, state: &AppState) -> String {
+    if state.config.trust_forwarded_for {
+        if let Some(addr) = req.connection_info().realip_remote_addr() {
+            return addr.to_owned();
+        }
+    }
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+/// Authenticates and runs a batch within the time limit.
+async fn run(
+    req: &HttpRequest,
+    state: &AppState,
+    schema: &PearlsSchema,
+    batch: BatchRequest,
+    via_get: bool,
+) -> HttpResponse {
+    if let BatchRequest::Batch(ops) = &batch {
+        if ops.len() > state.config.max_batch {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                code::QUERY_TOO_COMPLEX,
+                &format!("at most {} operations per batch", state.config.max_batch),
+            );
+        }
+        if ops.is_empty() {
+            return refuse(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, "empty batch");
+        }
+    }
+    let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let (actor, _) = match authenticate(state, authorization).await {
+        Ok(a) => a,
+        Err(e) => return refuse_app(e),
+    };
+    let rc = Arc::new(RequestContext::new(actor, state.clone(), client_address(req, state)));
+    let batch = match batch {
+        BatchRequest::Single(r) => BatchRequest::Single(with_data(r, &rc, via_get)),
+        BatchRequest::Batch(rs) => BatchRequest::Batch(rs.into_iter().map(|r| with_data(r, &rc, via_get)).collect()),
+    };
+    match tokio::time::timeout(state.config.request_timeout(), schema.execute_batch(batch)).await {
+        Ok(response) => respond(response),
+        Err(_) => refuse(
+            StatusCode::OK,
+            code::QUERY_TOO_COMPLEX,
+            &format!("the request took longer than {} ms and was stopped", state.config.request_timeout_ms),
+        ),
+    }
+}
+
+fn with_data(r: Request, rc: &Arc<RequestContext>, via_get: bool) -> Request {
+    let r = r.data(rc.clone());
+    if via_get { r.data(HttpGet) } else { r }
+}
+
+fn respond(response: BatchResponse) -> HttpResponse {
+    let mut res = HttpResponse::Ok();
+    if let Some(cc) = response.cache_control().value() {
+        res.insert_header((header::CACHE_CONTROL, cc));
+    }
+    res.content_type(ContentType::json()).json(response)
+}
+
+/// `POST /graphql` with a JSON body (one operation or a batch array).
+pub async fn post(
+    req: HttpRequest,
+    mut payload: web::Payload,
+    state: web::Data<AppState>,
+    schema: web::Data<PearlsSchema>,
+) -> HttpResponse {
+    let json_body = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|ct| {
+            let ct = ct.to_ascii_lowercase();
+            ct.starts_with("application/json") || ct.starts_with("application/graphql-response+json")
+        })
+        .unwrap_or(false);
+    if !json_body {
+        // Form posts and `text/plain` are what cross-site requests can send without a preflight.
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code::BAD_USER_INPUT,
+            "send GraphQL requests as application/json",
+        );
+    }
+    let limit = state.config.max_body_bytes;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let Ok(chunk) = chunk else {
+            return refuse(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, "could not read the request body");
+        };
+        if body.len() + chunk.len() > limit {
+            return refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                code::QUERY_TOO_COMPLEX,
+                &format!("the request body exceeds {limit} bytes"),
+            );
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                code::BAD_USER_INPUT,
+                &format!("the body is not a GraphQL request: {e}"),
+            );
+        }
+    };
+    run(&req, &state, &schema, batch, false).await
+}
+
+/// Query-string form of a GET request.
+#[derive(Deserialize)]
+pub struct GetParams {
+    query: Option<String>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+/// `GET /graphql`: queries only; without a query, GraphiQL (development only).
+pub async fn get(
+    req: HttpRequest,
+    params: web::Query<GetParams>,
+    state: web::Data<AppState>,
+    schema: web::Data<PearlsSchema>,
+) -> HttpResponse {
+    let params = params.into_inner();
+    if params.query.is_none() && params.extensions.is_none() {
+        if state.config.is_production() {
+            return refuse(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, "missing query");
+        }
+        return HttpResponse::Ok()
+            .content_type(ContentType::html())
+            .body(GraphiQLSource::build().endpoint("/graphql").title("BSR Cultural Pearls API").finish());
+    }
+    let mut request = Request::new(params.query.unwrap_or_default());
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(vars) = params.variables {
+        match serde_json::from_str::<serde_json::Value>(&vars) {
+            Ok(v) => request = request.variables(Variables::from_json(v)),
+            Err(_) => return refuse(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, "variables must be JSON"),
+        }
+    }
+    if let Some(ext) = params.extensions {
+        match serde_json::from_str(&ext) {
+            Ok(e) => request.extensions = e,
+            Err(_) => return refuse(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, "extensions must be JSON"),
+        }
+    }
+    run(&req, &state, &schema, BatchRequest::Single(request), true).await
+}

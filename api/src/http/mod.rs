@@ -1,0 +1,18 @@
+//! HTTP routes: GraphQL over POST and GET, GraphiQL, health, readiness. Metrics, CORS and the
+//! request-id logger are middleware wired in `startup`.
+
+pub mod graphql;
+pub mod health;
+
+use actix_web::web;
+
+/// Registers every route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/graphql")
+            .route(web::post().to(graphql::post))
+            .route(web::get().to(graphql::get)),
+    )
+    .route("/healthz", web::get().to(health::healthz))
+    .route("/readyz", web::get().to(health::readyz));
+}

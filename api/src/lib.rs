@@ -1,0 +1,22 @@
+//! The BSR Cultural Pearls portal backend: an actix-web server with an async-graphql schema over
+//! SeaORM entities. See README.md for the map of modules.
+
+pub mod applications;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod editions;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod mentoring;
+pub mod organisations;
+pub mod policy;
+pub mod seed;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod users;

@@ -1,0 +1,3 @@
+//! Mentoring: national (and twin) mentors assigned to applications.
+
+pub mod types;

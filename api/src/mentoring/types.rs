@@ -1,0 +1,61 @@
+//! The `MentorAssignment` type.
+
+use async_graphql::{ComplexObject, Context, ID, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::mentor_assignment;
+
+use crate::applications::types::Application;
+use crate::graphql::context::req;
+use crate::graphql::enums::MentorKind;
+use crate::graphql::ids;
+use crate::graphql::loaders::{ApplicationById, UserById};
+use crate::graphql::scalars::Date;
+use crate::users::types::User;
+
+/// A mentor's assignment to support one application (while the CuReAP is written and during
+/// the title year).
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct MentorAssignment {
+    /// Opaque global id.
+    pub id: ID,
+    /// National mentor or the twin of a pair.
+    pub kind: MentorKind,
+    /// First day of the assignment.
+    pub starts_on: Date,
+    /// Last day, if it has ended or an end is planned.
+    pub ends_on: Option<Date>,
+    /// When the coordinator made the assignment.
+    pub created_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub mentor_id: uuid::Uuid,
+    #[graphql(skip)]
+    pub application_id: uuid::Uuid,
+}
+
+impl From<mentor_assignment::Model> for MentorAssignment {
+    fn from(m: mentor_assignment::Model) -> Self {
+        Self {
+            id: ids::encode("MentorAssignment", m.id),
+            kind: m.kind.into(),
+            starts_on: Date(m.starts_on),
+            ends_on: m.ends_on.map(Date),
+            created_at: m.created_at,
+            mentor_id: m.mentor_id,
+            application_id: m.application_id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl MentorAssignment {
+    /// The mentor (null if the caller may not see them).
+    async fn mentor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        Ok(req(ctx).loaders.load_one(UserById(self.mentor_id)).await?.map(User::from))
+    }
+
+    /// The application supported (null if the caller may not see it).
+    async fn application(&self, ctx: &Context<'_>) -> Result<Option<Application>> {
+        Ok(req(ctx).loaders.load_one(ApplicationById(self.application_id)).await?.map(Application::from))
+    }
+}

@@ -1,0 +1,95 @@
+//! Queries over organisations and countries.
+
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use entity::{country, organisation};
+use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter, QueryOrder};
+
+use super::types::{Organisation, OrganisationConnection, OrganisationFilter, OrganisationOrder};
+use crate::graphql::connection::{PageArgs, cost, order_with_tiebreak, paginate};
+use crate::graphql::context::req;
+use crate::graphql::filter::contains;
+use crate::graphql::scalars::CountryCode;
+use crate::policy::scope;
+
+/// A country of the Baltic Sea Region programme area.
+#[derive(SimpleObject)]
+pub struct Country {
+    /// ISO 3166-1 alpha-2 code.
+    pub code: CountryCode,
+    /// English name.
+    pub name: String,
+}
+
+/// Organisation queries.
+#[derive(Default)]
+pub struct OrganisationQuery;
+
+#[Object]
+impl OrganisationQuery {
+    /// Organisations the caller may see, filtered and ordered (default: by name).
+    #[graphql(complexity = "cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn organisations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return at most this many rows from the start (default 20, max 100).")]
+        first: Option<i32>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return at most this many rows from the end (max 100).")] last: Option<i32>,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Conditions the rows must meet.")] filter: Option<OrganisationFilter>,
+        #[graphql(desc = "Ordering criteria, applied in turn.")] order_by: Option<Vec<OrganisationOrder>>,
+    ) -> Result<OrganisationConnection> {
+        let rc = req(ctx);
+        let mut select = scope::organisations(&rc.actor);
+        if let Some(f) = filter {
+            if let Some(kinds) = f.kind {
+                select = select.filter(
+                    organisation::Column::Kind.is_in(kinds.into_iter().map(entity::OrganisationKind::from)),
+                );
+            }
+            if let Some(codes) = f.country_code {
+                select = select.filter(organisation::Column::CountryCode.is_in(codes.into_iter().map(|c| c.0)));
+            }
+            if let Some(text) = f.name_contains.filter(|t| !t.trim().is_empty()) {
+                select = select.filter(contains(organisation::Column::Name, text.trim()));
+            }
+        }
+        let order = order_with_tiebreak(
+            order_by.unwrap_or_default().iter().map(OrganisationOrder::column).collect(),
+            (organisation::Column::Name, Order::Asc),
+            organisation::Column::Id,
+        )?;
+        let args = PageArgs::new(first, after, last, before);
+        let (page, total) = paginate(rc.db(), select, order, &args).await?;
+        Ok(OrganisationConnection::from_page(page, total, Organisation::from))
+    }
+
+    /// One organisation by id.
+    async fn organisation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The organisation's global id.")] id: ID,
+    ) -> Result<Option<Organisation>> {
+        let uuid = crate::graphql::ids::decode(&id, "Organisation", "id")?;
+        let found = req(ctx)
+            .loaders
+            .load_one(crate::graphql::loaders::OrganisationById(uuid))
+            .await?
+            .ok_or_else(|| crate::error::AppError::not_found("organisation"))?;
+        Ok(Some(found.into()))
+    }
+
+    /// The countries of the programme area, by name.
+    async fn countries(&self, ctx: &Context<'_>) -> Result<Vec<Country>> {
+        let rows = country::Entity::find()
+            .order_by_asc(country::Column::Name)
+            .all(req(ctx).db())
+            .await
+            .map_err(crate::error::AppError::from)?;
+        Ok(rows
+            .into_iter()
+            .map(|c| Country { code: CountryCode(c.code), name: c.name })
+            .collect())
+    }
+}

@@ -1,0 +1,4 @@
+//! Organisations: the lead partner, partners, associated organisations and municipalities.
+
+pub mod graphql;
+pub mod types;

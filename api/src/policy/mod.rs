@@ -1,0 +1,79 @@
+//! The access policy: the one place that decides who sees and does what (DOMAIN.md's table).
+//!
+//! Two mechanisms, both here so a new resolver cannot forget them:
+//! - **Row scoping**: one function per entity in [`scope`] returns the `Select` of the rows an
+//!   actor may see. Every list, `totalCount`, filter, nested field, DataLoader and `node(id:)`
+//!   starts from it, so invisible rows are never counted, matched or revealed.
+//! - **Actions**: [`Actor::require_role`] and the per-entity `can_*` checks in [`rules`] decide
+//!   writes. A refusal is FORBIDDEN when the caller may know the object exists, NOT_FOUND when it
+//!   must not (the object is outside its scope).
+
+pub mod rules;
+pub mod scope;
+
+use entity::Role;
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+/// A signed-in user as the database knows them right now (role and activity are read per
+/// request, so a deactivation or role change takes effect at once).
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub user_id: Uuid,
+    pub role: Role,
+    pub organisation_id: Option<Uuid>,
+}
+
+/// Who is asking.
+#[derive(Clone, Debug)]
+pub enum Actor {
+    /// Not signed in: only `login` and published content.
+    Anonymous,
+    /// A signed-in user.
+    User(Principal),
+}
+
+impl Actor {
+    /// The signed-in user, or UNAUTHENTICATED.
+    pub fn principal(&self) -> AppResult<&Principal> {
+        match self {
+            Actor::User(p) => Ok(p),
+            Actor::Anonymous => Err(AppError::unauthenticated()),
+        }
+    }
+
+    /// The signed-in user if their role is one of `roles`; FORBIDDEN otherwise.
+    pub fn require_role(&self, roles: &[Role]) -> AppResult<&Principal> {
+        let p = self.principal()?;
+        if roles.contains(&p.role) {
+            Ok(p)
+        } else {
+            Err(AppError::forbidden(format!(
+                "the {} role may not do this",
+                p.role.as_str().to_lowercase()
+            )))
+        }
+    }
+
+    /// The user id of the actor, if signed in (for audit entries).
+    pub fn user_id(&self) -> Option<Uuid> {
+        match self {
+            Actor::User(p) => Some(p.user_id),
+            Actor::Anonymous => None,
+        }
+    }
+
+    /// The role, if signed in.
+    pub fn role(&self) -> Option<Role> {
+        match self {
+            Actor::User(p) => Some(p.role),
+            Actor::Anonymous => None,
+        }
+    }
+
+    /// Whether the actor is a coordinator.
+    pub fn is_coordinator(&self) -> bool {
+        self.role() == Some(Role::Coordinator)
+    }
+}

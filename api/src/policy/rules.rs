@@ -1,0 +1,50 @@
+//! Write rules: who may change what, for objects the caller can already see.
+//!
+//! Callers load the object through its [`super::scope`] first (so an invisible object is
+//! NOT_FOUND before any rule runs); these functions then answer FORBIDDEN or allow.
+
+use entity::{OrganisationKind, Role, application, organisation};
+
+use super::{Actor, scope};
+use crate::error::{AppError, AppResult};
+
+/// Coordinators manage users, organisations and editions.
+pub fn manage_programme(actor: &Actor) -> AppResult<()> {
+    actor.require_role(&[Role::Coordinator]).map(|_| ())
+}
+
+/// Who may open an application with `lead` as lead municipality: the municipality itself or a
+/// coordinator on its behalf. Only municipalities can lead, and capitals are excluded (public rule).
+pub fn create_application(actor: &Actor, lead: &organisation::Model) -> AppResult<()> {
+    let p = actor.require_role(&[Role::Coordinator, Role::Municipality])?;
+    if p.role == Role::Municipality && !scope::belongs_to(p, lead.id) {
+        return Err(AppError::forbidden(
+            "a municipality can only apply for itself",
+        ));
+    }
+    if lead.kind != OrganisationKind::Municipality {
+        return Err(AppError::bad_input(
+            "leadMunicipalityId",
+            "the lead applicant must be a municipality",
+        ));
+    }
+    if lead.is_capital {
+        return Err(AppError::bad_input(
+            "leadMunicipalityId",
+            "capitals cannot apply for the title",
+        ));
+    }
+    Ok(())
+}
+
+/// Who may edit an application's content: its lead municipality's users and coordinators.
+/// Co-applicants, mentors and partners read it but do not edit it.
+pub fn edit_application(actor: &Actor, app: &application::Model) -> AppResult<()> {
+    let p = actor.require_role(&[Role::Coordinator, Role::Municipality])?;
+    if p.role == Role::Municipality && !scope::belongs_to(p, app.lead_municipality_id) {
+        return Err(AppError::forbidden(
+            "only the lead municipality can change this application",
+        ));
+    }
+    Ok(())
+}

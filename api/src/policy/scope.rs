@@ -1,0 +1,220 @@
+//! Row scoping: for each entity, the rows an actor may see, as a `Select` to build on.
+//!
+//! Conditions are expressed as sub-queries (`id IN (SELECT …)`), which both databases plan well
+//! and which compose with any filter, ordering, cursor or `COUNT(*)` put on top.
+
+use entity::{
+    ApplicationStatus, OrganisationKind, Role, application, application_co_applicant,
+    application_status_change, audit_entry, edition, mentor_assignment, organisation, phase, user,
+};
+use sea_orm::sea_query::{Query, SelectStatement};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select};
+use uuid::Uuid;
+
+use super::{Actor, Principal};
+
+/// Statuses after the award decision that make an application public (the title holders).
+pub const PUBLIC_STATUSES: [ApplicationStatus; 3] = [
+    ApplicationStatus::Awarded,
+    ApplicationStatus::TitleYearActive,
+    ApplicationStatus::TitleYearCompleted,
+];
+
+/// Ids of the applications assigned to a mentor.
+fn assigned_to(mentor: Uuid) -> SelectStatement {
+    Query::select()
+        .column(mentor_assignment::Column::ApplicationId)
+        .from(mentor_assignment::Entity)
+        .and_where(mentor_assignment::Column::MentorId.eq(mentor))
+        .to_owned()
+}
+
+/// Ids of the applications an organisation leads or co-applies to.
+fn applications_of(org: Uuid) -> Condition {
+    Condition::any()
+        .add(application::Column::LeadMunicipalityId.eq(org))
+        .add(
+            application::Column::Id.in_subquery(
+                Query::select()
+                    .column(application_co_applicant::Column::ApplicationId)
+                    .from(application_co_applicant::Entity)
+                    .and_where(application_co_applicant::Column::OrganisationId.eq(org))
+                    .to_owned(),
+            ),
+        )
+}
+
+/// A sub-query of the ids in a scoped select.
+fn ids<E: EntityTrait>(select: Select<E>, id: E::Column) -> SelectStatement {
+    select.select_only().column(id).into_query()
+}
+
+/// Organisations: every signed-in user reads them all; anonymous visitors see the consortium and
+/// the municipalities holding a title (published facts).
+pub fn organisations(actor: &Actor) -> Select<organisation::Entity> {
+    let all = organisation::Entity::find();
+    match actor {
+        Actor::User(_) => all,
+        Actor::Anonymous => all.filter(
+            Condition::any()
+                .add(organisation::Column::Kind.is_in([
+                    OrganisationKind::LeadPartner,
+                    OrganisationKind::Partner,
+                    OrganisationKind::Associated,
+                ]))
+                .add(
+                    organisation::Column::Id.in_subquery(
+                        Query::select()
+                            .column(application::Column::LeadMunicipalityId)
+                            .from(application::Entity)
+                            .and_where(application::Column::Status.is_in(PUBLIC_STATUSES))
+                            .to_owned(),
+                    ),
+                ),
+        ),
+    }
+}
+
+/// Users: coordinators manage all; partners read the consortium (everyone but municipality
+/// contacts); mentors their mentees' contacts; municipalities their own organisation's users and
+/// their mentors. Everyone sees themselves; anonymous visitors see nobody.
+pub fn users(actor: &Actor) -> Select<user::Entity> {
+    let all = user::Entity::find();
+    let Actor::User(p) = actor else {
+        return all.filter(user::Column::Id.is_null());
+    };
+    let me = user::Column::Id.eq(p.user_id);
+    match p.role {
+        Role::Coordinator => all,
+        Role::Partner => all.filter(
+            Condition::any()
+                .add(me)
+                .add(user::Column::Role.is_in([Role::Coordinator, Role::Partner, Role::Mentor])),
+        ),
+        Role::Mentor => {
+            let mentee_apps = application::Entity::find()
+                .filter(application::Column::Id.in_subquery(assigned_to(p.user_id)));
+            let leads = mentee_apps
+                .clone()
+                .select_only()
+                .column(application::Column::LeadMunicipalityId)
+                .into_query();
+            let co = Query::select()
+                .column(application_co_applicant::Column::OrganisationId)
+                .from(application_co_applicant::Entity)
+                .and_where(
+                    application_co_applicant::Column::ApplicationId
+                        .in_subquery(assigned_to(p.user_id)),
+                )
+                .to_owned();
+            all.filter(
+                Condition::any()
+                    .add(me)
+                    .add(user::Column::OrganisationId.in_subquery(leads))
+                    .add(user::Column::OrganisationId.in_subquery(co)),
+            )
+        }
+        Role::Municipality => {
+            let Some(org) = p.organisation_id else {
+                return all.filter(me);
+            };
+            let own_apps = ids(
+                application::Entity::find().filter(applications_of(org)),
+                application::Column::Id,
+            );
+            let mentors = Query::select()
+                .column(mentor_assignment::Column::MentorId)
+                .from(mentor_assignment::Entity)
+                .and_where(mentor_assignment::Column::ApplicationId.in_subquery(own_apps))
+                .to_owned();
+            all.filter(
+                Condition::any()
+                    .add(me)
+                    .add(user::Column::OrganisationId.eq(org))
+                    .add(user::Column::Id.in_subquery(mentors)),
+            )
+        }
+    }
+}
+
+/// Editions are public facts: everyone reads them.
+pub fn editions(_actor: &Actor) -> Select<edition::Entity> {
+    edition::Entity::find()
+}
+
+/// Phases (the dates of each edition's call and stages) are public like their editions.
+pub fn phases(_actor: &Actor) -> Select<phase::Entity> {
+    phase::Entity::find()
+}
+
+/// Applications: coordinators all; partners all but drafts; mentors those assigned to them;
+/// municipalities those they lead or co-apply to; anonymous visitors the title holders.
+pub fn applications(actor: &Actor) -> Select<application::Entity> {
+    let all = application::Entity::find();
+    let Actor::User(p) = actor else {
+        return all.filter(application::Column::Status.is_in(PUBLIC_STATUSES));
+    };
+    match p.role {
+        Role::Coordinator => all,
+        Role::Partner => all.filter(application::Column::Status.ne(ApplicationStatus::Draft)),
+        Role::Mentor => all.filter(application::Column::Id.in_subquery(assigned_to(p.user_id))),
+        Role::Municipality => match p.organisation_id {
+            Some(org) => all.filter(applications_of(org)),
+            None => all.filter(application::Column::Id.is_null()),
+        },
+    }
+}
+
+/// Status history rows follow their application, but only for signed-in users: the history
+/// names people and notes that are not published.
+pub fn status_changes(actor: &Actor) -> Select<application_status_change::Entity> {
+    let all = application_status_change::Entity::find();
+    match actor {
+        Actor::Anonymous => all.filter(application_status_change::Column::Id.is_null()),
+        Actor::User(_) => all.filter(
+            application_status_change::Column::ApplicationId
+                .in_subquery(ids(applications(actor), application::Column::Id)),
+        ),
+    }
+}
+
+/// Mentor assignments: coordinators read all; partners those of the applications they see; a
+/// mentor their own; a municipality those of its applications.
+pub fn mentor_assignments(actor: &Actor) -> Select<mentor_assignment::Entity> {
+    let all = mentor_assignment::Entity::find();
+    let Actor::User(p) = actor else {
+        return all.filter(mentor_assignment::Column::Id.is_null());
+    };
+    match p.role {
+        Role::Coordinator => all,
+        Role::Mentor => all.filter(mentor_assignment::Column::MentorId.eq(p.user_id)),
+        // Partners read assignments, but only of applications they can see (no drafts), so an
+        // assignment never reveals an application that is hidden from them.
+        Role::Partner | Role::Municipality => all.filter(
+            mentor_assignment::Column::ApplicationId
+                .in_subquery(ids(applications(actor), application::Column::Id)),
+        ),
+    }
+}
+
+/// Co-applicant links follow their application.
+pub fn co_applicants(actor: &Actor) -> Select<application_co_applicant::Entity> {
+    application_co_applicant::Entity::find().filter(
+        application_co_applicant::Column::ApplicationId
+            .in_subquery(ids(applications(actor), application::Column::Id)),
+    )
+}
+
+/// The audit log is the coordinator's alone.
+pub fn audit_entries(actor: &Actor) -> Select<audit_entry::Entity> {
+    let all = audit_entry::Entity::find();
+    match actor.role() {
+        Some(Role::Coordinator) => all,
+        _ => all.filter(audit_entry::Column::Id.is_null()),
+    }
+}
+
+/// Whether `p` is a member of the organisation.
+pub fn belongs_to(p: &Principal, organisation_id: Uuid) -> bool {
+    p.organisation_id == Some(organisation_id)
+}

@@ -1,0 +1,331 @@
+//! `pearls seed --demo`: real public facts about the programme plus clearly fictional demo
+//! people, so a fresh installation has something to look at. Every row is looked up by its
+//! natural key first, so running the seed again changes nothing.
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use entity::{
+    ApplicationStatus, MentorKind, OrganisationKind, PhaseKind, Role, application,
+    application_status_change, country, edition, mentor_assignment, organisation, phase, user,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit;
+use crate::auth::password::Passwords;
+use crate::error::AppResult;
+
+/// Password of every demo account.
+pub const DEMO_PASSWORD: &str = "pearls-demo";
+
+/// What the seed did.
+#[derive(Debug, Default)]
+pub struct SeedReport {
+    pub inserted: usize,
+}
+
+const COUNTRIES: &[(&str, &str)] = &[
+    ("DE", "Germany"),
+    ("DK", "Denmark"),
+    ("EE", "Estonia"),
+    ("FI", "Finland"),
+    ("LT", "Lithuania"),
+    ("LV", "Latvia"),
+    ("NO", "Norway"),
+    ("PL", "Poland"),
+    ("SE", "Sweden"),
+];
+
+/// The consortium (public): the lead partner and its partners.
+const CONSORTIUM: &[(&str, &str, OrganisationKind)] = &[
+    ("Council of the Baltic Sea States Secretariat", "SE", OrganisationKind::LeadPartner),
+    ("Regional Council of Ostrobothnia", "FI", OrganisationKind::Partner),
+    ("Northern Dimension Partnership on Culture Secretariat", "LV", OrganisationKind::Partner),
+    ("Danish Cultural Institute", "DK", OrganisationKind::Partner),
+    ("Vidzeme Planning Region", "LV", OrganisationKind::Partner),
+    ("Baltic Sea Cultural Centre Gdańsk", "PL", OrganisationKind::Partner),
+    ("Heinrich-Böll-Stiftung Schleswig-Holstein", "DE", OrganisationKind::Partner),
+    ("Creative Estonia", "EE", OrganisationKind::Partner),
+    (
+        "Schleswig-Holstein Ministry of Justice, European Affairs and Consumer Protection",
+        "DE",
+        OrganisationKind::Partner,
+    ),
+    ("ARS BALTICA", "DE", OrganisationKind::Partner),
+    ("Varde Municipality", "DK", OrganisationKind::Partner),
+    ("Alytus City Municipality", "LT", OrganisationKind::Partner),
+];
+
+/// The 2024 title holders (public).
+const PEARLS_2024: &[(&str, &str)] =
+    &[("Svendborg", "DK"), ("Kiel", "DE"), ("Jakobstad", "FI"), ("Rūjiena", "LV")];
+
+/// The fictional municipality of the demo accounts.
+const DEMO_MUNICIPALITY: (&str, &str) = ("Demoville (fictional demo municipality)", "EE");
+
+fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, min, 0).single().expect("valid seed date")
+}
+
+struct Seeder<'a> {
+    txn: &'a DatabaseTransaction,
+    now: DateTime<Utc>,
+    report: SeedReport,
+}
+
+impl Seeder<'_> {
+    async fn country(&mut self, code: &str, name: &str) -> AppResult<()> {
+        if country::Entity::find_by_id(code.to_owned()).one(self.txn).await?.is_none() {
+            country::ActiveModel { code: Set(code.into()), name: Set(name.into()) }.insert(self.txn).await?;
+            self.report.inserted += 1;
+        }
+        Ok(())
+    }
+
+    async fn organisation(&mut self, name: &str, cc: &str, kind: OrganisationKind) -> AppResult<Uuid> {
+        if let Some(o) = organisation::Entity::find()
+            .filter(organisation::Column::Name.eq(name))
+            .filter(organisation::Column::CountryCode.eq(cc))
+            .one(self.txn)
+            .await?
+        {
+            return Ok(o.id);
+        }
+        let m = organisation::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            kind: Set(kind),
+            name: Set(name.into()),
+            country_code: Set(cc.into()),
+            region: Set(None),
+            population: Set(None),
+            is_capital: Set(false),
+            created_at: Set(self.now),
+            updated_at: Set(self.now),
+            version: Set(1),
+        }
+        .insert(self.txn)
+        .await?;
+        self.report.inserted += 1;
+        Ok(m.id)
+    }
+
+    async fn edition(&mut self, year: i32, name: &str, cap: i32, one_per_country: bool, extras: i32) -> AppResult<Uuid> {
+        if let Some(e) = edition::Entity::find().filter(edition::Column::TitleYear.eq(year)).one(self.txn).await? {
+            return Ok(e.id);
+        }
+        let m = edition::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            title_year: Set(year),
+            name: Set(name.into()),
+            award_cap: Set(cap),
+            one_per_country: Set(one_per_country),
+            extra_awards: Set(extras),
+            created_at: Set(self.now),
+            updated_at: Set(self.now),
+            version: Set(1),
+        }
+        .insert(self.txn)
+        .await?;
+        self.report.inserted += 1;
+        Ok(m.id)
+    }
+
+    async fn phase(&mut self, edition: Uuid, kind: PhaseKind, starts: DateTime<Utc>, ends: DateTime<Utc>) -> AppResult<()> {
+        let exists = phase::Entity::find()
+            .filter(phase::Column::EditionId.eq(edition))
+            .filter(phase::Column::Kind.eq(kind))
+            .one(self.txn)
+            .await?;
+        if exists.is_none() {
+            phase::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                edition_id: Set(edition),
+                kind: Set(kind),
+                starts_at: Set(starts),
+                ends_at: Set(ends),
+            }
+            .insert(self.txn)
+            .await?;
+            self.report.inserted += 1;
+        }
+        Ok(())
+    }
+
+    async fn application(
+        &mut self,
+        edition: Uuid,
+        lead: Uuid,
+        title: &str,
+        motivation: &str,
+        status: ApplicationStatus,
+        note: &str,
+    ) -> AppResult<Uuid> {
+        if let Some(a) = application::Entity::find()
+            .filter(application::Column::EditionId.eq(edition))
+            .filter(application::Column::LeadMunicipalityId.eq(lead))
+            .one(self.txn)
+            .await?
+        {
+            return Ok(a.id);
+        }
+        let id = Uuid::now_v7();
+        application::ActiveModel {
+            id: Set(id),
+            edition_id: Set(edition),
+            lead_municipality_id: Set(lead),
+            title: Set(title.into()),
+            motivation: Set(motivation.into()),
+            status: Set(status),
+            submitted_at: Set(None),
+            created_by: Set(None),
+            created_at: Set(self.now),
+            updated_at: Set(self.now),
+            version: Set(1),
+        }
+        .insert(self.txn)
+        .await?;
+        application_status_change::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            application_id: Set(id),
+            from_status: Set(None),
+            to_status: Set(status),
+            actor_id: Set(None),
+            note: Set(Some(note.into())),
+            changed_at: Set(self.now),
+        }
+        .insert(self.txn)
+        .await?;
+        self.report.inserted += 2;
+        Ok(id)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn user(
+        &mut self,
+        passwords: &Passwords,
+        email: &str,
+        name: &str,
+        role: Role,
+        org: Option<Uuid>,
+        cc: Option<&str>,
+    ) -> AppResult<Uuid> {
+        if let Some(u) = user::Entity::find().filter(user::Column::Email.eq(email)).one(self.txn).await? {
+            return Ok(u.id);
+        }
+        let m = user::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            email: Set(email.into()),
+            name: Set(name.into()),
+            role: Set(role),
+            organisation_id: Set(org),
+            country_code: Set(cc.map(Into::into)),
+            active: Set(true),
+            password_hash: Set(passwords.hash(DEMO_PASSWORD).await?),
+            created_at: Set(self.now),
+            updated_at: Set(self.now),
+            version: Set(1),
+        }
+        .insert(self.txn)
+        .await?;
+        self.report.inserted += 1;
+        Ok(m.id)
+    }
+}
+
+/// Loads the demo data (idempotent).
+pub async fn demo(db: &DatabaseConnection, passwords: &Passwords) -> AppResult<SeedReport> {
+    let txn = db.begin().await?;
+    let mut s = Seeder { txn: &txn, now: Utc::now(), report: SeedReport::default() };
+    for (code, name) in COUNTRIES {
+        s.country(code, name).await?;
+    }
+    let mut consortium = Vec::new();
+    for (name, cc, kind) in CONSORTIUM {
+        consortium.push(s.organisation(name, cc, *kind).await?);
+    }
+    let lead_partner = consortium[0];
+    let creative_estonia = consortium[7];
+
+    // Editions with the award outcomes of the real years expressed as policies.
+    let e2024 = s.edition(2024, "BSR Cultural Pearls 2024", 4, true, 1).await?;
+    let e2025 = s.edition(2025, "BSR Cultural Pearls 2025", 6, false, 0).await?;
+    let e2026 = s.edition(2026, "BSR Cultural Pearls 2026", 4, true, 1).await?;
+    // Public: the 2024 CuReAP window, 25 Oct – 16 Nov 2023; each title year is its calendar year.
+    s.phase(e2024, PhaseKind::CureapDevelopment, at(2023, 10, 25, 0, 0), at(2023, 11, 16, 23, 59)).await?;
+    for (e, y) in [(e2024, 2024), (e2025, 2025), (e2026, 2026)] {
+        s.phase(e, PhaseKind::TitleYear, at(y, 1, 1, 0, 0), at(y, 12, 31, 23, 59)).await?;
+    }
+    // A demo edition whose call is open, so the demo municipality can submit its draft.
+    let demo = s.edition(2028, "BSR Cultural Pearls 2028 (demo edition)", 4, true, 1).await?;
+    for (kind, from, to) in [
+        (PhaseKind::Call, at(2026, 9, 1, 0, 0), at(2027, 3, 31, 23, 59)),
+        (PhaseKind::Preselection, at(2027, 4, 1, 0, 0), at(2027, 5, 31, 23, 59)),
+        (PhaseKind::CureapDevelopment, at(2027, 9, 1, 0, 0), at(2027, 10, 31, 23, 59)),
+        (PhaseKind::Jury, at(2027, 11, 1, 0, 0), at(2027, 11, 30, 23, 59)),
+        (PhaseKind::Award, at(2027, 12, 1, 0, 0), at(2027, 12, 15, 23, 59)),
+        (PhaseKind::TitleYear, at(2028, 1, 1, 0, 0), at(2028, 12, 31, 23, 59)),
+    ] {
+        s.phase(demo, kind, from, to).await?;
+    }
+
+    for (name, cc) in PEARLS_2024 {
+        let org = s.organisation(name, cc, OrganisationKind::Municipality).await?;
+        s.application(
+            e2024,
+            org,
+            &format!("{name} — BSR Cultural Pearl 2024"),
+            "Imported from the public list of 2024 title holders.",
+            ApplicationStatus::TitleYearCompleted,
+            "imported from public records",
+        )
+        .await?;
+    }
+
+    let demoville = s.organisation(DEMO_MUNICIPALITY.0, DEMO_MUNICIPALITY.1, OrganisationKind::Municipality).await?;
+    let pw = crate::auth::password::Passwords::clone(passwords);
+    s.user(&pw, "coordinator@pearls.example", "Demo Coordinator", Role::Coordinator, Some(lead_partner), None).await?;
+    s.user(&pw, "partner@pearls.example", "Demo Partner", Role::Partner, Some(creative_estonia), Some("EE")).await?;
+    let mentor =
+        s.user(&pw, "mentor@pearls.example", "Demo Mentor", Role::Mentor, Some(creative_estonia), Some("EE")).await?;
+    s.user(&pw, "municipality@pearls.example", "Demo Municipality Contact", Role::Municipality, Some(demoville), Some("EE"))
+        .await?;
+    let app = s
+        .application(
+            demo,
+            demoville,
+            "Demoville: culture for a resilient harbour town",
+            "Demoville wants to use its harbour festival and library network to strengthen community ties.",
+            ApplicationStatus::Draft,
+            "demo draft",
+        )
+        .await?;
+    if mentor_assignment::Entity::find()
+        .filter(mentor_assignment::Column::ApplicationId.eq(app))
+        .filter(mentor_assignment::Column::MentorId.eq(mentor))
+        .one(&txn)
+        .await?
+        .is_none()
+    {
+        mentor_assignment::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            application_id: Set(app),
+            mentor_id: Set(mentor),
+            kind: Set(MentorKind::National),
+            starts_on: Set(NaiveDate::from_ymd_opt(2026, 11, 1).expect("valid date")),
+            ends_on: Set(None),
+            created_at: Set(s.now),
+        }
+        .insert(&txn)
+        .await?;
+        s.report.inserted += 1;
+    }
+    let report = s.report;
+    if report.inserted > 0 {
+        audit::record(&txn, None, "seed.demo", "Seed", "demo", json!({ "inserted": report.inserted })).await?;
+    }
+    txn.commit().await?;
+    Ok(report)
+}

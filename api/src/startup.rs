@@ -1,0 +1,150 @@
+//! Building and running the server. `Application::build` connects, migrates, binds its own
+//! listener and returns before serving, so tests can start the real server on port 0 and ask it
+//! which port it got.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::{App, HttpMessage, HttpServer, web};
+use actix_web_prom::PrometheusMetricsBuilder;
+use prometheus::{IntGauge, Registry};
+use sea_orm::DatabaseConnection;
+use tracing_actix_web::{RequestId, TracingLogger};
+
+use crate::auth::jwt::TokenKeys;
+use crate::auth::password::Passwords;
+use crate::config::Config;
+use crate::db::{self, StatementCounter};
+use crate::graphql::schema;
+use crate::state::AppState;
+
+/// A built, bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+/// Why the server could not start.
+#[derive(Debug)]
+pub struct StartupError(pub String);
+
+impl std::fmt::Display for StartupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartupError {}
+
+fn err(e: impl std::fmt::Display) -> StartupError {
+    StartupError(e.to_string())
+}
+
+/// Connects to the database and applies pending migrations.
+pub async fn prepare_database(config: &Config) -> Result<(DatabaseConnection, StatementCounter), StartupError> {
+    let (db, counter) = db::connect(config).await.map_err(|e| err(format!("database: {e}")))?;
+    db::migrate(&db).await.map_err(|e| err(format!("migrations: {e}")))?;
+    Ok((db, counter))
+}
+
+/// Builds the shared state (keys, password hasher) over an open pool.
+pub fn build_state(config: &Config, db: DatabaseConnection, statements: StatementCounter) -> Result<AppState, StartupError> {
+    config.validate().map_err(err)?;
+    let keys = TokenKeys::from_config(config).map_err(err)?;
+    let passwords = Passwords::new(config.argon2_memory_kib, config.argon2_iterations).map_err(err)?;
+    Ok(AppState { db, config: Arc::new(config.clone()), keys: Arc::new(keys), passwords, statements })
+}
+
+impl Application {
+    /// Connects, migrates, binds `config.bind` and prepares the server.
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        config.validate().map_err(err)?;
+        let (db, statements) = prepare_database(&config).await?;
+        let state = build_state(&config, db, statements)?;
+        let listener = TcpListener::bind(config.bind).map_err(|e| err(format!("bind {}: {e}", config.bind)))?;
+        let port = listener.local_addr().map_err(err)?.port();
+        let server = run(listener, state.clone())?;
+        Ok(Self { port, server, state })
+    }
+
+    /// The port actually bound (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (tests use its pool and statement counter).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until the process is stopped (SIGINT/SIGTERM stop it gracefully).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn cors(config: &Config) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([HeaderName::from_static("x-request-id")])
+        .max_age(3600);
+    for origin in config.cors_origins.iter().filter(|o| !o.trim().is_empty()) {
+        cors = if origin.trim() == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin.trim()) };
+    }
+    cors
+}
+
+fn run(listener: TcpListener, state: AppState) -> Result<Server, StartupError> {
+    let schema = schema::build(&state.config).map_err(err)?;
+    let registry = Registry::new();
+    let statements_gauge = IntGauge::new(
+        "pearls_db_statements_total",
+        "SQL statements run by this process since it started",
+    )
+    .map_err(err)?;
+    registry.register(Box::new(statements_gauge.clone())).map_err(err)?;
+    let metrics = PrometheusMetricsBuilder::new("pearls")
+        .registry(registry)
+        .endpoint("/metrics")
+        .build()
+        .map_err(err)?;
+    let counter = state.statements.clone();
+    let max_body = state.config.max_body_bytes;
+    let data = web::Data::new(state.clone());
+    let schema = web::Data::new(schema);
+    let config = state.config.clone();
+    let server = HttpServer::new(move || {
+        let gauge = statements_gauge.clone();
+        let counter = counter.clone();
+        App::new()
+            .wrap(cors(&config))
+            .wrap(metrics.clone())
+            .wrap_fn(move |req, srv| {
+                use actix_web::dev::Service;
+                gauge.set(counter.get() as i64);
+                let id = req.extensions().get::<RequestId>().map(|r| r.to_string());
+                let fut = srv.call(req);
+                async move {
+                    let mut res = fut.await?;
+                    if let Some(id) = id.and_then(|i| HeaderValue::from_str(&i).ok()) {
+                        res.headers_mut().insert(HeaderName::from_static("x-request-id"), id);
+                    }
+                    Ok(res)
+                }
+            })
+            .wrap(TracingLogger::default())
+            .app_data(web::PayloadConfig::new(max_body))
+            .app_data(data.clone())
+            .app_data(schema.clone())
+            .configure(crate::http::routes)
+    })
+    .listen(listener)
+    .map_err(err)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,20 @@
+//! What every request handler shares: the pool, the configuration and the keys.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::jwt::TokenKeys;
+use crate::auth::password::Passwords;
+use crate::config::Config;
+use crate::db::StatementCounter;
+
+/// Cheap to clone; one per process.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub keys: Arc<TokenKeys>,
+    pub passwords: Passwords,
+    pub statements: StatementCounter,
+}

@@ -1,0 +1,5 @@
+//! Users of the portal and their administration by coordinators.
+
+pub mod graphql;
+pub mod service;
+pub mod types;

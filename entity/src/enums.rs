@@ -1,0 +1,115 @@
+//! The programme's enumerations, stored as short upper-case strings so that both databases (and
+//! anyone reading the tables) see the names DOMAIN.md uses.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $value:literal),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+        #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+        pub enum $name {
+            $($(#[$vmeta])* #[sea_orm(string_value = $value)] $variant,)*
+        }
+
+        impl $name {
+            /// The stored (and GraphQL) name.
+            pub fn as_str(&self) -> &'static str {
+                match self {
+                    $(Self::$variant => $value,)*
+                }
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// What a user may do in the portal.
+    Role {
+        /// Lead partner's coordination staff.
+        Coordinator = "COORDINATOR",
+        /// Staff of a consortium partner.
+        Partner = "PARTNER",
+        /// National mentor.
+        Mentor = "MENTOR",
+        /// Contact person of a municipality.
+        Municipality = "MUNICIPALITY",
+    }
+);
+
+string_enum!(
+    /// The kind of an organisation.
+    OrganisationKind {
+        /// The lead partner.
+        LeadPartner = "LEAD_PARTNER",
+        /// A consortium partner.
+        Partner = "PARTNER",
+        /// An associated organisation.
+        Associated = "ASSOCIATED",
+        /// A municipality (candidate or Pearl).
+        Municipality = "MUNICIPALITY",
+        /// An outside organisation (e.g. of an external mentor).
+        External = "EXTERNAL",
+    }
+);
+
+string_enum!(
+    /// A dated stage of an edition.
+    PhaseKind {
+        /// Municipalities apply.
+        Call = "CALL",
+        /// Stage 1 scoring by partners.
+        Preselection = "PRESELECTION",
+        /// Shortlisted candidates write their CuReAP.
+        CureapDevelopment = "CUREAP_DEVELOPMENT",
+        /// Stage 2 scoring by the jury.
+        Jury = "JURY",
+        /// Titles are awarded.
+        Award = "AWARD",
+        /// The Pearls carry out their plans.
+        TitleYear = "TITLE_YEAR",
+    }
+);
+
+string_enum!(
+    /// Where an application stands.
+    ApplicationStatus {
+        /// Being written.
+        Draft = "DRAFT",
+        /// Handed in.
+        Submitted = "SUBMITTED",
+        /// Passed the eligibility check.
+        Eligible = "ELIGIBLE",
+        /// Failed the eligibility check.
+        Ineligible = "INELIGIBLE",
+        /// Selected to write a CuReAP.
+        Shortlisted = "SHORTLISTED",
+        /// Not selected.
+        NotShortlisted = "NOT_SHORTLISTED",
+        /// Writing the CuReAP.
+        CureapInDevelopment = "CUREAP_IN_DEVELOPMENT",
+        /// CuReAP handed in (frozen).
+        CureapSubmitted = "CUREAP_SUBMITTED",
+        /// Holds the title.
+        Awarded = "AWARDED",
+        /// Not awarded.
+        NotAwarded = "NOT_AWARDED",
+        /// In its title year.
+        TitleYearActive = "TITLE_YEAR_ACTIVE",
+        /// Title year over.
+        TitleYearCompleted = "TITLE_YEAR_COMPLETED",
+        /// Withdrawn before the decision.
+        Withdrawn = "WITHDRAWN",
+    }
+);
+
+string_enum!(
+    /// How a mentor is assigned.
+    MentorKind {
+        /// The national mentor.
+        National = "NATIONAL",
+        /// The second of a twin pair.
+        Twin = "TWIN",
+    }
+);

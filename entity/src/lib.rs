@@ -1,0 +1,33 @@
+//! SeaORM entities of the portal: storage only, no API concerns. Names follow DOMAIN.md.
+
+pub mod application;
+pub mod application_co_applicant;
+pub mod application_status_change;
+pub mod audit_entry;
+pub mod country;
+pub mod edition;
+pub mod enums;
+pub mod login_failure;
+pub mod mentor_assignment;
+pub mod organisation;
+pub mod phase;
+pub mod refresh_token;
+pub mod user;
+
+pub use enums::*;
+
+/// The entity types under their programme names.
+pub mod prelude {
+    pub use super::application::Entity as Application;
+    pub use super::application_co_applicant::Entity as ApplicationCoApplicant;
+    pub use super::application_status_change::Entity as ApplicationStatusChange;
+    pub use super::audit_entry::Entity as AuditEntry;
+    pub use super::country::Entity as Country;
+    pub use super::edition::Entity as Edition;
+    pub use super::login_failure::Entity as LoginFailure;
+    pub use super::mentor_assignment::Entity as MentorAssignment;
+    pub use super::organisation::Entity as Organisation;
+    pub use super::phase::Entity as Phase;
+    pub use super::refresh_token::Entity as RefreshToken;
+    pub use super::user::Entity as User;
+}

@@ -1,0 +1,16 @@
+//! Database migrations, the same on SQLite and PostgreSQL; each has a working `down`.
+
+pub use sea_orm_migration;
+use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_foundation;
+
+/// All migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_foundation::Migration)]
+    }
+}
