@@ -59,29 +59,33 @@ impl Tokens {
     }
 
     fn of(&self, who: Who) -> Option<&str> {
-        self.0.iter().find(|(w, _)| *w == who).and_then(|(_, t)| t.as_deref())
+        self.0
+            .iter()
+            .find(|(w, _)| *w == who)
+            .and_then(|(_, t)| t.as_deref())
     }
 }
 
 /// Classifies a response: the error code of `field` if it failed, otherwise Ok or its count.
 fn outcome(body: &Value, field: &str) -> Expect {
-    if let Some(errors) = body["errors"].as_array() {
-        if let Some(e) = errors.first() {
-            let c = e["extensions"]["code"].as_str().unwrap_or("NO_CODE");
-            return Refused(match c {
-                "UNAUTHENTICATED" => "UNAUTHENTICATED",
-                "FORBIDDEN" => "FORBIDDEN",
-                "NOT_FOUND" => "NOT_FOUND",
-                "CONFLICT" => "CONFLICT",
-                "BAD_USER_INPUT" => "BAD_USER_INPUT",
-                other => panic!("unexpected code {other}: {body}"),
-            });
-        }
+    if let Some(e) = body["errors"].as_array().and_then(|errors| errors.first()) {
+        let c = e["extensions"]["code"].as_str().unwrap_or("NO_CODE");
+        return Refused(match c {
+            "UNAUTHENTICATED" => "UNAUTHENTICATED",
+            "FORBIDDEN" => "FORBIDDEN",
+            "NOT_FOUND" => "NOT_FOUND",
+            "CONFLICT" => "CONFLICT",
+            "BAD_USER_INPUT" => "BAD_USER_INPUT",
+            other => panic!("unexpected code {other}: {body}"),
+        });
     }
     match body["data"][field]["totalCount"].as_i64() {
         Some(n) => Count(n),
         None => {
-            assert!(!body["data"][field].is_null(), "no data and no error: {body}");
+            assert!(
+                !body["data"][field].is_null(),
+                "no data and no error: {body}"
+            );
             Ok
         }
     }
@@ -99,7 +103,11 @@ async fn check_row(
     for (who, expected) in row {
         let body = app.gql(tokens.of(*who), query, vars.clone()).await;
         let got = outcome(&body, field);
-        assert_eq!(&got, expected, "{name} as {who:?} on {:?}: {body}", app.backend);
+        assert_eq!(
+            &got, expected,
+            "{name} as {who:?} on {:?}: {body}",
+            app.backend
+        );
     }
 }
 
@@ -114,122 +122,227 @@ both!(role_table, |app: TestApp| async move {
     let id = |ty: &str, u| json!({ "id": encode(ty, u).0 });
 
     // Applications by id: own draft, someone else's submitted one.
-    check_row(&app, &t, "node(kiel draft)", node, id("Application", w.kiel_app), "node", &[
-        (Who::Anonymous, Refused("NOT_FOUND")),
-        (Who::Coordinator, Ok),
-        (Who::Partner, Refused("NOT_FOUND")), // partners never see drafts
-        (Who::Mentor, Ok),                    // assigned
-        (Who::OwnMunicipality, Ok),
-        (Who::OtherMunicipality, Refused("NOT_FOUND")),
-    ])
+    check_row(
+        &app,
+        &t,
+        "node(kiel draft)",
+        node,
+        id("Application", w.kiel_app),
+        "node",
+        &[
+            (Who::Anonymous, Refused("NOT_FOUND")),
+            (Who::Coordinator, Ok),
+            (Who::Partner, Refused("NOT_FOUND")), // partners never see drafts
+            (Who::Mentor, Ok),                    // assigned
+            (Who::OwnMunicipality, Ok),
+            (Who::OtherMunicipality, Refused("NOT_FOUND")),
+        ],
+    )
     .await;
-    check_row(&app, &t, "node(svendborg submitted)", node, id("Application", w.svendborg_app), "node", &[
-        (Who::Anonymous, Refused("NOT_FOUND")),
-        (Who::Coordinator, Ok),
-        (Who::Partner, Ok),
-        (Who::Mentor, Refused("NOT_FOUND")), // not assigned
-        (Who::OwnMunicipality, Refused("NOT_FOUND")),
-        (Who::OtherMunicipality, Ok),
-    ])
+    check_row(
+        &app,
+        &t,
+        "node(svendborg submitted)",
+        node,
+        id("Application", w.svendborg_app),
+        "node",
+        &[
+            (Who::Anonymous, Refused("NOT_FOUND")),
+            (Who::Coordinator, Ok),
+            (Who::Partner, Ok),
+            (Who::Mentor, Refused("NOT_FOUND")), // not assigned
+            (Who::OwnMunicipality, Refused("NOT_FOUND")),
+            (Who::OtherMunicipality, Ok),
+        ],
+    )
     .await;
     // A made-up id answers exactly like an invisible one.
-    check_row(&app, &t, "node(unknown)", node, id("Application", uuid::Uuid::now_v7()), "node",
-        &all(Refused("NOT_FOUND"))).await;
+    check_row(
+        &app,
+        &t,
+        "node(unknown)",
+        node,
+        id("Application", uuid::Uuid::now_v7()),
+        "node",
+        &all(Refused("NOT_FOUND")),
+    )
+    .await;
 
     // Application lists: totalCount counts only what the caller may see.
     let apps = "{ applications { totalCount edges { node { id } } } }";
-    check_row(&app, &t, "applications", apps, json!({}), "applications", &[
-        (Who::Anonymous, Count(0)),
-        (Who::Coordinator, Count(3)),
-        (Who::Partner, Count(1)),
-        (Who::Mentor, Count(1)),
-        (Who::OwnMunicipality, Count(1)),
-        (Who::OtherMunicipality, Count(2)),
-    ])
+    check_row(
+        &app,
+        &t,
+        "applications",
+        apps,
+        json!({}),
+        "applications",
+        &[
+            (Who::Anonymous, Count(0)),
+            (Who::Coordinator, Count(3)),
+            (Who::Partner, Count(1)),
+            (Who::Mentor, Count(1)),
+            (Who::OwnMunicipality, Count(1)),
+            (Who::OtherMunicipality, Count(2)),
+        ],
+    )
     .await;
     // A filter cannot reveal hidden rows either.
     let by_status = "{ applications(filter: {status: [DRAFT]}) { totalCount } }";
-    check_row(&app, &t, "applications(DRAFT)", by_status, json!({}), "applications", &[
-        (Who::Anonymous, Count(0)),
-        (Who::Coordinator, Count(2)),
-        (Who::Partner, Count(0)),
-        (Who::Mentor, Count(1)),
-        (Who::OwnMunicipality, Count(1)),
-        (Who::OtherMunicipality, Count(1)),
-    ])
+    check_row(
+        &app,
+        &t,
+        "applications(DRAFT)",
+        by_status,
+        json!({}),
+        "applications",
+        &[
+            (Who::Anonymous, Count(0)),
+            (Who::Coordinator, Count(2)),
+            (Who::Partner, Count(0)),
+            (Who::Mentor, Count(1)),
+            (Who::OwnMunicipality, Count(1)),
+            (Who::OtherMunicipality, Count(1)),
+        ],
+    )
     .await;
 
     // Users.
-    check_row(&app, &t, "node(kiel user)", node, id("User", w.kiel_user), "node", &[
-        (Who::Anonymous, Refused("NOT_FOUND")),
-        (Who::Coordinator, Ok),
-        (Who::Partner, Refused("NOT_FOUND")), // municipality contacts are not consortium users
-        (Who::Mentor, Ok),                    // mentee's contact
-        (Who::OwnMunicipality, Ok),           // self
-        (Who::OtherMunicipality, Refused("NOT_FOUND")),
-    ])
+    check_row(
+        &app,
+        &t,
+        "node(kiel user)",
+        node,
+        id("User", w.kiel_user),
+        "node",
+        &[
+            (Who::Anonymous, Refused("NOT_FOUND")),
+            (Who::Coordinator, Ok),
+            (Who::Partner, Refused("NOT_FOUND")), // municipality contacts are not consortium users
+            (Who::Mentor, Ok),                    // mentee's contact
+            (Who::OwnMunicipality, Ok),           // self
+            (Who::OtherMunicipality, Refused("NOT_FOUND")),
+        ],
+    )
     .await;
-    check_row(&app, &t, "node(mentor)", node, id("User", w.mentor), "node", &[
-        (Who::Anonymous, Refused("NOT_FOUND")),
-        (Who::Coordinator, Ok),
-        (Who::Partner, Ok),
-        (Who::Mentor, Ok),
-        (Who::OwnMunicipality, Ok), // own mentor
-        (Who::OtherMunicipality, Refused("NOT_FOUND")),
-    ])
+    check_row(
+        &app,
+        &t,
+        "node(mentor)",
+        node,
+        id("User", w.mentor),
+        "node",
+        &[
+            (Who::Anonymous, Refused("NOT_FOUND")),
+            (Who::Coordinator, Ok),
+            (Who::Partner, Ok),
+            (Who::Mentor, Ok),
+            (Who::OwnMunicipality, Ok), // own mentor
+            (Who::OtherMunicipality, Refused("NOT_FOUND")),
+        ],
+    )
     .await;
-    check_row(&app, &t, "users", "{ users { totalCount } }", json!({}), "users", &[
-        (Who::Anonymous, Refused("UNAUTHENTICATED")),
-        (Who::Coordinator, Count(5)),
-        (Who::Partner, Count(3)),
-        (Who::Mentor, Count(2)),
-        (Who::OwnMunicipality, Count(2)),
-        (Who::OtherMunicipality, Count(1)),
-    ])
+    check_row(
+        &app,
+        &t,
+        "users",
+        "{ users { totalCount } }",
+        json!({}),
+        "users",
+        &[
+            (Who::Anonymous, Refused("UNAUTHENTICATED")),
+            (Who::Coordinator, Count(5)),
+            (Who::Partner, Count(3)),
+            (Who::Mentor, Count(2)),
+            (Who::OwnMunicipality, Count(2)),
+            (Who::OtherMunicipality, Count(1)),
+        ],
+    )
     .await;
-    check_row(&app, &t, "me", "{ me { email } }", json!({}), "me", &[
-        (Who::Anonymous, Refused("UNAUTHENTICATED")),
-        (Who::Coordinator, Ok),
-        (Who::Partner, Ok),
-        (Who::Mentor, Ok),
-        (Who::OwnMunicipality, Ok),
-        (Who::OtherMunicipality, Ok),
-    ])
+    check_row(
+        &app,
+        &t,
+        "me",
+        "{ me { email } }",
+        json!({}),
+        "me",
+        &[
+            (Who::Anonymous, Refused("UNAUTHENTICATED")),
+            (Who::Coordinator, Ok),
+            (Who::Partner, Ok),
+            (Who::Mentor, Ok),
+            (Who::OwnMunicipality, Ok),
+            (Who::OtherMunicipality, Ok),
+        ],
+    )
     .await;
 
     // Organisations and editions: readable by every signed-in user; anonymous visitors see the
     // consortium only (no title holders in this fixture).
-    check_row(&app, &t, "organisations", "{ organisations { totalCount } }", json!({}), "organisations", &[
-        (Who::Anonymous, Count(2)),
-        (Who::Coordinator, Count(4)),
-        (Who::Partner, Count(4)),
-        (Who::Mentor, Count(4)),
-        (Who::OwnMunicipality, Count(4)),
-        (Who::OtherMunicipality, Count(4)),
-    ])
+    check_row(
+        &app,
+        &t,
+        "organisations",
+        "{ organisations { totalCount } }",
+        json!({}),
+        "organisations",
+        &[
+            (Who::Anonymous, Count(2)),
+            (Who::Coordinator, Count(4)),
+            (Who::Partner, Count(4)),
+            (Who::Mentor, Count(4)),
+            (Who::OwnMunicipality, Count(4)),
+            (Who::OtherMunicipality, Count(4)),
+        ],
+    )
     .await;
-    check_row(&app, &t, "editions", "{ editions { totalCount } }", json!({}), "editions", &all(Count(2))).await;
+    check_row(
+        &app,
+        &t,
+        "editions",
+        "{ editions { totalCount } }",
+        json!({}),
+        "editions",
+        &all(Count(2)),
+    )
+    .await;
 
     // Mentor assignments.
-    check_row(&app, &t, "node(assignment)", node, id("MentorAssignment", w.assignment), "node", &[
-        (Who::Anonymous, Refused("NOT_FOUND")),
-        (Who::Coordinator, Ok),
-        (Who::Partner, Refused("NOT_FOUND")), // of a draft the partner cannot see
-        (Who::Mentor, Ok),
-        (Who::OwnMunicipality, Ok),
-        (Who::OtherMunicipality, Refused("NOT_FOUND")),
-    ])
+    check_row(
+        &app,
+        &t,
+        "node(assignment)",
+        node,
+        id("MentorAssignment", w.assignment),
+        "node",
+        &[
+            (Who::Anonymous, Refused("NOT_FOUND")),
+            (Who::Coordinator, Ok),
+            (Who::Partner, Refused("NOT_FOUND")), // of a draft the partner cannot see
+            (Who::Mentor, Ok),
+            (Who::OwnMunicipality, Ok),
+            (Who::OtherMunicipality, Refused("NOT_FOUND")),
+        ],
+    )
     .await;
 
     // The audit log.
-    check_row(&app, &t, "auditEntries", "{ auditEntries { totalCount } }", json!({}), "auditEntries", &[
-        (Who::Anonymous, Refused("UNAUTHENTICATED")),
-        (Who::Coordinator, Count(10)), // five user.create (fixture) + five session.login (tokens)
-        (Who::Partner, Refused("FORBIDDEN")),
-        (Who::Mentor, Refused("FORBIDDEN")),
-        (Who::OwnMunicipality, Refused("FORBIDDEN")),
-        (Who::OtherMunicipality, Refused("FORBIDDEN")),
-    ])
+    check_row(
+        &app,
+        &t,
+        "auditEntries",
+        "{ auditEntries { totalCount } }",
+        json!({}),
+        "auditEntries",
+        &[
+            (Who::Anonymous, Refused("UNAUTHENTICATED")),
+            (Who::Coordinator, Count(10)), // five user.create (fixture) + five session.login (tokens)
+            (Who::Partner, Refused("FORBIDDEN")),
+            (Who::Mentor, Refused("FORBIDDEN")),
+            (Who::OwnMunicipality, Refused("FORBIDDEN")),
+            (Who::OtherMunicipality, Refused("FORBIDDEN")),
+        ],
+    )
     .await;
 
     // User administration is the coordinator's.
@@ -247,17 +360,35 @@ both!(role_table, |app: TestApp| async move {
     {
         let vars = json!({ "i": { "email": format!("new{n}@test.example"), "name": "New", "role": "MENTOR",
                                   "password": "long enough password" } });
-        check_row(&app, &t, "createUser", create_user, vars, "createUser", &[(who, expected)]).await;
+        check_row(
+            &app,
+            &t,
+            "createUser",
+            create_user,
+            vars,
+            "createUser",
+            &[(who, expected)],
+        )
+        .await;
     }
-    let deactivate = "mutation($i: DeactivateUserInput!) { deactivateUser(input: $i) { user { active } } }";
+    let deactivate =
+        "mutation($i: DeactivateUserInput!) { deactivateUser(input: $i) { user { active } } }";
     let vars = json!({ "i": { "id": encode("User", w.partner).0 } });
-    check_row(&app, &t, "deactivateUser", deactivate, vars, "deactivateUser", &[
-        (Who::Anonymous, Refused("UNAUTHENTICATED")),
-        (Who::Partner, Refused("FORBIDDEN")),
-        (Who::Mentor, Refused("FORBIDDEN")),
-        (Who::OwnMunicipality, Refused("FORBIDDEN")),
-        (Who::OtherMunicipality, Refused("FORBIDDEN")),
-    ])
+    check_row(
+        &app,
+        &t,
+        "deactivateUser",
+        deactivate,
+        vars,
+        "deactivateUser",
+        &[
+            (Who::Anonymous, Refused("UNAUTHENTICATED")),
+            (Who::Partner, Refused("FORBIDDEN")),
+            (Who::Mentor, Refused("FORBIDDEN")),
+            (Who::OwnMunicipality, Refused("FORBIDDEN")),
+            (Who::OtherMunicipality, Refused("FORBIDDEN")),
+        ],
+    )
     .await;
 
     // Editing Kiel's draft: allowed for Kiel and the coordinator; the mentor sees it but may not
@@ -274,37 +405,67 @@ both!(role_table, |app: TestApp| async move {
         let version = current_version(&app, &t, w.kiel_app).await;
         let vars = json!({ "i": { "id": encode("Application", w.kiel_app).0, "expectedVersion": version,
                                   "title": format!("Edited by {who:?}") } });
-        check_row(&app, &t, "updateApplication", update, vars, "updateApplication", &[(who, expected)]).await;
+        check_row(
+            &app,
+            &t,
+            "updateApplication",
+            update,
+            vars,
+            "updateApplication",
+            &[(who, expected)],
+        )
+        .await;
     }
 
     // Submitting: only the lead municipality (or a coordinator), and others learn nothing.
     let submit = "mutation($i: ApplicationTransitionInput!) { submitApplication(input: $i) { application { status } } }";
     let vars = json!({ "i": { "id": encode("Application", w.kiel_app).0 } });
-    check_row(&app, &t, "submitApplication", submit, vars.clone(), "submitApplication", &[
-        (Who::Anonymous, Refused("UNAUTHENTICATED")),
-        (Who::Partner, Refused("NOT_FOUND")),
-        (Who::Mentor, Refused("FORBIDDEN")),
-        (Who::OtherMunicipality, Refused("NOT_FOUND")),
-        (Who::OwnMunicipality, Ok),
-    ])
+    check_row(
+        &app,
+        &t,
+        "submitApplication",
+        submit,
+        vars.clone(),
+        "submitApplication",
+        &[
+            (Who::Anonymous, Refused("UNAUTHENTICATED")),
+            (Who::Partner, Refused("NOT_FOUND")),
+            (Who::Mentor, Refused("FORBIDDEN")),
+            (Who::OtherMunicipality, Refused("NOT_FOUND")),
+            (Who::OwnMunicipality, Ok),
+        ],
+    )
     .await;
     // Now submitted: the partner sees it, still may not act on it.
     let withdraw = "mutation($i: ApplicationTransitionInput!) { withdrawApplication(input: $i) { application { status } } }";
-    check_row(&app, &t, "withdrawApplication", withdraw, vars, "withdrawApplication", &[
-        (Who::Partner, Refused("FORBIDDEN")),
-        (Who::Mentor, Refused("FORBIDDEN")),
-        (Who::OtherMunicipality, Refused("NOT_FOUND")),
-        (Who::OwnMunicipality, Ok),
-    ])
+    check_row(
+        &app,
+        &t,
+        "withdrawApplication",
+        withdraw,
+        vars,
+        "withdrawApplication",
+        &[
+            (Who::Partner, Refused("FORBIDDEN")),
+            (Who::Mentor, Refused("FORBIDDEN")),
+            (Who::OtherMunicipality, Refused("NOT_FOUND")),
+            (Who::OwnMunicipality, Ok),
+        ],
+    )
     .await;
 });
 
 async fn current_version(app: &TestApp, t: &Tokens, id: uuid::Uuid) -> i64 {
     let body = app
-        .gql(t.of(Who::Coordinator), "query($id: ID!) { application(id: $id) { version } }",
-            json!({ "id": encode("Application", id).0 }))
+        .gql(
+            t.of(Who::Coordinator),
+            "query($id: ID!) { application(id: $id) { version } }",
+            json!({ "id": encode("Application", id).0 }),
+        )
         .await;
-    body["data"]["application"]["version"].as_i64().unwrap_or_else(|| panic!("{body}"))
+    body["data"]["application"]["version"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{body}"))
 }
 
 both!(nested_fields_follow_the_policy, |app: TestApp| async move {
@@ -313,19 +474,34 @@ both!(nested_fields_follow_the_policy, |app: TestApp| async move {
     // Kiel sees its mentor through its application, but the status change made by a coordinator
     // names no one Kiel may not see.
     let body = app
-        .gql(Some(&kiel), "query($id: ID!) { application(id: $id) { mentorAssignments { mentor { email } }
+        .gql(
+            Some(&kiel),
+            "query($id: ID!) { application(id: $id) { mentorAssignments { mentor { email } }
                  leadMunicipality { name members { email } } } }",
-            json!({ "id": encode("Application", w.kiel_app).0 }))
+            json!({ "id": encode("Application", w.kiel_app).0 }),
+        )
         .await;
     assert!(body["errors"].is_null(), "{body}");
     let app_json = &body["data"]["application"];
-    assert_eq!(app_json["mentorAssignments"][0]["mentor"]["email"], "mentor@test.example");
-    assert_eq!(app_json["leadMunicipality"]["members"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        app_json["mentorAssignments"][0]["mentor"]["email"],
+        "mentor@test.example"
+    );
+    assert_eq!(
+        app_json["leadMunicipality"]["members"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
 
     // A partner listing organisations sees no municipality contacts among their members.
     let partner = app.login("partner@test.example", PASSWORD).await;
     let body = app
-        .gql(Some(&partner), "{ organisations(first: 10) { edges { node { name members { email } } } } }", json!({}))
+        .gql(
+            Some(&partner),
+            "{ organisations(first: 10) { edges { node { name members { email } } } } }",
+            json!({}),
+        )
         .await;
     let emails: Vec<String> = body["data"]["organisations"]["edges"]
         .as_array()
@@ -334,7 +510,15 @@ both!(nested_fields_follow_the_policy, |app: TestApp| async move {
         .flat_map(|e| e["node"]["members"].as_array().cloned().unwrap_or_default())
         .filter_map(|m| m["email"].as_str().map(String::from))
         .collect();
-    assert!(!emails.iter().any(|e| e.starts_with("kiel") || e.starts_with("svendborg")), "{emails:?}");
-    assert!(emails.contains(&"partner@test.example".to_string()), "{emails:?}");
+    assert!(
+        !emails
+            .iter()
+            .any(|e| e.starts_with("kiel") || e.starts_with("svendborg")),
+        "{emails:?}"
+    );
+    assert!(
+        emails.contains(&"partner@test.example".to_string()),
+        "{emails:?}"
+    );
     assert_eq!(code(&json!({})), "<no error>");
 });

@@ -13,11 +13,17 @@ use pearls_api::graphql::ids::encode;
 use serde_json::{Value, json};
 
 const LOGIN: &str = "mutation($i: LoginInput!) { login(input: $i) { accessToken refreshToken expiresAt user { email role organisation { name } } } }";
-const REFRESH: &str = "mutation($i: RefreshSessionInput!) { refreshSession(input: $i) { accessToken refreshToken } }";
+const REFRESH: &str =
+    "mutation($i: RefreshSessionInput!) { refreshSession(input: $i) { accessToken refreshToken } }";
 const ME: &str = "{ me { email role organisation { name } } }";
 
 async fn login(app: &TestApp, email: &str, password: &str) -> Value {
-    app.gql(None, LOGIN, json!({ "i": { "email": email, "password": password } })).await
+    app.gql(
+        None,
+        LOGIN,
+        json!({ "i": { "email": email, "password": password } }),
+    )
+    .await
 }
 
 both!(login_me_and_uniform_failures, |app: TestApp| async move {
@@ -27,7 +33,11 @@ both!(login_me_and_uniform_failures, |app: TestApp| async move {
     assert_eq!(session["user"]["email"], "kiel@test.example", "{ok}");
     assert_eq!(session["user"]["role"], "MUNICIPALITY");
     assert_eq!(session["user"]["organisation"]["name"], "Kiel");
-    assert!(session["expiresAt"].as_str().is_some_and(|s| s.ends_with('Z') || s.contains("+00:00")));
+    assert!(
+        session["expiresAt"]
+            .as_str()
+            .is_some_and(|s| s.ends_with('Z') || s.contains("+00:00"))
+    );
     let token = session["accessToken"].as_str().expect("token");
     let me = app.gql(Some(token), ME, json!({})).await;
     assert_eq!(me["data"]["me"]["email"], "kiel@test.example", "{me}");
@@ -42,24 +52,41 @@ both!(login_me_and_uniform_failures, |app: TestApp| async move {
     }
 });
 
-both!(failed_logins_are_throttled_per_account, |app: TestApp| async move {
-    World::build(&app).await;
-    for _ in 0..5 {
-        assert_eq!(code(&login(&app, "mentor@test.example", "nope nope nope").await), "UNAUTHENTICATED");
+both!(
+    failed_logins_are_throttled_per_account,
+    |app: TestApp| async move {
+        World::build(&app).await;
+        for _ in 0..5 {
+            assert_eq!(
+                code(&login(&app, "mentor@test.example", "nope nope nope").await),
+                "UNAUTHENTICATED"
+            );
+        }
+        // Even the right password is refused now, with a retry hint.
+        let body = login(&app, "mentor@test.example", PASSWORD).await;
+        assert_eq!(code(&body), "RATE_LIMITED", "{body}");
+        assert!(
+            body["errors"][0]["extensions"]["retryAfterSeconds"]
+                .as_u64()
+                .is_some()
+        );
+        // Other accounts are not affected (below the per-address limit).
+        assert!(
+            login(&app, "kiel@test.example", PASSWORD).await["data"]["login"]["accessToken"]
+                .is_string()
+        );
     }
-    // Even the right password is refused now, with a retry hint.
-    let body = login(&app, "mentor@test.example", PASSWORD).await;
-    assert_eq!(code(&body), "RATE_LIMITED", "{body}");
-    assert!(body["errors"][0]["extensions"]["retryAfterSeconds"].as_u64().is_some());
-    // Other accounts are not affected (below the per-address limit).
-    assert!(login(&app, "kiel@test.example", PASSWORD).await["data"]["login"]["accessToken"].is_string());
-});
+);
 
 mod per_address {
     use super::*;
 
     async fn run(backend: common::Backend) {
-        let Some(app) = TestApp::spawn_with(backend, |c| c.login_max_failures_per_address = 3).await else { return };
+        let Some(app) =
+            TestApp::spawn_with(backend, |c| c.login_max_failures_per_address = 3).await
+        else {
+            return;
+        };
         World::build(&app).await;
         for n in 0..3 {
             let body = login(&app, &format!("unknown{n}@test.example"), "whatever it is").await;
@@ -80,36 +107,82 @@ mod per_address {
     }
 }
 
-both!(refresh_rotates_and_reuse_revokes_the_family, |app: TestApp| async move {
-    World::build(&app).await;
-    let first = login(&app, "partner@test.example", PASSWORD).await;
-    let r1 = first["data"]["login"]["refreshToken"].as_str().expect("refresh").to_owned();
+both!(
+    refresh_rotates_and_reuse_revokes_the_family,
+    |app: TestApp| async move {
+        World::build(&app).await;
+        let first = login(&app, "partner@test.example", PASSWORD).await;
+        let r1 = first["data"]["login"]["refreshToken"]
+            .as_str()
+            .expect("refresh")
+            .to_owned();
 
-    let second = app.gql(None, REFRESH, json!({ "i": { "refreshToken": r1 } })).await;
-    let r2 = second["data"]["refreshSession"]["refreshToken"].as_str().expect("rotated").to_owned();
-    let access2 = second["data"]["refreshSession"]["accessToken"].as_str().expect("access").to_owned();
-    assert_ne!(r1, r2);
-    assert_eq!(app.gql(Some(&access2), ME, json!({})).await["data"]["me"]["email"], "partner@test.example");
+        let second = app
+            .gql(None, REFRESH, json!({ "i": { "refreshToken": r1 } }))
+            .await;
+        let r2 = second["data"]["refreshSession"]["refreshToken"]
+            .as_str()
+            .expect("rotated")
+            .to_owned();
+        let access2 = second["data"]["refreshSession"]["accessToken"]
+            .as_str()
+            .expect("access")
+            .to_owned();
+        assert_ne!(r1, r2);
+        assert_eq!(
+            app.gql(Some(&access2), ME, json!({})).await["data"]["me"]["email"],
+            "partner@test.example"
+        );
 
-    // The old token is dead, and presenting it revokes the new one too.
-    let reuse = app.gql(None, REFRESH, json!({ "i": { "refreshToken": r1 } })).await;
-    assert_eq!(code(&reuse), "UNAUTHENTICATED");
-    let after = app.gql(None, REFRESH, json!({ "i": { "refreshToken": r2 } })).await;
-    assert_eq!(code(&after), "UNAUTHENTICATED", "the family must be revoked: {after}");
+        // The old token is dead, and presenting it revokes the new one too.
+        let reuse = app
+            .gql(None, REFRESH, json!({ "i": { "refreshToken": r1 } }))
+            .await;
+        assert_eq!(code(&reuse), "UNAUTHENTICATED");
+        let after = app
+            .gql(None, REFRESH, json!({ "i": { "refreshToken": r2 } }))
+            .await;
+        assert_eq!(
+            code(&after),
+            "UNAUTHENTICATED",
+            "the family must be revoked: {after}"
+        );
 
-    // A fresh login is a new family and works.
-    let again = login(&app, "partner@test.example", PASSWORD).await;
-    let r3 = again["data"]["login"]["refreshToken"].as_str().expect("refresh").to_owned();
-    let access3 = again["data"]["login"]["accessToken"].as_str().expect("access").to_owned();
-    // Logout ends it.
-    let out = app
-        .gql(Some(&access3), "mutation($i: LogoutInput!) { logout(input: $i) { success } }",
-            json!({ "i": { "refreshToken": r3 } }))
-        .await;
-    assert_eq!(out["data"]["logout"]["success"], true, "{out}");
-    assert_eq!(code(&app.gql(None, REFRESH, json!({ "i": { "refreshToken": r3 } })).await), "UNAUTHENTICATED");
-    assert_eq!(code(&app.gql(None, REFRESH, json!({ "i": { "refreshToken": "garbage" } })).await), "UNAUTHENTICATED");
-});
+        // A fresh login is a new family and works.
+        let again = login(&app, "partner@test.example", PASSWORD).await;
+        let r3 = again["data"]["login"]["refreshToken"]
+            .as_str()
+            .expect("refresh")
+            .to_owned();
+        let access3 = again["data"]["login"]["accessToken"]
+            .as_str()
+            .expect("access")
+            .to_owned();
+        // Logout ends it.
+        let out = app
+            .gql(
+                Some(&access3),
+                "mutation($i: LogoutInput!) { logout(input: $i) { success } }",
+                json!({ "i": { "refreshToken": r3 } }),
+            )
+            .await;
+        assert_eq!(out["data"]["logout"]["success"], true, "{out}");
+        assert_eq!(
+            code(
+                &app.gql(None, REFRESH, json!({ "i": { "refreshToken": r3 } }))
+                    .await
+            ),
+            "UNAUTHENTICATED"
+        );
+        assert_eq!(
+            code(
+                &app.gql(None, REFRESH, json!({ "i": { "refreshToken": "garbage" } }))
+                    .await
+            ),
+            "UNAUTHENTICATED"
+        );
+    }
+);
 
 fn claims(sub: &str, iat: i64, nbf: i64, exp: i64, iss: &str, aud: &str) -> Value {
     json!({ "sub": sub, "role": "COORDINATOR", "org": null, "iat": iat, "nbf": nbf, "exp": exp,
@@ -122,46 +195,134 @@ fn sign(alg: Algorithm, kid: Option<&str>, secret: &str, c: &Value) -> String {
     jsonwebtoken::encode(&header, c, &EncodingKey::from_secret(secret.as_bytes())).expect("sign")
 }
 
-both!(every_bad_access_token_is_unauthenticated, |app: TestApp| async move {
-    let w = World::build(&app).await;
-    let sub = w.coordinator.to_string();
-    let now = Utc::now().timestamp();
-    let (iss, aud) = ("bsr-cultural-pearls", "pearls-portal");
-    let good = sign(Algorithm::HS256, None, TEST_SECRET, &claims(&sub, now, now, now + 600, iss, aud));
-    assert_eq!(app.gql(Some(&good), ME, json!({})).await["data"]["me"]["role"], "COORDINATOR");
+both!(
+    every_bad_access_token_is_unauthenticated,
+    |app: TestApp| async move {
+        let w = World::build(&app).await;
+        let sub = w.coordinator.to_string();
+        let now = Utc::now().timestamp();
+        let (iss, aud) = ("bsr-cultural-pearls", "pearls-portal");
+        let good = sign(
+            Algorithm::HS256,
+            None,
+            TEST_SECRET,
+            &claims(&sub, now, now, now + 600, iss, aud),
+        );
+        assert_eq!(
+            app.gql(Some(&good), ME, json!({})).await["data"]["me"]["role"],
+            "COORDINATOR"
+        );
 
-    let none = {
-        let h = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
-        let p = URL_SAFE_NO_PAD.encode(claims(&sub, now, now, now + 600, iss, aud).to_string());
-        format!("{h}.{p}.")
-    };
-    let cases = [
-        ("alg none", none),
-        ("wrong signature", sign(Algorithm::HS256, None, "another-secret-another-secret-another-secret", &claims(&sub, now, now, now + 600, iss, aud))),
-        ("wrong algorithm", sign(Algorithm::HS512, None, TEST_SECRET, &claims(&sub, now, now, now + 600, iss, aud))),
-        ("expired", sign(Algorithm::HS256, None, TEST_SECRET, &claims(&sub, now - 7200, now - 7200, now - 3600, iss, aud))),
-        ("not yet valid", sign(Algorithm::HS256, None, TEST_SECRET, &claims(&sub, now, now + 3600, now + 7200, iss, aud))),
-        ("wrong issuer", sign(Algorithm::HS256, None, TEST_SECRET, &claims(&sub, now, now, now + 600, "evil", aud))),
-        ("wrong audience", sign(Algorithm::HS256, None, TEST_SECRET, &claims(&sub, now, now, now + 600, iss, "other"))),
-        ("unknown kid", sign(Algorithm::HS256, Some("who-knows"), TEST_SECRET, &claims(&sub, now, now, now + 600, iss, aud))),
-        ("unknown user", sign(Algorithm::HS256, None, TEST_SECRET, &claims(&uuid::Uuid::now_v7().to_string(), now, now, now + 600, iss, aud))),
-        ("garbage", "not.a.jwt".to_owned()),
-    ];
-    for (name, token) in cases {
-        let (status, body) = app.gql_as(Some(&token), ME, json!({})).await;
-        assert_eq!(status, 401, "{name}: {body}");
-        assert_eq!(code(&body), "UNAUTHENTICATED", "{name}: {body}");
-    }
+        let none = {
+            let h = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+            let p = URL_SAFE_NO_PAD.encode(claims(&sub, now, now, now + 600, iss, aud).to_string());
+            format!("{h}.{p}.")
+        };
+        let cases = [
+            ("alg none", none),
+            (
+                "wrong signature",
+                sign(
+                    Algorithm::HS256,
+                    None,
+                    "another-secret-another-secret-another-secret",
+                    &claims(&sub, now, now, now + 600, iss, aud),
+                ),
+            ),
+            (
+                "wrong algorithm",
+                sign(
+                    Algorithm::HS512,
+                    None,
+                    TEST_SECRET,
+                    &claims(&sub, now, now, now + 600, iss, aud),
+                ),
+            ),
+            (
+                "expired",
+                sign(
+                    Algorithm::HS256,
+                    None,
+                    TEST_SECRET,
+                    &claims(&sub, now - 7200, now - 7200, now - 3600, iss, aud),
+                ),
+            ),
+            (
+                "not yet valid",
+                sign(
+                    Algorithm::HS256,
+                    None,
+                    TEST_SECRET,
+                    &claims(&sub, now, now + 3600, now + 7200, iss, aud),
+                ),
+            ),
+            (
+                "wrong issuer",
+                sign(
+                    Algorithm::HS256,
+                    None,
+                    TEST_SECRET,
+                    &claims(&sub, now, now, now + 600, "evil", aud),
+                ),
+            ),
+            (
+                "wrong audience",
+                sign(
+                    Algorithm::HS256,
+                    None,
+                    TEST_SECRET,
+                    &claims(&sub, now, now, now + 600, iss, "other"),
+                ),
+            ),
+            (
+                "unknown kid",
+                sign(
+                    Algorithm::HS256,
+                    Some("who-knows"),
+                    TEST_SECRET,
+                    &claims(&sub, now, now, now + 600, iss, aud),
+                ),
+            ),
+            (
+                "unknown user",
+                sign(
+                    Algorithm::HS256,
+                    None,
+                    TEST_SECRET,
+                    &claims(
+                        &uuid::Uuid::now_v7().to_string(),
+                        now,
+                        now,
+                        now + 600,
+                        iss,
+                        aud,
+                    ),
+                ),
+            ),
+            ("garbage", "not.a.jwt".to_owned()),
+        ];
+        for (name, token) in cases {
+            let (status, body) = app.gql_as(Some(&token), ME, json!({})).await;
+            assert_eq!(status, 401, "{name}: {body}");
+            assert_eq!(code(&body), "UNAUTHENTICATED", "{name}: {body}");
+        }
 
-    // A deactivated user's token stops working at once, and they cannot sign in again.
-    let coordinator = app.login("coordinator@test.example", PASSWORD).await;
-    let mentor = app.login("mentor@test.example", PASSWORD).await;
-    let body = app
+        // A deactivated user's token stops working at once, and they cannot sign in again.
+        let coordinator = app.login("coordinator@test.example", PASSWORD).await;
+        let mentor = app.login("mentor@test.example", PASSWORD).await;
+        let body = app
         .gql(Some(&coordinator), "mutation($i: DeactivateUserInput!) { deactivateUser(input: $i) { user { active } } }",
             json!({ "i": { "id": encode("User", w.mentor).0 } }))
         .await;
-    assert_eq!(body["data"]["deactivateUser"]["user"]["active"], false, "{body}");
-    let (status, body) = app.gql_as(Some(&mentor), ME, json!({})).await;
-    assert_eq!((status, code(&body)), (401, "UNAUTHENTICATED"));
-    assert_eq!(code(&login(&app, "mentor@test.example", PASSWORD).await), "UNAUTHENTICATED");
-});
+        assert_eq!(
+            body["data"]["deactivateUser"]["user"]["active"], false,
+            "{body}"
+        );
+        let (status, body) = app.gql_as(Some(&mentor), ME, json!({})).await;
+        assert_eq!((status, code(&body)), (401, "UNAUTHENTICATED"));
+        assert_eq!(
+            code(&login(&app, "mentor@test.example", PASSWORD).await),
+            "UNAUTHENTICATED"
+        );
+    }
+);

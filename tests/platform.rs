@@ -26,7 +26,9 @@ const INTROSPECT: &str = r#"{ __schema { types { name kind description
 
 #[actix_web::test]
 async fn every_type_field_argument_and_value_is_described() {
-    let Some(app) = TestApp::spawn(Backend::Sqlite).await else { return };
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
     let body = app.gql(None, INTROSPECT, json!({})).await;
     let mut missing = Vec::new();
     let described = |v: &Value| v.as_str().is_some_and(|s| !s.trim().is_empty());
@@ -62,68 +64,119 @@ async fn every_type_field_argument_and_value_is_described() {
     assert!(missing.is_empty(), "undescribed: {missing:#?}");
 }
 
-both!(a_failing_nullable_field_is_null_and_its_siblings_keep_their_data, |app: TestApp| async move {
-    let w = World::build(&app).await;
-    // A public title holder, so anonymous readers see the application but not its motivation.
-    let e = fixtures::edition(&app.state.db, 2024, false).await;
-    let jakobstad = fixtures::organisation(&app.state.db, "Jakobstad", "SE", OrganisationKind::Municipality).await;
-    fixtures::application(&app.state.db, e, jakobstad, "Jakobstad", ApplicationStatus::Awarded).await;
-    let _ = w;
-    let body = app
+both!(
+    a_failing_nullable_field_is_null_and_its_siblings_keep_their_data,
+    |app: TestApp| async move {
+        let w = World::build(&app).await;
+        // A public title holder, so anonymous readers see the application but not its motivation.
+        let e = fixtures::edition(&app.state.db, 2024, false).await;
+        let jakobstad = fixtures::organisation(
+            &app.state.db,
+            "Jakobstad",
+            "SE",
+            OrganisationKind::Municipality,
+        )
+        .await;
+        fixtures::application(
+            &app.state.db,
+            e,
+            jakobstad,
+            "Jakobstad",
+            ApplicationStatus::Awarded,
+        )
+        .await;
+        let _ = w;
+        let body = app
         .gql(None, "{ editions { totalCount } applications { totalCount edges { node { title motivation } } } me { email } }", json!({}))
         .await;
-    let node = &body["data"]["applications"]["edges"][0]["node"];
-    assert_eq!(node["title"], "Jakobstad", "{body}");
-    assert!(node.get("motivation").is_some_and(Value::is_null), "motivation must be present and null: {body}");
-    assert_eq!(body["data"]["editions"]["totalCount"], 3);
-    assert!(body["data"].get("me").is_some_and(Value::is_null), "{body}");
-    let paths: Vec<Value> = body["errors"].as_array().expect("errors").iter().map(|e| e["path"].clone()).collect();
-    assert!(paths.contains(&json!(["applications", "edges", 0, "node", "motivation"])), "{paths:?}");
-    assert!(paths.contains(&json!(["me"])), "{paths:?}");
-    assert_eq!(codes(&body), vec!["UNAUTHENTICATED", "UNAUTHENTICATED"]);
+        let node = &body["data"]["applications"]["edges"][0]["node"];
+        assert_eq!(node["title"], "Jakobstad", "{body}");
+        assert!(
+            node.get("motivation").is_some_and(Value::is_null),
+            "motivation must be present and null: {body}"
+        );
+        assert_eq!(body["data"]["editions"]["totalCount"], 3);
+        assert!(body["data"].get("me").is_some_and(Value::is_null), "{body}");
+        let paths: Vec<Value> = body["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| e["path"].clone())
+            .collect();
+        assert!(
+            paths.contains(&json!(["applications", "edges", 0, "node", "motivation"])),
+            "{paths:?}"
+        );
+        assert!(paths.contains(&json!(["me"])), "{paths:?}");
+        assert_eq!(codes(&body), vec!["UNAUTHENTICATED", "UNAUTHENTICATED"]);
 
-    // A failing non-null field (statusHistory: [StatusChange!]!) nulls its nearest nullable
-    // ancestor — here the `applications` connection — and nothing else.
-    let body = app
+        // A failing non-null field (statusHistory: [StatusChange!]!) nulls its nearest nullable
+        // ancestor — here the `applications` connection — and nothing else.
+        let body = app
         .gql(None, "{ editions { totalCount } applications { edges { node { title statusHistory { toStatus } } } } }", json!({}))
         .await;
-    assert!(body["data"]["applications"].is_null(), "{body}");
-    assert_eq!(body["data"]["editions"]["totalCount"], 3, "{body}");
-    assert_eq!(body["errors"][0]["path"], json!(["applications", "edges", 0, "node", "statusHistory"]));
-});
+        assert!(body["data"]["applications"].is_null(), "{body}");
+        assert_eq!(body["data"]["editions"]["totalCount"], 3, "{body}");
+        assert_eq!(
+            body["errors"][0]["path"],
+            json!(["applications", "edges", 0, "node", "statusHistory"])
+        );
+    }
+);
 
-both!(response_keys_follow_the_query_order, |app: TestApp| async move {
-    World::build(&app).await;
-    let token = app.login("coordinator@test.example", PASSWORD).await;
-    let mut res = app
+both!(
+    response_keys_follow_the_query_order,
+    |app: TestApp| async move {
+        World::build(&app).await;
+        let token = app.login("coordinator@test.example", PASSWORD).await;
+        let mut res = app
         .client
         .post(format!("{}/graphql", app.base))
         .insert_header(("Authorization", format!("Bearer {token}")))
         .send_json(&json!({ "query": "{ users { totalCount } me { role email name } editions { totalCount } countries { code } }" }))
         .await
         .expect("request");
-    let text = String::from_utf8(res.body().await.expect("body").to_vec()).expect("utf8");
-    let pos = |k: &str| text.find(&format!("\"{k}\"")).unwrap_or_else(|| panic!("{k} in {text}"));
-    assert!(pos("users") < pos("me") && pos("me") < pos("editions") && pos("editions") < pos("countries"), "{text}");
-    assert!(pos("role") < pos("email") && pos("email") < pos("name"), "{text}");
-});
+        let text = String::from_utf8(res.body().await.expect("body").to_vec()).expect("utf8");
+        let pos = |k: &str| {
+            text.find(&format!("\"{k}\""))
+                .unwrap_or_else(|| panic!("{k} in {text}"))
+        };
+        assert!(
+            pos("users") < pos("me")
+                && pos("me") < pos("editions")
+                && pos("editions") < pos("countries"),
+            "{text}"
+        );
+        assert!(
+            pos("role") < pos("email") && pos("email") < pos("name"),
+            "{text}"
+        );
+    }
+);
 
 both!(pages_never_skip_or_repeat_rows, |app: TestApp| async move {
     World::build(&app).await;
     for n in 0..23 {
-        // Equal names force the tie-breaker to decide.
-        let name = if n % 2 == 0 { "Same name".to_string() } else { format!("Town {n:02}") };
-        fixtures::organisation(&app.state.db, &name, "DE", OrganisationKind::Municipality).await;
+        // 24 organisations share a country code, so the tie-breaker decides their order.
+        fixtures::organisation(
+            &app.state.db,
+            &format!("Town {n:02}"),
+            "DE",
+            OrganisationKind::Municipality,
+        )
+        .await;
     }
     let token = app.login("partner@test.example", PASSWORD).await;
     let q = "query($after: String, $before: String, $first: Int, $last: Int) {
         organisations(first: $first, after: $after, last: $last, before: $before,
-                      orderBy: [{field: NAME, direction: DESC}]) {
+                      orderBy: [{field: COUNTRY_CODE, direction: DESC}]) {
           totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id name } } } }";
     let mut seen = Vec::new();
     let mut after = Value::Null;
     loop {
-        let body = app.gql(Some(&token), q, json!({ "first": 5, "after": after })).await;
+        let body = app
+            .gql(Some(&token), q, json!({ "first": 5, "after": after }))
+            .await;
         let conn = &body["data"]["organisations"];
         assert_eq!(conn["totalCount"], 27, "{body}");
         for e in conn["edges"].as_array().expect("edges") {
@@ -143,10 +196,16 @@ both!(pages_never_skip_or_repeat_rows, |app: TestApp| async move {
     let mut back = Vec::new();
     let mut before = Value::Null;
     loop {
-        let body = app.gql(Some(&token), q, json!({ "last": 7, "before": before })).await;
+        let body = app
+            .gql(Some(&token), q, json!({ "last": 7, "before": before }))
+            .await;
         let conn = &body["data"]["organisations"];
-        let ids: Vec<String> =
-            conn["edges"].as_array().expect("edges").iter().map(|e| e["node"]["id"].as_str().unwrap().to_owned()).collect();
+        let ids: Vec<String> = conn["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+            .collect();
         back.splice(0..0, ids);
         if conn["pageInfo"]["hasPreviousPage"] != true {
             break;
@@ -181,11 +240,21 @@ async fn limits_are_enforced_with_their_code() {
         return;
     };
     let deep = "{ applications { edges { node { leadMunicipality { members { organisation { members { email } } } } } } } }";
-    assert_eq!(code(&app.gql(None, deep, json!({})).await), "QUERY_TOO_COMPLEX");
-    let complex = "{ organisations(first: 100) { edges { node { members { email name role } } } } }";
-    assert_eq!(code(&app.gql(None, complex, json!({})).await), "QUERY_TOO_COMPLEX");
+    assert_eq!(
+        code(&app.gql(None, deep, json!({})).await),
+        "QUERY_TOO_COMPLEX"
+    );
+    let complex =
+        "{ organisations(first: 100) { edges { node { members { email name role } } } } }";
+    assert_eq!(
+        code(&app.gql(None, complex, json!({})).await),
+        "QUERY_TOO_COMPLEX"
+    );
     let aliases = "{ a: editions { totalCount } b: editions { totalCount } c: editions { totalCount } d: editions { totalCount } }";
-    assert_eq!(code(&app.gql(None, aliases, json!({})).await), "QUERY_TOO_COMPLEX");
+    assert_eq!(
+        code(&app.gql(None, aliases, json!({})).await),
+        "QUERY_TOO_COMPLEX"
+    );
     let op = json!({ "query": "{ editions { totalCount } }" });
     let (status, body) = app.post_json(None, &json!([op, op, op])).await;
     assert_eq!((status, code(&body)), (400, "QUERY_TOO_COMPLEX"), "{body}");
@@ -204,7 +273,9 @@ async fn limits_are_enforced_with_their_code() {
 
 #[actix_web::test]
 async fn get_runs_queries_only_and_posts_must_be_json() {
-    let Some(app) = TestApp::spawn(Backend::Sqlite).await else { return };
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
     let get = |q: &str| {
         let url = format!("{}/graphql?query={}", app.base, urlencode(q));
         app.client.get(url).send()
@@ -212,10 +283,17 @@ async fn get_runs_queries_only_and_posts_must_be_json() {
     let mut res = get("{ editions { totalCount } }").await.expect("get");
     let body: Value = res.json().await.expect("json");
     assert_eq!(body["data"]["editions"]["totalCount"], 0, "{body}");
-    let mut res = get("mutation { logout(input: {everywhere: true}) { success } }").await.expect("get");
+    let mut res = get("mutation { logout(input: {everywhere: true}) { success } }")
+        .await
+        .expect("get");
     let body: Value = res.json().await.expect("json");
     assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
-    assert!(body["errors"][0]["message"].as_str().unwrap_or_default().contains("POST"));
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("POST")
+    );
 
     let mut res = app
         .client
@@ -229,7 +307,12 @@ async fn get_runs_queries_only_and_posts_must_be_json() {
     assert_eq!(code(&body), "BAD_USER_INPUT");
 
     // GraphiQL in development.
-    let mut res = app.client.get(format!("{}/graphql", app.base)).send().await.expect("graphiql");
+    let mut res = app
+        .client
+        .get(format!("{}/graphql", app.base))
+        .send()
+        .await
+        .expect("graphiql");
     let html = String::from_utf8(res.body().await.expect("body").to_vec()).expect("utf8");
     assert!(html.contains("graphiql"), "{html}");
 }
@@ -237,7 +320,9 @@ async fn get_runs_queries_only_and_posts_must_be_json() {
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -249,12 +334,22 @@ fn sha256(s: &str) -> String {
 
 #[actix_web::test]
 async fn automatic_persisted_queries() {
-    let Some(app) = TestApp::spawn(Backend::Sqlite).await else { return };
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
     let q = "{ editions { totalCount } }";
     let ext = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256(q) } });
     let (_, body) = app.post_json(None, &json!({ "extensions": ext })).await;
-    assert!(body["errors"][0]["message"].as_str().unwrap_or_default().contains("PersistedQueryNotFound"), "{body}");
-    let (_, body) = app.post_json(None, &json!({ "query": q, "extensions": ext })).await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("PersistedQueryNotFound"),
+        "{body}"
+    );
+    let (_, body) = app
+        .post_json(None, &json!({ "query": q, "extensions": ext }))
+        .await;
     assert_eq!(body["data"]["editions"]["totalCount"], 0, "{body}");
     let (_, body) = app.post_json(None, &json!({ "extensions": ext })).await;
     assert_eq!(body["data"]["editions"]["totalCount"], 0, "{body}");
@@ -266,8 +361,17 @@ async fn trusted_documents_mode_runs_only_the_allow_list() {
     let path = std::env::temp_dir().join(format!("trusted-{}.json", uuid::Uuid::now_v7()));
     std::fs::write(&path, json!({ sha256(allowed): allowed }).to_string()).expect("write");
     let p = path.clone();
-    let Some(app) = TestApp::spawn_with(Backend::Sqlite, move |c| c.trusted_documents = Some(p)).await else { return };
-    let (_, body) = app.post_json(None, &json!({ "query": "{ organisations { totalCount } }" })).await;
+    let Some(app) =
+        TestApp::spawn_with(Backend::Sqlite, move |c| c.trusted_documents = Some(p)).await
+    else {
+        return;
+    };
+    let (_, body) = app
+        .post_json(
+            None,
+            &json!({ "query": "{ organisations { totalCount } }" }),
+        )
+        .await;
     assert_eq!(code(&body), "FORBIDDEN", "{body}");
     let ext = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256(allowed) } });
     let (_, body) = app.post_json(None, &json!({ "extensions": ext })).await;
@@ -277,39 +381,74 @@ async fn trusted_documents_mode_runs_only_the_allow_list() {
     let _ = std::fs::remove_file(path);
 }
 
-both!(health_readiness_metrics_and_request_ids, |app: TestApp| async move {
-    for path in ["/healthz", "/readyz"] {
-        let res = app.client.get(format!("{}{path}", app.base)).send().await.expect("get");
-        assert_eq!(res.status().as_u16(), 200, "{path}");
-        assert!(res.headers().contains_key("x-request-id"), "{path}");
+both!(
+    health_readiness_metrics_and_request_ids,
+    |app: TestApp| async move {
+        for path in ["/healthz", "/readyz"] {
+            let res = app
+                .client
+                .get(format!("{}{path}", app.base))
+                .send()
+                .await
+                .expect("get");
+            assert_eq!(res.status().as_u16(), 200, "{path}");
+            assert!(res.headers().contains_key("x-request-id"), "{path}");
+        }
+        app.gql(None, "{ editions { totalCount } }", json!({}))
+            .await;
+        let mut res = app
+            .client
+            .get(format!("{}/metrics", app.base))
+            .send()
+            .await
+            .expect("metrics");
+        let text = String::from_utf8(res.body().await.expect("body").to_vec()).expect("utf8");
+        assert!(text.contains("pearls_http_requests_total"), "{text}");
+        assert!(text.contains("pearls_db_statements_total"), "{text}");
     }
-    app.gql(None, "{ editions { totalCount } }", json!({})).await;
-    let mut res = app.client.get(format!("{}/metrics", app.base)).send().await.expect("metrics");
-    let text = String::from_utf8(res.body().await.expect("body").to_vec()).expect("utf8");
-    assert!(text.contains("pearls_http_requests_total"), "{text}");
-    assert!(text.contains("pearls_db_statements_total"), "{text}");
-});
+);
 
 #[actix_web::test]
 async fn production_mode_is_hardened() {
     use pearls_api::config::Environment;
     // Without a proper secret the server refuses to start.
-    let db = common::TestDatabase::create(Backend::Sqlite).await.expect("db");
+    let db = common::TestDatabase::create(Backend::Sqlite)
+        .await
+        .expect("db");
     for secret in [None, Some("short".to_string())] {
         let mut c = common::test_config(&db.url);
         c.environment = Environment::Production;
         c.jwt_secret = secret;
         assert!(pearls_api::startup::Application::build(c).await.is_err());
     }
-    let Some(app) = TestApp::spawn_with(Backend::Sqlite, |c| c.environment = Environment::Production).await else {
+    let Some(app) =
+        TestApp::spawn_with(Backend::Sqlite, |c| c.environment = Environment::Production).await
+    else {
         return;
     };
-    let body = app.gql(None, "{ __schema { types { name } } }", json!({})).await;
-    assert!(body["data"].is_null() || body["errors"].is_array(), "introspection must be off: {body}");
-    assert!(!body["errors"].is_null(), "{body}");
-    let res = app.client.get(format!("{}/graphql", app.base)).send().await.expect("get");
+    let body = app
+        .gql(None, "{ __schema { types { name } } }", json!({}))
+        .await;
+    assert!(
+        body["data"]["__schema"].is_null(),
+        "introspection must be off: {body}"
+    );
+    let res = app
+        .client
+        .get(format!("{}/graphql", app.base))
+        .send()
+        .await
+        .expect("get");
     assert_eq!(res.status().as_u16(), 400, "no GraphiQL in production");
     // No "did you mean" suggestions leak the schema either.
-    let body = app.gql(None, "{ editionz { totalCount } }", json!({})).await;
-    assert!(!body["errors"][0]["message"].as_str().unwrap_or_default().contains("Did you mean"), "{body}");
+    let body = app
+        .gql(None, "{ editionz { totalCount } }", json!({}))
+        .await;
+    assert!(
+        !body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Did you mean"),
+        "{body}"
+    );
 }

@@ -5,53 +5,77 @@ mod common;
 use common::{TestApp, code};
 use serde_json::json;
 
-both!(the_demo_seed_is_idempotent_and_usable, |app: TestApp| async move {
-    let first = pearls_api::seed::demo(&app.state.db, &app.state.passwords).await.expect("seed");
-    assert!(first.inserted > 30, "{first:?}");
-    let second = pearls_api::seed::demo(&app.state.db, &app.state.passwords).await.expect("seed again");
-    assert_eq!(second.inserted, 0, "running the seed twice changes nothing");
+both!(
+    the_demo_seed_is_idempotent_and_usable,
+    |app: TestApp| async move {
+        let first = pearls_api::seed::demo(&app.state.db, &app.state.passwords)
+            .await
+            .expect("seed");
+        assert!(first.inserted > 30, "{first:?}");
+        let second = pearls_api::seed::demo(&app.state.db, &app.state.passwords)
+            .await
+            .expect("seed again");
+        assert_eq!(second.inserted, 0, "running the seed twice changes nothing");
 
-    // The public can see the consortium, the editions and the 2024 title holders.
-    let body = app
+        // The public can see the consortium, the editions and the 2024 title holders.
+        let body = app
         .gql(None, r#"{ organisations(filter: {kind: [LEAD_PARTNER, PARTNER]}) { totalCount }
                  edition(year: 2024) { awardPolicy { awardCap onePerCountry extraAwards } phases { kind startsAt endsAt } }
                  applications(filter: {editionYear: [2024]}) { totalCount edges { node { leadMunicipality { name countryCode } } } } }"#,
             json!({}))
         .await;
-    assert_eq!(body["data"]["organisations"]["totalCount"], 12, "{body}");
-    assert_eq!(body["data"]["edition"]["awardPolicy"]["awardCap"], 4);
-    assert_eq!(body["data"]["edition"]["phases"][0]["kind"], "CUREAP_DEVELOPMENT");
-    assert_eq!(body["data"]["edition"]["phases"][0]["startsAt"], "2023-10-25T00:00:00Z");
-    assert_eq!(body["data"]["applications"]["totalCount"], 4);
-    let mut names: Vec<String> = body["data"]["applications"]["edges"]
-        .as_array()
-        .expect("edges")
-        .iter()
-        .map(|e| e["node"]["leadMunicipality"]["name"].as_str().unwrap_or_default().to_owned())
-        .collect();
-    names.sort();
-    assert_eq!(names, ["Jakobstad", "Kiel", "Rūjiena", "Svendborg"]);
+        assert_eq!(body["data"]["organisations"]["totalCount"], 12, "{body}");
+        assert_eq!(body["data"]["edition"]["awardPolicy"]["awardCap"], 4);
+        assert_eq!(
+            body["data"]["edition"]["phases"][0]["kind"],
+            "CUREAP_DEVELOPMENT"
+        );
+        assert_eq!(
+            body["data"]["edition"]["phases"][0]["startsAt"],
+            "2023-10-25T00:00:00Z"
+        );
+        assert_eq!(body["data"]["applications"]["totalCount"], 4);
+        let mut names: Vec<String> = body["data"]["applications"]["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .map(|e| {
+                e["node"]["leadMunicipality"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect();
+        names.sort();
+        assert_eq!(names, ["Jakobstad", "Kiel", "Rūjiena", "Svendborg"]);
 
-    // Each demo account signs in and sees its part.
-    for (email, role) in [
-        ("coordinator@pearls.example", "COORDINATOR"),
-        ("partner@pearls.example", "PARTNER"),
-        ("mentor@pearls.example", "MENTOR"),
-        ("municipality@pearls.example", "MUNICIPALITY"),
-    ] {
-        let token = app.login(email, pearls_api::seed::DEMO_PASSWORD).await;
-        let me = app.gql(Some(&token), "{ me { role } }", json!({})).await;
-        assert_eq!(me["data"]["me"]["role"], role);
-    }
-    let mentor = app.login("mentor@pearls.example", "pearls-demo").await;
-    let body = app
+        // Each demo account signs in and sees its part.
+        for (email, role) in [
+            ("coordinator@pearls.example", "COORDINATOR"),
+            ("partner@pearls.example", "PARTNER"),
+            ("mentor@pearls.example", "MENTOR"),
+            ("municipality@pearls.example", "MUNICIPALITY"),
+        ] {
+            let token = app.login(email, pearls_api::seed::DEMO_PASSWORD).await;
+            let me = app.gql(Some(&token), "{ me { role } }", json!({})).await;
+            assert_eq!(me["data"]["me"]["role"], role);
+        }
+        let mentor = app.login("mentor@pearls.example", "pearls-demo").await;
+        let body = app
         .gql(Some(&mentor), "{ applications { totalCount edges { node { status leadMunicipality { members { email } } } } } }", json!({}))
         .await;
-    assert_eq!(body["data"]["applications"]["totalCount"], 1, "the mentor sees the one assigned draft: {body}");
-    assert_eq!(body["data"]["applications"]["edges"][0]["node"]["status"], "DRAFT");
-    assert_eq!(
-        body["data"]["applications"]["edges"][0]["node"]["leadMunicipality"]["members"][0]["email"],
-        "municipality@pearls.example"
-    );
-    assert_eq!(code(&body), "<no error>");
-});
+        assert_eq!(
+            body["data"]["applications"]["totalCount"], 1,
+            "the mentor sees the one assigned draft: {body}"
+        );
+        assert_eq!(
+            body["data"]["applications"]["edges"][0]["node"]["status"],
+            "DRAFT"
+        );
+        assert_eq!(
+            body["data"]["applications"]["edges"][0]["node"]["leadMunicipality"]["members"][0]["email"],
+            "municipality@pearls.example"
+        );
+        assert_eq!(code(&body), "<no error>");
+    }
+);

@@ -115,7 +115,11 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Serve => {
             let app = Application::build(config.clone()).await?;
             tracing::info!(port = app.port(), bind = %config.bind, env = ?config.environment, "serving the API");
-            eprintln!("BSR Cultural Pearls API on http://{}:{}/graphql", config.bind.ip(), app.port());
+            eprintln!(
+                "BSR Cultural Pearls API on http://{}:{}/graphql",
+                config.bind.ip(),
+                app.port()
+            );
             app.run_until_stopped().await?;
         }
         Command::Schema => print!("{}", crate::graphql::schema::sdl()),
@@ -143,10 +147,20 @@ pub async fn run(cli: Cli) -> CliResult {
             }
             let (db, statements) = prepare_database(&config).await?;
             let state = build_state(&config, db, statements)?;
-            let report = crate::seed::demo(&state.db, &state.passwords).await.map_err(app_err)?;
+            let report = crate::seed::demo(&state.db, &state.passwords)
+                .await
+                .map_err(app_err)?;
             println!("demo data loaded: {} rows inserted", report.inserted);
         }
-        Command::User { action: UserAction::Create { email, role, organisation, name } } => {
+        Command::User {
+            action:
+                UserAction::Create {
+                    email,
+                    role,
+                    organisation,
+                    name,
+                },
+        } => {
             let (db, statements) = prepare_database(&config).await?;
             let state = build_state(&config, db, statements)?;
             let mut password = String::new();
@@ -164,7 +178,14 @@ pub async fn run(cli: Cli) -> CliResult {
                 None => None,
             };
             let email = Email::parse("email", &email).map_err(app_err)?;
-            let display = name.unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("user").to_owned());
+            let display = name.unwrap_or_else(|| {
+                email
+                    .as_str()
+                    .split('@')
+                    .next()
+                    .unwrap_or("user")
+                    .to_owned()
+            });
             let new = NewUser {
                 name: NonEmptyText::parse("name", &display, 200).map_err(app_err)?,
                 email,
@@ -173,9 +194,15 @@ pub async fn run(cli: Cli) -> CliResult {
                 country_code: None,
                 password,
             };
-            let created = create_user_unchecked(&state.db, &state.passwords, None, new).await.map_err(app_err)?;
+            let created = create_user_unchecked(&state.db, &state.passwords, None, new)
+                .await
+                .map_err(app_err)?;
             let check = user::Entity::find_by_id(created.id).one(&state.db).await?;
-            println!("created user {} ({})", created.email, check.map(|u| u.role.as_str()).unwrap_or("?"));
+            println!(
+                "created user {} ({})",
+                created.email,
+                check.map(|u| u.role.as_str()).unwrap_or("?")
+            );
         }
     }
     Ok(())

@@ -37,19 +37,40 @@ pub enum JwtAlgorithm {
 #[derive(Clone, Debug, Args)]
 pub struct Config {
     /// Database URL: `sqlite://pearls.db?mode=rwc` (embedded default) or `postgres://…`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://pearls.db?mode=rwc", global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://pearls.db?mode=rwc",
+        global = true
+    )]
     pub database_url: String,
 
     /// Maximum pooled database connections per process.
-    #[arg(long, env = "PEARLS_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
+    #[arg(
+        long,
+        env = "PEARLS_DB_MAX_CONNECTIONS",
+        default_value_t = 10,
+        global = true
+    )]
     pub db_max_connections: u32,
 
     /// Address the HTTP server listens on (`127.0.0.1:0` picks a free port).
-    #[arg(long, env = "PEARLS_BIND", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "PEARLS_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub bind: SocketAddr,
 
     /// `development` or `production`.
-    #[arg(long = "env", env = "PEARLS_ENV", value_enum, default_value = "development", global = true)]
+    #[arg(
+        long = "env",
+        env = "PEARLS_ENV",
+        value_enum,
+        default_value = "development",
+        global = true
+    )]
     pub environment: Environment,
 
     /// Shared secret for HS256 access tokens (at least 32 bytes; required in production).
@@ -57,7 +78,13 @@ pub struct Config {
     pub jwt_secret: Option<String>,
 
     /// Algorithm of the access tokens this server issues and accepts.
-    #[arg(long, env = "PEARLS_JWT_ALGORITHM", value_enum, default_value = "HS256", global = true)]
+    #[arg(
+        long,
+        env = "PEARLS_JWT_ALGORITHM",
+        value_enum,
+        default_value = "HS256",
+        global = true
+    )]
     pub jwt_algorithm: JwtAlgorithm,
 
     /// PEM private key used to sign tokens with RS256/EdDSA.
@@ -77,43 +104,93 @@ pub struct Config {
     pub jwt_kid: Option<String>,
 
     /// `iss` claim of issued tokens, and the only issuer accepted.
-    #[arg(long, env = "PEARLS_JWT_ISSUER", default_value = "bsr-cultural-pearls", global = true)]
+    #[arg(
+        long,
+        env = "PEARLS_JWT_ISSUER",
+        default_value = "bsr-cultural-pearls",
+        global = true
+    )]
     pub jwt_issuer: String,
 
     /// `aud` claim of issued tokens, and the only audience accepted.
-    #[arg(long, env = "PEARLS_JWT_AUDIENCE", default_value = "pearls-portal", global = true)]
+    #[arg(
+        long,
+        env = "PEARLS_JWT_AUDIENCE",
+        default_value = "pearls-portal",
+        global = true
+    )]
     pub jwt_audience: String,
 
     /// Lifetime of an access token, in seconds.
-    #[arg(long, env = "PEARLS_ACCESS_TOKEN_TTL_SECS", default_value_t = 900, global = true)]
+    #[arg(
+        long,
+        env = "PEARLS_ACCESS_TOKEN_TTL_SECS",
+        default_value_t = 900,
+        global = true
+    )]
     pub access_token_ttl_secs: u64,
 
     /// Lifetime of a refresh token, in days.
-    #[arg(long, env = "PEARLS_REFRESH_TOKEN_TTL_DAYS", default_value_t = 30, global = true)]
+    #[arg(
+        long,
+        env = "PEARLS_REFRESH_TOKEN_TTL_DAYS",
+        default_value_t = 30,
+        global = true
+    )]
     pub refresh_token_ttl_days: u64,
 
     /// Comma-separated origins allowed by CORS (empty: same-origin only).
-    #[arg(long, env = "PEARLS_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    #[arg(
+        long,
+        env = "PEARLS_CORS_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
     pub cors_origins: Vec<String>,
 
     /// Take the client address from `X-Forwarded-For` (only behind a trusted load balancer).
-    #[arg(long, env = "PEARLS_TRUST_FORWARDED_FOR", default_value_t = false, global = true)]
+    #[arg(
+        long,
+        env = "PEARLS_TRUST_FORWARDED_FOR",
+        default_value_t = false,
+        global = true
+    )]
     pub trust_forwarded_for: bool,
 
     /// Failed logins per account within the throttle window before RATE_LIMITED.
-    #[arg(long, env = "PEARLS_LOGIN_MAX_FAILURES_PER_ACCOUNT", default_value_t = 5, global = true)]
+    #[arg(
+        long,
+        env = "PEARLS_LOGIN_MAX_FAILURES_PER_ACCOUNT",
+        default_value_t = 5,
+        global = true
+    )]
     pub login_max_failures_per_account: u64,
 
     /// Failed logins per client address within the throttle window before RATE_LIMITED.
-    #[arg(long, env = "PEARLS_LOGIN_MAX_FAILURES_PER_ADDRESS", default_value_t = 20, global = true)]
+    #[arg(
+        long,
+        env = "PEARLS_LOGIN_MAX_FAILURES_PER_ADDRESS",
+        default_value_t = 20,
+        global = true
+    )]
     pub login_max_failures_per_address: u64,
 
     /// Length of the login throttle window, in seconds.
-    #[arg(long, env = "PEARLS_LOGIN_WINDOW_SECS", default_value_t = 900, global = true)]
+    #[arg(
+        long,
+        env = "PEARLS_LOGIN_WINDOW_SECS",
+        default_value_t = 900,
+        global = true
+    )]
     pub login_window_secs: u64,
 
     /// Minimum duration of a failed login, in milliseconds (uniform, slow failures).
-    #[arg(long, env = "PEARLS_LOGIN_FAILURE_DELAY_MS", default_value_t = 400, global = true)]
+    #[arg(
+        long,
+        env = "PEARLS_LOGIN_FAILURE_DELAY_MS",
+        default_value_t = 400,
+        global = true
+    )]
     pub login_failure_delay_ms: u64,
 
     /// Maximum nesting depth of a GraphQL operation.
@@ -121,7 +198,12 @@ pub struct Config {
     pub max_depth: usize,
 
     /// Maximum complexity of an operation (each field costs 1; page sizes multiply).
-    #[arg(long, env = "PEARLS_MAX_COMPLEXITY", default_value_t = 20_000, global = true)]
+    #[arg(
+        long,
+        env = "PEARLS_MAX_COMPLEXITY",
+        default_value_t = 20_000,
+        global = true
+    )]
     pub max_complexity: usize,
 
     /// Maximum number of aliased fields in one document.
@@ -137,11 +219,21 @@ pub struct Config {
     pub max_body_bytes: usize,
 
     /// Time limit for one GraphQL request, in milliseconds.
-    #[arg(long, env = "PEARLS_REQUEST_TIMEOUT_MS", default_value_t = 15_000, global = true)]
+    #[arg(
+        long,
+        env = "PEARLS_REQUEST_TIMEOUT_MS",
+        default_value_t = 15_000,
+        global = true
+    )]
     pub request_timeout_ms: u64,
 
     /// Entries kept in each node's automatic-persisted-query cache.
-    #[arg(long, env = "PEARLS_APQ_CACHE_SIZE", default_value_t = 1024, global = true)]
+    #[arg(
+        long,
+        env = "PEARLS_APQ_CACHE_SIZE",
+        default_value_t = 1024,
+        global = true
+    )]
     pub apq_cache_size: usize,
 
     /// JSON file mapping sha256 hashes to operations; when set only these operations run.
@@ -149,15 +241,30 @@ pub struct Config {
     pub trusted_documents: Option<PathBuf>,
 
     /// Argon2id memory cost in KiB (OWASP: 19456).
-    #[arg(long, env = "PEARLS_ARGON2_MEMORY_KIB", default_value_t = 19_456, global = true)]
+    #[arg(
+        long,
+        env = "PEARLS_ARGON2_MEMORY_KIB",
+        default_value_t = 19_456,
+        global = true
+    )]
     pub argon2_memory_kib: u32,
 
     /// Argon2id iterations (OWASP: 2).
-    #[arg(long, env = "PEARLS_ARGON2_ITERATIONS", default_value_t = 2, global = true)]
+    #[arg(
+        long,
+        env = "PEARLS_ARGON2_ITERATIONS",
+        default_value_t = 2,
+        global = true
+    )]
     pub argon2_iterations: u32,
 
     /// Log filter (tracing `EnvFilter` syntax).
-    #[arg(long, env = "RUST_LOG", default_value = "info,sqlx=warn,sea_orm=warn", global = true)]
+    #[arg(
+        long,
+        env = "RUST_LOG",
+        default_value = "info,sqlx=warn,sea_orm=warn",
+        global = true
+    )]
     pub log_filter: String,
 }
 
@@ -183,8 +290,12 @@ impl Config {
         }
         let mut cmd = <Only as clap::CommandFactory>::command();
         cmd = cmd.mut_args(|a| a.env(None::<&str>));
-        let matches = cmd.try_get_matches_from(["pearls"]).expect("defaults parse");
-        <Only as clap::FromArgMatches>::from_arg_matches(&matches).expect("defaults").config
+        let matches = cmd
+            .try_get_matches_from(["pearls"])
+            .expect("defaults parse");
+        <Only as clap::FromArgMatches>::from_arg_matches(&matches)
+            .expect("defaults")
+            .config
     }
 
     /// True in production mode.

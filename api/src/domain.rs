@@ -14,10 +14,18 @@ impl NonEmptyText {
             return Err(AppError::bad_input(field, "must not be empty"));
         }
         if t.chars().count() > max_chars {
-            return Err(AppError::bad_input(field, format!("must be at most {max_chars} characters")));
+            return Err(AppError::bad_input(
+                field,
+                format!("must be at most {max_chars} characters"),
+            ));
         }
-        if t.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-            return Err(AppError::bad_input(field, "must not contain control characters"));
+        if t.chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        {
+            return Err(AppError::bad_input(
+                field,
+                "must not contain control characters",
+            ));
         }
         Ok(Self(t.to_owned()))
     }
@@ -61,7 +69,12 @@ mod tests {
 
     #[test]
     fn text_is_trimmed_and_bounded() {
-        assert_eq!(NonEmptyText::parse("t", "  Kiel ", 10).unwrap().into_inner(), "Kiel");
+        assert_eq!(
+            NonEmptyText::parse("t", "  Kiel ", 10)
+                .unwrap()
+                .into_inner(),
+            "Kiel"
+        );
         assert!(NonEmptyText::parse("t", "   ", 10).is_err());
         assert!(NonEmptyText::parse("t", "abcdefghijk", 10).is_err());
         assert!(NonEmptyText::parse("t", "a\u{0}b", 10).is_err());
@@ -69,8 +82,21 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(Email::parse("e", " Mentor@Pearls.Example ").unwrap().as_str(), "mentor@pearls.example");
-        for bad in ["", "no-at", "a@b", "@x.org", "a@@x.org", "a b@x.org", "a@.x"] {
+        assert_eq!(
+            Email::parse("e", " Mentor@Pearls.Example ")
+                .unwrap()
+                .as_str(),
+            "mentor@pearls.example"
+        );
+        for bad in [
+            "",
+            "no-at",
+            "a@b",
+            "@x.org",
+            "a@@x.org",
+            "a b@x.org",
+            "a@.x",
+        ] {
             assert!(Email::parse("e", bad).is_err(), "{bad}");
         }
     }

@@ -28,7 +28,10 @@ pub enum AppError {
     /// The request conflicts with the current state: a stale version, a duplicate, a closed phase.
     Conflict(String),
     /// Too many attempts; retry after the given number of seconds.
-    RateLimited { message: String, retry_after_secs: u64 },
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// The operation exceeds a configured limit (depth, complexity, aliases, batch, time).
     QueryTooComplex(String),
     /// A bug or an outage. The detail is logged, never sent.
@@ -61,7 +64,10 @@ impl AppError {
         Self::NotFound(format!("{what} not found"))
     }
     pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::BadUserInput { field: field.into(), message: message.into() }
+        Self::BadUserInput {
+            field: field.into(),
+            message: message.into(),
+        }
     }
     pub fn conflict(msg: impl Into<String>) -> Self {
         Self::Conflict(msg.into())
@@ -115,9 +121,9 @@ impl From<AppError> for async_graphql::Error {
             ext.set("code", err.code());
             match &err {
                 AppError::BadUserInput { field, .. } => ext.set("field", field.as_str()),
-                AppError::RateLimited { retry_after_secs, .. } => {
-                    ext.set("retryAfterSeconds", *retry_after_secs)
-                }
+                AppError::RateLimited {
+                    retry_after_secs, ..
+                } => ext.set("retryAfterSeconds", *retry_after_secs),
                 _ => {}
             }
         })

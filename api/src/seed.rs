@@ -41,13 +41,33 @@ const COUNTRIES: &[(&str, &str)] = &[
 
 /// The consortium (public): the lead partner and its partners.
 const CONSORTIUM: &[(&str, &str, OrganisationKind)] = &[
-    ("Council of the Baltic Sea States Secretariat", "SE", OrganisationKind::LeadPartner),
-    ("Regional Council of Ostrobothnia", "FI", OrganisationKind::Partner),
-    ("Northern Dimension Partnership on Culture Secretariat", "LV", OrganisationKind::Partner),
+    (
+        "Council of the Baltic Sea States Secretariat",
+        "SE",
+        OrganisationKind::LeadPartner,
+    ),
+    (
+        "Regional Council of Ostrobothnia",
+        "FI",
+        OrganisationKind::Partner,
+    ),
+    (
+        "Northern Dimension Partnership on Culture Secretariat",
+        "LV",
+        OrganisationKind::Partner,
+    ),
     ("Danish Cultural Institute", "DK", OrganisationKind::Partner),
     ("Vidzeme Planning Region", "LV", OrganisationKind::Partner),
-    ("Baltic Sea Cultural Centre Gdańsk", "PL", OrganisationKind::Partner),
-    ("Heinrich-Böll-Stiftung Schleswig-Holstein", "DE", OrganisationKind::Partner),
+    (
+        "Baltic Sea Cultural Centre Gdańsk",
+        "PL",
+        OrganisationKind::Partner,
+    ),
+    (
+        "Heinrich-Böll-Stiftung Schleswig-Holstein",
+        "DE",
+        OrganisationKind::Partner,
+    ),
     ("Creative Estonia", "EE", OrganisationKind::Partner),
     (
         "Schleswig-Holstein Ministry of Justice, European Affairs and Consumer Protection",
@@ -60,14 +80,20 @@ const CONSORTIUM: &[(&str, &str, OrganisationKind)] = &[
 ];
 
 /// The 2024 title holders (public).
-const PEARLS_2024: &[(&str, &str)] =
-    &[("Svendborg", "DK"), ("Kiel", "DE"), ("Jakobstad", "FI"), ("Rūjiena", "LV")];
+const PEARLS_2024: &[(&str, &str)] = &[
+    ("Svendborg", "DK"),
+    ("Kiel", "DE"),
+    ("Jakobstad", "FI"),
+    ("Rūjiena", "LV"),
+];
 
 /// The fictional municipality of the demo accounts.
 const DEMO_MUNICIPALITY: (&str, &str) = ("Demoville (fictional demo municipality)", "EE");
 
 fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, m, d, h, min, 0).single().expect("valid seed date")
+    Utc.with_ymd_and_hms(y, m, d, h, min, 0)
+        .single()
+        .expect("valid seed date")
 }
 
 struct Seeder<'a> {
@@ -78,14 +104,28 @@ struct Seeder<'a> {
 
 impl Seeder<'_> {
     async fn country(&mut self, code: &str, name: &str) -> AppResult<()> {
-        if country::Entity::find_by_id(code.to_owned()).one(self.txn).await?.is_none() {
-            country::ActiveModel { code: Set(code.into()), name: Set(name.into()) }.insert(self.txn).await?;
+        if country::Entity::find_by_id(code.to_owned())
+            .one(self.txn)
+            .await?
+            .is_none()
+        {
+            country::ActiveModel {
+                code: Set(code.into()),
+                name: Set(name.into()),
+            }
+            .insert(self.txn)
+            .await?;
             self.report.inserted += 1;
         }
         Ok(())
     }
 
-    async fn organisation(&mut self, name: &str, cc: &str, kind: OrganisationKind) -> AppResult<Uuid> {
+    async fn organisation(
+        &mut self,
+        name: &str,
+        cc: &str,
+        kind: OrganisationKind,
+    ) -> AppResult<Uuid> {
         if let Some(o) = organisation::Entity::find()
             .filter(organisation::Column::Name.eq(name))
             .filter(organisation::Column::CountryCode.eq(cc))
@@ -112,8 +152,19 @@ impl Seeder<'_> {
         Ok(m.id)
     }
 
-    async fn edition(&mut self, year: i32, name: &str, cap: i32, one_per_country: bool, extras: i32) -> AppResult<Uuid> {
-        if let Some(e) = edition::Entity::find().filter(edition::Column::TitleYear.eq(year)).one(self.txn).await? {
+    async fn edition(
+        &mut self,
+        year: i32,
+        name: &str,
+        cap: i32,
+        one_per_country: bool,
+        extras: i32,
+    ) -> AppResult<Uuid> {
+        if let Some(e) = edition::Entity::find()
+            .filter(edition::Column::TitleYear.eq(year))
+            .one(self.txn)
+            .await?
+        {
             return Ok(e.id);
         }
         let m = edition::ActiveModel {
@@ -133,7 +184,13 @@ impl Seeder<'_> {
         Ok(m.id)
     }
 
-    async fn phase(&mut self, edition: Uuid, kind: PhaseKind, starts: DateTime<Utc>, ends: DateTime<Utc>) -> AppResult<()> {
+    async fn phase(
+        &mut self,
+        edition: Uuid,
+        kind: PhaseKind,
+        starts: DateTime<Utc>,
+        ends: DateTime<Utc>,
+    ) -> AppResult<()> {
         let exists = phase::Entity::find()
             .filter(phase::Column::EditionId.eq(edition))
             .filter(phase::Column::Kind.eq(kind))
@@ -212,7 +269,11 @@ impl Seeder<'_> {
         org: Option<Uuid>,
         cc: Option<&str>,
     ) -> AppResult<Uuid> {
-        if let Some(u) = user::Entity::find().filter(user::Column::Email.eq(email)).one(self.txn).await? {
+        if let Some(u) = user::Entity::find()
+            .filter(user::Column::Email.eq(email))
+            .one(self.txn)
+            .await?
+        {
             return Ok(u.id);
         }
         let m = user::ActiveModel {
@@ -238,7 +299,11 @@ impl Seeder<'_> {
 /// Loads the demo data (idempotent).
 pub async fn demo(db: &DatabaseConnection, passwords: &Passwords) -> AppResult<SeedReport> {
     let txn = db.begin().await?;
-    let mut s = Seeder { txn: &txn, now: Utc::now(), report: SeedReport::default() };
+    let mut s = Seeder {
+        txn: &txn,
+        now: Utc::now(),
+        report: SeedReport::default(),
+    };
     for (code, name) in COUNTRIES {
         s.country(code, name).await?;
     }
@@ -250,29 +315,75 @@ pub async fn demo(db: &DatabaseConnection, passwords: &Passwords) -> AppResult<S
     let creative_estonia = consortium[7];
 
     // Editions with the award outcomes of the real years expressed as policies.
-    let e2024 = s.edition(2024, "BSR Cultural Pearls 2024", 4, true, 1).await?;
-    let e2025 = s.edition(2025, "BSR Cultural Pearls 2025", 6, false, 0).await?;
-    let e2026 = s.edition(2026, "BSR Cultural Pearls 2026", 4, true, 1).await?;
+    let e2024 = s
+        .edition(2024, "BSR Cultural Pearls 2024", 4, true, 1)
+        .await?;
+    let e2025 = s
+        .edition(2025, "BSR Cultural Pearls 2025", 6, false, 0)
+        .await?;
+    let e2026 = s
+        .edition(2026, "BSR Cultural Pearls 2026", 4, true, 1)
+        .await?;
     // Public: the 2024 CuReAP window, 25 Oct – 16 Nov 2023; each title year is its calendar year.
-    s.phase(e2024, PhaseKind::CureapDevelopment, at(2023, 10, 25, 0, 0), at(2023, 11, 16, 23, 59)).await?;
+    s.phase(
+        e2024,
+        PhaseKind::CureapDevelopment,
+        at(2023, 10, 25, 0, 0),
+        at(2023, 11, 16, 23, 59),
+    )
+    .await?;
     for (e, y) in [(e2024, 2024), (e2025, 2025), (e2026, 2026)] {
-        s.phase(e, PhaseKind::TitleYear, at(y, 1, 1, 0, 0), at(y, 12, 31, 23, 59)).await?;
+        s.phase(
+            e,
+            PhaseKind::TitleYear,
+            at(y, 1, 1, 0, 0),
+            at(y, 12, 31, 23, 59),
+        )
+        .await?;
     }
     // A demo edition whose call is open, so the demo municipality can submit its draft.
-    let demo = s.edition(2028, "BSR Cultural Pearls 2028 (demo edition)", 4, true, 1).await?;
+    let demo = s
+        .edition(2028, "BSR Cultural Pearls 2028 (demo edition)", 4, true, 1)
+        .await?;
     for (kind, from, to) in [
-        (PhaseKind::Call, at(2026, 9, 1, 0, 0), at(2027, 3, 31, 23, 59)),
-        (PhaseKind::Preselection, at(2027, 4, 1, 0, 0), at(2027, 5, 31, 23, 59)),
-        (PhaseKind::CureapDevelopment, at(2027, 9, 1, 0, 0), at(2027, 10, 31, 23, 59)),
-        (PhaseKind::Jury, at(2027, 11, 1, 0, 0), at(2027, 11, 30, 23, 59)),
-        (PhaseKind::Award, at(2027, 12, 1, 0, 0), at(2027, 12, 15, 23, 59)),
-        (PhaseKind::TitleYear, at(2028, 1, 1, 0, 0), at(2028, 12, 31, 23, 59)),
+        (
+            PhaseKind::Call,
+            at(2026, 9, 1, 0, 0),
+            at(2027, 3, 31, 23, 59),
+        ),
+        (
+            PhaseKind::Preselection,
+            at(2027, 4, 1, 0, 0),
+            at(2027, 5, 31, 23, 59),
+        ),
+        (
+            PhaseKind::CureapDevelopment,
+            at(2027, 9, 1, 0, 0),
+            at(2027, 10, 31, 23, 59),
+        ),
+        (
+            PhaseKind::Jury,
+            at(2027, 11, 1, 0, 0),
+            at(2027, 11, 30, 23, 59),
+        ),
+        (
+            PhaseKind::Award,
+            at(2027, 12, 1, 0, 0),
+            at(2027, 12, 15, 23, 59),
+        ),
+        (
+            PhaseKind::TitleYear,
+            at(2028, 1, 1, 0, 0),
+            at(2028, 12, 31, 23, 59),
+        ),
     ] {
         s.phase(demo, kind, from, to).await?;
     }
 
     for (name, cc) in PEARLS_2024 {
-        let org = s.organisation(name, cc, OrganisationKind::Municipality).await?;
+        let org = s
+            .organisation(name, cc, OrganisationKind::Municipality)
+            .await?;
         s.application(
             e2024,
             org,
@@ -284,14 +395,51 @@ pub async fn demo(db: &DatabaseConnection, passwords: &Passwords) -> AppResult<S
         .await?;
     }
 
-    let demoville = s.organisation(DEMO_MUNICIPALITY.0, DEMO_MUNICIPALITY.1, OrganisationKind::Municipality).await?;
-    let pw = crate::auth::password::Passwords::clone(passwords);
-    s.user(&pw, "coordinator@pearls.example", "Demo Coordinator", Role::Coordinator, Some(lead_partner), None).await?;
-    s.user(&pw, "partner@pearls.example", "Demo Partner", Role::Partner, Some(creative_estonia), Some("EE")).await?;
-    let mentor =
-        s.user(&pw, "mentor@pearls.example", "Demo Mentor", Role::Mentor, Some(creative_estonia), Some("EE")).await?;
-    s.user(&pw, "municipality@pearls.example", "Demo Municipality Contact", Role::Municipality, Some(demoville), Some("EE"))
+    let demoville = s
+        .organisation(
+            DEMO_MUNICIPALITY.0,
+            DEMO_MUNICIPALITY.1,
+            OrganisationKind::Municipality,
+        )
         .await?;
+    let pw = crate::auth::password::Passwords::clone(passwords);
+    s.user(
+        &pw,
+        "coordinator@pearls.example",
+        "Demo Coordinator",
+        Role::Coordinator,
+        Some(lead_partner),
+        None,
+    )
+    .await?;
+    s.user(
+        &pw,
+        "partner@pearls.example",
+        "Demo Partner",
+        Role::Partner,
+        Some(creative_estonia),
+        Some("EE"),
+    )
+    .await?;
+    let mentor = s
+        .user(
+            &pw,
+            "mentor@pearls.example",
+            "Demo Mentor",
+            Role::Mentor,
+            Some(creative_estonia),
+            Some("EE"),
+        )
+        .await?;
+    s.user(
+        &pw,
+        "municipality@pearls.example",
+        "Demo Municipality Contact",
+        Role::Municipality,
+        Some(demoville),
+        Some("EE"),
+    )
+    .await?;
     let app = s
         .application(
             demo,
@@ -324,7 +472,15 @@ pub async fn demo(db: &DatabaseConnection, passwords: &Passwords) -> AppResult<S
     }
     let report = s.report;
     if report.inserted > 0 {
-        audit::record(&txn, None, "seed.demo", "Seed", "demo", json!({ "inserted": report.inserted })).await?;
+        audit::record(
+            &txn,
+            None,
+            "seed.demo",
+            "Seed",
+            "demo",
+            json!({ "inserted": report.inserted }),
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(report)

@@ -45,18 +45,35 @@ fn err(e: impl std::fmt::Display) -> StartupError {
 }
 
 /// Connects to the database and applies pending migrations.
-pub async fn prepare_database(config: &Config) -> Result<(DatabaseConnection, StatementCounter), StartupError> {
-    let (db, counter) = db::connect(config).await.map_err(|e| err(format!("database: {e}")))?;
-    db::migrate(&db).await.map_err(|e| err(format!("migrations: {e}")))?;
+pub async fn prepare_database(
+    config: &Config,
+) -> Result<(DatabaseConnection, StatementCounter), StartupError> {
+    let (db, counter) = db::connect(config)
+        .await
+        .map_err(|e| err(format!("database: {e}")))?;
+    db::migrate(&db)
+        .await
+        .map_err(|e| err(format!("migrations: {e}")))?;
     Ok((db, counter))
 }
 
 /// Builds the shared state (keys, password hasher) over an open pool.
-pub fn build_state(config: &Config, db: DatabaseConnection, statements: StatementCounter) -> Result<AppState, StartupError> {
+pub fn build_state(
+    config: &Config,
+    db: DatabaseConnection,
+    statements: StatementCounter,
+) -> Result<AppState, StartupError> {
     config.validate().map_err(err)?;
     let keys = TokenKeys::from_config(config).map_err(err)?;
-    let passwords = Passwords::new(config.argon2_memory_kib, config.argon2_iterations).map_err(err)?;
-    Ok(AppState { db, config: Arc::new(config.clone()), keys: Arc::new(keys), passwords, statements })
+    let passwords =
+        Passwords::new(config.argon2_memory_kib, config.argon2_iterations).map_err(err)?;
+    Ok(AppState {
+        db,
+        config: Arc::new(config.clone()),
+        keys: Arc::new(keys),
+        passwords,
+        statements,
+    })
 }
 
 impl Application {
@@ -65,10 +82,15 @@ impl Application {
         config.validate().map_err(err)?;
         let (db, statements) = prepare_database(&config).await?;
         let state = build_state(&config, db, statements)?;
-        let listener = TcpListener::bind(config.bind).map_err(|e| err(format!("bind {}: {e}", config.bind)))?;
+        let listener = TcpListener::bind(config.bind)
+            .map_err(|e| err(format!("bind {}: {e}", config.bind)))?;
         let port = listener.local_addr().map_err(err)?.port();
         let server = run(listener, state.clone())?;
-        Ok(Self { port, server, state })
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
     }
 
     /// The port actually bound (useful with port 0).
@@ -94,7 +116,11 @@ fn cors(config: &Config) -> Cors {
         .expose_headers([HeaderName::from_static("x-request-id")])
         .max_age(3600);
     for origin in config.cors_origins.iter().filter(|o| !o.trim().is_empty()) {
-        cors = if origin.trim() == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin.trim()) };
+        cors = if origin.trim() == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(origin.trim())
+        };
     }
     cors
 }
@@ -107,7 +133,9 @@ fn run(listener: TcpListener, state: AppState) -> Result<Server, StartupError> {
         "SQL statements run by this process since it started",
     )
     .map_err(err)?;
-    registry.register(Box::new(statements_gauge.clone())).map_err(err)?;
+    registry
+        .register(Box::new(statements_gauge.clone()))
+        .map_err(err)?;
     let metrics = PrometheusMetricsBuilder::new("pearls")
         .registry(registry)
         .endpoint("/metrics")
@@ -132,7 +160,8 @@ fn run(listener: TcpListener, state: AppState) -> Result<Server, StartupError> {
                 async move {
                     let mut res = fut.await?;
                     if let Some(id) = id.and_then(|i| HeaderValue::from_str(&i).ok()) {
-                        res.headers_mut().insert(HeaderName::from_static("x-request-id"), id);
+                        res.headers_mut()
+                            .insert(HeaderName::from_static("x-request-id"), id);
                     }
                     Ok(res)
                 }

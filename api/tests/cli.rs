@@ -27,10 +27,18 @@ fn cleanup(path: &std::path::Path) {
 
 #[test]
 fn schema_command_prints_the_checked_in_sdl() {
-    let out = pearls("sqlite::memory:").arg("schema").output().expect("run");
+    let out = pearls("sqlite::memory:")
+        .arg("schema")
+        .output()
+        .expect("run");
     assert!(out.status.success());
-    let checked_in = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../schema.graphql")).unwrap_or_default();
-    assert!(String::from_utf8_lossy(&out.stdout) == checked_in, "run `cargo run -- schema > schema.graphql`");
+    let checked_in =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../schema.graphql"))
+            .unwrap_or_default();
+    assert!(
+        String::from_utf8_lossy(&out.stdout) == checked_in,
+        "run `cargo run -- schema > schema.graphql`"
+    );
 }
 
 #[test]
@@ -38,39 +46,85 @@ fn migrate_seed_and_create_a_user() {
     let (url, path) = temp_db();
     let status = pearls(&url).args(["migrate", "up"]).status().expect("run");
     assert!(status.success());
-    let out = pearls(&url).args(["migrate", "status"]).output().expect("run");
+    let out = pearls(&url)
+        .args(["migrate", "status"])
+        .output()
+        .expect("run");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("applied") && !text.contains("pending"), "{text}");
+    assert!(
+        text.contains("applied") && !text.contains("pending"),
+        "{text}"
+    );
 
     let out = pearls(&url).args(["seed", "--demo"]).output().expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = pearls(&url).args(["seed", "--demo"]).output().expect("run");
     assert!(String::from_utf8_lossy(&out.stdout).contains("0 rows inserted"));
 
     let mut child = pearls(&url)
-        .args(["user", "create", "--email", "new.partner@example.org", "--role", "PARTNER", "--organisation", "ARS BALTICA"])
+        .args([
+            "user",
+            "create",
+            "--email",
+            "new.partner@example.org",
+            "--role",
+            "PARTNER",
+            "--organisation",
+            "ARS BALTICA",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    child.stdin.take().expect("stdin").write_all(b"a long enough password\n").expect("write");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"a long enough password\n")
+        .expect("write");
     let out = child.wait_with_output().expect("wait");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("PARTNER"));
 
     // Rolling back and re-applying works.
-    assert!(pearls(&url).args(["migrate", "down"]).status().expect("run").success());
-    let out = pearls(&url).args(["migrate", "status"]).output().expect("run");
+    assert!(
+        pearls(&url)
+            .args(["migrate", "down"])
+            .status()
+            .expect("run")
+            .success()
+    );
+    let out = pearls(&url)
+        .args(["migrate", "status"])
+        .output()
+        .expect("run");
     assert!(String::from_utf8_lossy(&out.stdout).contains("pending"));
-    assert!(pearls(&url).args(["migrate", "up"]).status().expect("run").success());
+    assert!(
+        pearls(&url)
+            .args(["migrate", "up"])
+            .status()
+            .expect("run")
+            .success()
+    );
     cleanup(&path);
 }
 
 #[test]
 fn production_refuses_demo_data_and_weak_secrets() {
     let (url, path) = temp_db();
-    let out = pearls(&url).args(["--env", "production", "seed", "--demo"]).output().expect("run");
+    let out = pearls(&url)
+        .args(["--env", "production", "seed", "--demo"])
+        .output()
+        .expect("run");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("production"));
     let out = pearls(&url)

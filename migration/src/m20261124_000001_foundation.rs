@@ -24,7 +24,13 @@ const TABLES: &[&str] = &[
     "audit_entry",
 ];
 
-fn fk(from_table: &'static str, from_col: &'static str, to_table: &'static str, to_col: &'static str, cascade: bool) -> ForeignKeyCreateStatement {
+fn fk(
+    from_table: &'static str,
+    from_col: &'static str,
+    to_table: &'static str,
+    to_col: &'static str,
+    cascade: bool,
+) -> ForeignKeyCreateStatement {
     let mut f = ForeignKey::create()
         .name(format!("fk_{from_table}_{from_col}"))
         .from(from_table, from_col)
@@ -37,7 +43,10 @@ fn fk(from_table: &'static str, from_col: &'static str, to_table: &'static str, 
 }
 
 fn index(table: &'static str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
-    let mut i = Index::create().name(format!("ix_{table}_{}", cols.join("_"))).table(table).to_owned();
+    let mut i = Index::create()
+        .name(format!("ix_{table}_{}", cols.join("_")))
+        .table(table)
+        .to_owned();
     for c in cols {
         i.col(*c);
     }
@@ -57,7 +66,11 @@ fn stamps(t: &mut TableCreateStatement) {
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
-            Table::create().table("country").col(string_len("code", 2).primary_key()).col(string_len("name", 100)).to_owned(),
+            Table::create()
+                .table("country")
+                .col(string_len("code", 2).primary_key())
+                .col(string_len("name", 100))
+                .to_owned(),
         )
         .await?;
 
@@ -70,11 +83,18 @@ impl MigrationTrait for Migration {
             .col(string_len_null("region", 200))
             .col(big_integer_null("population"))
             .col(boolean("is_capital").default(false))
-            .foreign_key(&mut fk("organisation", "country_code", "country", "code", false))
+            .foreign_key(&mut fk(
+                "organisation",
+                "country_code",
+                "country",
+                "code",
+                false,
+            ))
             .to_owned();
         stamps(&mut t);
         m.create_table(t).await?;
-        m.create_index(index("organisation", &["name", "country_code"], true)).await?;
+        m.create_index(index("organisation", &["name", "country_code"], true))
+            .await?;
 
         let mut t = Table::create()
             .table("app_user")
@@ -86,12 +106,25 @@ impl MigrationTrait for Migration {
             .col(string_len_null("country_code", 2))
             .col(boolean("active").default(true))
             .col(text("password_hash"))
-            .foreign_key(&mut fk("app_user", "organisation_id", "organisation", "id", false))
-            .foreign_key(&mut fk("app_user", "country_code", "country", "code", false))
+            .foreign_key(&mut fk(
+                "app_user",
+                "organisation_id",
+                "organisation",
+                "id",
+                false,
+            ))
+            .foreign_key(&mut fk(
+                "app_user",
+                "country_code",
+                "country",
+                "code",
+                false,
+            ))
             .to_owned();
         stamps(&mut t);
         m.create_table(t).await?;
-        m.create_index(index("app_user", &["organisation_id"], false)).await?;
+        m.create_index(index("app_user", &["organisation_id"], false))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -108,8 +141,10 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("refresh_token", &["family_id"], false)).await?;
-        m.create_index(index("refresh_token", &["user_id"], false)).await?;
+        m.create_index(index("refresh_token", &["family_id"], false))
+            .await?;
+        m.create_index(index("refresh_token", &["user_id"], false))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -120,7 +155,12 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("login_failure", &["throttle_key", "failed_at"], false)).await?;
+        m.create_index(index(
+            "login_failure",
+            &["throttle_key", "failed_at"],
+            false,
+        ))
+        .await?;
 
         let mut t = Table::create()
             .table("edition")
@@ -146,7 +186,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("phase", &["edition_id", "kind"], true)).await?;
+        m.create_index(index("phase", &["edition_id", "kind"], true))
+            .await?;
 
         let mut t = Table::create()
             .table("application")
@@ -159,16 +200,36 @@ impl MigrationTrait for Migration {
             .col(timestamp_with_time_zone_null("submitted_at"))
             .col(uuid_null("created_by"))
             .foreign_key(&mut fk("application", "edition_id", "edition", "id", false))
-            .foreign_key(&mut fk("application", "lead_municipality_id", "organisation", "id", false))
-            .foreign_key(&mut fk("application", "created_by", "app_user", "id", false))
+            .foreign_key(&mut fk(
+                "application",
+                "lead_municipality_id",
+                "organisation",
+                "id",
+                false,
+            ))
+            .foreign_key(&mut fk(
+                "application",
+                "created_by",
+                "app_user",
+                "id",
+                false,
+            ))
             .to_owned();
         stamps(&mut t);
         m.create_table(t).await?;
         // One application per municipality and edition, held by the database.
-        m.create_index(index("application", &["edition_id", "lead_municipality_id"], true)).await?;
-        m.create_index(index("application", &["lead_municipality_id"], false)).await?;
-        m.create_index(index("application", &["status"], false)).await?;
-        m.create_index(index("application", &["created_at"], false)).await?;
+        m.create_index(index(
+            "application",
+            &["edition_id", "lead_municipality_id"],
+            true,
+        ))
+        .await?;
+        m.create_index(index("application", &["lead_municipality_id"], false))
+            .await?;
+        m.create_index(index("application", &["status"], false))
+            .await?;
+        m.create_index(index("application", &["created_at"], false))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -176,12 +237,29 @@ impl MigrationTrait for Migration {
                 .col(uuid("application_id"))
                 .col(uuid("organisation_id"))
                 .primary_key(Index::create().col("application_id").col("organisation_id"))
-                .foreign_key(&mut fk("application_co_applicant", "application_id", "application", "id", true))
-                .foreign_key(&mut fk("application_co_applicant", "organisation_id", "organisation", "id", false))
+                .foreign_key(&mut fk(
+                    "application_co_applicant",
+                    "application_id",
+                    "application",
+                    "id",
+                    true,
+                ))
+                .foreign_key(&mut fk(
+                    "application_co_applicant",
+                    "organisation_id",
+                    "organisation",
+                    "id",
+                    false,
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("application_co_applicant", &["organisation_id"], false)).await?;
+        m.create_index(index(
+            "application_co_applicant",
+            &["organisation_id"],
+            false,
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -193,12 +271,29 @@ impl MigrationTrait for Migration {
                 .col(uuid_null("actor_id"))
                 .col(text_null("note"))
                 .col(timestamp_with_time_zone("changed_at"))
-                .foreign_key(&mut fk("application_status_change", "application_id", "application", "id", true))
-                .foreign_key(&mut fk("application_status_change", "actor_id", "app_user", "id", false))
+                .foreign_key(&mut fk(
+                    "application_status_change",
+                    "application_id",
+                    "application",
+                    "id",
+                    true,
+                ))
+                .foreign_key(&mut fk(
+                    "application_status_change",
+                    "actor_id",
+                    "app_user",
+                    "id",
+                    false,
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("application_status_change", &["application_id", "changed_at"], false)).await?;
+        m.create_index(index(
+            "application_status_change",
+            &["application_id", "changed_at"],
+            false,
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -210,13 +305,31 @@ impl MigrationTrait for Migration {
                 .col(date("starts_on"))
                 .col(date_null("ends_on"))
                 .col(timestamp_with_time_zone("created_at"))
-                .foreign_key(&mut fk("mentor_assignment", "application_id", "application", "id", true))
-                .foreign_key(&mut fk("mentor_assignment", "mentor_id", "app_user", "id", false))
+                .foreign_key(&mut fk(
+                    "mentor_assignment",
+                    "application_id",
+                    "application",
+                    "id",
+                    true,
+                ))
+                .foreign_key(&mut fk(
+                    "mentor_assignment",
+                    "mentor_id",
+                    "app_user",
+                    "id",
+                    false,
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("mentor_assignment", &["application_id", "mentor_id"], true)).await?;
-        m.create_index(index("mentor_assignment", &["mentor_id"], false)).await?;
+        m.create_index(index(
+            "mentor_assignment",
+            &["application_id", "mentor_id"],
+            true,
+        ))
+        .await?;
+        m.create_index(index("mentor_assignment", &["mentor_id"], false))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -231,9 +344,12 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("audit_entry", &["entity_type", "entity_id"], false)).await?;
-        m.create_index(index("audit_entry", &["actor_id"], false)).await?;
-        m.create_index(index("audit_entry", &["occurred_at"], false)).await?;
+        m.create_index(index("audit_entry", &["entity_type", "entity_id"], false))
+            .await?;
+        m.create_index(index("audit_entry", &["actor_id"], false))
+            .await?;
+        m.create_index(index("audit_entry", &["occurred_at"], false))
+            .await?;
         Ok(())
     }
 

@@ -17,10 +17,21 @@ use super::TestApp;
 pub const PASSWORD: &str = "correct horse battery";
 
 pub async fn country(db: &DatabaseConnection, code: &str, name: &str) {
-    country::ActiveModel { code: Set(code.into()), name: Set(name.into()) }.insert(db).await.expect("country");
+    country::ActiveModel {
+        code: Set(code.into()),
+        name: Set(name.into()),
+    }
+    .insert(db)
+    .await
+    .expect("country");
 }
 
-pub async fn organisation(db: &DatabaseConnection, name: &str, cc: &str, kind: OrganisationKind) -> Uuid {
+pub async fn organisation(
+    db: &DatabaseConnection,
+    name: &str,
+    cc: &str,
+    kind: OrganisationKind,
+) -> Uuid {
     let now = Utc::now();
     organisation::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -49,7 +60,10 @@ pub async fn user(app: &TestApp, email: &str, role: Role, org: Option<Uuid>) -> 
         country_code: None,
         password: PASSWORD.into(),
     };
-    create_user_unchecked(&app.state.db, &app.state.passwords, None, new).await.expect("user").id
+    create_user_unchecked(&app.state.db, &app.state.passwords, None, new)
+        .await
+        .expect("user")
+        .id
 }
 
 /// An edition whose call is open (`call_open`) or closed a day ago.
@@ -168,25 +182,69 @@ pub struct World {
 impl World {
     pub async fn build(app: &TestApp) -> Self {
         let db = &app.state.db;
-        for (c, n) in [("SE", "Sweden"), ("DE", "Germany"), ("DK", "Denmark"), ("EE", "Estonia")] {
+        for (c, n) in [
+            ("SE", "Sweden"),
+            ("DE", "Germany"),
+            ("DK", "Denmark"),
+            ("EE", "Estonia"),
+        ] {
             country(db, c, n).await;
         }
-        let lead_partner = organisation(db, "CBSS Secretariat", "SE", OrganisationKind::LeadPartner).await;
-        let partner_org = organisation(db, "Creative Estonia", "EE", OrganisationKind::Partner).await;
+        let lead_partner =
+            organisation(db, "CBSS Secretariat", "SE", OrganisationKind::LeadPartner).await;
+        let partner_org =
+            organisation(db, "Creative Estonia", "EE", OrganisationKind::Partner).await;
         let kiel = organisation(db, "Kiel", "DE", OrganisationKind::Municipality).await;
         let svendborg = organisation(db, "Svendborg", "DK", OrganisationKind::Municipality).await;
         let edition = edition(db, 2030, true).await;
         let svendborg_draft_edition = self::edition(db, 2031, true).await;
-        let kiel_app = application(db, edition, kiel, "Kiel culture harbour", ApplicationStatus::Draft).await;
-        let svendborg_app =
-            application(db, edition, svendborg, "Svendborg stories", ApplicationStatus::Submitted).await;
-        let svendborg_draft =
-            application(db, svendborg_draft_edition, svendborg, "Svendborg next year", ApplicationStatus::Draft).await;
-        let coordinator = user(app, "coordinator@test.example", Role::Coordinator, Some(lead_partner)).await;
-        let partner = user(app, "partner@test.example", Role::Partner, Some(partner_org)).await;
+        let kiel_app = application(
+            db,
+            edition,
+            kiel,
+            "Kiel culture harbour",
+            ApplicationStatus::Draft,
+        )
+        .await;
+        let svendborg_app = application(
+            db,
+            edition,
+            svendborg,
+            "Svendborg stories",
+            ApplicationStatus::Submitted,
+        )
+        .await;
+        let svendborg_draft = application(
+            db,
+            svendborg_draft_edition,
+            svendborg,
+            "Svendborg next year",
+            ApplicationStatus::Draft,
+        )
+        .await;
+        let coordinator = user(
+            app,
+            "coordinator@test.example",
+            Role::Coordinator,
+            Some(lead_partner),
+        )
+        .await;
+        let partner = user(
+            app,
+            "partner@test.example",
+            Role::Partner,
+            Some(partner_org),
+        )
+        .await;
         let mentor = user(app, "mentor@test.example", Role::Mentor, Some(partner_org)).await;
         let kiel_user = user(app, "kiel@test.example", Role::Municipality, Some(kiel)).await;
-        let svendborg_user = user(app, "svendborg@test.example", Role::Municipality, Some(svendborg)).await;
+        let svendborg_user = user(
+            app,
+            "svendborg@test.example",
+            Role::Municipality,
+            Some(svendborg),
+        )
+        .await;
         let assignment = assign_mentor(db, kiel_app, mentor).await;
         Self {
             lead_partner,

@@ -13,7 +13,7 @@ use std::time::Duration;
 use pearls_api::config::Config;
 use pearls_api::startup::Application;
 use pearls_api::state::AppState;
-use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
 pub mod fixtures;
@@ -35,7 +35,9 @@ macro_rules! both {
 
             #[actix_web::test]
             async fn sqlite() {
-                if let Some(app) = $crate::common::TestApp::spawn($crate::common::Backend::Sqlite).await {
+                if let Some(app) =
+                    $crate::common::TestApp::spawn($crate::common::Backend::Sqlite).await
+                {
                     let f = $body;
                     f(app).await;
                 }
@@ -43,7 +45,9 @@ macro_rules! both {
 
             #[actix_web::test]
             async fn postgres() {
-                if let Some(app) = $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await {
+                if let Some(app) =
+                    $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await
+                {
                     let f = $body;
                     f(app).await;
                 }
@@ -53,7 +57,8 @@ macro_rules! both {
 }
 
 fn pg_server() -> String {
-    std::env::var("PEARLS_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("PEARLS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 fn pg_required() -> bool {
@@ -86,25 +91,39 @@ impl TestDatabase {
         match backend {
             Backend::Sqlite => {
                 let path = std::env::temp_dir().join(format!("{name}.db"));
-                Some(Self { backend, url: format!("sqlite://{}?mode=rwc", path.display()), name })
+                Some(Self {
+                    backend,
+                    url: format!("sqlite://{}?mode=rwc", path.display()),
+                    name,
+                })
             }
             Backend::Postgres => {
                 let admin = match Database::connect(format!("{}/postgres", pg_server())).await {
                     Ok(c) => c,
                     Err(e) => {
                         if pg_required() {
-                            panic!("PostgreSQL is required (CI) but unreachable at {}: {e}", pg_server());
+                            panic!(
+                                "PostgreSQL is required (CI) but unreachable at {}: {e}",
+                                pg_server()
+                            );
                         }
-                        eprintln!("SKIPPED (PostgreSQL unreachable at {}): set up PostgreSQL to run this test", pg_server());
+                        eprintln!(
+                            "SKIPPED (PostgreSQL unreachable at {}): set up PostgreSQL to run this test",
+                            pg_server()
+                        );
                         return None;
                     }
                 };
                 admin
-                    .execute(Statement::from_string(DbBackend::Postgres, format!("CREATE DATABASE \"{name}\"")))
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                     .await
                     .expect("create test database");
                 admin.close().await.ok();
-                Some(Self { backend, url: format!("{}/{name}", pg_server()), name })
+                Some(Self {
+                    backend,
+                    url: format!("{}/{name}", pg_server()),
+                    name,
+                })
             }
         }
     }
@@ -114,7 +133,11 @@ impl Drop for TestDatabase {
     fn drop(&mut self) {
         match self.backend {
             Backend::Sqlite => {
-                let base = self.url.trim_start_matches("sqlite://").trim_end_matches("?mode=rwc").to_owned();
+                let base = self
+                    .url
+                    .trim_start_matches("sqlite://")
+                    .trim_end_matches("?mode=rwc")
+                    .to_owned();
                 for suffix in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("{base}{suffix}"));
                 }
@@ -124,13 +147,15 @@ impl Drop for TestDatabase {
                 let name = self.name.clone();
                 let server = pg_server();
                 let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("runtime");
                     rt.block_on(async move {
                         if let Ok(admin) = Database::connect(format!("{server}/postgres")).await {
                             let _ = admin
-                                .execute(Statement::from_string(
-                                    DbBackend::Postgres,
-                                    format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+                                .execute_unprepared(&format!(
+                                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
                                 ))
                                 .await;
                         }
@@ -183,13 +208,22 @@ impl TestApp {
         let base = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().clone();
         actix_web::rt::spawn(app.run_until_stopped());
-        let client = awc::Client::builder().timeout(Duration::from_secs(60)).finish();
-        Some(Self { base, state, backend, client, _db: db })
+        let client = awc::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .finish();
+        Some(Self {
+            base,
+            state,
+            backend,
+            client,
+            _db: db,
+        })
     }
 
     /// POSTs a GraphQL operation; returns (HTTP status, JSON body).
     pub async fn gql_as(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
-        self.post_json(token, &json!({ "query": query, "variables": variables })).await
+        self.post_json(token, &json!({ "query": query, "variables": variables }))
+            .await
     }
 
     /// POSTs a GraphQL operation and returns the body.
@@ -206,7 +240,10 @@ impl TestApp {
         let mut res = req.send_json(body).await.expect("request");
         let status = res.status().as_u16();
         let bytes = res.body().limit(10 * 1024 * 1024).await.expect("body");
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
     }
 
     /// Signs in and returns the access token.
@@ -232,13 +269,19 @@ impl TestApp {
 
 /// The `extensions.code` of the first error of a response.
 pub fn code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<no error>")
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<no error>")
 }
 
 /// Every `extensions.code` of a response.
 pub fn codes(body: &Value) -> Vec<String> {
     body["errors"]
         .as_array()
-        .map(|a| a.iter().filter_map(|e| e["extensions"]["code"].as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["extensions"]["code"].as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }

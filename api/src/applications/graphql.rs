@@ -35,10 +35,14 @@ impl ApplicationQuery {
         #[graphql(desc = "Return at most this many rows from the start (default 20, max 100).")]
         first: Option<i32>,
         #[graphql(desc = "Start after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Return at most this many rows from the end (max 100).")] last: Option<i32>,
+        #[graphql(desc = "Return at most this many rows from the end (max 100).")] last: Option<
+            i32,
+        >,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
         #[graphql(desc = "Conditions the rows must meet.")] filter: Option<ApplicationFilter>,
-        #[graphql(desc = "Ordering criteria, applied in turn.")] order_by: Option<Vec<ApplicationOrder>>,
+        #[graphql(desc = "Ordering criteria, applied in turn.")] order_by: Option<
+            Vec<ApplicationOrder>,
+        >,
     ) -> Result<Option<ApplicationConnection>> {
         let rc = req(ctx);
         let mut select = scope::applications(&rc.actor);
@@ -56,7 +60,8 @@ impl ApplicationQuery {
             }
             if let Some(statuses) = f.status {
                 select = select.filter(
-                    application::Column::Status.is_in(statuses.into_iter().map(entity::ApplicationStatus::from)),
+                    application::Column::Status
+                        .is_in(statuses.into_iter().map(entity::ApplicationStatus::from)),
                 );
             }
             if let Some(lead) = f.lead_municipality_id {
@@ -69,7 +74,10 @@ impl ApplicationQuery {
                         Query::select()
                             .column(organisation::Column::Id)
                             .from(organisation::Entity)
-                            .and_where(organisation::Column::CountryCode.is_in(codes.into_iter().map(|c| c.0)))
+                            .and_where(
+                                organisation::Column::CountryCode
+                                    .is_in(codes.into_iter().map(|c| c.0)),
+                            )
                             .to_owned(),
                     ),
                 );
@@ -79,13 +87,21 @@ impl ApplicationQuery {
             }
         }
         let order = order_with_tiebreak(
-            order_by.unwrap_or_default().iter().map(ApplicationOrder::column).collect(),
+            order_by
+                .unwrap_or_default()
+                .iter()
+                .map(ApplicationOrder::column)
+                .collect(),
             (application::Column::CreatedAt, Order::Desc),
             application::Column::Id,
         )?;
         let args = PageArgs::new(first, after, last, before);
         let (page, total) = paginate(rc.db(), select, order, &args).await?;
-        Ok(Some(ApplicationConnection::from_page(page, total, Application::from)))
+        Ok(Some(ApplicationConnection::from_page(
+            page,
+            total,
+            Application::from,
+        )))
     }
 
     /// One application by id (NOT_FOUND when the caller may not see it).
@@ -155,7 +171,10 @@ pub struct ApplicationPayload {
 }
 
 fn decode_orgs(ids_in: &[ID], field: &str) -> Result<Vec<uuid::Uuid>, AppError> {
-    ids_in.iter().map(|id| ids::decode(id, "Organisation", field)).collect()
+    ids_in
+        .iter()
+        .map(|id| ids::decode(id, "Organisation", field))
+        .collect()
 }
 
 fn note(raw: Option<String>) -> Result<Option<String>, AppError> {
@@ -175,7 +194,7 @@ impl ApplicationMutation {
     async fn create_application(
         &self,
         ctx: &Context<'_>,
-        input: CreateApplicationInput,
+        #[graphql(desc = "The mutation's input.")] input: CreateApplicationInput,
     ) -> Result<Option<ApplicationPayload>> {
         let rc = req(ctx);
         let new = NewApplication {
@@ -190,19 +209,24 @@ impl ApplicationMutation {
             co_applicant_ids: decode_orgs(&input.co_applicant_ids, "coApplicantIds")?,
         };
         let app = service::create(rc.db(), &rc.actor, new).await?;
-        Ok(Some(ApplicationPayload { application: app.into() }))
+        Ok(Some(ApplicationPayload {
+            application: app.into(),
+        }))
     }
 
     /// Edits a draft application (its lead municipality or a coordinator).
     async fn update_application(
         &self,
         ctx: &Context<'_>,
-        input: UpdateApplicationInput,
+        #[graphql(desc = "The mutation's input.")] input: UpdateApplicationInput,
     ) -> Result<Option<ApplicationPayload>> {
         let rc = req(ctx);
         let id = ids::decode(&input.id, "Application", "id")?;
         let changes = ApplicationChanges {
-            title: input.title.map(|t| NonEmptyText::parse("title", &t, MAX_TITLE)).transpose()?,
+            title: input
+                .title
+                .map(|t| NonEmptyText::parse("title", &t, MAX_TITLE))
+                .transpose()?,
             motivation: input.motivation.map(|m| check_motivation(&m)).transpose()?,
             co_applicant_ids: input
                 .co_applicant_ids
@@ -210,33 +234,52 @@ impl ApplicationMutation {
                 .transpose()?,
         };
         let app = service::update(rc.db(), &rc.actor, id, input.expected_version, changes).await?;
-        Ok(Some(ApplicationPayload { application: app.into() }))
+        Ok(Some(ApplicationPayload {
+            application: app.into(),
+        }))
     }
 
     /// Submits a draft while the edition's call is open (CONFLICT naming the deadline after it).
     async fn submit_application(
         &self,
         ctx: &Context<'_>,
-        input: ApplicationTransitionInput,
+        #[graphql(desc = "The mutation's input.")] input: ApplicationTransitionInput,
     ) -> Result<Option<ApplicationPayload>> {
         let rc = req(ctx);
         let id = ids::decode(&input.id, "Application", "id")?;
-        let app = service::transition(rc.db(), &rc.actor, id, Action::Submit, input.expected_version, note(input.note)?)
-            .await?;
-        Ok(Some(ApplicationPayload { application: app.into() }))
+        let app = service::transition(
+            rc.db(),
+            &rc.actor,
+            id,
+            Action::Submit,
+            input.expected_version,
+            note(input.note)?,
+        )
+        .await?;
+        Ok(Some(ApplicationPayload {
+            application: app.into(),
+        }))
     }
 
     /// Withdraws an application before the award decision.
     async fn withdraw_application(
         &self,
         ctx: &Context<'_>,
-        input: ApplicationTransitionInput,
+        #[graphql(desc = "The mutation's input.")] input: ApplicationTransitionInput,
     ) -> Result<Option<ApplicationPayload>> {
         let rc = req(ctx);
         let id = ids::decode(&input.id, "Application", "id")?;
-        let app =
-            service::transition(rc.db(), &rc.actor, id, Action::Withdraw, input.expected_version, note(input.note)?)
-                .await?;
-        Ok(Some(ApplicationPayload { application: app.into() }))
+        let app = service::transition(
+            rc.db(),
+            &rc.actor,
+            id,
+            Action::Withdraw,
+            input.expected_version,
+            note(input.note)?,
+        )
+        .await?;
+        Ok(Some(ApplicationPayload {
+            application: app.into(),
+        }))
     }
 }

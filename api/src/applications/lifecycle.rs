@@ -80,7 +80,11 @@ mod tests {
     #[test]
     fn every_action_has_exactly_one_row() {
         for action in [Action::Submit, Action::Withdraw] {
-            assert_eq!(TRANSITIONS.iter().filter(|t| t.action == action).count(), 1, "{action:?}");
+            assert_eq!(
+                TRANSITIONS.iter().filter(|t| t.action == action).count(),
+                1,
+                "{action:?}"
+            );
         }
     }
 
@@ -88,7 +92,14 @@ mod tests {
     fn no_transition_leaves_a_final_state() {
         for t in TRANSITIONS {
             for from in t.from {
-                assert!(!matches!(from, S::Withdrawn | S::NotAwarded | S::TitleYearCompleted | S::Ineligible | S::NotShortlisted));
+                assert!(!matches!(
+                    from,
+                    S::Withdrawn
+                        | S::NotAwarded
+                        | S::TitleYearCompleted
+                        | S::Ineligible
+                        | S::NotShortlisted
+                ));
             }
         }
     }

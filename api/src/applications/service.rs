@@ -62,14 +62,20 @@ async fn validate_co_applicants(
     let mut unique: Vec<Uuid> = Vec::new();
     for id in ids {
         if *id == lead {
-            return Err(AppError::bad_input("coApplicantIds", "the lead cannot be its own co-applicant"));
+            return Err(AppError::bad_input(
+                "coApplicantIds",
+                "the lead cannot be its own co-applicant",
+            ));
         }
         if !unique.contains(id) {
             unique.push(*id);
         }
     }
     if unique.len() > 20 {
-        return Err(AppError::bad_input("coApplicantIds", "at most 20 co-applicants"));
+        return Err(AppError::bad_input(
+            "coApplicantIds",
+            "at most 20 co-applicants",
+        ));
     }
     if unique.is_empty() {
         return Ok(unique);
@@ -79,9 +85,15 @@ async fn validate_co_applicants(
         .all(db)
         .await?;
     if orgs.len() != unique.len() {
-        return Err(AppError::bad_input("coApplicantIds", "no such organisation"));
+        return Err(AppError::bad_input(
+            "coApplicantIds",
+            "no such organisation",
+        ));
     }
-    if orgs.iter().any(|o| o.kind != OrganisationKind::Municipality || o.is_capital) {
+    if orgs
+        .iter()
+        .any(|o| o.kind != OrganisationKind::Municipality || o.is_capital)
+    {
         return Err(AppError::bad_input(
             "coApplicantIds",
             "co-applicants must be municipalities other than capitals",
@@ -90,15 +102,21 @@ async fn validate_co_applicants(
     Ok(unique)
 }
 
-async fn replace_co_applicants(db: &impl ConnectionTrait, app: Uuid, ids: &[Uuid]) -> AppResult<()> {
+async fn replace_co_applicants(
+    db: &impl ConnectionTrait,
+    app: Uuid,
+    ids: &[Uuid],
+) -> AppResult<()> {
     application_co_applicant::Entity::delete_many()
         .filter(application_co_applicant::Column::ApplicationId.eq(app))
         .exec(db)
         .await?;
     if !ids.is_empty() {
-        application_co_applicant::Entity::insert_many(ids.iter().map(|org| application_co_applicant::ActiveModel {
-            application_id: Set(app),
-            organisation_id: Set(*org),
+        application_co_applicant::Entity::insert_many(ids.iter().map(|org| {
+            application_co_applicant::ActiveModel {
+                application_id: Set(app),
+                organisation_id: Set(*org),
+            }
         }))
         .exec(db)
         .await?;
@@ -129,20 +147,34 @@ async fn record_status(
 }
 
 /// Opens a draft application while the edition's call is open.
-pub async fn create(db: &DatabaseConnection, actor: &Actor, new: NewApplication) -> AppResult<application::Model> {
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    new: NewApplication,
+) -> AppResult<application::Model> {
     let p = actor.principal()?;
     let txn = begin_write(db).await?;
     let edition = edition::Entity::find()
         .filter(edition::Column::TitleYear.eq(new.edition_year))
         .one(&txn)
         .await?
-        .ok_or_else(|| AppError::bad_input("editionYear", format!("there is no {} edition", new.edition_year)))?;
+        .ok_or_else(|| {
+            AppError::bad_input(
+                "editionYear",
+                format!("there is no {} edition", new.edition_year),
+            )
+        })?;
     let lead_id = match (new.lead_municipality_id, p.role) {
         (Some(id), _) => id,
         (None, Role::Municipality) => p
             .organisation_id
             .ok_or_else(|| AppError::forbidden("your account belongs to no municipality"))?,
-        (None, _) => return Err(AppError::bad_input("leadMunicipalityId", "name the lead municipality")),
+        (None, _) => {
+            return Err(AppError::bad_input(
+                "leadMunicipalityId",
+                "name the lead municipality",
+            ));
+        }
     };
     let lead = scope::organisations(actor)
         .filter(organisation::Column::Id.eq(lead_id))
@@ -150,7 +182,14 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, new: NewApplication)
         .await?
         .ok_or_else(|| AppError::bad_input("leadMunicipalityId", "no such organisation"))?;
     rules::create_application(actor, &lead)?;
-    require_open_phase(&txn, edition.id, edition.title_year, PhaseKind::Call, Utc::now()).await?;
+    require_open_phase(
+        &txn,
+        edition.id,
+        edition.title_year,
+        PhaseKind::Call,
+        Utc::now(),
+    )
+    .await?;
     let co = validate_co_applicants(&txn, lead.id, &new.co_applicant_ids).await?;
     let exists = application::Entity::find()
         .filter(application::Column::EditionId.eq(edition.id))
@@ -180,7 +219,15 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, new: NewApplication)
     .insert(&txn)
     .await?;
     replace_co_applicants(&txn, model.id, &co).await?;
-    record_status(&txn, model.id, None, ApplicationStatus::Draft, Some(p.user_id), None).await?;
+    record_status(
+        &txn,
+        model.id,
+        None,
+        ApplicationStatus::Draft,
+        Some(p.user_id),
+        None,
+    )
+    .await?;
     audit::record(
         &txn,
         Some(p.user_id),
@@ -196,7 +243,11 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, new: NewApplication)
 }
 
 /// Loads an application through the actor's scope, or NOT_FOUND.
-async fn visible(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> AppResult<application::Model> {
+async fn visible(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<application::Model> {
     scope::applications(actor)
         .filter(application::Column::Id.eq(id))
         .one(db)
@@ -247,15 +298,16 @@ pub async fn update(
     if let Some(title) = changes.title {
         let title = title.into_inner();
         if title != current.title {
-            diff.insert("title".into(), json!({ "from": current.title, "to": title }));
+            diff.insert(
+                "title".into(),
+                json!({ "from": current.title, "to": title }),
+            );
             am.title = Set(title);
         }
     }
-    if let Some(motivation) = changes.motivation {
-        if motivation != current.motivation {
-            diff.insert("motivation".into(), json!({ "changed": true }));
-            am.motivation = Set(motivation);
-        }
+    if let Some(motivation) = changes.motivation.filter(|m| *m != current.motivation) {
+        diff.insert("motivation".into(), json!({ "changed": true }));
+        am.motivation = Set(motivation);
     }
     am.updated_at = Set(Utc::now());
     am.version = Set(current.version + 1);
@@ -265,7 +317,15 @@ pub async fn update(
         replace_co_applicants(&txn, id, &co).await?;
         diff.insert("coApplicantIds".into(), json!(co));
     }
-    audit::record(&txn, actor.user_id(), "application.update", "Application", id, diff.into()).await?;
+    audit::record(
+        &txn,
+        actor.user_id(),
+        "application.update",
+        "Application",
+        id,
+        diff.into(),
+    )
+    .await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -287,21 +347,26 @@ pub async fn transition(
     for check in rule.checks {
         match check {
             Check::LeadMunicipality => {
-                if p.role == Role::Municipality && !scope::belongs_to(p, current.lead_municipality_id) {
-                    return Err(AppError::forbidden("only the lead municipality can do this"));
+                if p.role == Role::Municipality
+                    && !scope::belongs_to(p, current.lead_municipality_id)
+                {
+                    return Err(AppError::forbidden(
+                        "only the lead municipality can do this",
+                    ));
                 }
             }
             Check::Complete => {
                 if current.motivation.trim().is_empty() {
-                    return Err(AppError::bad_input("motivation", "write the motivation before submitting"));
+                    return Err(AppError::bad_input(
+                        "motivation",
+                        "write the motivation before submitting",
+                    ));
                 }
             }
         }
     }
-    if let Some(v) = expected_version {
-        if v != current.version {
-            return Err(AppError::stale_version("application"));
-        }
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Err(AppError::stale_version("application"));
     }
     if !rule.from.contains(&current.status) {
         return Err(AppError::conflict(format!(
@@ -326,7 +391,15 @@ pub async fn transition(
     am.updated_at = Set(now);
     am.version = Set(current.version + 1);
     let updated = save_versioned(&txn, id, current.version, am).await?;
-    record_status(&txn, id, Some(current.status), rule.to, Some(p.user_id), note.clone()).await?;
+    record_status(
+        &txn,
+        id,
+        Some(current.status),
+        rule.to,
+        Some(p.user_id),
+        note.clone(),
+    )
+    .await?;
     audit::record(
         &txn,
         Some(p.user_id),

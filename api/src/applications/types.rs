@@ -1,7 +1,7 @@
 //! `Application`, `StatusChange` and the list inputs.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 use entity::{application, application_status_change};
 use sea_orm::Order;
 
@@ -31,11 +31,11 @@ pub struct Application {
     /// Where it stands in the lifecycle.
     pub status: ApplicationStatus,
     /// When it was submitted, if it was.
-    pub submitted_at: Option<DateTime<Utc>>,
+    pub submitted_at: Option<Timestamp>,
     /// When it was created.
-    pub created_at: DateTime<Utc>,
+    pub created_at: Timestamp,
     /// When it was last changed.
-    pub updated_at: DateTime<Utc>,
+    pub updated_at: Timestamp,
     /// Optimistic-concurrency version; pass it as `expectedVersion` when updating.
     pub version: i32,
     #[graphql(skip)]
@@ -48,9 +48,9 @@ impl From<application::Model> for Application {
             id: ids::encode("Application", m.id),
             title: m.title.clone(),
             status: m.status.into(),
-            submitted_at: m.submitted_at,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
+            submitted_at: m.submitted_at.map(Into::into),
+            created_at: m.created_at.into(),
+            updated_at: m.updated_at.into(),
             version: m.version,
             model: m,
         }
@@ -74,20 +74,34 @@ impl Application {
 
     /// The edition applied to.
     async fn edition(&self, ctx: &Context<'_>) -> Result<Option<Edition>> {
-        Ok(req(ctx).loaders.load_one(EditionById(self.model.edition_id)).await?.map(Edition::from))
+        Ok(req(ctx)
+            .loaders
+            .load_one(EditionById(self.model.edition_id))
+            .await?
+            .map(Edition::from))
     }
 
     /// The lead municipality.
     async fn lead_municipality(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
-        let org = req(ctx).loaders.load_one(OrganisationById(self.model.lead_municipality_id)).await?;
+        let org = req(ctx)
+            .loaders
+            .load_one(OrganisationById(self.model.lead_municipality_id))
+            .await?;
         Ok(org.map(Organisation::from))
     }
 
     /// Co-applicant municipalities of a joint application.
     async fn co_applicants(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
         let rc = req(ctx);
-        let ids = rc.loaders.load_one(CoApplicantsOf(self.model.id)).await?.unwrap_or_default();
-        let orgs = rc.loaders.load_many(ids.iter().map(|id| OrganisationById(*id))).await?;
+        let ids = rc
+            .loaders
+            .load_one(CoApplicantsOf(self.model.id))
+            .await?
+            .unwrap_or_default();
+        let orgs = rc
+            .loaders
+            .load_many(ids.iter().map(|id| OrganisationById(*id)))
+            .await?;
         let mut out: Vec<Organisation> = orgs.into_values().map(Organisation::from).collect();
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
@@ -96,21 +110,33 @@ impl Application {
     /// Every status change, oldest first (signed-in readers only).
     async fn status_history(&self, ctx: &Context<'_>) -> Result<Vec<StatusChange>> {
         signed_in(ctx)?;
-        let rows = req(ctx).loaders.load_one(StatusHistoryOf(self.model.id)).await?.unwrap_or_default();
+        let rows = req(ctx)
+            .loaders
+            .load_one(StatusHistoryOf(self.model.id))
+            .await?
+            .unwrap_or_default();
         Ok(rows.into_iter().map(StatusChange::from).collect())
     }
 
     /// The most recent status change (signed-in readers only).
     async fn latest_status_change(&self, ctx: &Context<'_>) -> Result<Option<StatusChange>> {
         signed_in(ctx)?;
-        let rows = req(ctx).loaders.load_one(StatusHistoryOf(self.model.id)).await?.unwrap_or_default();
+        let rows = req(ctx)
+            .loaders
+            .load_one(StatusHistoryOf(self.model.id))
+            .await?
+            .unwrap_or_default();
         Ok(rows.into_iter().last().map(StatusChange::from))
     }
 
     /// The mentors assigned, as far as the caller may see them.
     async fn mentor_assignments(&self, ctx: &Context<'_>) -> Result<Vec<MentorAssignment>> {
         signed_in(ctx)?;
-        let rows = req(ctx).loaders.load_one(MentorAssignmentsOf(self.model.id)).await?.unwrap_or_default();
+        let rows = req(ctx)
+            .loaders
+            .load_one(MentorAssignmentsOf(self.model.id))
+            .await?
+            .unwrap_or_default();
         Ok(rows.into_iter().map(MentorAssignment::from).collect())
     }
 }
@@ -128,7 +154,7 @@ pub struct StatusChange {
     /// The note given with the change.
     pub note: Option<String>,
     /// When it happened.
-    pub changed_at: DateTime<Utc>,
+    pub changed_at: Timestamp,
     #[graphql(skip)]
     pub actor_id: Option<uuid::Uuid>,
 }
@@ -140,7 +166,7 @@ impl From<application_status_change::Model> for StatusChange {
             from_status: m.from_status.map(Into::into),
             to_status: m.to_status.into(),
             note: m.note,
-            changed_at: m.changed_at,
+            changed_at: m.changed_at.into(),
             actor_id: m.actor_id,
         }
     }
@@ -150,12 +176,23 @@ impl From<application_status_change::Model> for StatusChange {
 impl StatusChange {
     /// Who made the change (null if the caller may not see that user).
     async fn actor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        let Some(id) = self.actor_id else { return Ok(None) };
-        Ok(req(ctx).loaders.load_one(UserById(id)).await?.map(User::from))
+        let Some(id) = self.actor_id else {
+            return Ok(None);
+        };
+        Ok(req(ctx)
+            .loaders
+            .load_one(UserById(id))
+            .await?
+            .map(User::from))
     }
 }
 
-crate::connection!(ApplicationConnection, ApplicationEdge, Application, "A page of applications.");
+crate::connection!(
+    ApplicationConnection,
+    ApplicationEdge,
+    Application,
+    "A page of applications."
+);
 
 /// Which applications to list; all conditions must hold.
 #[derive(InputObject, Default)]

@@ -1,7 +1,7 @@
 //! The coordinator's view of the audit log.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{ComplexObject, Context, ID, InputObject, Json, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 use entity::{Role, audit_entry};
 use sea_orm::{ColumnTrait, Order, QueryFilter};
 
@@ -19,7 +19,7 @@ pub struct AuditEntry {
     /// Opaque global id.
     pub id: ID,
     /// When the change was committed.
-    pub occurred_at: DateTime<Utc>,
+    pub occurred_at: Timestamp,
     /// What was done, e.g. `application.submit`.
     pub action: String,
     /// Type of the changed object, e.g. `Application`.
@@ -39,7 +39,7 @@ impl From<audit_entry::Model> for AuditEntry {
             .unwrap_or_else(|_| ID(m.entity_id.clone()));
         Self {
             id: ids::encode("AuditEntry", m.id),
-            occurred_at: m.occurred_at,
+            occurred_at: m.occurred_at.into(),
             action: m.action,
             entity_type: m.entity_type,
             entity_id,
@@ -53,12 +53,23 @@ impl From<audit_entry::Model> for AuditEntry {
 impl AuditEntry {
     /// Who made the change (null for system actions).
     async fn actor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        let Some(id) = self.actor_id else { return Ok(None) };
-        Ok(req(ctx).loaders.load_one(UserById(id)).await?.map(User::from))
+        let Some(id) = self.actor_id else {
+            return Ok(None);
+        };
+        Ok(req(ctx)
+            .loaders
+            .load_one(UserById(id))
+            .await?
+            .map(User::from))
     }
 }
 
-crate::connection!(AuditEntryConnection, AuditEntryEdge, AuditEntry, "A page of audit entries.");
+crate::connection!(
+    AuditEntryConnection,
+    AuditEntryEdge,
+    AuditEntry,
+    "A page of audit entries."
+);
 
 /// Which audit entries to list; all conditions must hold.
 #[derive(InputObject, Default)]
@@ -70,9 +81,9 @@ pub struct AuditEntryFilter {
     /// Only changes by this user.
     pub actor_id: Option<ID>,
     /// Only changes at or after this time.
-    pub occurred_after: Option<DateTime<Utc>>,
+    pub occurred_after: Option<Timestamp>,
     /// Only changes before this time.
-    pub occurred_before: Option<DateTime<Utc>>,
+    pub occurred_before: Option<Timestamp>,
 }
 
 /// Audit log queries.
@@ -89,7 +100,9 @@ impl AuditQuery {
         #[graphql(desc = "Return at most this many rows from the start (default 20, max 100).")]
         first: Option<i32>,
         #[graphql(desc = "Start after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Return at most this many rows from the end (max 100).")] last: Option<i32>,
+        #[graphql(desc = "Return at most this many rows from the end (max 100).")] last: Option<
+            i32,
+        >,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
         #[graphql(desc = "Conditions the entries must meet.")] filter: Option<AuditEntryFilter>,
     ) -> Result<Option<AuditEntryConnection>> {
@@ -109,10 +122,10 @@ impl AuditQuery {
                 select = select.filter(audit_entry::Column::ActorId.eq(uuid));
             }
             if let Some(t) = f.occurred_after {
-                select = select.filter(audit_entry::Column::OccurredAt.gte(t));
+                select = select.filter(audit_entry::Column::OccurredAt.gte(t.0));
             }
             if let Some(t) = f.occurred_before {
-                select = select.filter(audit_entry::Column::OccurredAt.lt(t));
+                select = select.filter(audit_entry::Column::OccurredAt.lt(t.0));
             }
         }
         let order = order_with_tiebreak(
@@ -122,6 +135,10 @@ impl AuditQuery {
         )?;
         let args = PageArgs::new(first, after, last, before);
         let (page, total) = paginate(rc.db(), select, order, &args).await?;
-        Ok(Some(AuditEntryConnection::from_page(page, total, AuditEntry::from)))
+        Ok(Some(AuditEntryConnection::from_page(
+            page,
+            total,
+            AuditEntry::from,
+        )))
     }
 }

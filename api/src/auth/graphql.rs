@@ -1,7 +1,7 @@
 //! `login`, `refreshSession` and `logout`.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use super::service::{self, Session};
 use crate::graphql::context::req;
@@ -25,7 +25,7 @@ pub struct SessionPayload {
     /// Opaque single-use token for `refreshSession`; keep it secret.
     pub refresh_token: String,
     /// When the access token expires.
-    pub expires_at: DateTime<Utc>,
+    pub expires_at: Timestamp,
     /// The signed-in user.
     pub user: User,
 }
@@ -35,8 +35,11 @@ impl From<Session> for SessionPayload {
         Self {
             access_token: s.access_token,
             refresh_token: s.refresh_token,
-            expires_at: s.expires_at,
-            user: s.user.into(),
+            expires_at: s.expires_at.into(),
+            user: User {
+                session_owner: true,
+                ..User::from(s.user)
+            },
         }
     }
 }
@@ -73,9 +76,14 @@ pub struct AuthMutation;
 impl AuthMutation {
     /// Signs in with e-mail and password. Failures say only "invalid credentials" and are
     /// rate-limited per account and per client address (RATE_LIMITED).
-    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<Option<SessionPayload>> {
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's input.")] input: LoginInput,
+    ) -> Result<Option<SessionPayload>> {
         let rc = req(ctx);
-        let session = service::login(&rc.state, &input.email, &input.password, &rc.client_address).await?;
+        let session =
+            service::login(&rc.state, &input.email, &input.password, &rc.client_address).await?;
         Ok(Some(session.into()))
     }
 
@@ -84,16 +92,26 @@ impl AuthMutation {
     async fn refresh_session(
         &self,
         ctx: &Context<'_>,
-        input: RefreshSessionInput,
+        #[graphql(desc = "The mutation's input.")] input: RefreshSessionInput,
     ) -> Result<Option<SessionPayload>> {
         let session = service::refresh(&req(ctx).state, &input.refresh_token).await?;
         Ok(Some(session.into()))
     }
 
     /// Ends the session of the given refresh token, or all sessions with `everywhere: true`.
-    async fn logout(&self, ctx: &Context<'_>, input: LogoutInput) -> Result<Option<LogoutPayload>> {
+    async fn logout(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's input.")] input: LogoutInput,
+    ) -> Result<Option<LogoutPayload>> {
         let rc = req(ctx);
-        service::logout(&rc.state, &rc.actor, input.refresh_token.as_deref(), input.everywhere).await?;
+        service::logout(
+            &rc.state,
+            &rc.actor,
+            input.refresh_token.as_deref(),
+            input.everywhere,
+        )
+        .await?;
         Ok(Some(LogoutPayload { success: true }))
     }
 }

@@ -115,16 +115,26 @@ impl TokenKeys {
             let set: JwkSet = serde_json::from_slice(&read(path)?)
                 .map_err(|e| format!("invalid JWKS in {}: {e}", path.display()))?;
             for jwk in &set.keys {
-                let kid = jwk.common.key_id.clone().ok_or("every JWKS key needs a kid")?;
+                let kid = jwk
+                    .common
+                    .key_id
+                    .clone()
+                    .ok_or("every JWKS key needs a kid")?;
                 let algorithm = match jwk.common.key_algorithm {
                     Some(a) => Algorithm::from_str_checked(&a.to_string())?,
                     None => return Err(format!("JWKS key {kid} has no alg")),
                 };
                 if !JWKS_ALGORITHMS.contains(&algorithm) {
-                    return Err(format!("JWKS key {kid}: algorithm {algorithm:?} is not allowed"));
+                    return Err(format!(
+                        "JWKS key {kid}: algorithm {algorithm:?} is not allowed"
+                    ));
                 }
                 let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("JWKS key {kid}: {e}"))?;
-                verifiers.push(Verifier { kid: Some(kid), algorithm, key });
+                verifiers.push(Verifier {
+                    kid: Some(kid),
+                    algorithm,
+                    key,
+                });
             }
         }
         Ok(Self {
@@ -191,7 +201,10 @@ impl TokenKeys {
 
     /// The algorithms this server accepts, for diagnostics.
     pub fn accepted_algorithms(&self) -> HashSet<String> {
-        self.verifiers.iter().map(|v| format!("{:?}", v.algorithm)).collect()
+        self.verifiers
+            .iter()
+            .map(|v| format!("{:?}", v.algorithm))
+            .collect()
     }
 }
 
@@ -201,6 +214,7 @@ trait FromStrChecked: Sized {
 
 impl FromStrChecked for Algorithm {
     fn from_str_checked(s: &str) -> Result<Self, String> {
-        s.parse::<Algorithm>().map_err(|_| format!("unknown algorithm {s}"))
+        s.parse::<Algorithm>()
+            .map_err(|_| format!("unknown algorithm {s}"))
     }
 }

@@ -22,8 +22,13 @@ impl Passwords {
     /// Argon2id with the given memory (KiB) and iteration costs, parallelism 1.
     pub fn new(memory_kib: u32, iterations: u32) -> Result<Self, String> {
         let params = Params::new(memory_kib, iterations, 1, None).map_err(|e| e.to_string())?;
-        let mut me = Self { params, dummy_hash: String::new() };
-        me.dummy_hash = me.hash_blocking("dummy password for timing").map_err(|e| format!("{e:?}"))?;
+        let mut me = Self {
+            params,
+            dummy_hash: String::new(),
+        };
+        me.dummy_hash = me
+            .hash_blocking("dummy password for timing")
+            .map_err(|e| format!("{e:?}"))?;
         Ok(me)
     }
 

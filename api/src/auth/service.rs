@@ -46,7 +46,10 @@ async fn issue_session(
     user: user::Model,
     family: Option<Uuid>,
 ) -> AppResult<Session> {
-    let (access_token, expires_at) = state.keys.issue(user.id, user.role.as_str(), user.organisation_id)?;
+    let (access_token, expires_at) =
+        state
+            .keys
+            .issue(user.id, user.role.as_str(), user.organisation_id)?;
     let secret = new_refresh_secret();
     let now = Utc::now();
     refresh_token::ActiveModel {
@@ -61,12 +64,22 @@ async fn issue_session(
     }
     .insert(db)
     .await?;
-    Ok(Session { access_token, refresh_token: secret, expires_at, user })
+    Ok(Session {
+        access_token,
+        refresh_token: secret,
+        expires_at,
+        user,
+    })
 }
 
 /// Signs a user in. Failures are uniform ("invalid credentials"), take at least the configured
 /// delay whether or not the account exists, and are throttled per account and per address.
-pub async fn login(state: &AppState, email: &str, password: &str, client_address: &str) -> AppResult<Session> {
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    client_address: &str,
+) -> AppResult<Session> {
     let started = Instant::now();
     let cfg = &state.config;
     let email = email.trim().to_lowercase();
@@ -83,7 +96,10 @@ pub async fn login(state: &AppState, email: &str, password: &str, client_address
     .await?;
 
     let found = if email.len() <= 254 && password.len() <= super::password::MAX_PASSWORD_BYTES {
-        user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(&state.db).await?
+        user::Entity::find()
+            .filter(user::Column::Email.eq(email.as_str()))
+            .one(&state.db)
+            .await?
     } else {
         None
     };
@@ -95,13 +111,22 @@ pub async fn login(state: &AppState, email: &str, password: &str, client_address
         Some(user) if matched && user.active => {
             let txn = begin_write(&state.db).await?;
             throttle::clear(&txn, &account).await?;
-            audit::record(&txn, Some(user.id), "session.login", "User", user.id, json!({})).await?;
+            audit::record(
+                &txn,
+                Some(user.id),
+                "session.login",
+                "User",
+                user.id,
+                json!({}),
+            )
+            .await?;
             let session = issue_session(state, &txn, user, None).await?;
             txn.commit().await?;
             Ok(session)
         }
         _ => {
-            throttle::record_failure(&state.db, &[&account, &address], cfg.login_window_secs).await?;
+            throttle::record_failure(&state.db, &[&account, &address], cfg.login_window_secs)
+                .await?;
             let floor = Duration::from_millis(cfg.login_failure_delay_ms);
             if let Some(rest) = floor.checked_sub(started.elapsed()) {
                 tokio::time::sleep(rest).await;
@@ -186,7 +211,12 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<Session> {
 
 /// Ends sessions: the family of the given refresh token, or with `everywhere` all of the user's.
 /// Access tokens already issued stay valid until they expire (minutes).
-pub async fn logout(state: &AppState, actor: &Actor, presented: Option<&str>, everywhere: bool) -> AppResult<()> {
+pub async fn logout(
+    state: &AppState,
+    actor: &Actor,
+    presented: Option<&str>,
+    everywhere: bool,
+) -> AppResult<()> {
     let p = actor.principal()?;
     let txn = begin_write(&state.db).await?;
     if everywhere {
@@ -202,13 +232,25 @@ pub async fn logout(state: &AppState, actor: &Actor, presented: Option<&str>, ev
             .filter(refresh_token::Column::UserId.eq(p.user_id))
             .one(&txn)
             .await?
-            .ok_or_else(|| AppError::bad_input("refreshToken", "not a refresh token of this user"))?;
+            .ok_or_else(|| {
+                AppError::bad_input("refreshToken", "not a refresh token of this user")
+            })?;
         revoke_family(&txn, token.family_id).await?;
     } else {
-        return Err(AppError::bad_input("refreshToken", "pass the refresh token or everywhere: true"));
+        return Err(AppError::bad_input(
+            "refreshToken",
+            "pass the refresh token or everywhere: true",
+        ));
     }
-    audit::record(&txn, Some(p.user_id), "session.logout", "User", p.user_id, json!({ "everywhere": everywhere }))
-        .await?;
+    audit::record(
+        &txn,
+        Some(p.user_id),
+        "session.logout",
+        "User",
+        p.user_id,
+        json!({ "everywhere": everywhere }),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }

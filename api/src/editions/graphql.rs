@@ -24,20 +24,29 @@ impl EditionQuery {
         #[graphql(desc = "Return at most this many rows from the start (default 20, max 100).")]
         first: Option<i32>,
         #[graphql(desc = "Start after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Return at most this many rows from the end (max 100).")] last: Option<i32>,
+        #[graphql(desc = "Return at most this many rows from the end (max 100).")] last: Option<
+            i32,
+        >,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
         #[graphql(desc = "Order by title year in this direction (default: descending).")]
         direction: Option<OrderDirection>,
     ) -> Result<Option<EditionConnection>> {
         let rc = req(ctx);
         let order = order_with_tiebreak(
-            vec![(edition::Column::TitleYear, direction.map(|d| d.sql()).unwrap_or(Order::Desc))],
+            vec![(
+                edition::Column::TitleYear,
+                direction.map(|d| d.sql()).unwrap_or(Order::Desc),
+            )],
             (edition::Column::TitleYear, Order::Desc),
             edition::Column::Id,
         )?;
         let args = PageArgs::new(first, after, last, before);
         let (page, total) = paginate(rc.db(), scope::editions(&rc.actor), order, &args).await?;
-        Ok(Some(EditionConnection::from_page(page, total, Edition::from)))
+        Ok(Some(EditionConnection::from_page(
+            page,
+            total,
+            Edition::from,
+        )))
     }
 
     /// The edition of a title year (NOT_FOUND if there is none).

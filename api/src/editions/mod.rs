@@ -33,7 +33,9 @@ pub async fn require_open_phase(
         .one(db)
         .await?
         .ok_or_else(|| {
-            AppError::conflict(format!("the {label} of the {title_year} edition has no dates yet"))
+            AppError::conflict(format!(
+                "the {label} of the {title_year} edition has no dates yet"
+            ))
         })?;
     let fmt = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
     if now < phase.starts_at {

@@ -1,7 +1,8 @@
 //! `Edition`, `AwardPolicy` and `Phase`.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{ComplexObject, Context, ID, Result, SimpleObject};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use entity::{edition, phase};
 
 use crate::graphql::context::req;
@@ -22,7 +23,7 @@ pub struct Edition {
     /// How many titles may be awarded and under which country rule.
     pub award_policy: AwardPolicy,
     /// When the edition was created.
-    pub created_at: DateTime<Utc>,
+    pub created_at: Timestamp,
     /// Optimistic-concurrency version; pass it as `expectedVersion` when updating.
     pub version: i32,
     #[graphql(skip)]
@@ -52,7 +53,7 @@ impl From<edition::Model> for Edition {
                 one_per_country: m.one_per_country,
                 extra_awards: m.extra_awards,
             },
-            created_at: m.created_at,
+            created_at: m.created_at.into(),
             version: m.version,
             uuid: m.id,
         }
@@ -63,15 +64,26 @@ impl From<edition::Model> for Edition {
 impl Edition {
     /// The edition's phases in chronological order.
     async fn phases(&self, ctx: &Context<'_>) -> Result<Vec<Phase>> {
-        let rows = req(ctx).loaders.load_one(PhasesOfEdition(self.uuid)).await?.unwrap_or_default();
+        let rows = req(ctx)
+            .loaders
+            .load_one(PhasesOfEdition(self.uuid))
+            .await?
+            .unwrap_or_default();
         Ok(rows.into_iter().map(Phase::from).collect())
     }
 
     /// The phase open right now, if any.
     async fn current_phase(&self, ctx: &Context<'_>) -> Result<Option<Phase>> {
         let now = Utc::now();
-        let rows = req(ctx).loaders.load_one(PhasesOfEdition(self.uuid)).await?.unwrap_or_default();
-        Ok(rows.into_iter().find(|p| p.starts_at <= now && now <= p.ends_at).map(Phase::from))
+        let rows = req(ctx)
+            .loaders
+            .load_one(PhasesOfEdition(self.uuid))
+            .await?
+            .unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .find(|p| p.starts_at <= now && now <= p.ends_at)
+            .map(Phase::from))
     }
 }
 
@@ -83,9 +95,9 @@ pub struct Phase {
     /// Which stage.
     pub kind: PhaseKind,
     /// When it opens.
-    pub starts_at: DateTime<Utc>,
+    pub starts_at: Timestamp,
     /// When it closes (the deadline).
-    pub ends_at: DateTime<Utc>,
+    pub ends_at: Timestamp,
     /// Whether it is open right now.
     pub is_open: bool,
 }
@@ -96,11 +108,16 @@ impl From<phase::Model> for Phase {
         Self {
             id: ids::encode("Phase", m.id),
             kind: m.kind.into(),
-            starts_at: m.starts_at,
-            ends_at: m.ends_at,
+            starts_at: m.starts_at.into(),
+            ends_at: m.ends_at.into(),
             is_open: m.starts_at <= now && now <= m.ends_at,
         }
     }
 }
 
-crate::connection!(EditionConnection, EditionEdge, Edition, "A page of editions.");
+crate::connection!(
+    EditionConnection,
+    EditionEdge,
+    Edition,
+    "A page of editions."
+);

@@ -53,10 +53,17 @@ pub fn order_with_tiebreak<C: ColumnTrait>(
     id: C,
 ) -> AppResult<Vec<(C, Order)>> {
     if requested.len() > 3 {
-        return Err(AppError::bad_input("orderBy", "at most 3 ordering criteria"));
+        return Err(AppError::bad_input(
+            "orderBy",
+            "at most 3 ordering criteria",
+        ));
     }
     let mut out: Vec<(C, Order)> = Vec::new();
-    for (c, o) in if requested.is_empty() { vec![default] } else { requested } {
+    for (c, o) in if requested.is_empty() {
+        vec![default]
+    } else {
+        requested
+    } {
         if !out.iter().any(|(x, _)| x.as_str() == c.as_str()) {
             out.push((c, o));
         }
@@ -96,7 +103,12 @@ impl PageArgs {
         last: Option<i32>,
         before: Option<String>,
     ) -> Self {
-        Self { first, after, last, before }
+        Self {
+            first,
+            after,
+            last,
+            before,
+        }
     }
 }
 
@@ -130,7 +142,9 @@ impl CursorValue {
             Value::ChronoDate(Some(d)) => Self::D(d),
             Value::Bool(Some(b)) => Self::B(b),
             other => {
-                return Err(AppError::internal(format!("column not usable in a cursor: {other:?}")));
+                return Err(AppError::internal(format!(
+                    "column not usable in a cursor: {other:?}"
+                )));
             }
         })
     }
@@ -193,7 +207,11 @@ fn decode_cursor(cursor: &str, field: &str, expected: usize) -> AppResult<Vec<Va
 
 /// `(c1, c2, …) > (v1, v2, …)` in the given directions, written out so both databases and any
 /// mix of directions work: `c1 > v1 OR (c1 = v1 AND c2 > v2) OR …`.
-fn after_condition<C: ColumnTrait>(order: &[(C, Order)], values: &[Value], forward: bool) -> Condition {
+fn after_condition<C: ColumnTrait>(
+    order: &[(C, Order)],
+    values: &[Value],
+    forward: bool,
+) -> Condition {
     let mut any = Condition::any();
     for i in 0..order.len() {
         let mut all = Condition::all();
@@ -223,11 +241,17 @@ where
     E::Model: ModelTrait<Entity = E> + Sync,
 {
     if args.first.is_some() && args.last.is_some() {
-        return Err(AppError::bad_input("first", "pass either first or last, not both"));
+        return Err(AppError::bad_input(
+            "first",
+            "pass either first or last, not both",
+        ));
     }
     let check = |n: i32, field: &str| -> AppResult<u64> {
         if n < 0 || n as u64 > MAX_PAGE {
-            Err(AppError::bad_input(field, format!("must be between 0 and {MAX_PAGE}")))
+            Err(AppError::bad_input(
+                field,
+                format!("must be between 0 and {MAX_PAGE}"),
+            ))
         } else {
             Ok(n as u64)
         }
@@ -239,7 +263,10 @@ where
         _ => DEFAULT_PAGE,
     };
 
-    let total = TotalCount { db: db.clone(), query: select.clone().into_query() };
+    let total = TotalCount {
+        db: db.clone(),
+        query: select.clone().into_query(),
+    };
 
     let mut query = select;
     if let Some(after) = &args.after {
@@ -257,7 +284,11 @@ where
         };
         query = query.order_by(*col, dir);
     }
-    let mut rows = if limit == 0 { Vec::new() } else { query.limit(limit + 1).all(db).await? };
+    let mut rows = if limit == 0 {
+        Vec::new()
+    } else {
+        query.limit(limit + 1).all(db).await?
+    };
     let more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     if !forward {
@@ -277,7 +308,13 @@ where
         start_cursor: out.first().map(|(c, _)| c.clone()),
         end_cursor: out.last().map(|(c, _)| c.clone()),
     };
-    Ok((Page { rows: out, page_info }, total))
+    Ok((
+        Page {
+            rows: out,
+            page_info,
+        },
+        total,
+    ))
 }
 
 /// Declares `XConnection` and `XEdge` for a node type, with `edges`, `nodes`, `pageInfo` and a
@@ -330,7 +367,10 @@ macro_rules! connection {
                     edges: page
                         .rows
                         .into_iter()
-                        .map(|(cursor, m)| $edge { cursor, node: convert(m) })
+                        .map(|(cursor, m)| $edge {
+                            cursor,
+                            node: convert(m),
+                        })
                         .collect(),
                     page_info: page.page_info,
                     total,

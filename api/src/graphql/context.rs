@@ -21,10 +21,18 @@ pub struct RequestContext {
 impl RequestContext {
     pub fn new(actor: Actor, state: AppState, client_address: String) -> Self {
         let loaders = DataLoader::new(
-            Loaders { db: state.db.clone(), actor: actor.clone() },
+            Loaders {
+                db: state.db.clone(),
+                actor: actor.clone(),
+            },
             tokio::spawn,
         );
-        Self { actor, state, loaders, client_address }
+        Self {
+            actor,
+            state,
+            loaders,
+            client_address,
+        }
     }
 
     pub fn db(&self) -> &DatabaseConnection {

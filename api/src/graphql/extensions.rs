@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
-    NextPrepareRequest, NextRequest, NextResolve, ResolveInfo,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest,
+    NextRequest, NextResolve, ResolveInfo,
 };
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use async_graphql::{Request, Response, ServerError, ServerResult, Value, Variables};
@@ -26,7 +26,9 @@ pub struct FieldErrors;
 
 impl ExtensionFactory for FieldErrors {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(FieldErrorsExt { caught: Mutex::new(Vec::new()) })
+        Arc::new(FieldErrorsExt {
+            caught: Mutex::new(Vec::new()),
+        })
     }
 }
 
@@ -34,12 +36,34 @@ struct FieldErrorsExt {
     caught: Mutex<Vec<ServerError>>,
 }
 
+impl FieldErrorsExt {
+    fn record(&self, e: ServerError) {
+        self.caught
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(e);
+    }
+}
+
+/// Extension key of the marker that carries a recorded non-null failure up to its nullable
+/// ancestor; markers never reach the client.
+const PROPAGATED: &str = "__propagated";
+
+fn is_propagation(e: &ServerError) -> bool {
+    e.extensions
+        .as_ref()
+        .and_then(|x| x.get(PROPAGATED))
+        .is_some()
+}
+
 fn has_code(e: &ServerError) -> bool {
     e.extensions.as_ref().and_then(|x| x.get("code")).is_some()
 }
 
 fn set_code(e: &mut ServerError, code: &str) {
-    e.extensions.get_or_insert_with(Default::default).set("code", code);
+    e.extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code);
 }
 
 /// Gives an error without a code the right one. Errors our code raised always carry a code;
@@ -71,7 +95,10 @@ fn normalise(mut e: ServerError) -> ServerError {
 impl Extension for FieldErrorsExt {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
-        response.errors = std::mem::take(&mut response.errors).into_iter().map(normalise).collect();
+        response.errors = std::mem::take(&mut response.errors)
+            .into_iter()
+            .map(normalise)
+            .collect();
         response
     }
 
@@ -83,7 +110,12 @@ impl Extension for FieldErrorsExt {
     ) -> Response {
         let mut response = next.run(ctx, operation_name).await;
         let caught = std::mem::take(&mut *self.caught.lock().unwrap_or_else(|p| p.into_inner()));
-        response.errors.extend(caught);
+        // A marker that reached the root (every ancestor non-null) has nulled `data`; its error
+        // is among the recorded ones.
+        response.errors.retain(|e| !is_propagation(e));
+        let mut errors = caught;
+        errors.append(&mut response.errors);
+        response.errors = errors;
         response
     }
 
@@ -95,11 +127,26 @@ impl Extension for FieldErrorsExt {
     ) -> ServerResult<Option<Value>> {
         let nullable = !info.return_type.ends_with('!');
         match next.run(ctx, info).await {
+            Err(e) if is_propagation(&e) && nullable => Ok(Some(Value::Null)),
+            Err(e) if is_propagation(&e) => Err(e),
             Err(e) if nullable => {
-                self.caught.lock().unwrap_or_else(|p| p.into_inner()).push(e);
+                self.record(e);
                 Ok(Some(Value::Null))
             }
-            other => other,
+            Err(e) => {
+                // A non-null field failed: record the error now, with its exact path (7.0 rewrites
+                // the paths of errors passing through list items), and send a marker up to null
+                // the nearest nullable ancestor.
+                let pos = e.locations.first().copied();
+                self.record(e);
+                let mut marker = ServerError::new("propagated field error", pos);
+                marker
+                    .extensions
+                    .get_or_insert_with(Default::default)
+                    .set(PROPAGATED, true);
+                Err(marker)
+            }
+            ok => ok,
         }
     }
 }
@@ -129,8 +176,15 @@ fn count_aliases(set: &SelectionSet) -> usize {
 }
 
 fn aliases_in(doc: &ExecutableDocument) -> usize {
-    doc.operations.iter().map(|(_, op)| count_aliases(&op.node.selection_set.node)).sum::<usize>()
-        + doc.fragments.values().map(|f| count_aliases(&f.node.selection_set.node)).sum::<usize>()
+    doc.operations
+        .iter()
+        .map(|(_, op)| count_aliases(&op.node.selection_set.node))
+        .sum::<usize>()
+        + doc
+            .fragments
+            .values()
+            .map(|f| count_aliases(&f.node.selection_set.node))
+            .sum::<usize>()
 }
 
 #[async_graphql::async_trait::async_trait]
@@ -146,7 +200,10 @@ impl Extension for AliasLimitExt {
         let n = aliases_in(&doc);
         if n > self.0 {
             let mut e = ServerError::new(
-                format!("the operation uses {n} aliases; at most {} are allowed (too many aliases)", self.0),
+                format!(
+                    "the operation uses {n} aliases; at most {} are allowed (too many aliases)",
+                    self.0
+                ),
                 None,
             );
             set_code(&mut e, code::QUERY_TOO_COMPLEX);
@@ -183,7 +240,10 @@ impl Extension for ReadOnlyOverGetExt {
     ) -> ServerResult<ExecutableDocument> {
         let doc = next.run(ctx, query, variables).await?;
         if ctx.data_opt::<HttpGet>().is_some()
-            && doc.operations.iter().any(|(_, op)| op.node.ty != OperationType::Query)
+            && doc
+                .operations
+                .iter()
+                .any(|(_, op)| op.node.ty != OperationType::Query)
         {
             let mut e = ServerError::new("mutations must be sent with POST", None);
             set_code(&mut e, code::BAD_USER_INPUT);

@@ -29,7 +29,10 @@ pub fn decode_any(id: &ID, field: &str) -> AppResult<(String, Uuid)> {
 pub fn decode(id: &ID, type_name: &str, field: &str) -> AppResult<Uuid> {
     let (ty, uuid) = decode_any(id, field)?;
     if ty != type_name {
-        return Err(AppError::bad_input(field, format!("expected the id of a {type_name}")));
+        return Err(AppError::bad_input(
+            field,
+            format!("expected the id of a {type_name}"),
+        ));
     }
     Ok(uuid)
 }

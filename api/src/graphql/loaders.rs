@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
 use entity::{
-    application, application_co_applicant, application_status_change, edition,
-    mentor_assignment, organisation, phase, user,
+    application, application_co_applicant, application_status_change, edition, mentor_assignment,
+    organisation, phase, user,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -100,7 +100,9 @@ macro_rules! children_via_parent {
                 let mut out: HashMap<$key, Self::Value> =
                     keys.iter().map(|k| (*k, Vec::new())).collect();
                 for row in rows {
-                    out.entry($key(ParentField::parent(&row))).or_default().push(row);
+                    out.entry($key(ParentField::parent(&row)))
+                        .or_default()
+                        .push(row);
                 }
                 Ok(out)
             }
@@ -139,7 +141,9 @@ impl Loader<CoApplicantsOf> for Loaders {
         let mut out: HashMap<CoApplicantsOf, Vec<Uuid>> =
             keys.iter().map(|k| (*k, Vec::new())).collect();
         for row in rows {
-            out.entry(CoApplicantsOf(row.application_id)).or_default().push(row.organisation_id);
+            out.entry(CoApplicantsOf(row.application_id))
+                .or_default()
+                .push(row.organisation_id);
         }
         Ok(out)
     }

@@ -1,8 +1,8 @@
 //! The `Node` interface and `node(id:)` / `nodes(ids:)`: any object by its global id, through the
 //! same scopes and loaders as every other read.
 
-use async_graphql::{Context, ID, Interface, Object, Result, ServerError};
 use async_graphql::PathSegment;
+use async_graphql::{Context, ID, Interface, Object, Result, ServerError};
 use sea_orm::{ColumnTrait, QueryFilter};
 
 use crate::applications::types::{Application, StatusChange};
@@ -19,7 +19,11 @@ use crate::users::types::User;
 
 /// An object with a global id (Relay Global Object Identification).
 #[derive(Interface)]
-#[graphql(field(name = "id", ty = "&ID", desc = "Opaque global id, usable with `node(id:)`."))]
+#[graphql(field(
+    name = "id",
+    ty = "&ID",
+    desc = "Opaque global id, usable with `node(id:)`."
+))]
 pub enum Node {
     Organisation(Organisation),
     User(User),
@@ -39,12 +43,41 @@ async fn resolve(rc: &RequestContext, id: &ID, field: &str) -> AppResult<Node> {
     let db = rc.db();
     let actor = &rc.actor;
     Ok(match ty.as_str() {
-        "Organisation" => Node::Organisation(rc.loaders.load_one(OrganisationById(uuid)).await?.ok_or_else(nf)?.into()),
-        "User" => Node::User(rc.loaders.load_one(UserById(uuid)).await?.ok_or_else(nf)?.into()),
-        "Edition" => Node::Edition(rc.loaders.load_one(EditionById(uuid)).await?.ok_or_else(nf)?.into()),
-        "Application" => Node::Application(rc.loaders.load_one(ApplicationById(uuid)).await?.ok_or_else(nf)?.into()),
+        "Organisation" => Node::Organisation(
+            rc.loaders
+                .load_one(OrganisationById(uuid))
+                .await?
+                .ok_or_else(nf)?
+                .into(),
+        ),
+        "User" => Node::User(
+            rc.loaders
+                .load_one(UserById(uuid))
+                .await?
+                .ok_or_else(nf)?
+                .into(),
+        ),
+        "Edition" => Node::Edition(
+            rc.loaders
+                .load_one(EditionById(uuid))
+                .await?
+                .ok_or_else(nf)?
+                .into(),
+        ),
+        "Application" => Node::Application(
+            rc.loaders
+                .load_one(ApplicationById(uuid))
+                .await?
+                .ok_or_else(nf)?
+                .into(),
+        ),
         "Phase" => Node::Phase(
-            scope::phases(actor).filter(entity::phase::Column::Id.eq(uuid)).one(db).await?.ok_or_else(nf)?.into(),
+            scope::phases(actor)
+                .filter(entity::phase::Column::Id.eq(uuid))
+                .one(db)
+                .await?
+                .ok_or_else(nf)?
+                .into(),
         ),
         "StatusChange" => Node::StatusChange(
             scope::status_changes(actor)
@@ -81,7 +114,11 @@ pub struct NodeQuery;
 #[Object]
 impl NodeQuery {
     /// Any object by its global id; NOT_FOUND if it does not exist or the caller may not see it.
-    async fn node(&self, ctx: &Context<'_>, #[graphql(desc = "A global id.")] id: ID) -> Result<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global id.")] id: ID,
+    ) -> Result<Option<Node>> {
         Ok(Some(resolve(req(ctx), &id, "id").await?))
     }
 
@@ -98,13 +135,15 @@ impl NodeQuery {
         let rc = req(ctx);
         let key = ctx.item.node.response_key().node.to_string();
         // Resolved concurrently so that the DataLoaders batch the lookups per type.
-        let results = futures_util::future::join_all(ids.iter().map(|id| resolve(rc, id, "ids"))).await;
+        let results =
+            futures_util::future::join_all(ids.iter().map(|id| resolve(rc, id, "ids"))).await;
         let mut out = Vec::with_capacity(ids.len());
         for (i, result) in results.into_iter().enumerate() {
             match result {
                 Ok(n) => out.push(Some(n)),
                 Err(e) => {
-                    let mut err: ServerError = async_graphql::Error::from(e).into_server_error(ctx.item.pos);
+                    let mut err: ServerError =
+                        async_graphql::Error::from(e).into_server_error(ctx.item.pos);
                     err.path = vec![PathSegment::Field(key.clone()), PathSegment::Index(i)];
                     ctx.add_error(err);
                     out.push(None);
@@ -114,4 +153,3 @@ impl NodeQuery {
         Ok(out)
     }
 }
-

@@ -42,13 +42,42 @@ impl CountryCode {
 impl ScalarType for CountryCode {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(s) => CountryCode::parse_str(s)
-                .ok_or_else(|| InputValueError::custom("expected an ISO 3166-1 alpha-2 country code")),
+            Value::String(s) => CountryCode::parse_str(s).ok_or_else(|| {
+                InputValueError::custom("expected an ISO 3166-1 alpha-2 country code")
+            }),
             _ => Err(InputValueError::expected_type(value)),
         }
     }
 
     fn to_value(&self) -> Value {
         Value::String(self.0.clone())
+    }
+}
+
+/// An instant in UTC, RFC 3339 with a `Z` suffix (`2026-11-24T09:30:00Z`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp(pub chrono::DateTime<chrono::Utc>);
+
+impl From<chrono::DateTime<chrono::Utc>> for Timestamp {
+    fn from(t: chrono::DateTime<chrono::Utc>) -> Self {
+        Timestamp(t)
+    }
+}
+
+/// An instant in time, RFC 3339 (ISO 8601). Output is always UTC with a `Z` suffix; input may
+/// carry any offset and is converted to UTC.
+#[Scalar(name = "DateTime")]
+impl ScalarType for Timestamp {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(s) => chrono::DateTime::parse_from_rfc3339(s)
+                .map(|t| Timestamp(t.with_timezone(&chrono::Utc)))
+                .map_err(|_| InputValueError::custom("expected an RFC 3339 date-time")),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
     }
 }

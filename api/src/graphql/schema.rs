@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage};
+use async_graphql::extensions::apollo_persisted_queries::{
+    ApolloPersistedQueries, LruCacheStorage,
+};
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 use crate::applications::graphql::{ApplicationMutation, ApplicationQuery};
@@ -19,7 +21,14 @@ use crate::users::graphql::{UserMutation, UserQuery};
 
 /// Everything that can be read.
 #[derive(MergedObject, Default)]
-pub struct Query(NodeQuery, UserQuery, OrganisationQuery, EditionQuery, ApplicationQuery, AuditQuery);
+pub struct Query(
+    NodeQuery,
+    UserQuery,
+    OrganisationQuery,
+    EditionQuery,
+    ApplicationQuery,
+    AuditQuery,
+);
 
 /// Everything that can be changed.
 #[derive(MergedObject, Default)]
@@ -36,14 +45,19 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 /// persisted-query manifests of common clients use). The hashes are checked.
 pub fn load_trusted_documents(path: &std::path::Path) -> Result<HashMap<String, String>, String> {
     let raw = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let map: HashMap<String, String> =
-        serde_json::from_slice(&raw).map_err(|e| format!("{} is not a JSON object of strings: {e}", path.display()))?;
+    let map: HashMap<String, String> = serde_json::from_slice(&raw)
+        .map_err(|e| format!("{} is not a JSON object of strings: {e}", path.display()))?;
     for (hash, text) in &map {
         if crate::auth::sha256_hex(text.as_bytes()) != hash.to_lowercase() {
-            return Err(format!("trusted document {hash} does not match the sha256 of its text"));
+            return Err(format!(
+                "trusted document {hash} does not match the sha256 of its text"
+            ));
         }
     }
-    Ok(map.into_iter().map(|(k, v)| (k.to_lowercase(), v)).collect())
+    Ok(map
+        .into_iter()
+        .map(|(k, v)| (k.to_lowercase(), v))
+        .collect())
 }
 
 /// Builds the served schema with the configured limits and extensions.
@@ -59,7 +73,9 @@ pub fn build(config: &Config) -> Result<PearlsSchema, String> {
         b = b.extension(TrustedDocuments(Arc::new(load_trusted_documents(path)?)));
     }
     b = b
-        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(config.apq_cache_size.max(1))))
+        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
+            config.apq_cache_size.max(1),
+        )))
         .extension(ReadOnlyOverGet);
     if config.is_production() {
         b = b.disable_introspection().disable_suggestions();

@@ -44,12 +44,14 @@ fn refuse_app(err: AppError) -> HttpResponse {
 /// The client's address for throttling: the socket peer, or the left-most `X-Forwarded-For`
 /// entry when the deployment says a trusted proxy sets it.
 fn client_address(req: &HttpRequest, state: &AppState) -> String {
-    if state.config.trust_forwarded_for {
-        if let Some(addr) = req.connection_info().realip_remote_addr() {
-            return addr.to_owned();
-        }
+    if state.config.trust_forwarded_for
+        && let Some(addr) = req.connection_info().realip_remote_addr()
+    {
+        return addr.to_owned();
     }
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// Authenticates and runs a batch within the time limit.
@@ -72,22 +74,34 @@ async fn run(
             return refuse(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, "empty batch");
         }
     }
-    let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
     let (actor, _) = match authenticate(state, authorization).await {
         Ok(a) => a,
         Err(e) => return refuse_app(e),
     };
-    let rc = Arc::new(RequestContext::new(actor, state.clone(), client_address(req, state)));
+    let rc = Arc::new(RequestContext::new(
+        actor,
+        state.clone(),
+        client_address(req, state),
+    ));
     let batch = match batch {
         BatchRequest::Single(r) => BatchRequest::Single(with_data(r, &rc, via_get)),
-        BatchRequest::Batch(rs) => BatchRequest::Batch(rs.into_iter().map(|r| with_data(r, &rc, via_get)).collect()),
+        BatchRequest::Batch(rs) => {
+            BatchRequest::Batch(rs.into_iter().map(|r| with_data(r, &rc, via_get)).collect())
+        }
     };
     match tokio::time::timeout(state.config.request_timeout(), schema.execute_batch(batch)).await {
         Ok(response) => respond(response),
         Err(_) => refuse(
             StatusCode::OK,
             code::QUERY_TOO_COMPLEX,
-            &format!("the request took longer than {} ms and was stopped", state.config.request_timeout_ms),
+            &format!(
+                "the request took longer than {} ms and was stopped",
+                state.config.request_timeout_ms
+            ),
         ),
     }
 }
@@ -118,7 +132,8 @@ pub async fn post(
         .and_then(|v| v.to_str().ok())
         .map(|ct| {
             let ct = ct.to_ascii_lowercase();
-            ct.starts_with("application/json") || ct.starts_with("application/graphql-response+json")
+            ct.starts_with("application/json")
+                || ct.starts_with("application/graphql-response+json")
         })
         .unwrap_or(false);
     if !json_body {
@@ -133,7 +148,11 @@ pub async fn post(
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let Ok(chunk) = chunk else {
-            return refuse(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, "could not read the request body");
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                code::BAD_USER_INPUT,
+                "could not read the request body",
+            );
         };
         if body.len() + chunk.len() > limit {
             return refuse(
@@ -177,11 +196,18 @@ pub async fn get(
     let params = params.into_inner();
     if params.query.is_none() && params.extensions.is_none() {
         if state.config.is_production() {
-            return refuse(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, "missing query");
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                code::BAD_USER_INPUT,
+                "missing query",
+            );
         }
-        return HttpResponse::Ok()
-            .content_type(ContentType::html())
-            .body(GraphiQLSource::build().endpoint("/graphql").title("BSR Cultural Pearls API").finish());
+        return HttpResponse::Ok().content_type(ContentType::html()).body(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .title("BSR Cultural Pearls API")
+                .finish(),
+        );
     }
     let mut request = Request::new(params.query.unwrap_or_default());
     if let Some(name) = params.operation_name {
@@ -190,13 +216,25 @@ pub async fn get(
     if let Some(vars) = params.variables {
         match serde_json::from_str::<serde_json::Value>(&vars) {
             Ok(v) => request = request.variables(Variables::from_json(v)),
-            Err(_) => return refuse(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, "variables must be JSON"),
+            Err(_) => {
+                return refuse(
+                    StatusCode::BAD_REQUEST,
+                    code::BAD_USER_INPUT,
+                    "variables must be JSON",
+                );
+            }
         }
     }
     if let Some(ext) = params.extensions {
         match serde_json::from_str(&ext) {
             Ok(e) => request.extensions = e,
-            Err(_) => return refuse(StatusCode::BAD_REQUEST, code::BAD_USER_INPUT, "extensions must be JSON"),
+            Err(_) => {
+                return refuse(
+                    StatusCode::BAD_REQUEST,
+                    code::BAD_USER_INPUT,
+                    "extensions must be JSON",
+                );
+            }
         }
     }
     run(&req, &state, &schema, BatchRequest::Single(request), true).await

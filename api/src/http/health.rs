@@ -13,7 +13,10 @@ pub async fn healthz() -> HttpResponse {
 /// The node can serve: the database answers and every migration is applied.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let db_ok = state.db.ping().await.is_ok();
-    let migrated = db_ok && crate::db::migrations_applied(&state.db).await.unwrap_or(false);
+    let migrated = db_ok
+        && crate::db::migrations_applied(&state.db)
+            .await
+            .unwrap_or(false);
     let body = json!({ "database": db_ok, "migrations": migrated });
     if db_ok && migrated {
         HttpResponse::Ok().json(body)

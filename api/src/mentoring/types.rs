@@ -1,7 +1,7 @@
 //! The `MentorAssignment` type.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{ComplexObject, Context, ID, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 use entity::mentor_assignment;
 
 use crate::applications::types::Application;
@@ -26,7 +26,7 @@ pub struct MentorAssignment {
     /// Last day, if it has ended or an end is planned.
     pub ends_on: Option<Date>,
     /// When the coordinator made the assignment.
-    pub created_at: DateTime<Utc>,
+    pub created_at: Timestamp,
     #[graphql(skip)]
     pub mentor_id: uuid::Uuid,
     #[graphql(skip)]
@@ -40,7 +40,7 @@ impl From<mentor_assignment::Model> for MentorAssignment {
             kind: m.kind.into(),
             starts_on: Date(m.starts_on),
             ends_on: m.ends_on.map(Date),
-            created_at: m.created_at,
+            created_at: m.created_at.into(),
             mentor_id: m.mentor_id,
             application_id: m.application_id,
         }
@@ -51,11 +51,19 @@ impl From<mentor_assignment::Model> for MentorAssignment {
 impl MentorAssignment {
     /// The mentor (null if the caller may not see them).
     async fn mentor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        Ok(req(ctx).loaders.load_one(UserById(self.mentor_id)).await?.map(User::from))
+        Ok(req(ctx)
+            .loaders
+            .load_one(UserById(self.mentor_id))
+            .await?
+            .map(User::from))
     }
 
     /// The application supported (null if the caller may not see it).
     async fn application(&self, ctx: &Context<'_>) -> Result<Option<Application>> {
-        Ok(req(ctx).loaders.load_one(ApplicationById(self.application_id)).await?.map(Application::from))
+        Ok(req(ctx)
+            .loaders
+            .load_one(ApplicationById(self.application_id))
+            .await?
+            .map(Application::from))
     }
 }

@@ -35,34 +35,49 @@ impl OrganisationQuery {
         #[graphql(desc = "Return at most this many rows from the start (default 20, max 100).")]
         first: Option<i32>,
         #[graphql(desc = "Start after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Return at most this many rows from the end (max 100).")] last: Option<i32>,
+        #[graphql(desc = "Return at most this many rows from the end (max 100).")] last: Option<
+            i32,
+        >,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
         #[graphql(desc = "Conditions the rows must meet.")] filter: Option<OrganisationFilter>,
-        #[graphql(desc = "Ordering criteria, applied in turn.")] order_by: Option<Vec<OrganisationOrder>>,
+        #[graphql(desc = "Ordering criteria, applied in turn.")] order_by: Option<
+            Vec<OrganisationOrder>,
+        >,
     ) -> Result<OrganisationConnection> {
         let rc = req(ctx);
         let mut select = scope::organisations(&rc.actor);
         if let Some(f) = filter {
             if let Some(kinds) = f.kind {
                 select = select.filter(
-                    organisation::Column::Kind.is_in(kinds.into_iter().map(entity::OrganisationKind::from)),
+                    organisation::Column::Kind
+                        .is_in(kinds.into_iter().map(entity::OrganisationKind::from)),
                 );
             }
             if let Some(codes) = f.country_code {
-                select = select.filter(organisation::Column::CountryCode.is_in(codes.into_iter().map(|c| c.0)));
+                select = select.filter(
+                    organisation::Column::CountryCode.is_in(codes.into_iter().map(|c| c.0)),
+                );
             }
             if let Some(text) = f.name_contains.filter(|t| !t.trim().is_empty()) {
                 select = select.filter(contains(organisation::Column::Name, text.trim()));
             }
         }
         let order = order_with_tiebreak(
-            order_by.unwrap_or_default().iter().map(OrganisationOrder::column).collect(),
+            order_by
+                .unwrap_or_default()
+                .iter()
+                .map(OrganisationOrder::column)
+                .collect(),
             (organisation::Column::Name, Order::Asc),
             organisation::Column::Id,
         )?;
         let args = PageArgs::new(first, after, last, before);
         let (page, total) = paginate(rc.db(), select, order, &args).await?;
-        Ok(OrganisationConnection::from_page(page, total, Organisation::from))
+        Ok(OrganisationConnection::from_page(
+            page,
+            total,
+            Organisation::from,
+        ))
     }
 
     /// One organisation by id.
@@ -89,7 +104,10 @@ impl OrganisationQuery {
             .map_err(crate::error::AppError::from)?;
         Ok(rows
             .into_iter()
-            .map(|c| Country { code: CountryCode(c.code), name: c.name })
+            .map(|c| Country {
+                code: CountryCode(c.code),
+                name: c.name,
+            })
             .collect())
     }
 }

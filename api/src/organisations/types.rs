@@ -1,7 +1,7 @@
 //! The `Organisation` GraphQL type.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 use entity::organisation;
 use sea_orm::Order;
 
@@ -33,9 +33,9 @@ pub struct Organisation {
     /// Capitals cannot apply for the title.
     pub is_capital: bool,
     /// When the organisation was registered in the portal.
-    pub created_at: DateTime<Utc>,
+    pub created_at: Timestamp,
     /// When it was last changed.
-    pub updated_at: DateTime<Utc>,
+    pub updated_at: Timestamp,
     /// Optimistic-concurrency version; pass it as `expectedVersion` when updating.
     pub version: i32,
     #[graphql(skip)]
@@ -52,8 +52,8 @@ impl From<organisation::Model> for Organisation {
             region: m.region,
             population: m.population,
             is_capital: m.is_capital,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
+            created_at: m.created_at.into(),
+            updated_at: m.updated_at.into(),
             version: m.version,
             uuid: m.id,
         }
@@ -64,7 +64,11 @@ impl From<organisation::Model> for Organisation {
 impl Organisation {
     /// The organisation's users that the caller may see.
     async fn members(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
-        let rows = req(ctx).loaders.load_one(MembersOf(self.uuid)).await?.unwrap_or_default();
+        let rows = req(ctx)
+            .loaders
+            .load_one(MembersOf(self.uuid))
+            .await?
+            .unwrap_or_default();
         Ok(rows.into_iter().map(User::from).collect())
     }
 }

@@ -86,11 +86,11 @@ pub fn users(actor: &Actor) -> Select<user::Entity> {
     let me = user::Column::Id.eq(p.user_id);
     match p.role {
         Role::Coordinator => all,
-        Role::Partner => all.filter(
-            Condition::any()
-                .add(me)
-                .add(user::Column::Role.is_in([Role::Coordinator, Role::Partner, Role::Mentor])),
-        ),
+        Role::Partner => all.filter(Condition::any().add(me).add(user::Column::Role.is_in([
+            Role::Coordinator,
+            Role::Partner,
+            Role::Mentor,
+        ]))),
         Role::Mentor => {
             let mentee_apps = application::Entity::find()
                 .filter(application::Column::Id.in_subquery(assigned_to(p.user_id)));

@@ -27,7 +27,11 @@ impl UserQuery {
     async fn me(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         let rc = req(ctx);
         let p = rc.actor.principal()?;
-        let me = rc.loaders.load_one(UserById(p.user_id)).await?.ok_or_else(AppError::unauthenticated)?;
+        let me = rc
+            .loaders
+            .load_one(UserById(p.user_id))
+            .await?
+            .ok_or_else(AppError::unauthenticated)?;
         Ok(Some(me.into()))
     }
 
@@ -40,7 +44,9 @@ impl UserQuery {
         #[graphql(desc = "Return at most this many rows from the start (default 20, max 100).")]
         first: Option<i32>,
         #[graphql(desc = "Start after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Return at most this many rows from the end (max 100).")] last: Option<i32>,
+        #[graphql(desc = "Return at most this many rows from the end (max 100).")] last: Option<
+            i32,
+        >,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
         #[graphql(desc = "Conditions the rows must meet.")] filter: Option<UserFilter>,
         #[graphql(desc = "Ordering criteria, applied in turn.")] order_by: Option<Vec<UserOrder>>,
@@ -50,7 +56,8 @@ impl UserQuery {
         let mut select = scope::users(&rc.actor);
         if let Some(f) = filter {
             if let Some(roles) = f.role {
-                select = select.filter(user::Column::Role.is_in(roles.into_iter().map(entity::Role::from)));
+                select = select
+                    .filter(user::Column::Role.is_in(roles.into_iter().map(entity::Role::from)));
             }
             if let Some(org) = f.organisation_id {
                 let org = ids::decode(&org, "Organisation", "filter.organisationId")?;
@@ -68,7 +75,11 @@ impl UserQuery {
             }
         }
         let order = order_with_tiebreak(
-            order_by.unwrap_or_default().iter().map(UserOrder::column).collect(),
+            order_by
+                .unwrap_or_default()
+                .iter()
+                .map(UserOrder::column)
+                .collect(),
             (user::Column::Name, Order::Asc),
             user::Column::Id,
         )?;
@@ -84,7 +95,11 @@ impl UserQuery {
         #[graphql(desc = "The user's global id.")] id: ID,
     ) -> Result<Option<User>> {
         let uuid = ids::decode(&id, "User", "id")?;
-        let found = req(ctx).loaders.load_one(UserById(uuid)).await?.ok_or_else(|| AppError::not_found("user"))?;
+        let found = req(ctx)
+            .loaders
+            .load_one(UserById(uuid))
+            .await?
+            .ok_or_else(|| AppError::not_found("user"))?;
         Ok(Some(found.into()))
     }
 }
@@ -154,7 +169,11 @@ pub struct UserMutation;
 #[Object]
 impl UserMutation {
     /// Creates a user account (coordinators only).
-    async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> Result<Option<CreateUserPayload>> {
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's input.")] input: CreateUserInput,
+    ) -> Result<Option<CreateUserPayload>> {
         let rc = req(ctx);
         crate::policy::rules::manage_programme(&rc.actor)?;
         let organisation_id = input
@@ -178,7 +197,7 @@ impl UserMutation {
     async fn deactivate_user(
         &self,
         ctx: &Context<'_>,
-        input: DeactivateUserInput,
+        #[graphql(desc = "The mutation's input.")] input: DeactivateUserInput,
     ) -> Result<Option<DeactivateUserPayload>> {
         let rc = req(ctx);
         let id = ids::decode(&input.id, "User", "id")?;
@@ -190,7 +209,7 @@ impl UserMutation {
     async fn change_user_role(
         &self,
         ctx: &Context<'_>,
-        input: ChangeUserRoleInput,
+        #[graphql(desc = "The mutation's input.")] input: ChangeUserRoleInput,
     ) -> Result<Option<ChangeUserRolePayload>> {
         let rc = req(ctx);
         let id = ids::decode(&input.id, "User", "id")?;

@@ -3,8 +3,8 @@
 use chrono::Utc;
 use entity::{OrganisationKind, Role, organisation, refresh_token, user};
 use sea_orm::{
-    ActiveModelTrait, TryIntoModel, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, TryIntoModel,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -47,7 +47,11 @@ async fn check_organisation(
         Role::Municipality => kind == Some(OrganisationKind::Municipality),
         Role::Partner => matches!(
             kind,
-            Some(OrganisationKind::LeadPartner | OrganisationKind::Partner | OrganisationKind::Associated)
+            Some(
+                OrganisationKind::LeadPartner
+                    | OrganisationKind::Partner
+                    | OrganisationKind::Associated
+            )
         ),
         Role::Coordinator | Role::Mentor => kind != Some(OrganisationKind::Municipality),
     };
@@ -82,7 +86,9 @@ pub async fn create_user_unchecked(
         .await?
         .is_some()
     {
-        return Err(AppError::conflict("a user with this e-mail address already exists"));
+        return Err(AppError::conflict(
+            "a user with this e-mail address already exists",
+        ));
     }
     let now = Utc::now();
     let model = user::ActiveModel {
@@ -125,7 +131,11 @@ pub async fn create_user(
 }
 
 /// Loads a user the coordinator manages, or NOT_FOUND.
-async fn managed_user(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> AppResult<user::Model> {
+async fn managed_user(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<user::Model> {
     rules::manage_programme(actor)?;
     scope::users(actor)
         .filter(user::Column::Id.eq(id))
@@ -136,11 +146,18 @@ async fn managed_user(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> App
 
 /// Deactivates an account: it can no longer sign in, its access tokens stop working at once and
 /// its refresh tokens are revoked. Coordinators only, and not on themselves.
-pub async fn deactivate_user(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult<user::Model> {
+pub async fn deactivate_user(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<user::Model> {
     let txn = begin_write(db).await?;
     let current = managed_user(&txn, actor, id).await?;
     if actor.user_id() == Some(id) {
-        return Err(AppError::bad_input("id", "you cannot deactivate your own account"));
+        return Err(AppError::bad_input(
+            "id",
+            "you cannot deactivate your own account",
+        ));
     }
     if !current.active {
         return Ok(current);
@@ -152,12 +169,23 @@ pub async fn deactivate_user(db: &DatabaseConnection, actor: &Actor, id: Uuid) -
     am.version = Set(current.version + 1);
     let updated = am.update(&txn).await?;
     refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RevokedAt, sea_orm::sea_query::Expr::value(now))
+        .col_expr(
+            refresh_token::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
         .filter(refresh_token::Column::UserId.eq(id))
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(&txn)
         .await?;
-    audit::record(&txn, actor.user_id(), "user.deactivate", "User", id, json!({ "active": false })).await?;
+    audit::record(
+        &txn,
+        actor.user_id(),
+        "user.deactivate",
+        "User",
+        id,
+        json!({ "active": false }),
+    )
+    .await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -178,7 +206,10 @@ pub async fn change_role(
         return Err(AppError::stale_version("user"));
     }
     if actor.user_id() == Some(id) && role != current.role {
-        return Err(AppError::bad_input("role", "you cannot change your own role"));
+        return Err(AppError::bad_input(
+            "role",
+            "you cannot change your own role",
+        ));
     }
     let org = organisation_id.unwrap_or(current.organisation_id);
     check_organisation(&txn, role, org).await?;

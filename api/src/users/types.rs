@@ -1,9 +1,11 @@
 //! The `User` GraphQL type and its list inputs.
 
+use crate::graphql::scalars::Timestamp;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 use entity::user;
-use sea_orm::Order;
+use sea_orm::{EntityTrait, Order};
+
+use crate::error::AppError;
 
 use crate::graphql::connection::OrderDirection;
 use crate::graphql::context::req;
@@ -30,13 +32,17 @@ pub struct User {
     /// Deactivated users cannot sign in and their tokens stop working.
     pub active: bool,
     /// When the account was created.
-    pub created_at: DateTime<Utc>,
+    pub created_at: Timestamp,
     /// Optimistic-concurrency version; pass it as `expectedVersion` when updating.
     pub version: i32,
     #[graphql(skip)]
     pub uuid: uuid::Uuid,
     #[graphql(skip)]
     pub organisation_id: Option<uuid::Uuid>,
+    /// Set on the user of a new session (`login`, `refreshSession`): the request itself is still
+    /// anonymous, but a user may always see their own organisation.
+    #[graphql(skip)]
+    pub session_owner: bool,
 }
 
 impl From<user::Model> for User {
@@ -48,10 +54,11 @@ impl From<user::Model> for User {
             role: m.role.into(),
             country_code: m.country_code.map(CountryCode),
             active: m.active,
-            created_at: m.created_at,
+            created_at: m.created_at.into(),
             version: m.version,
             uuid: m.id,
             organisation_id: m.organisation_id,
+            session_owner: false,
         }
     }
 }
@@ -60,8 +67,22 @@ impl From<user::Model> for User {
 impl User {
     /// The organisation the user works for.
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
-        let Some(org) = self.organisation_id else { return Ok(None) };
-        Ok(req(ctx).loaders.load_one(OrganisationById(org)).await?.map(Organisation::from))
+        let Some(org) = self.organisation_id else {
+            return Ok(None);
+        };
+        let rc = req(ctx);
+        if self.session_owner {
+            let own = entity::organisation::Entity::find_by_id(org)
+                .one(rc.db())
+                .await
+                .map_err(AppError::from)?;
+            return Ok(own.map(Organisation::from));
+        }
+        Ok(rc
+            .loaders
+            .load_one(OrganisationById(org))
+            .await?
+            .map(Organisation::from))
     }
 }
 
