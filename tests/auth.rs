@@ -326,3 +326,77 @@ both!(
         );
     }
 );
+
+fn key(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/keys")
+        .join(name)
+}
+
+/// EdDSA with key files, plus an external identity provider's JWKS: tokens of both are
+/// accepted, HS256 tokens no longer are (the allow-list is the configured algorithm).
+#[actix_web::test]
+async fn eddsa_key_files_and_an_external_jwks() {
+    use pearls_api::config::JwtAlgorithm;
+    let Some(app) = TestApp::spawn_with(common::Backend::Sqlite, |c| {
+        c.jwt_algorithm = JwtAlgorithm::EdDsa;
+        c.jwt_private_key_file = Some(key("ed25519-private.pem"));
+        c.jwt_public_key_file = Some(key("ed25519-public.pem"));
+        c.jwt_kid = Some("pearls-1".into());
+        c.jwks_file = Some(key("idp-jwks.json"));
+    })
+    .await
+    else {
+        return;
+    };
+    let w = World::build(&app).await;
+    // Our own login issues EdDSA tokens that work.
+    let token = app.login("kiel@test.example", PASSWORD).await;
+    let header = jsonwebtoken::decode_header(&token).expect("header");
+    assert_eq!(
+        (header.alg, header.kid.as_deref()),
+        (Algorithm::EdDSA, Some("pearls-1"))
+    );
+    assert_eq!(
+        app.gql(Some(&token), ME, json!({})).await["data"]["me"]["email"],
+        "kiel@test.example"
+    );
+
+    let now = Utc::now().timestamp();
+    let c = claims(
+        &w.partner.to_string(),
+        now,
+        now,
+        now + 600,
+        "bsr-cultural-pearls",
+        "pearls-portal",
+    );
+    let sign_ed = |file: &str, kid: &str| {
+        let mut h = Header::new(Algorithm::EdDSA);
+        h.kid = Some(kid.into());
+        let pem = std::fs::read(key(file)).expect("key");
+        jsonwebtoken::encode(&h, &c, &EncodingKey::from_ed_pem(&pem).expect("pem")).expect("sign")
+    };
+    // The identity provider's token, by its kid.
+    let idp = sign_ed("idp-private.pem", "idp-1");
+    assert_eq!(
+        app.gql(Some(&idp), ME, json!({})).await["data"]["me"]["email"],
+        "partner@test.example"
+    );
+    // The provider's key under our kid, our key under theirs, and HS256: all refused.
+    for (name, token) in [
+        ("idp key, our kid", sign_ed("idp-private.pem", "pearls-1")),
+        ("our key, idp kid", sign_ed("ed25519-private.pem", "idp-1")),
+        (
+            "HS256",
+            sign(Algorithm::HS256, Some("pearls-1"), TEST_SECRET, &c),
+        ),
+    ] {
+        let (status, body) = app.gql_as(Some(&token), ME, json!({})).await;
+        assert_eq!(
+            (status, code(&body)),
+            (401, "UNAUTHENTICATED"),
+            "{name}: {body}"
+        );
+    }
+}

@@ -452,3 +452,53 @@ async fn production_mode_is_hardened() {
         "{body}"
     );
 }
+
+#[actix_web::test]
+async fn cors_allows_only_configured_origins() {
+    let Some(app) = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.cors_origins = vec!["https://portal.example.org".into()]
+    })
+    .await
+    else {
+        return;
+    };
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(awc::http::Method::OPTIONS, format!("{}/graphql", app.base))
+            .insert_header(("Origin", origin))
+            .insert_header(("Access-Control-Request-Method", "POST"))
+            .insert_header((
+                "Access-Control-Request-Headers",
+                "authorization, content-type",
+            ))
+            .send()
+    };
+    let ok = preflight("https://portal.example.org")
+        .await
+        .expect("preflight");
+    assert_eq!(
+        ok.headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some("https://portal.example.org")
+    );
+    let other = preflight("https://evil.example").await.expect("preflight");
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}
+
+both!(forged_cursors_are_bad_input, |app: TestApp| async move {
+    use base64::Engine;
+    World::build(&app).await;
+    let token = app.login("partner@test.example", PASSWORD).await;
+    let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(r#"[{"S":"x"},{"S":"' OR 1=1 --"}]"#);
+    let body = app
+        .gql(
+            Some(&token),
+            "query($a: String) { organisations(after: $a) { totalCount } }",
+            json!({ "a": forged }),
+        )
+        .await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "after");
+});

@@ -27,18 +27,6 @@ pub struct SeedReport {
     pub inserted: usize,
 }
 
-const COUNTRIES: &[(&str, &str)] = &[
-    ("DE", "Germany"),
-    ("DK", "Denmark"),
-    ("EE", "Estonia"),
-    ("FI", "Finland"),
-    ("LT", "Lithuania"),
-    ("LV", "Latvia"),
-    ("NO", "Norway"),
-    ("PL", "Poland"),
-    ("SE", "Sweden"),
-];
-
 /// The consortium (public): the lead partner and its partners.
 const CONSORTIUM: &[(&str, &str, OrganisationKind)] = &[
     (
@@ -304,7 +292,8 @@ pub async fn demo(db: &DatabaseConnection, passwords: &Passwords) -> AppResult<S
         now: Utc::now(),
         report: SeedReport::default(),
     };
-    for (code, name) in COUNTRIES {
+    // Countries come with the migrations (reference data); the seed only makes sure.
+    for (code, name) in migration::COUNTRIES {
         s.country(code, name).await?;
     }
     let mut consortium = Vec::new();

@@ -1,9 +1,11 @@
 //! Database migrations, the same on SQLite and PostgreSQL; each has a working `down`.
 
+pub use m20261124_000002_countries::COUNTRIES;
 pub use sea_orm_migration;
 use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_foundation;
+mod m20261124_000002_countries;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -11,6 +13,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_foundation::Migration)]
+        vec![
+            Box::new(m20261124_000001_foundation::Migration),
+            Box::new(m20261124_000002_countries::Migration),
+        ]
     }
 }

@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 use entity::{
     ApplicationStatus, MentorKind, OrganisationKind, PhaseKind, Role, application,
-    application_status_change, country, edition, mentor_assignment, organisation, phase,
+    application_status_change, edition, mentor_assignment, organisation, phase,
 };
 use pearls_api::domain::{Email, NonEmptyText};
 use pearls_api::users::service::{NewUser, create_user_unchecked};
@@ -15,16 +15,6 @@ use super::TestApp;
 
 /// Password of every fixture user.
 pub const PASSWORD: &str = "correct horse battery";
-
-pub async fn country(db: &DatabaseConnection, code: &str, name: &str) {
-    country::ActiveModel {
-        code: Set(code.into()),
-        name: Set(name.into()),
-    }
-    .insert(db)
-    .await
-    .expect("country");
-}
 
 pub async fn organisation(
     db: &DatabaseConnection,
@@ -182,14 +172,6 @@ pub struct World {
 impl World {
     pub async fn build(app: &TestApp) -> Self {
         let db = &app.state.db;
-        for (c, n) in [
-            ("SE", "Sweden"),
-            ("DE", "Germany"),
-            ("DK", "Denmark"),
-            ("EE", "Estonia"),
-        ] {
-            country(db, c, n).await;
-        }
         let lead_partner =
             organisation(db, "CBSS Secretariat", "SE", OrganisationKind::LeadPartner).await;
         let partner_org =

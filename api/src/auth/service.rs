@@ -204,6 +204,15 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<Session> {
         .await?
         .filter(|u| u.active)
         .ok_or_else(invalid_refresh)?;
+    audit::record(
+        &txn,
+        Some(user.id),
+        "session.refresh",
+        "User",
+        user.id,
+        json!({ "family": token.family_id }),
+    )
+    .await?;
     let session = issue_session(state, &txn, user, Some(token.family_id)).await?;
     txn.commit().await?;
     Ok(session)

@@ -195,11 +195,30 @@ fn encode_cursor(values: Vec<CursorValue>) -> AppResult<String> {
     Ok(URL_SAFE_NO_PAD.encode(json))
 }
 
-fn decode_cursor(cursor: &str, field: &str, expected: usize) -> AppResult<Vec<Value>> {
+/// Whether a cursor value has the type of its column. Cursors are client input: a forged one
+/// must be a BAD_USER_INPUT, not a type error in the database.
+fn fits<C: ColumnTrait>(col: &C, v: &CursorValue) -> bool {
+    use sea_orm::sea_query::ColumnType as T;
+    match (col.def().get_column_type(), v) {
+        (T::String(_) | T::Text | T::Char(_) | T::Enum { .. }, CursorValue::S(_)) => true,
+        (T::Integer | T::BigInteger | T::SmallInteger | T::TinyInteger, CursorValue::I(_)) => true,
+        (T::Uuid, CursorValue::U(_)) => true,
+        (T::TimestampWithTimeZone | T::DateTime | T::Timestamp, CursorValue::T(_)) => true,
+        (T::Date, CursorValue::D(_)) => true,
+        (T::Boolean, CursorValue::B(_)) => true,
+        _ => false,
+    }
+}
+
+fn decode_cursor<C: ColumnTrait>(
+    cursor: &str,
+    field: &str,
+    order: &[(C, Order)],
+) -> AppResult<Vec<Value>> {
     let invalid = || AppError::bad_input(field, "not a valid cursor for this list and order");
     let json = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let values: Vec<CursorValue> = serde_json::from_slice(&json).map_err(|_| invalid())?;
-    if values.len() != expected {
+    if values.len() != order.len() || !order.iter().zip(&values).all(|((c, _), v)| fits(c, v)) {
         return Err(invalid());
     }
     Ok(values.into_iter().map(CursorValue::into_value).collect())
@@ -270,11 +289,11 @@ where
 
     let mut query = select;
     if let Some(after) = &args.after {
-        let values = decode_cursor(after, "after", order.len())?;
+        let values = decode_cursor(after, "after", &order)?;
         query = query.filter(after_condition(&order, &values, true));
     }
     if let Some(before) = &args.before {
-        let values = decode_cursor(before, "before", order.len())?;
+        let values = decode_cursor(before, "before", &order)?;
         query = query.filter(after_condition(&order, &values, false));
     }
     for (col, dir) in &order {

@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::editions::graphql::EditionQuery;
 use crate::graphql::extensions::{AliasLimit, FieldErrors, ReadOnlyOverGet, TrustedDocuments};
 use crate::graphql::node::NodeQuery;
-use crate::organisations::graphql::OrganisationQuery;
+use crate::organisations::graphql::{OrganisationMutation, OrganisationQuery};
 use crate::users::graphql::{UserMutation, UserQuery};
 
 /// Everything that can be read.
@@ -32,7 +32,12 @@ pub struct Query(
 
 /// Everything that can be changed.
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, UserMutation, ApplicationMutation);
+pub struct Mutation(
+    AuthMutation,
+    UserMutation,
+    OrganisationMutation,
+    ApplicationMutation,
+);
 
 /// The portal's schema type.
 pub type PearlsSchema = Schema<Query, Mutation, EmptySubscription>;

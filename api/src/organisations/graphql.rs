@@ -111,3 +111,103 @@ impl OrganisationQuery {
             .collect())
     }
 }
+
+/// The fields of an organisation, as `createOrganisation` and `updateOrganisation` take them.
+#[derive(async_graphql::InputObject)]
+pub struct OrganisationInput {
+    /// What kind of organisation this is.
+    pub kind: crate::graphql::enums::OrganisationKind,
+    /// Official name (unique within its country).
+    pub name: String,
+    /// Country (must be in the programme area).
+    pub country_code: CountryCode,
+    /// Region, if relevant.
+    pub region: Option<String>,
+    /// Population, for municipalities.
+    pub population: Option<i64>,
+    /// Whether this is a capital (capitals cannot apply).
+    #[graphql(default)]
+    pub is_capital: bool,
+}
+
+impl OrganisationInput {
+    fn parse(self) -> Result<super::service::OrganisationFields, crate::error::AppError> {
+        use crate::domain::NonEmptyText;
+        Ok(super::service::OrganisationFields {
+            kind: self.kind.into(),
+            name: NonEmptyText::parse("organisation.name", &self.name, 300)?,
+            country_code: self.country_code.0,
+            region: self
+                .region
+                .filter(|r| !r.trim().is_empty())
+                .map(|r| NonEmptyText::parse("organisation.region", &r, 200))
+                .transpose()?,
+            population: super::service::check_population(self.population)?,
+            is_capital: self.is_capital,
+        })
+    }
+}
+
+/// Input of `createOrganisation`.
+#[derive(async_graphql::InputObject)]
+pub struct CreateOrganisationInput {
+    /// The new organisation's fields.
+    pub organisation: OrganisationInput,
+}
+
+/// Input of `updateOrganisation`.
+#[derive(async_graphql::InputObject)]
+pub struct UpdateOrganisationInput {
+    /// The organisation to change.
+    pub id: ID,
+    /// The `version` the change is based on; CONFLICT if someone saved in between.
+    pub expected_version: i32,
+    /// All of its fields, as they should be.
+    pub organisation: OrganisationInput,
+}
+
+/// Result of an organisation mutation.
+#[derive(SimpleObject)]
+pub struct OrganisationPayload {
+    /// The organisation as it is now.
+    pub organisation: Organisation,
+}
+
+/// Organisation administration (coordinators).
+#[derive(Default)]
+pub struct OrganisationMutation;
+
+#[Object]
+impl OrganisationMutation {
+    /// Registers an organisation (coordinators only).
+    async fn create_organisation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's input.")] input: CreateOrganisationInput,
+    ) -> Result<Option<OrganisationPayload>> {
+        let rc = req(ctx);
+        crate::policy::rules::manage_programme(&rc.actor)?;
+        let fields = input.organisation.parse()?;
+        let org = super::service::create(rc.db(), &rc.actor, fields).await?;
+        Ok(Some(OrganisationPayload {
+            organisation: org.into(),
+        }))
+    }
+
+    /// Corrects an organisation's fields (coordinators only).
+    async fn update_organisation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's input.")] input: UpdateOrganisationInput,
+    ) -> Result<Option<OrganisationPayload>> {
+        let rc = req(ctx);
+        crate::policy::rules::manage_programme(&rc.actor)?;
+        let id = crate::graphql::ids::decode(&input.id, "Organisation", "id")?;
+        let fields = input.organisation.parse()?;
+        let org =
+            super::service::update(rc.db(), &rc.actor, id, input.expected_version, fields).await?;
+        Ok(Some(OrganisationPayload {
+            organisation: org.into(),
+        }))
+    }
+}

@@ -1,4 +1,5 @@
 //! Organisations: the lead partner, partners, associated organisations and municipalities.
 
 pub mod graphql;
+pub mod service;
 pub mod types;
