@@ -199,15 +199,22 @@ fn encode_cursor(values: Vec<CursorValue>) -> AppResult<String> {
 /// must be a BAD_USER_INPUT, not a type error in the database.
 fn fits<C: ColumnTrait>(col: &C, v: &CursorValue) -> bool {
     use sea_orm::sea_query::ColumnType as T;
-    match (col.def().get_column_type(), v) {
-        (T::String(_) | T::Text | T::Char(_) | T::Enum { .. }, CursorValue::S(_)) => true,
-        (T::Integer | T::BigInteger | T::SmallInteger | T::TinyInteger, CursorValue::I(_)) => true,
-        (T::Uuid, CursorValue::U(_)) => true,
-        (T::TimestampWithTimeZone | T::DateTime | T::Timestamp, CursorValue::T(_)) => true,
-        (T::Date, CursorValue::D(_)) => true,
-        (T::Boolean, CursorValue::B(_)) => true,
-        _ => false,
-    }
+    matches!(
+        (col.def().get_column_type(), v),
+        (
+            T::String(_) | T::Text | T::Char(_) | T::Enum { .. },
+            CursorValue::S(_)
+        ) | (
+            T::Integer | T::BigInteger | T::SmallInteger | T::TinyInteger,
+            CursorValue::I(_)
+        ) | (T::Uuid, CursorValue::U(_))
+            | (
+                T::TimestampWithTimeZone | T::DateTime | T::Timestamp,
+                CursorValue::T(_)
+            )
+            | (T::Date, CursorValue::D(_))
+            | (T::Boolean, CursorValue::B(_))
+    )
 }
 
 fn decode_cursor<C: ColumnTrait>(
