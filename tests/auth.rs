@@ -335,10 +335,9 @@ fn key(name: &str) -> std::path::PathBuf {
 
 /// EdDSA with key files, plus an external identity provider's JWKS: tokens of both are
 /// accepted, HS256 tokens no longer are (the allow-list is the configured algorithm).
-#[actix_web::test]
-async fn eddsa_key_files_and_an_external_jwks() {
+async fn eddsa_key_files_and_an_external_jwks(backend: common::Backend) {
     use pearls_api::config::JwtAlgorithm;
-    let Some(app) = TestApp::spawn_with(common::Backend::Sqlite, |c| {
+    let Some(app) = TestApp::spawn_with(backend, |c| {
         c.jwt_algorithm = JwtAlgorithm::EdDsa;
         c.jwt_private_key_file = Some(key("ed25519-private.pem"));
         c.jwt_public_key_file = Some(key("ed25519-public.pem"));
@@ -399,4 +398,14 @@ async fn eddsa_key_files_and_an_external_jwks() {
             "{name}: {body}"
         );
     }
+}
+
+#[actix_web::test]
+async fn eddsa_key_files_and_an_external_jwks_sqlite() {
+    eddsa_key_files_and_an_external_jwks(common::Backend::Sqlite).await
+}
+
+#[actix_web::test]
+async fn eddsa_key_files_and_an_external_jwks_postgres() {
+    eddsa_key_files_and_an_external_jwks(common::Backend::Postgres).await
 }

@@ -226,9 +226,8 @@ both!(pages_never_skip_or_repeat_rows, |app: TestApp| async move {
     }
 });
 
-#[actix_web::test]
-async fn limits_are_enforced_with_their_code() {
-    let Some(app) = TestApp::spawn_with(Backend::Sqlite, |c| {
+async fn limits_are_enforced_with_their_code(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, |c| {
         c.max_depth = 6;
         c.max_aliases = 3;
         c.max_batch = 2;
@@ -332,9 +331,8 @@ fn sha256(s: &str) -> String {
     pearls_api::auth::sha256_hex(s.as_bytes())
 }
 
-#[actix_web::test]
-async fn automatic_persisted_queries() {
-    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+async fn automatic_persisted_queries(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
     let q = "{ editions { totalCount } }";
@@ -355,14 +353,12 @@ async fn automatic_persisted_queries() {
     assert_eq!(body["data"]["editions"]["totalCount"], 0, "{body}");
 }
 
-#[actix_web::test]
-async fn trusted_documents_mode_runs_only_the_allow_list() {
+async fn trusted_documents_mode_runs_only_the_allow_list(backend: Backend) {
     let allowed = "query Editions { editions { totalCount } }";
     let path = std::env::temp_dir().join(format!("trusted-{}.json", uuid::Uuid::now_v7()));
     std::fs::write(&path, json!({ sha256(allowed): allowed }).to_string()).expect("write");
     let p = path.clone();
-    let Some(app) =
-        TestApp::spawn_with(Backend::Sqlite, move |c| c.trusted_documents = Some(p)).await
+    let Some(app) = TestApp::spawn_with(backend, move |c| c.trusted_documents = Some(p)).await
     else {
         return;
     };
@@ -502,3 +498,33 @@ both!(forged_cursors_are_bad_input, |app: TestApp| async move {
     assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
     assert_eq!(body["errors"][0]["extensions"]["field"], "after");
 });
+
+#[actix_web::test]
+async fn limits_are_enforced_with_their_code_sqlite() {
+    limits_are_enforced_with_their_code(Backend::Sqlite).await
+}
+
+#[actix_web::test]
+async fn limits_are_enforced_with_their_code_postgres() {
+    limits_are_enforced_with_their_code(Backend::Postgres).await
+}
+
+#[actix_web::test]
+async fn automatic_persisted_queries_sqlite() {
+    automatic_persisted_queries(Backend::Sqlite).await
+}
+
+#[actix_web::test]
+async fn automatic_persisted_queries_postgres() {
+    automatic_persisted_queries(Backend::Postgres).await
+}
+
+#[actix_web::test]
+async fn trusted_documents_mode_runs_only_the_allow_list_sqlite() {
+    trusted_documents_mode_runs_only_the_allow_list(Backend::Sqlite).await
+}
+
+#[actix_web::test]
+async fn trusted_documents_mode_runs_only_the_allow_list_postgres() {
+    trusted_documents_mode_runs_only_the_allow_list(Backend::Postgres).await
+}

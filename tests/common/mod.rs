@@ -25,9 +25,38 @@ pub enum Backend {
     Postgres,
 }
 
-/// Runs a test body once per database: `both!(name, |app| async move { … });`
+/// Runs a test body once per database: `both!(name, |app| async move { … });`, optionally with a
+/// configuration tweak: `both!(name, tweak = |c| …, |app| async move { … });`.
 #[macro_export]
 macro_rules! both {
+    ($name:ident, tweak = $tweak:expr, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[actix_web::test]
+            async fn sqlite() {
+                if let Some(app) =
+                    $crate::common::TestApp::spawn_with($crate::common::Backend::Sqlite, $tweak)
+                        .await
+                {
+                    let f = $body;
+                    f(app).await;
+                }
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                if let Some(app) =
+                    $crate::common::TestApp::spawn_with($crate::common::Backend::Postgres, $tweak)
+                        .await
+                {
+                    let f = $body;
+                    f(app).await;
+                }
+            }
+        }
+    };
     ($name:ident, $body:expr) => {
         mod $name {
             #[allow(unused_imports)]
