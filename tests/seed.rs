@@ -49,6 +49,23 @@ both!(
         names.sort();
         assert_eq!(names, ["Jakobstad", "Kiel", "Rūjiena", "Svendborg"]);
 
+        // The public list of Pearls.
+        let body = app
+            .gql(
+                None,
+                "{ pearls(titleYear: 2024) { titleYear title municipality { name } } }",
+                json!({}),
+            )
+            .await;
+        let pearls = body["data"]["pearls"].as_array().expect("pearls");
+        assert_eq!(pearls.len(), 4, "{body}");
+        assert!(
+            pearls
+                .iter()
+                .all(|p| p["titleYear"] == 2024 && p["municipality"]["name"].is_string()),
+            "{body}"
+        );
+
         // Each demo account signs in and sees its part.
         for (email, role) in [
             ("coordinator@pearls.example", "COORDINATOR"),

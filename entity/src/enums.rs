@@ -113,3 +113,13 @@ string_enum!(
         Twin = "TWIN",
     }
 );
+
+string_enum!(
+    /// How a mentoring session took place.
+    SessionFormat {
+        /// In person.
+        Onsite = "ONSITE",
+        /// Online.
+        Online = "ONLINE",
+    }
+);

@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_foundation;
 mod m20261124_000002_countries;
+mod m20261124_000003_title_cycle;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_foundation::Migration),
             Box::new(m20261124_000002_countries::Migration),
+            Box::new(m20261124_000003_title_cycle::Migration),
         ]
     }
 }

@@ -56,6 +56,57 @@ pub async fn user(app: &TestApp, email: &str, role: Role, org: Option<Uuid>) -> 
         .id
 }
 
+/// An edition with every phase of the cycle open right now (`open`) or closed since yesterday,
+/// so any lifecycle step can be tried; `cap`, `one_per_country`, `extras` are its award policy.
+pub async fn edition_all_phases(
+    db: &DatabaseConnection,
+    year: i32,
+    open: bool,
+    (cap, one_per_country, extras): (i32, bool, i32),
+) -> Uuid {
+    let now = Utc::now();
+    let id = edition::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        title_year: Set(year),
+        name: Set(format!("Test edition {year}")),
+        award_cap: Set(cap),
+        one_per_country: Set(one_per_country),
+        extra_awards: Set(extras),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(db)
+    .await
+    .expect("edition")
+    .id;
+    let (starts, ends) = if open {
+        (now - Duration::days(10), now + Duration::days(10))
+    } else {
+        (now - Duration::days(30), now - Duration::days(1))
+    };
+    for kind in [
+        PhaseKind::Call,
+        PhaseKind::Preselection,
+        PhaseKind::CureapDevelopment,
+        PhaseKind::Jury,
+        PhaseKind::Award,
+        PhaseKind::TitleYear,
+    ] {
+        phase::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            edition_id: Set(id),
+            kind: Set(kind),
+            starts_at: Set(starts),
+            ends_at: Set(ends),
+        }
+        .insert(db)
+        .await
+        .expect("phase");
+    }
+    id
+}
+
 /// An edition whose call is open (`call_open`) or closed a day ago.
 pub async fn edition(db: &DatabaseConnection, year: i32, call_open: bool) -> Uuid {
     let now = Utc::now();

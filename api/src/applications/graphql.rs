@@ -183,6 +183,47 @@ fn note(raw: Option<String>) -> Result<Option<String>, AppError> {
         .transpose()
 }
 
+/// A step of the application lifecycle (see `Application.allowedActions`).
+#[derive(async_graphql::Enum, Copy, Clone, PartialEq, Eq)]
+#[graphql(remote = "super::lifecycle::Action")]
+pub enum ApplicationAction {
+    /// DRAFT → SUBMITTED, by the lead municipality (or a coordinator) while the call is open.
+    Submit,
+    /// Any state before the decision → WITHDRAWN, by the lead municipality or a coordinator.
+    Withdraw,
+    /// SUBMITTED → ELIGIBLE, by a coordinator during pre-selection.
+    ConfirmEligibility,
+    /// SUBMITTED → INELIGIBLE, by a coordinator during pre-selection.
+    RejectEligibility,
+    /// ELIGIBLE → SHORTLISTED, by a coordinator during pre-selection.
+    Shortlist,
+    /// ELIGIBLE → NOT_SHORTLISTED, by a coordinator during pre-selection.
+    RejectShortlist,
+    /// SHORTLISTED → CUREAP_IN_DEVELOPMENT, by a coordinator in the CuReAP phase; needs a mentor.
+    StartCureap,
+    /// CUREAP_SUBMITTED → AWARDED, by a coordinator in the award phase, within the award policy.
+    Award,
+    /// CUREAP_SUBMITTED → NOT_AWARDED, by a coordinator in the award phase.
+    Decline,
+    /// AWARDED → TITLE_YEAR_ACTIVE, by a coordinator once the title year has begun.
+    StartTitleYear,
+    /// TITLE_YEAR_ACTIVE → TITLE_YEAR_COMPLETED, by a coordinator.
+    CompleteTitleYear,
+}
+
+/// Input of `advanceApplication`.
+#[derive(InputObject)]
+pub struct AdvanceApplicationInput {
+    /// The application.
+    pub id: ID,
+    /// The lifecycle step to take.
+    pub action: ApplicationAction,
+    /// If given, CONFLICT unless the application still has this `version`.
+    pub expected_version: Option<i32>,
+    /// A note for the status history (e.g. the reason of a refusal).
+    pub note: Option<String>,
+}
+
 /// Application mutations.
 #[derive(Default)]
 pub struct ApplicationMutation;
@@ -274,6 +315,76 @@ impl ApplicationMutation {
             &rc.actor,
             id,
             Action::Withdraw,
+            input.expected_version,
+            note(input.note)?,
+        )
+        .await?;
+        Ok(Some(ApplicationPayload {
+            application: app.into(),
+        }))
+    }
+
+    /// Takes any lifecycle step the caller's role may take (the table is in DOMAIN.md and
+    /// `ApplicationAction`); refused outside its phase (CONFLICT naming the dates), from a wrong
+    /// state (CONFLICT) or for a role not allowed (FORBIDDEN).
+    async fn advance_application(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's input.")] input: AdvanceApplicationInput,
+    ) -> Result<Option<ApplicationPayload>> {
+        let rc = req(ctx);
+        let id = ids::decode(&input.id, "Application", "id")?;
+        let app = service::transition(
+            rc.db(),
+            &rc.actor,
+            id,
+            input.action.into(),
+            input.expected_version,
+            note(input.note)?,
+        )
+        .await?;
+        Ok(Some(ApplicationPayload {
+            application: app.into(),
+        }))
+    }
+
+    /// Awards the title "BSR Cultural Pearl" (coordinators, award phase). Refused with CONFLICT
+    /// when the edition's cap is reached or its one-per-country rule (with its extras) would be
+    /// broken — also when two coordinators award at the same moment.
+    async fn award_title(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's input.")] input: ApplicationTransitionInput,
+    ) -> Result<Option<ApplicationPayload>> {
+        let rc = req(ctx);
+        let id = ids::decode(&input.id, "Application", "id")?;
+        let app = service::transition(
+            rc.db(),
+            &rc.actor,
+            id,
+            Action::Award,
+            input.expected_version,
+            note(input.note)?,
+        )
+        .await?;
+        Ok(Some(ApplicationPayload {
+            application: app.into(),
+        }))
+    }
+
+    /// Records the jury's decision not to award the title (coordinators, award phase).
+    async fn decline_title(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's input.")] input: ApplicationTransitionInput,
+    ) -> Result<Option<ApplicationPayload>> {
+        let rc = req(ctx);
+        let id = ids::decode(&input.id, "Application", "id")?;
+        let app = service::transition(
+            rc.db(),
+            &rc.actor,
+            id,
+            Action::Decline,
             input.expected_version,
             note(input.note)?,
         )

@@ -2,7 +2,8 @@
 //! it leads to, the roles allowed, the phase that must be open and the checks that must pass.
 //!
 //! The service consults only this table, so a transition's rules live in exactly one row.
-//! Later stages (screening, shortlisting, CuReAP, award, title year) are added here as rows.
+//! The CuReAP submission (CUREAP_IN_DEVELOPMENT → CUREAP_SUBMITTED) joins the table with the
+//! plans it freezes.
 
 use entity::{ApplicationStatus as S, PhaseKind, Role};
 
@@ -13,7 +14,40 @@ pub enum Action {
     Submit,
     /// Step out of the competition before the decision.
     Withdraw,
+    /// The coordinator confirms a submitted application is eligible.
+    ConfirmEligibility,
+    /// The coordinator finds a submitted application ineligible.
+    RejectEligibility,
+    /// Stage 1: selected to write a CuReAP.
+    Shortlist,
+    /// Stage 1: not selected.
+    RejectShortlist,
+    /// A shortlisted candidate starts writing its CuReAP (a mentor must be assigned).
+    StartCureap,
+    /// The jury's decision: the title is awarded (within the edition's award policy).
+    Award,
+    /// The jury's decision: no title.
+    Decline,
+    /// A Pearl's title year begins.
+    StartTitleYear,
+    /// A Pearl's title year is over.
+    CompleteTitleYear,
 }
+
+/// Every action, for tests and for listing what a caller may do.
+pub const ALL_ACTIONS: [Action; 11] = [
+    Action::Submit,
+    Action::Withdraw,
+    Action::ConfirmEligibility,
+    Action::RejectEligibility,
+    Action::Shortlist,
+    Action::RejectShortlist,
+    Action::StartCureap,
+    Action::Award,
+    Action::Decline,
+    Action::StartTitleYear,
+    Action::CompleteTitleYear,
+];
 
 /// A condition a transition needs besides role, state and phase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,6 +56,10 @@ pub enum Check {
     LeadMunicipality,
     /// Title and motivation are filled in.
     Complete,
+    /// At least one mentor is assigned.
+    MentorAssigned,
+    /// The edition's award policy (cap, one title per country, extras) still allows a title.
+    AwardPolicy,
 }
 
 /// One row of the table.
@@ -63,7 +101,107 @@ pub const TRANSITIONS: &[Transition] = &[
         phase: None,
         checks: &[Check::LeadMunicipality],
     },
+    Transition {
+        action: Action::ConfirmEligibility,
+        from: &[S::Submitted],
+        to: S::Eligible,
+        roles: &[Role::Coordinator],
+        phase: Some(PhaseKind::Preselection),
+        checks: &[],
+    },
+    Transition {
+        action: Action::RejectEligibility,
+        from: &[S::Submitted],
+        to: S::Ineligible,
+        roles: &[Role::Coordinator],
+        phase: Some(PhaseKind::Preselection),
+        checks: &[],
+    },
+    Transition {
+        action: Action::Shortlist,
+        from: &[S::Eligible],
+        to: S::Shortlisted,
+        roles: &[Role::Coordinator],
+        phase: Some(PhaseKind::Preselection),
+        checks: &[],
+    },
+    Transition {
+        action: Action::RejectShortlist,
+        from: &[S::Eligible],
+        to: S::NotShortlisted,
+        roles: &[Role::Coordinator],
+        phase: Some(PhaseKind::Preselection),
+        checks: &[],
+    },
+    Transition {
+        action: Action::StartCureap,
+        from: &[S::Shortlisted],
+        to: S::CureapInDevelopment,
+        roles: &[Role::Coordinator],
+        phase: Some(PhaseKind::CureapDevelopment),
+        checks: &[Check::MentorAssigned],
+    },
+    Transition {
+        action: Action::Award,
+        from: &[S::CureapSubmitted],
+        to: S::Awarded,
+        roles: &[Role::Coordinator],
+        phase: Some(PhaseKind::Award),
+        checks: &[Check::AwardPolicy],
+    },
+    Transition {
+        action: Action::Decline,
+        from: &[S::CureapSubmitted],
+        to: S::NotAwarded,
+        roles: &[Role::Coordinator],
+        phase: Some(PhaseKind::Award),
+        checks: &[],
+    },
+    Transition {
+        action: Action::StartTitleYear,
+        from: &[S::Awarded],
+        to: S::TitleYearActive,
+        roles: &[Role::Coordinator],
+        phase: Some(PhaseKind::TitleYear),
+        checks: &[],
+    },
+    Transition {
+        action: Action::CompleteTitleYear,
+        from: &[S::TitleYearActive],
+        to: S::TitleYearCompleted,
+        roles: &[Role::Coordinator],
+        phase: None,
+        checks: &[],
+    },
 ];
+
+impl Action {
+    /// Name used in audit entries (`application.<name>`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Submit => "submit",
+            Action::Withdraw => "withdraw",
+            Action::ConfirmEligibility => "confirmEligibility",
+            Action::RejectEligibility => "rejectEligibility",
+            Action::Shortlist => "shortlist",
+            Action::RejectShortlist => "rejectShortlist",
+            Action::StartCureap => "startCureap",
+            Action::Award => "award",
+            Action::Decline => "decline",
+            Action::StartTitleYear => "startTitleYear",
+            Action::CompleteTitleYear => "completeTitleYear",
+        }
+    }
+}
+
+/// The actions a role may take from a state (phase and checks are verified when acting).
+pub fn allowed(role: Role, from: S) -> Vec<Action> {
+    TRANSITIONS
+        .iter()
+        .filter(|t| t.roles.contains(&role) && t.from.contains(&from))
+        .map(|t| t.action)
+        .collect()
+}
 
 /// The row for an action.
 pub fn transition(action: Action) -> &'static Transition {
@@ -79,7 +217,7 @@ mod tests {
 
     #[test]
     fn every_action_has_exactly_one_row() {
-        for action in [Action::Submit, Action::Withdraw] {
+        for action in ALL_ACTIONS {
             assert_eq!(
                 TRANSITIONS.iter().filter(|t| t.action == action).count(),
                 1,

@@ -5,15 +5,16 @@
 use chrono::Utc;
 use entity::{
     ApplicationStatus, OrganisationKind, PhaseKind, Role, application, application_co_applicant,
-    application_status_change, edition, organisation,
+    application_status_change, edition, mentor_assignment, organisation,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, TryIntoModel,
+    EntityTrait, PaginatorTrait, QueryFilter, TryIntoModel,
 };
 use serde_json::json;
 use uuid::Uuid;
 
+use super::awards;
 use super::lifecycle::{self, Action, Check};
 use crate::audit;
 use crate::db::begin_write;
@@ -188,6 +189,7 @@ pub async fn create(
         edition.title_year,
         PhaseKind::Call,
         Utc::now(),
+        None,
     )
     .await?;
     let co = validate_co_applicants(&txn, lead.id, &new.co_applicant_ids).await?;
@@ -363,6 +365,8 @@ pub async fn transition(
                     ));
                 }
             }
+            // Checked below, once state and phase are known to fit.
+            Check::MentorAssigned | Check::AwardPolicy => {}
         }
     }
     if expected_version.is_some_and(|v| v != current.version) {
@@ -381,7 +385,30 @@ pub async fn transition(
             .one(&txn)
             .await?
             .ok_or_else(|| AppError::internal("application without edition"))?;
-        require_open_phase(&txn, edition.id, edition.title_year, kind, now).await?;
+        require_open_phase(
+            &txn,
+            edition.id,
+            edition.title_year,
+            kind,
+            now,
+            Some(current.id),
+        )
+        .await?;
+    }
+    if rule.checks.contains(&Check::MentorAssigned) {
+        let mentors = mentor_assignment::Entity::find()
+            .filter(mentor_assignment::Column::ApplicationId.eq(id))
+            .count(&txn)
+            .await?;
+        if mentors == 0 {
+            return Err(AppError::conflict(
+                "assign a mentor before the CuReAP development starts",
+            ));
+        }
+    }
+    if rule.checks.contains(&Check::AwardPolicy) {
+        let ed = awards::lock_edition(&txn, current.edition_id).await?;
+        awards::check_policy(&txn, &ed, &current).await?;
     }
     let mut am: application::ActiveModel = current.clone().into();
     am.status = Set(rule.to);
@@ -403,7 +430,7 @@ pub async fn transition(
     audit::record(
         &txn,
         Some(p.user_id),
-        &format!("application.{}", format!("{action:?}").to_lowercase()),
+        &format!("application.{}", action.name()),
         "Application",
         id,
         json!({ "status": { "from": current.status.as_str(), "to": rule.to.as_str() }, "note": note }),

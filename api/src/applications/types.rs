@@ -129,6 +129,60 @@ impl Application {
         Ok(rows.into_iter().last().map(StatusChange::from))
     }
 
+    /// The lifecycle steps the caller's role may take from the current status (the phase and the
+    /// step's checks are verified when the step is taken).
+    async fn allowed_actions(&self, ctx: &Context<'_>) -> Vec<super::graphql::ApplicationAction> {
+        let rc = req(ctx);
+        let Ok(p) = rc.actor.principal() else {
+            return Vec::new();
+        };
+        let lead = p.role != entity::Role::Municipality
+            || p.organisation_id == Some(self.model.lead_municipality_id);
+        if !lead {
+            return Vec::new();
+        }
+        super::lifecycle::allowed(p.role, self.model.status)
+            .into_iter()
+            .map(Into::into)
+            .collect()
+    }
+
+    /// The mentoring sessions of this application (coordinators, its mentors, its municipality;
+    /// partners see `mentoringSummary` only and get FORBIDDEN here).
+    async fn mentoring_sessions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<Vec<crate::mentoring::types::MentoringSession>>> {
+        let rc = req(ctx);
+        let p = rc.actor.principal()?;
+        if p.role == entity::Role::Partner {
+            return Err(AppError::forbidden("partners see mentoring aggregates only").into());
+        }
+        let rows = rc
+            .loaders
+            .load_one(crate::graphql::loaders::MentoringSessionsOf(self.model.id))
+            .await?
+            .unwrap_or_default();
+        Ok(Some(rows.into_iter().map(Into::into).collect()))
+    }
+
+    /// How many mentoring sessions (and minutes) this application received.
+    async fn mentoring_summary(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::mentoring::types::MentoringSummary>> {
+        signed_in(ctx)?;
+        let (sessions, minutes) = req(ctx)
+            .loaders
+            .load_one(crate::graphql::loaders::MentoringSummaryOf(self.model.id))
+            .await?
+            .unwrap_or_default();
+        Ok(Some(crate::mentoring::types::MentoringSummary {
+            sessions,
+            minutes,
+        }))
+    }
+
     /// The mentors assigned, as far as the caller may see them.
     async fn mentor_assignments(&self, ctx: &Context<'_>) -> Result<Vec<MentorAssignment>> {
         signed_in(ctx)?;

@@ -92,3 +92,13 @@ pub enum MentorKind {
     /// The second mentor of a "twin" pair (experienced + new).
     Twin,
 }
+
+/// How a mentoring session took place.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::SessionFormat")]
+pub enum SessionFormat {
+    /// In person.
+    Onsite,
+    /// Online.
+    Online,
+}

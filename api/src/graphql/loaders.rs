@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use async_graphql::dataloader::Loader;
 use entity::{
     application, application_co_applicant, application_status_change, edition, mentor_assignment,
-    organisation, phase, user,
+    mentoring_session, organisation, phase, user,
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::error::AppError;
@@ -39,6 +39,9 @@ key!(
     MentorAssignmentsOf,
     CoApplicantsOf,
     MembersOf,
+    MentorAssignmentById,
+    MentoringSessionsOf,
+    MentoringSummaryOf,
 );
 
 /// Loads rows by primary key through a scope.
@@ -63,6 +66,11 @@ by_id!(OrganisationById, organisation, scope::organisations);
 by_id!(UserById, user, scope::users);
 by_id!(EditionById, edition, scope::editions);
 by_id!(ApplicationById, application, scope::applications);
+by_id!(
+    MentorAssignmentById,
+    mentor_assignment,
+    scope::mentor_assignments
+);
 
 /// The parent id of a child row, so one macro can group any child table.
 trait ParentField {
@@ -166,6 +174,85 @@ impl Loader<MembersOf> for Loaders {
             if let Some(org) = row.organisation_id {
                 out.entry(MembersOf(org)).or_default().push(row);
             }
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<MentoringSessionsOf> for Loaders {
+    type Value = Vec<mentoring_session::Model>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[MentoringSessionsOf],
+    ) -> Result<HashMap<MentoringSessionsOf, Self::Value>, AppError> {
+        let assignments: HashMap<Uuid, Uuid> = mentor_assignment::Entity::find()
+            .filter(mentor_assignment::Column::ApplicationId.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a.application_id))
+            .collect();
+        let rows = scope::mentoring_sessions(&self.actor)
+            .filter(mentoring_session::Column::AssignmentId.is_in(assignments.keys().copied()))
+            .order_by_asc(mentoring_session::Column::HeldOn)
+            .order_by_asc(mentoring_session::Column::Id)
+            .all(&self.db)
+            .await?;
+        let mut out: HashMap<MentoringSessionsOf, Self::Value> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for row in rows {
+            if let Some(app) = assignments.get(&row.assignment_id) {
+                out.entry(MentoringSessionsOf(*app)).or_default().push(row);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Session count and minutes per application, computed in SQL. Aggregates are visible to
+/// everyone who may see the application (partners see only these).
+impl Loader<MentoringSummaryOf> for Loaders {
+    type Value = (i64, i64);
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[MentoringSummaryOf],
+    ) -> Result<HashMap<MentoringSummaryOf, Self::Value>, AppError> {
+        use sea_orm::sea_query::{Expr, ExprTrait, Func};
+        use sea_orm::{JoinType, QuerySelect, RelationTrait};
+        let rows: Vec<(Uuid, i64, Option<i64>)> = mentoring_session::Entity::find()
+            .select_only()
+            .column(mentor_assignment::Column::ApplicationId)
+            .column_as(
+                Expr::col((mentoring_session::Entity, mentoring_session::Column::Id)).count(),
+                "sessions",
+            )
+            .column_as(
+                Expr::expr(Func::cast_as(
+                    Func::sum(Expr::col((
+                        mentoring_session::Entity,
+                        mentoring_session::Column::Minutes,
+                    ))),
+                    sea_orm::sea_query::Alias::new("BIGINT"),
+                )),
+                "minutes",
+            )
+            .join(
+                JoinType::InnerJoin,
+                mentoring_session::Relation::Assignment.def(),
+            )
+            .filter(mentor_assignment::Column::ApplicationId.is_in(keys.iter().map(|k| k.0)))
+            .group_by(mentor_assignment::Column::ApplicationId)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut out: HashMap<MentoringSummaryOf, Self::Value> =
+            keys.iter().map(|k| (*k, (0, 0))).collect();
+        for (app, n, minutes) in rows {
+            out.insert(MentoringSummaryOf(app), (n, minutes.unwrap_or(0)));
         }
         Ok(out)
     }

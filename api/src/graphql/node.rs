@@ -12,7 +12,7 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::context::{RequestContext, req};
 use crate::graphql::ids;
 use crate::graphql::loaders::{ApplicationById, EditionById, OrganisationById, UserById};
-use crate::mentoring::types::MentorAssignment;
+use crate::mentoring::types::{MentorAssignment, MentoringSession};
 use crate::organisations::types::Organisation;
 use crate::policy::scope;
 use crate::users::types::User;
@@ -32,6 +32,7 @@ pub enum Node {
     Application(Application),
     StatusChange(StatusChange),
     MentorAssignment(MentorAssignment),
+    MentoringSession(MentoringSession),
     AuditEntry(AuditEntry),
 }
 
@@ -90,6 +91,14 @@ async fn resolve(rc: &RequestContext, id: &ID, field: &str) -> AppResult<Node> {
         "MentorAssignment" => Node::MentorAssignment(
             scope::mentor_assignments(actor)
                 .filter(entity::mentor_assignment::Column::Id.eq(uuid))
+                .one(db)
+                .await?
+                .ok_or_else(nf)?
+                .into(),
+        ),
+        "MentoringSession" => Node::MentoringSession(
+            scope::mentoring_sessions(actor)
+                .filter(entity::mentoring_session::Column::Id.eq(uuid))
                 .one(db)
                 .await?
                 .ok_or_else(nf)?

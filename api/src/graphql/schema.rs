@@ -10,12 +10,14 @@ use async_graphql::extensions::apollo_persisted_queries::{
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 use crate::applications::graphql::{ApplicationMutation, ApplicationQuery};
+use crate::applications::pearls::PearlQuery;
 use crate::audit::graphql::AuditQuery;
 use crate::auth::graphql::AuthMutation;
 use crate::config::Config;
-use crate::editions::graphql::EditionQuery;
+use crate::editions::graphql::{EditionMutation, EditionQuery};
 use crate::graphql::extensions::{AliasLimit, FieldErrors, ReadOnlyOverGet, TrustedDocuments};
 use crate::graphql::node::NodeQuery;
+use crate::mentoring::graphql::MentoringMutation;
 use crate::organisations::graphql::{OrganisationMutation, OrganisationQuery};
 use crate::users::graphql::{UserMutation, UserQuery};
 
@@ -28,6 +30,7 @@ pub struct Query(
     EditionQuery,
     ApplicationQuery,
     AuditQuery,
+    PearlQuery,
 );
 
 /// Everything that can be changed.
@@ -36,7 +39,9 @@ pub struct Mutation(
     AuthMutation,
     UserMutation,
     OrganisationMutation,
+    EditionMutation,
     ApplicationMutation,
+    MentoringMutation,
 );
 
 /// The portal's schema type.

@@ -8,7 +8,7 @@ use crate::applications::types::Application;
 use crate::graphql::context::req;
 use crate::graphql::enums::MentorKind;
 use crate::graphql::ids;
-use crate::graphql::loaders::{ApplicationById, UserById};
+use crate::graphql::loaders::{ApplicationById, MentorAssignmentById, UserById};
 use crate::graphql::scalars::Date;
 use crate::users::types::User;
 
@@ -66,4 +66,65 @@ impl MentorAssignment {
             .await?
             .map(Application::from))
     }
+}
+
+/// A mentoring session a mentor logged: when, how long, how, about what.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct MentoringSession {
+    /// Opaque global id.
+    pub id: ID,
+    /// The day it took place.
+    pub held_on: Date,
+    /// Its length in minutes.
+    pub minutes: i32,
+    /// On site or online.
+    pub format: crate::graphql::enums::SessionFormat,
+    /// What was discussed.
+    pub topics: String,
+    /// The mentor's notes.
+    pub notes: String,
+    /// When it was logged.
+    pub created_at: Timestamp,
+    /// Optimistic-concurrency version; pass it as `expectedVersion` when updating.
+    pub version: i32,
+    #[graphql(skip)]
+    pub assignment_id: uuid::Uuid,
+}
+
+impl From<entity::mentoring_session::Model> for MentoringSession {
+    fn from(m: entity::mentoring_session::Model) -> Self {
+        Self {
+            id: ids::encode("MentoringSession", m.id),
+            held_on: Date(m.held_on),
+            minutes: m.minutes,
+            format: m.format.into(),
+            topics: m.topics,
+            notes: m.notes,
+            created_at: m.created_at.into(),
+            version: m.version,
+            assignment_id: m.assignment_id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl MentoringSession {
+    /// The assignment the session belongs to (with its mentor and application).
+    async fn assignment(&self, ctx: &Context<'_>) -> Result<Option<MentorAssignment>> {
+        Ok(req(ctx)
+            .loaders
+            .load_one(MentorAssignmentById(self.assignment_id))
+            .await?
+            .map(MentorAssignment::from))
+    }
+}
+
+/// How much mentoring an application received: what partners see instead of the sessions.
+#[derive(SimpleObject, Clone, Default)]
+pub struct MentoringSummary {
+    /// Number of sessions logged.
+    pub sessions: i64,
+    /// Their total length in minutes.
+    pub minutes: i64,
 }

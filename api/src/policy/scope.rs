@@ -5,7 +5,8 @@
 
 use entity::{
     ApplicationStatus, OrganisationKind, Role, application, application_co_applicant,
-    application_status_change, audit_entry, edition, mentor_assignment, organisation, phase, user,
+    application_status_change, audit_entry, edition, mentor_assignment, mentoring_session,
+    organisation, phase, user,
 };
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select};
@@ -194,6 +195,36 @@ pub fn mentor_assignments(actor: &Actor) -> Select<mentor_assignment::Entity> {
             mentor_assignment::Column::ApplicationId
                 .in_subquery(ids(applications(actor), application::Column::Id)),
         ),
+    }
+}
+
+/// Mentoring sessions: coordinators read all; a mentor those of their own assignments; a
+/// municipality those of its applications. Partners see aggregates only (no rows).
+pub fn mentoring_sessions(actor: &Actor) -> Select<mentoring_session::Entity> {
+    let all = mentoring_session::Entity::find();
+    let none = || mentoring_session::Entity::find().filter(mentoring_session::Column::Id.is_null());
+    let Actor::User(p) = actor else { return none() };
+    let assignments = |cond: Condition| {
+        Query::select()
+            .column(mentor_assignment::Column::Id)
+            .from(mentor_assignment::Entity)
+            .cond_where(cond)
+            .to_owned()
+    };
+    match p.role {
+        Role::Coordinator => all,
+        Role::Mentor => all.filter(mentoring_session::Column::AssignmentId.in_subquery(
+            assignments(Condition::all().add(mentor_assignment::Column::MentorId.eq(p.user_id))),
+        )),
+        Role::Municipality => all.filter(
+            mentoring_session::Column::AssignmentId.in_subquery(assignments(
+                Condition::all().add(
+                    mentor_assignment::Column::ApplicationId
+                        .in_subquery(ids(applications(actor), application::Column::Id)),
+                ),
+            )),
+        ),
+        Role::Partner => none(),
     }
 }
 
