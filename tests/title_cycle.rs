@@ -61,6 +61,9 @@ async fn candidate(
     .await;
     let a = fixtures::application(db, edition, org, &format!("Application {n}"), status).await;
     fixtures::assign_mentor(db, a, w.mentor).await;
+    if status == ApplicationStatus::CureapInDevelopment {
+        fixtures::complete_plan(db, a).await;
+    }
     let email = format!("candidate{n}@test.example");
     fixtures::user(app, &email, Role::Municipality, Some(org)).await;
     (a, app.login(&email, PASSWORD).await)

@@ -101,3 +101,116 @@ mod tests {
         }
     }
 }
+
+/// An amount of euros with at most two decimals, stored as integer cents (exact on both
+/// databases and summable in SQL).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EurAmount(i64);
+
+impl EurAmount {
+    /// Largest amount accepted: one billion euros.
+    const MAX_CENTS: i64 = 100_000_000_000;
+
+    pub fn parse(field: &str, value: rust_decimal::Decimal) -> AppResult<Self> {
+        if value.is_sign_negative() {
+            return Err(AppError::bad_input(field, "must not be negative"));
+        }
+        if value.normalize().scale() > 2 {
+            return Err(AppError::bad_input(
+                field,
+                "at most two decimals (euro cents)",
+            ));
+        }
+        let cents = (value * rust_decimal::Decimal::ONE_HUNDRED).trunc();
+        let cents: i64 = cents
+            .try_into()
+            .map_err(|_| AppError::bad_input(field, "too large"))?;
+        if cents > Self::MAX_CENTS {
+            return Err(AppError::bad_input(field, "too large"));
+        }
+        Ok(Self(cents))
+    }
+
+    pub fn cents(self) -> i64 {
+        self.0
+    }
+
+    /// Cents back to a decimal with two places.
+    pub fn to_decimal(cents: i64) -> rust_decimal::Decimal {
+        rust_decimal::Decimal::new(cents, 2)
+    }
+}
+
+/// An indicator value with at most three decimals, stored as integer thousandths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Measure(i64);
+
+impl Measure {
+    pub fn parse(field: &str, value: rust_decimal::Decimal) -> AppResult<Self> {
+        if value.normalize().scale() > 3 {
+            return Err(AppError::bad_input(field, "at most three decimals"));
+        }
+        let milli = (value * rust_decimal::Decimal::ONE_THOUSAND).trunc();
+        let milli: i64 = milli
+            .try_into()
+            .map_err(|_| AppError::bad_input(field, "too large"))?;
+        if milli.abs() > 1_000_000_000_000_000 {
+            return Err(AppError::bad_input(field, "too large"));
+        }
+        Ok(Self(milli))
+    }
+
+    pub fn milli(self) -> i64 {
+        self.0
+    }
+
+    /// Thousandths back to a decimal, without trailing zeros.
+    pub fn to_decimal(milli: i64) -> rust_decimal::Decimal {
+        rust_decimal::Decimal::new(milli, 3).normalize()
+    }
+}
+
+/// An http(s) link.
+pub fn parse_url(field: &str, raw: &str) -> AppResult<String> {
+    let t = raw.trim();
+    let ok = (t.starts_with("https://") || t.starts_with("http://"))
+        && t.len() <= 2000
+        && t.len() > "https://".len()
+        && !t.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(t.to_owned())
+    } else {
+        Err(AppError::bad_input(field, "must be an http(s) link"))
+    }
+}
+
+#[cfg(test)]
+mod money_tests {
+    use super::*;
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+
+    #[test]
+    fn euro_amounts_are_exact_cents() {
+        let d = |s: &str| Decimal::from_str(s).unwrap();
+        assert_eq!(
+            EurAmount::parse("b", d("1234.50")).unwrap().cents(),
+            123_450
+        );
+        assert_eq!(EurAmount::parse("b", d("0.1")).unwrap().cents(), 10);
+        assert_eq!(EurAmount::to_decimal(123_450).to_string(), "1234.50");
+        assert!(EurAmount::parse("b", d("0.001")).is_err());
+        assert!(EurAmount::parse("b", d("-1")).is_err());
+        assert!(EurAmount::parse("b", d("1000000000.01")).is_err());
+        assert_eq!(Measure::parse("m", d("12.345")).unwrap().milli(), 12_345);
+        assert_eq!(Measure::to_decimal(12_000).to_string(), "12");
+        assert!(Measure::parse("m", d("0.0001")).is_err());
+    }
+
+    #[test]
+    fn links_are_http() {
+        assert!(parse_url("e", "https://example.org/x").is_ok());
+        assert!(parse_url("e", "javascript:alert(1)").is_err());
+        assert!(parse_url("e", "https://").is_err());
+    }
+}

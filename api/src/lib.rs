@@ -14,6 +14,7 @@ pub mod graphql;
 pub mod http;
 pub mod mentoring;
 pub mod organisations;
+pub mod plans;
 pub mod policy;
 pub mod seed;
 pub mod startup;

@@ -123,3 +123,51 @@ string_enum!(
         Online = "ONLINE",
     }
 );
+
+string_enum!(
+    /// Where a plan action stands.
+    ActionStatus {
+        /// Not started.
+        Planned = "PLANNED",
+        /// Under way.
+        InProgress = "IN_PROGRESS",
+        /// Done.
+        Completed = "COMPLETED",
+        /// Dropped.
+        Cancelled = "CANCELLED",
+    }
+);
+
+string_enum!(
+    /// How far a plan action was implemented (Interreg reporting terms).
+    Implementation {
+        /// Fully implemented.
+        Fully = "FULLY",
+        /// Partly implemented.
+        Partly = "PARTLY",
+        /// Not implemented.
+        Not = "NOT",
+    }
+);
+
+string_enum!(
+    /// A section of a CuReAP, for comments.
+    PlanSection {
+        /// The vision.
+        Vision = "VISION",
+        /// Context and challenges.
+        Context = "CONTEXT",
+        /// Objectives.
+        Objectives = "OBJECTIVES",
+        /// Stakeholders.
+        Stakeholders = "STAKEHOLDERS",
+        /// Budget.
+        Budget = "BUDGET",
+        /// Timeline.
+        Timeline = "TIMELINE",
+        /// The actions.
+        Actions = "ACTIONS",
+        /// The indicators.
+        Indicators = "INDICATORS",
+    }
+);

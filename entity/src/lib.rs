@@ -13,6 +13,12 @@ pub mod mentor_assignment;
 pub mod mentoring_session;
 pub mod organisation;
 pub mod phase;
+pub mod plan;
+pub mod plan_action;
+pub mod plan_comment;
+pub mod plan_indicator;
+pub mod plan_version;
+pub mod progress_update;
 pub mod refresh_token;
 pub mod user;
 
@@ -32,6 +38,12 @@ pub mod prelude {
     pub use super::mentoring_session::Entity as MentoringSession;
     pub use super::organisation::Entity as Organisation;
     pub use super::phase::Entity as Phase;
+    pub use super::plan::Entity as Plan;
+    pub use super::plan_action::Entity as PlanAction;
+    pub use super::plan_comment::Entity as PlanComment;
+    pub use super::plan_indicator::Entity as PlanIndicator;
+    pub use super::plan_version::Entity as PlanVersion;
+    pub use super::progress_update::Entity as ProgressUpdate;
     pub use super::refresh_token::Entity as RefreshToken;
     pub use super::user::Entity as User;
 }

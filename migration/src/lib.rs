@@ -7,6 +7,7 @@ use sea_orm_migration::prelude::*;
 mod m20261124_000001_foundation;
 mod m20261124_000002_countries;
 mod m20261124_000003_title_cycle;
+mod m20261124_000004_plans;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_foundation::Migration),
             Box::new(m20261124_000002_countries::Migration),
             Box::new(m20261124_000003_title_cycle::Migration),
+            Box::new(m20261124_000004_plans::Migration),
         ]
     }
 }

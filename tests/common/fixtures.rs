@@ -298,3 +298,61 @@ impl World {
         }
     }
 }
+
+/// A complete CuReAP plan (every section, a budget, one action, one indicator) for an application.
+pub async fn complete_plan(db: &DatabaseConnection, application: Uuid) -> Uuid {
+    use entity::{ActionStatus, plan, plan_action, plan_indicator};
+    let now = Utc::now();
+    let id = plan::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        application_id: Set(application),
+        vision: Set("A town that sings together".into()),
+        context: Set("Ageing population, closed shipyard".into()),
+        objectives: Set("Bring generations together".into()),
+        stakeholders: Set("Library, choirs, schools".into()),
+        budget_cents: Set(Some(12_000_000)),
+        timeline: Set("2027–2028".into()),
+        submitted_version: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(db)
+    .await
+    .expect("plan")
+    .id;
+    plan_action::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        plan_id: Set(id),
+        position: Set(1),
+        title: Set("Harbour choir festival".into()),
+        description: Set("Three days of singing".into()),
+        themes: Set(serde_json::json!(["social cohesion"])),
+        target_groups: Set("Seniors, pupils".into()),
+        cultural_partners: Set("Town choir".into()),
+        starts_on: Set(None),
+        ends_on: Set(None),
+        budget_cents: Set(4_500_050),
+        status: Set(ActionStatus::Planned),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .expect("action");
+    plan_indicator::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        plan_id: Set(id),
+        name: Set("Participants".into()),
+        unit: Set("people".into()),
+        baseline_milli: Set(0),
+        target_milli: Set(500_000),
+        actual_milli: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .expect("indicator");
+    id
+}

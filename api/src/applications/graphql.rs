@@ -200,7 +200,11 @@ pub enum ApplicationAction {
     /// ELIGIBLE → NOT_SHORTLISTED, by a coordinator during pre-selection.
     RejectShortlist,
     /// SHORTLISTED → CUREAP_IN_DEVELOPMENT, by a coordinator in the CuReAP phase; needs a mentor.
+    /// Opens the application's (empty) plan.
     StartCureap,
+    /// CUREAP_IN_DEVELOPMENT → CUREAP_SUBMITTED, by the lead municipality (or a coordinator)
+    /// before the CuReAP deadline; needs a complete plan, which is frozen as a numbered version.
+    SubmitCureap,
     /// CUREAP_SUBMITTED → AWARDED, by a coordinator in the award phase, within the award policy.
     Award,
     /// CUREAP_SUBMITTED → NOT_AWARDED, by a coordinator in the award phase.

@@ -2,8 +2,6 @@
 //! it leads to, the roles allowed, the phase that must be open and the checks that must pass.
 //!
 //! The service consults only this table, so a transition's rules live in exactly one row.
-//! The CuReAP submission (CUREAP_IN_DEVELOPMENT → CUREAP_SUBMITTED) joins the table with the
-//! plans it freezes.
 
 use entity::{ApplicationStatus as S, PhaseKind, Role};
 
@@ -24,6 +22,8 @@ pub enum Action {
     RejectShortlist,
     /// A shortlisted candidate starts writing its CuReAP (a mentor must be assigned).
     StartCureap,
+    /// The CuReAP is handed in; the plan is frozen as a numbered version.
+    SubmitCureap,
     /// The jury's decision: the title is awarded (within the edition's award policy).
     Award,
     /// The jury's decision: no title.
@@ -35,7 +35,7 @@ pub enum Action {
 }
 
 /// Every action, for tests and for listing what a caller may do.
-pub const ALL_ACTIONS: [Action; 11] = [
+pub const ALL_ACTIONS: [Action; 12] = [
     Action::Submit,
     Action::Withdraw,
     Action::ConfirmEligibility,
@@ -43,6 +43,7 @@ pub const ALL_ACTIONS: [Action; 11] = [
     Action::Shortlist,
     Action::RejectShortlist,
     Action::StartCureap,
+    Action::SubmitCureap,
     Action::Award,
     Action::Decline,
     Action::StartTitleYear,
@@ -60,6 +61,8 @@ pub enum Check {
     MentorAssigned,
     /// The edition's award policy (cap, one title per country, extras) still allows a title.
     AwardPolicy,
+    /// The plan has every section, a budget, an action and an indicator; it is then frozen.
+    PlanComplete,
 }
 
 /// One row of the table.
@@ -142,6 +145,14 @@ pub const TRANSITIONS: &[Transition] = &[
         checks: &[Check::MentorAssigned],
     },
     Transition {
+        action: Action::SubmitCureap,
+        from: &[S::CureapInDevelopment],
+        to: S::CureapSubmitted,
+        roles: &[Role::Municipality, Role::Coordinator],
+        phase: Some(PhaseKind::CureapDevelopment),
+        checks: &[Check::LeadMunicipality, Check::PlanComplete],
+    },
+    Transition {
         action: Action::Award,
         from: &[S::CureapSubmitted],
         to: S::Awarded,
@@ -186,6 +197,7 @@ impl Action {
             Action::Shortlist => "shortlist",
             Action::RejectShortlist => "rejectShortlist",
             Action::StartCureap => "startCureap",
+            Action::SubmitCureap => "submitCureap",
             Action::Award => "award",
             Action::Decline => "decline",
             Action::StartTitleYear => "startTitleYear",

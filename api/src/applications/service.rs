@@ -366,7 +366,7 @@ pub async fn transition(
                 }
             }
             // Checked below, once state and phase are known to fit.
-            Check::MentorAssigned | Check::AwardPolicy => {}
+            Check::MentorAssigned | Check::AwardPolicy | Check::PlanComplete => {}
         }
     }
     if expected_version.is_some_and(|v| v != current.version) {
@@ -409,6 +409,12 @@ pub async fn transition(
     if rule.checks.contains(&Check::AwardPolicy) {
         let ed = awards::lock_edition(&txn, current.edition_id).await?;
         awards::check_policy(&txn, &ed, &current).await?;
+    }
+    if rule.checks.contains(&Check::PlanComplete) {
+        crate::plans::service::freeze(&txn, id, Some(p.user_id)).await?;
+    }
+    if rule.to == ApplicationStatus::CureapInDevelopment {
+        crate::plans::service::ensure_plan(&txn, id).await?;
     }
     let mut am: application::ActiveModel = current.clone().into();
     am.status = Set(rule.to);

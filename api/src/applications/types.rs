@@ -183,6 +183,15 @@ impl Application {
         }))
     }
 
+    /// The CuReAP plan (null before CuReAP development, or when the caller may not see it).
+    async fn plan(&self, ctx: &Context<'_>) -> Result<Option<crate::plans::types::Plan>> {
+        let plan = req(ctx)
+            .loaders
+            .load_one(crate::graphql::loaders::PlanOfApplication(self.model.id))
+            .await?;
+        Ok(plan.map(Into::into))
+    }
+
     /// The mentors assigned, as far as the caller may see them.
     async fn mentor_assignments(&self, ctx: &Context<'_>) -> Result<Vec<MentorAssignment>> {
         signed_in(ctx)?;

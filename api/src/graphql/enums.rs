@@ -102,3 +102,51 @@ pub enum SessionFormat {
     /// Online.
     Online,
 }
+
+/// Where a plan action stands.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::ActionStatus")]
+pub enum ActionStatus {
+    /// Not started.
+    Planned,
+    /// Under way.
+    InProgress,
+    /// Done.
+    Completed,
+    /// Dropped.
+    Cancelled,
+}
+
+/// How far a plan action was implemented.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::Implementation")]
+pub enum Implementation {
+    /// Fully implemented.
+    Fully,
+    /// Partly implemented.
+    Partly,
+    /// Not implemented.
+    Not,
+}
+
+/// A section of a CuReAP.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::PlanSection")]
+pub enum PlanSection {
+    /// The vision.
+    Vision,
+    /// Context and challenges.
+    Context,
+    /// Objectives.
+    Objectives,
+    /// Stakeholders.
+    Stakeholders,
+    /// Budget.
+    Budget,
+    /// Timeline.
+    Timeline,
+    /// The actions.
+    Actions,
+    /// The indicators.
+    Indicators,
+}

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use async_graphql::dataloader::Loader;
 use entity::{
     application, application_co_applicant, application_status_change, edition, mentor_assignment,
-    mentoring_session, organisation, phase, user,
+    mentoring_session, organisation, phase, plan, plan_action, plan_comment, plan_indicator,
+    plan_version, progress_update, user,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -42,6 +43,13 @@ key!(
     MentorAssignmentById,
     MentoringSessionsOf,
     MentoringSummaryOf,
+    PlanById,
+    PlanOfApplication,
+    ActionsOfPlan,
+    IndicatorsOfPlan,
+    CommentsOfPlan,
+    VersionsOfPlan,
+    ProgressOfAction,
 );
 
 /// Loads rows by primary key through a scope.
@@ -72,6 +80,7 @@ by_id!(
     scope::mentor_assignments
 );
 
+by_id!(PlanById, plan, scope::plans);
 /// The parent id of a child row, so one macro can group any child table.
 trait ParentField {
     fn parent(&self) -> Uuid;
@@ -90,6 +99,11 @@ macro_rules! parent_field {
 parent_field!(phase, edition_id);
 parent_field!(application_status_change, application_id);
 parent_field!(mentor_assignment, application_id);
+parent_field!(plan_action, plan_id);
+parent_field!(plan_indicator, plan_id);
+parent_field!(plan_comment, plan_id);
+parent_field!(plan_version, plan_id);
+parent_field!(progress_update, action_id);
 
 /// Loads child rows grouped by their parent, through a scope, in a stable order.
 macro_rules! children_via_parent {
@@ -133,6 +147,61 @@ children_via_parent!(
     ApplicationId,
     CreatedAt
 );
+
+children_via_parent!(
+    ActionsOfPlan,
+    plan_action,
+    scope::plan_actions,
+    PlanId,
+    Position
+);
+children_via_parent!(
+    IndicatorsOfPlan,
+    plan_indicator,
+    scope::plan_indicators,
+    PlanId,
+    CreatedAt
+);
+children_via_parent!(
+    CommentsOfPlan,
+    plan_comment,
+    scope::plan_comments,
+    PlanId,
+    CreatedAt
+);
+children_via_parent!(
+    VersionsOfPlan,
+    plan_version,
+    scope::plan_versions,
+    PlanId,
+    Number
+);
+children_via_parent!(
+    ProgressOfAction,
+    progress_update,
+    scope::progress_updates,
+    ActionId,
+    PostedAt
+);
+
+impl Loader<PlanOfApplication> for Loaders {
+    type Value = plan::Model;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[PlanOfApplication],
+    ) -> Result<HashMap<PlanOfApplication, Self::Value>, AppError> {
+        let rows = scope::plans(&self.actor)
+            .filter(plan::Column::ApplicationId.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (PlanOfApplication(r.application_id), r))
+            .collect())
+    }
+}
 
 impl Loader<CoApplicantsOf> for Loaders {
     type Value = Vec<Uuid>;

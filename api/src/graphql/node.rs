@@ -11,9 +11,12 @@ use crate::editions::types::{Edition, Phase};
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::{RequestContext, req};
 use crate::graphql::ids;
-use crate::graphql::loaders::{ApplicationById, EditionById, OrganisationById, UserById};
+use crate::graphql::loaders::{ApplicationById, EditionById, OrganisationById, PlanById, UserById};
 use crate::mentoring::types::{MentorAssignment, MentoringSession};
 use crate::organisations::types::Organisation;
+use crate::plans::types::{
+    Plan, PlanAction, PlanComment, PlanIndicator, PlanVersion, ProgressUpdate,
+};
 use crate::policy::scope;
 use crate::users::types::User;
 
@@ -33,6 +36,12 @@ pub enum Node {
     StatusChange(StatusChange),
     MentorAssignment(MentorAssignment),
     MentoringSession(MentoringSession),
+    Plan(Plan),
+    PlanAction(PlanAction),
+    PlanIndicator(PlanIndicator),
+    PlanComment(PlanComment),
+    PlanVersion(PlanVersion),
+    ProgressUpdate(ProgressUpdate),
     AuditEntry(AuditEntry),
 }
 
@@ -43,6 +52,17 @@ async fn resolve(rc: &RequestContext, id: &ID, field: &str) -> AppResult<Node> {
     let nf = || AppError::not_found("object");
     let db = rc.db();
     let actor = &rc.actor;
+    // One row by id through its scope.
+    macro_rules! scoped {
+        ($scope:ident, $module:ident) => {
+            scope::$scope(actor)
+                .filter(entity::$module::Column::Id.eq(uuid))
+                .one(db)
+                .await?
+                .ok_or_else(nf)?
+                .into()
+        };
+    }
     Ok(match ty.as_str() {
         "Organisation" => Node::Organisation(
             rc.loaders
@@ -104,6 +124,18 @@ async fn resolve(rc: &RequestContext, id: &ID, field: &str) -> AppResult<Node> {
                 .ok_or_else(nf)?
                 .into(),
         ),
+        "Plan" => Node::Plan(
+            rc.loaders
+                .load_one(PlanById(uuid))
+                .await?
+                .ok_or_else(nf)?
+                .into(),
+        ),
+        "PlanAction" => Node::PlanAction(scoped!(plan_actions, plan_action)),
+        "PlanIndicator" => Node::PlanIndicator(scoped!(plan_indicators, plan_indicator)),
+        "PlanComment" => Node::PlanComment(scoped!(plan_comments, plan_comment)),
+        "PlanVersion" => Node::PlanVersion(scoped!(plan_versions, plan_version)),
+        "ProgressUpdate" => Node::ProgressUpdate(scoped!(progress_updates, progress_update)),
         "AuditEntry" => Node::AuditEntry(
             scope::audit_entries(actor)
                 .filter(entity::audit_entry::Column::Id.eq(uuid))

@@ -81,3 +81,37 @@ impl ScalarType for Timestamp {
         Value::String(self.0.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
     }
 }
+
+/// A decimal number, exact (money is EUR with at most two decimals).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Decimal(pub rust_decimal::Decimal);
+
+impl From<rust_decimal::Decimal> for Decimal {
+    fn from(d: rust_decimal::Decimal) -> Self {
+        Decimal(d)
+    }
+}
+
+/// An exact decimal number as a string, e.g. `"1234.50"` (money: EUR, at most two decimals).
+/// Numbers are accepted on input too, but strings avoid floating-point rounding in clients.
+#[Scalar(name = "Decimal")]
+impl ScalarType for Decimal {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        use std::str::FromStr;
+        match &value {
+            Value::String(s) => rust_decimal::Decimal::from_str(s.trim())
+                .map(Decimal)
+                .map_err(|_| {
+                    InputValueError::custom("expected a decimal number such as \"1234.50\"")
+                }),
+            Value::Number(n) => rust_decimal::Decimal::from_str(&n.to_string())
+                .map(Decimal)
+                .map_err(|_| InputValueError::custom("expected a decimal number")),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_string())
+    }
+}

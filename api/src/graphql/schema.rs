@@ -19,6 +19,7 @@ use crate::graphql::extensions::{AliasLimit, FieldErrors, ReadOnlyOverGet, Trust
 use crate::graphql::node::NodeQuery;
 use crate::mentoring::graphql::MentoringMutation;
 use crate::organisations::graphql::{OrganisationMutation, OrganisationQuery};
+use crate::plans::graphql::PlanMutation;
 use crate::users::graphql::{UserMutation, UserQuery};
 
 /// Everything that can be read.
@@ -42,6 +43,7 @@ pub struct Mutation(
     EditionMutation,
     ApplicationMutation,
     MentoringMutation,
+    PlanMutation,
 );
 
 /// The portal's schema type.

@@ -6,7 +6,8 @@
 use entity::{
     ApplicationStatus, OrganisationKind, Role, application, application_co_applicant,
     application_status_change, audit_entry, edition, mentor_assignment, mentoring_session,
-    organisation, phase, user,
+    organisation, phase, plan, plan_action, plan_comment, plan_indicator, plan_version,
+    progress_update, user,
 };
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select};
@@ -226,6 +227,55 @@ pub fn mentoring_sessions(actor: &Actor) -> Select<mentoring_session::Entity> {
         ),
         Role::Partner => none(),
     }
+}
+
+/// CuReAP plans: coordinators read all; partners the submitted ones; mentors those of their
+/// applications; municipalities their own. Not public.
+pub fn plans(actor: &Actor) -> Select<plan::Entity> {
+    let all = plan::Entity::find();
+    let Actor::User(p) = actor else {
+        return all.filter(plan::Column::Id.is_null());
+    };
+    let visible = all.filter(
+        plan::Column::ApplicationId.in_subquery(ids(applications(actor), application::Column::Id)),
+    );
+    match p.role {
+        Role::Partner => visible.filter(plan::Column::SubmittedVersion.gt(0)),
+        _ => visible,
+    }
+}
+
+fn plan_ids(actor: &Actor) -> SelectStatement {
+    ids(plans(actor), plan::Column::Id)
+}
+
+/// Plan actions follow their plan.
+pub fn plan_actions(actor: &Actor) -> Select<plan_action::Entity> {
+    plan_action::Entity::find().filter(plan_action::Column::PlanId.in_subquery(plan_ids(actor)))
+}
+
+/// Plan indicators follow their plan.
+pub fn plan_indicators(actor: &Actor) -> Select<plan_indicator::Entity> {
+    plan_indicator::Entity::find()
+        .filter(plan_indicator::Column::PlanId.in_subquery(plan_ids(actor)))
+}
+
+/// Plan comments follow their plan.
+pub fn plan_comments(actor: &Actor) -> Select<plan_comment::Entity> {
+    plan_comment::Entity::find().filter(plan_comment::Column::PlanId.in_subquery(plan_ids(actor)))
+}
+
+/// Frozen plan versions follow their plan.
+pub fn plan_versions(actor: &Actor) -> Select<plan_version::Entity> {
+    plan_version::Entity::find().filter(plan_version::Column::PlanId.in_subquery(plan_ids(actor)))
+}
+
+/// Title-year progress follows its action's plan.
+pub fn progress_updates(actor: &Actor) -> Select<progress_update::Entity> {
+    progress_update::Entity::find().filter(
+        progress_update::Column::ActionId
+            .in_subquery(ids(plan_actions(actor), plan_action::Column::Id)),
+    )
 }
 
 /// Co-applicant links follow their application.

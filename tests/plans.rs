@@ -1,0 +1,269 @@
+//! CuReAP plans over HTTP: writing with optimistic locking, comments, who sees what, submission
+//! that freezes a numbered version, and title-year progress.
+
+mod common;
+
+use common::fixtures::{self, PASSWORD, World};
+use common::{TestApp, code};
+use entity::{ApplicationStatus, Role};
+use pearls_api::graphql::ids::encode;
+use serde_json::{Value, json};
+
+const PLAN: &str = "query($id: ID!) { application(id: $id) { status plan { id version isFrozen submittedVersion budget actionsBudget
+    vision actions { id title budget themes } indicators { id name target } comments { section body author { email } }
+    versions { number content { vision budget actions { title budget } indicators { name target } } } } } }";
+
+async fn plan_of(app: &TestApp, token: &str, application: uuid::Uuid) -> Value {
+    let body = app
+        .gql(
+            Some(token),
+            PLAN,
+            json!({ "id": encode("Application", application).0 }),
+        )
+        .await;
+    body["data"]["application"]["plan"].clone()
+}
+
+both!(
+    a_plan_is_written_commented_submitted_and_frozen,
+    |app: TestApp| async move {
+        let w = World::build(&app).await;
+        let db = &app.state.db;
+        let e = fixtures::edition_all_phases(db, 2070, true, (4, true, 1)).await;
+        let a = fixtures::application(
+            db,
+            e,
+            w.kiel,
+            "Kiel's CuReAP",
+            ApplicationStatus::Shortlisted,
+        )
+        .await;
+        fixtures::assign_mentor(db, a, w.mentor).await;
+        let coordinator = app.login("coordinator@test.example", PASSWORD).await;
+        let kiel = app.login("kiel@test.example", PASSWORD).await;
+        let mentor = app.login("mentor@test.example", PASSWORD).await;
+        let partner = app.login("partner@test.example", PASSWORD).await;
+        let advance = "mutation($i: AdvanceApplicationInput!) { advanceApplication(input: $i) { application { status } } }";
+        let step =
+            |action: &str| json!({ "i": { "id": encode("Application", a).0, "action": action } });
+
+        // Starting the CuReAP phase opens an empty plan.
+        let body = app
+            .gql(Some(&coordinator), advance, step("START_CUREAP"))
+            .await;
+        assert_eq!(
+            body["data"]["advanceApplication"]["application"]["status"], "CUREAP_IN_DEVELOPMENT",
+            "{body}"
+        );
+        let plan = plan_of(&app, &kiel, a).await;
+        let plan_id = plan["id"].as_str().expect("plan").to_owned();
+        assert_eq!(
+            (plan["version"].as_i64(), plan["isFrozen"].as_bool()),
+            (Some(1), Some(false))
+        );
+
+        // The municipality writes; money is exact.
+        let update =
+            "mutation($i: UpdatePlanInput!) { updatePlan(input: $i) { plan { version budget } } }";
+        let body = app
+        .gql(Some(&kiel), update, json!({ "i": { "planId": plan_id, "expectedVersion": 1, "vision": "Culture harbour",
+            "context": "Shipyard closed", "objectives": "Cohesion", "stakeholders": "Everyone", "timeline": "2071",
+            "budget": "250000.10" } }))
+        .await;
+        assert_eq!(
+            body["data"]["updatePlan"]["plan"]["budget"], "250000.10",
+            "{body}"
+        );
+        assert_eq!(body["data"]["updatePlan"]["plan"]["version"], 2);
+        // A stale save is refused and loses nothing.
+        let stale = app.gql(Some(&kiel), update, json!({ "i": { "planId": plan_id, "expectedVersion": 1, "vision": "Overwritten" } })).await;
+        assert_eq!(code(&stale), "CONFLICT");
+        // Too many decimals: refused with the field.
+        let bad = app
+            .gql(
+                Some(&kiel),
+                update,
+                json!({ "i": { "planId": plan_id, "expectedVersion": 2, "budget": "1.005" } }),
+            )
+            .await;
+        assert_eq!(
+            (code(&bad), bad["errors"][0]["extensions"]["field"].as_str()),
+            ("BAD_USER_INPUT", Some("budget"))
+        );
+        // The mentor reads but does not write.
+        assert_eq!(
+            code(
+                &app.gql(
+                    Some(&mentor),
+                    update,
+                    json!({ "i": { "planId": plan_id, "expectedVersion": 2, "vision": "x" } })
+                )
+                .await
+            ),
+            "FORBIDDEN"
+        );
+
+        // Submitting an incomplete plan names what is missing.
+        let body = app.gql(Some(&kiel), advance, step("SUBMIT_CUREAP")).await;
+        assert_eq!(
+            (
+                code(&body),
+                body["errors"][0]["extensions"]["field"].as_str()
+            ),
+            ("BAD_USER_INPUT", Some("actions")),
+            "{body}"
+        );
+
+        let add_action = "mutation($i: AddPlanActionInput!) { addPlanAction(input: $i) { plan { version actionsBudget } } }";
+        let body = app
+        .gql(Some(&kiel), add_action, json!({ "i": { "planId": plan_id, "expectedVersion": 2, "action": {
+            "title": "Harbour festival", "themes": ["social cohesion", "heritage"], "budget": "100000.05",
+            "startsOn": "2071-05-01", "endsOn": "2071-05-03" } } }))
+        .await;
+        assert_eq!(
+            body["data"]["addPlanAction"]["plan"]["actionsBudget"], "100000.05",
+            "{body}"
+        );
+        let add_ind = "mutation($i: AddPlanIndicatorInput!) { addPlanIndicator(input: $i) { plan { version } } }";
+        let body = app
+            .gql(
+                Some(&kiel),
+                add_ind,
+                json!({ "i": { "planId": plan_id, "expectedVersion": 3, "indicator": {
+            "name": "Participants", "unit": "people", "baseline": "0", "target": "1200.5" } } }),
+            )
+            .await;
+        assert_eq!(
+            body["data"]["addPlanIndicator"]["plan"]["version"], 4,
+            "{body}"
+        );
+
+        // Comments: mentor and coordinator now; the partner cannot even see an unsubmitted plan.
+        let comment = "mutation($i: CommentOnPlanInput!) { commentOnPlan(input: $i) { comment { section body } } }";
+        let body = app
+            .gql(
+                Some(&mentor),
+                comment,
+                json!({ "i": { "planId": plan_id, "section": "VISION", "body": "Sharpen it" } }),
+            )
+            .await;
+        assert_eq!(
+            body["data"]["commentOnPlan"]["comment"]["section"], "VISION",
+            "{body}"
+        );
+        assert_eq!(
+            code(
+                &app.gql(
+                    Some(&kiel),
+                    comment,
+                    json!({ "i": { "planId": plan_id, "body": "self" } })
+                )
+                .await
+            ),
+            "FORBIDDEN"
+        );
+        assert_eq!(
+            code(
+                &app.gql(
+                    Some(&partner),
+                    comment,
+                    json!({ "i": { "planId": plan_id, "body": "hi" } })
+                )
+                .await
+            ),
+            "NOT_FOUND"
+        );
+        let node = "query($id: ID!) { node(id: $id) { id } }";
+        assert_eq!(
+            code(
+                &app.gql(Some(&partner), node, json!({ "id": plan_id }))
+                    .await
+            ),
+            "NOT_FOUND"
+        );
+
+        // Submit: frozen as version 1, exactly as it was.
+        let body = app.gql(Some(&kiel), advance, step("SUBMIT_CUREAP")).await;
+        assert_eq!(
+            body["data"]["advanceApplication"]["application"]["status"], "CUREAP_SUBMITTED",
+            "{body}"
+        );
+        let plan = plan_of(&app, &partner, a).await;
+        assert_eq!(
+            plan["isFrozen"], true,
+            "partners read submitted plans: {plan}"
+        );
+        assert_eq!(plan["submittedVersion"], 1);
+        let v1 = &plan["versions"][0];
+        assert_eq!(v1["number"], 1);
+        assert_eq!(v1["content"]["vision"], "Culture harbour");
+        assert_eq!(v1["content"]["budget"], "250000.10");
+        assert_eq!(v1["content"]["actions"][0]["budget"], "100000.05");
+        assert_eq!(v1["content"]["indicators"][0]["target"], "1200.5");
+        assert_eq!(
+            plan["comments"][0]["author"]["email"],
+            "mentor@test.example"
+        );
+        let body = app
+            .gql(
+                Some(&partner),
+                comment,
+                json!({ "i": { "planId": plan_id, "body": "Strong plan" } }),
+            )
+            .await;
+        assert_eq!(
+            body["data"]["commentOnPlan"]["comment"]["body"], "Strong plan",
+            "{body}"
+        );
+        let current = plan["version"].as_i64().expect("version");
+        let frozen = app.gql(Some(&kiel), update, json!({ "i": { "planId": plan_id, "expectedVersion": current, "vision": "After" } })).await;
+        assert_eq!(code(&frozen), "CONFLICT", "{frozen}");
+
+        // Title year: award, start, then progress from the Pearl and its mentor.
+        for action in ["AWARD", "START_TITLE_YEAR"] {
+            let body = app.gql(Some(&coordinator), advance, step(action)).await;
+            assert!(body["errors"].is_null(), "{action}: {body}");
+        }
+        let action_id = plan_of(&app, &kiel, a).await["actions"][0]["id"]
+            .as_str()
+            .expect("action")
+            .to_owned();
+        let post = "mutation($i: PostProgressInput!) { postProgress(input: $i) { progress { implementation percentage postedBy { email } } } }";
+        let progress = |pct: i64| {
+            json!({ "i": { "actionId": action_id, "implementation": "PARTLY", "percentage": pct,
+        "participantsReached": 340, "evidenceUrl": "https://kiel.example/festival", "note": "Day one done" } })
+        };
+        let body = app.gql(Some(&kiel), post, progress(40)).await;
+        assert_eq!(
+            body["data"]["postProgress"]["progress"]["percentage"], 40,
+            "{body}"
+        );
+        let body = app.gql(Some(&mentor), post, progress(45)).await;
+        assert_eq!(
+            body["data"]["postProgress"]["progress"]["postedBy"]["email"], "mentor@test.example",
+            "{body}"
+        );
+        assert_eq!(
+            code(&app.gql(Some(&partner), post, progress(50)).await),
+            "FORBIDDEN"
+        );
+        assert_eq!(
+            code(&app.gql(Some(&kiel), post, progress(101)).await),
+            "BAD_USER_INPUT"
+        );
+        let other = app.login("svendborg@test.example", PASSWORD).await;
+        assert_eq!(
+            code(&app.gql(Some(&other), post, progress(50)).await),
+            "NOT_FOUND"
+        );
+        let body = app
+        .gql(Some(&coordinator), "query($id: ID!) { node(id: $id) { ... on PlanAction { latestProgress { percentage } progressUpdates { note } } } }",
+            json!({ "id": action_id }))
+        .await;
+        assert_eq!(
+            body["data"]["node"]["latestProgress"]["percentage"], 45,
+            "{body}"
+        );
+        let _ = Role::Mentor;
+    }
+);
