@@ -2,6 +2,7 @@
 //! SeaORM entities. See README.md for the map of modules.
 
 pub mod applications;
+pub mod assessment;
 pub mod audit;
 pub mod auth;
 pub mod cli;

@@ -171,3 +171,65 @@ string_enum!(
         Indicators = "INDICATORS",
     }
 );
+
+string_enum!(
+    /// One of the two scoring stages of an edition.
+    AssessmentStage {
+        /// Stage 1: partner representatives score the eligible applications.
+        Preselection = "PRESELECTION",
+        /// Stage 2: the international jury scores the submitted CuReAPs.
+        Jury = "JURY",
+    }
+);
+
+impl AssessmentStage {
+    /// The phase in which this stage is scored.
+    pub fn phase(self) -> PhaseKind {
+        match self {
+            Self::Preselection => PhaseKind::Preselection,
+            Self::Jury => PhaseKind::Jury,
+        }
+    }
+
+    /// The status an application has while this stage scores it.
+    pub fn scored_status(self) -> ApplicationStatus {
+        match self {
+            Self::Preselection => ApplicationStatus::Eligible,
+            Self::Jury => ApplicationStatus::CureapSubmitted,
+        }
+    }
+
+    /// Statuses of applications this stage has ranked (or is ranking): every application that
+    /// reached the stage and was not withdrawn.
+    pub fn ranked_statuses(self) -> &'static [ApplicationStatus] {
+        use ApplicationStatus as S;
+        match self {
+            Self::Preselection => &[
+                S::Eligible,
+                S::Shortlisted,
+                S::NotShortlisted,
+                S::CureapInDevelopment,
+                S::CureapSubmitted,
+                S::Awarded,
+                S::NotAwarded,
+                S::TitleYearActive,
+                S::TitleYearCompleted,
+            ],
+            Self::Jury => &[
+                S::CureapSubmitted,
+                S::Awarded,
+                S::NotAwarded,
+                S::TitleYearActive,
+                S::TitleYearCompleted,
+            ],
+        }
+    }
+
+    /// Statuses in which this stage's decision has been taken (the applicant may then see its
+    /// own result).
+    pub fn decided_statuses(self) -> &'static [ApplicationStatus] {
+        let ranked = self.ranked_statuses();
+        // Everything ranked except the status still being scored.
+        &ranked[1..]
+    }
+}

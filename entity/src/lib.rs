@@ -3,8 +3,12 @@
 pub mod application;
 pub mod application_co_applicant;
 pub mod application_status_change;
+pub mod assessment;
+pub mod assessment_score;
+pub mod assessor_assignment;
 pub mod audit_entry;
 pub mod country;
+pub mod criterion;
 pub mod deadline_extension;
 pub mod edition;
 pub mod enums;
@@ -29,8 +33,12 @@ pub mod prelude {
     pub use super::application::Entity as Application;
     pub use super::application_co_applicant::Entity as ApplicationCoApplicant;
     pub use super::application_status_change::Entity as ApplicationStatusChange;
+    pub use super::assessment::Entity as Assessment;
+    pub use super::assessment_score::Entity as AssessmentScore;
+    pub use super::assessor_assignment::Entity as AssessorAssignment;
     pub use super::audit_entry::Entity as AuditEntry;
     pub use super::country::Entity as Country;
+    pub use super::criterion::Entity as Criterion;
     pub use super::deadline_extension::Entity as DeadlineExtension;
     pub use super::edition::Entity as Edition;
     pub use super::login_failure::Entity as LoginFailure;

@@ -8,6 +8,7 @@ mod m20261124_000001_foundation;
 mod m20261124_000002_countries;
 mod m20261124_000003_title_cycle;
 mod m20261124_000004_plans;
+mod m20261124_000005_assessment;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_countries::Migration),
             Box::new(m20261124_000003_title_cycle::Migration),
             Box::new(m20261124_000004_plans::Migration),
+            Box::new(m20261124_000005_assessment::Migration),
         ]
     }
 }

@@ -192,6 +192,64 @@ impl Application {
         Ok(plan.map(Into::into))
     }
 
+    /// The assessments of this application the caller may see: all for coordinators, their own
+    /// for assessors, none for mentors and municipalities.
+    async fn assessments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<crate::assessment::types::Assessment>> {
+        let rows = req(ctx)
+            .loaders
+            .load_one(crate::graphql::loaders::AssessmentsOfApplication(
+                self.model.id,
+            ))
+            .await?
+            .unwrap_or_default();
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// The application's aggregated result per scoring stage: coordinators always; its own
+    /// municipality once the stage's decision is taken; empty for everyone else.
+    async fn assessment_results(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<crate::assessment::types::AssessmentResult>> {
+        let rc = req(ctx);
+        let co = match &rc.actor {
+            Actor::User(p) if p.role == entity::Role::Municipality => {
+                let co = rc
+                    .loaders
+                    .load_one(CoApplicantsOf(self.model.id))
+                    .await?
+                    .unwrap_or_default();
+                p.organisation_id.is_some_and(|o| co.contains(&o))
+            }
+            _ => false,
+        };
+        let mut out = Vec::new();
+        for stage in [
+            entity::AssessmentStage::Preselection,
+            entity::AssessmentStage::Jury,
+        ] {
+            if !crate::policy::rules::may_see_assessment_result(&rc.actor, &self.model, co, stage) {
+                continue;
+            }
+            let ranking = rc
+                .loaders
+                .load_one(crate::graphql::loaders::RankingOf(
+                    self.model.edition_id,
+                    stage,
+                ))
+                .await?;
+            if let Some(r) = ranking
+                .and_then(|r| crate::assessment::types::AssessmentResult::of(&r, self.model.id))
+            {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
     /// The mentors assigned, as far as the caller may see them.
     async fn mentor_assignments(&self, ctx: &Context<'_>) -> Result<Vec<MentorAssignment>> {
         signed_in(ctx)?;

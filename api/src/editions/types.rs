@@ -72,6 +72,49 @@ impl Edition {
         Ok(rows.into_iter().map(Phase::from).collect())
     }
 
+    /// The scoring criteria, in order; all stages unless `stage` is given.
+    async fn criteria(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only this stage's criteria.")] stage: Option<
+            crate::graphql::enums::AssessmentStage,
+        >,
+    ) -> Result<Vec<crate::assessment::types::Criterion>> {
+        let rows = req(ctx)
+            .loaders
+            .load_one(crate::graphql::loaders::CriteriaOfEdition(self.uuid))
+            .await?
+            .unwrap_or_default();
+        let stage = stage.map(entity::AssessmentStage::from);
+        Ok(rows
+            .into_iter()
+            .filter(|c| stage.is_none_or(|s| s == c.stage))
+            .map(Into::into)
+            .collect())
+    }
+
+    /// The assessors of this edition the caller may see: all for coordinators, otherwise only
+    /// the caller's own assignments.
+    async fn assessors(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only this stage's assessors.")] stage: Option<
+            crate::graphql::enums::AssessmentStage,
+        >,
+    ) -> Result<Vec<crate::assessment::types::AssessorAssignment>> {
+        let rows = req(ctx)
+            .loaders
+            .load_one(crate::graphql::loaders::AssessorsOfEdition(self.uuid))
+            .await?
+            .unwrap_or_default();
+        let stage = stage.map(entity::AssessmentStage::from);
+        Ok(rows
+            .into_iter()
+            .filter(|c| stage.is_none_or(|s| s == c.stage))
+            .map(Into::into)
+            .collect())
+    }
+
     /// The phase open right now, if any.
     async fn current_phase(&self, ctx: &Context<'_>) -> Result<Option<Phase>> {
         let now = Utc::now();

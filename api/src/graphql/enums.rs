@@ -150,3 +150,14 @@ pub enum PlanSection {
     /// The indicators.
     Indicators,
 }
+
+/// One of the two scoring stages of an edition.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::AssessmentStage")]
+pub enum AssessmentStage {
+    /// Stage 1: partner representatives score the eligible applications (motivation, approach,
+    /// impact potential, stakeholder engagement) during the pre-selection phase.
+    Preselection,
+    /// Stage 2: the international jury scores the submitted CuReAPs during the jury phase.
+    Jury,
+}

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
 use entity::{
-    application, application_co_applicant, application_status_change, edition, mentor_assignment,
+    AssessmentStage, application, application_co_applicant, application_status_change, assessment,
+    assessment_score, assessor_assignment, criterion, edition, mentor_assignment,
     mentoring_session, organisation, phase, plan, plan_action, plan_comment, plan_indicator,
     plan_version, progress_update, user,
 };
@@ -50,6 +51,11 @@ key!(
     CommentsOfPlan,
     VersionsOfPlan,
     ProgressOfAction,
+    CriterionById,
+    CriteriaOfEdition,
+    AssessorsOfEdition,
+    AssessmentsOfApplication,
+    ScoresOfAssessment,
 );
 
 /// Loads rows by primary key through a scope.
@@ -81,6 +87,8 @@ by_id!(
 );
 
 by_id!(PlanById, plan, scope::plans);
+by_id!(CriterionById, criterion, scope::criteria);
+
 /// The parent id of a child row, so one macro can group any child table.
 trait ParentField {
     fn parent(&self) -> Uuid;
@@ -104,6 +112,9 @@ parent_field!(plan_indicator, plan_id);
 parent_field!(plan_comment, plan_id);
 parent_field!(plan_version, plan_id);
 parent_field!(progress_update, action_id);
+parent_field!(criterion, edition_id);
+parent_field!(assessor_assignment, edition_id);
+parent_field!(assessment, application_id);
 
 /// Loads child rows grouped by their parent, through a scope, in a stable order.
 macro_rules! children_via_parent {
@@ -183,6 +194,80 @@ children_via_parent!(
     ActionId,
     PostedAt
 );
+
+children_via_parent!(
+    CriteriaOfEdition,
+    criterion,
+    scope::criteria,
+    EditionId,
+    Position
+);
+children_via_parent!(
+    AssessorsOfEdition,
+    assessor_assignment,
+    scope::assessor_assignments,
+    EditionId,
+    CreatedAt
+);
+children_via_parent!(
+    AssessmentsOfApplication,
+    assessment,
+    scope::assessments,
+    ApplicationId,
+    SubmittedAt
+);
+impl Loader<ScoresOfAssessment> for Loaders {
+    type Value = Vec<assessment_score::Model>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[ScoresOfAssessment],
+    ) -> Result<HashMap<ScoresOfAssessment, Self::Value>, AppError> {
+        let rows = scope::assessment_scores(&self.actor)
+            .filter(assessment_score::Column::AssessmentId.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await?;
+        let mut out: HashMap<ScoresOfAssessment, Self::Value> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for row in rows {
+            out.entry(ScoresOfAssessment(row.assessment_id))
+                .or_default()
+                .push(row);
+        }
+        Ok(out)
+    }
+}
+
+/// Loader key: the ranking of one edition's stage.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct RankingOf(pub Uuid, pub AssessmentStage);
+
+/// Rankings are aggregates over every assessor, computed in SQL once per edition and stage and
+/// request. They are not row-scoped: whoever serves them asks the access policy first.
+impl Loader<RankingOf> for Loaders {
+    type Value = std::sync::Arc<crate::assessment::ranking::Ranking>;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[RankingOf]) -> Result<HashMap<RankingOf, Self::Value>, AppError> {
+        let editions: HashMap<Uuid, edition::Model> = edition::Entity::find()
+            .filter(edition::Column::Id.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e))
+            .collect();
+        let mut out = HashMap::new();
+        for key in keys {
+            let Some(ed) = editions.get(&key.0) else {
+                continue;
+            };
+            let r = crate::assessment::ranking::compute(&self.db, ed.id, key.1, ed.into()).await?;
+            out.insert(*key, std::sync::Arc::new(r));
+        }
+        Ok(out)
+    }
+}
 
 impl Loader<PlanOfApplication> for Loaders {
     type Value = plan::Model;

@@ -6,12 +6,15 @@ use async_graphql::{Context, ID, Interface, Object, Result, ServerError};
 use sea_orm::{ColumnTrait, QueryFilter};
 
 use crate::applications::types::{Application, StatusChange};
+use crate::assessment::types::{Assessment, AssessorAssignment, Criterion};
 use crate::audit::graphql::AuditEntry;
 use crate::editions::types::{Edition, Phase};
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::{RequestContext, req};
 use crate::graphql::ids;
-use crate::graphql::loaders::{ApplicationById, EditionById, OrganisationById, PlanById, UserById};
+use crate::graphql::loaders::{
+    ApplicationById, CriterionById, EditionById, OrganisationById, PlanById, UserById,
+};
 use crate::mentoring::types::{MentorAssignment, MentoringSession};
 use crate::organisations::types::Organisation;
 use crate::plans::types::{
@@ -42,6 +45,9 @@ pub enum Node {
     PlanComment(PlanComment),
     PlanVersion(PlanVersion),
     ProgressUpdate(ProgressUpdate),
+    Criterion(Criterion),
+    AssessorAssignment(AssessorAssignment),
+    Assessment(Assessment),
     AuditEntry(AuditEntry),
 }
 
@@ -136,6 +142,17 @@ async fn resolve(rc: &RequestContext, id: &ID, field: &str) -> AppResult<Node> {
         "PlanComment" => Node::PlanComment(scoped!(plan_comments, plan_comment)),
         "PlanVersion" => Node::PlanVersion(scoped!(plan_versions, plan_version)),
         "ProgressUpdate" => Node::ProgressUpdate(scoped!(progress_updates, progress_update)),
+        "Criterion" => Node::Criterion(
+            rc.loaders
+                .load_one(CriterionById(uuid))
+                .await?
+                .ok_or_else(nf)?
+                .into(),
+        ),
+        "AssessorAssignment" => {
+            Node::AssessorAssignment(scoped!(assessor_assignments, assessor_assignment))
+        }
+        "Assessment" => Node::Assessment(scoped!(assessments, assessment)),
         "AuditEntry" => Node::AuditEntry(
             scope::audit_entries(actor)
                 .filter(entity::audit_entry::Column::Id.eq(uuid))

@@ -11,6 +11,7 @@ use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 use crate::applications::graphql::{ApplicationMutation, ApplicationQuery};
 use crate::applications::pearls::PearlQuery;
+use crate::assessment::graphql::{AssessmentMutation, AssessmentQuery};
 use crate::audit::graphql::AuditQuery;
 use crate::auth::graphql::AuthMutation;
 use crate::config::Config;
@@ -32,6 +33,7 @@ pub struct Query(
     ApplicationQuery,
     AuditQuery,
     PearlQuery,
+    AssessmentQuery,
 );
 
 /// Everything that can be changed.
@@ -44,6 +46,7 @@ pub struct Mutation(
     ApplicationMutation,
     MentoringMutation,
     PlanMutation,
+    AssessmentMutation,
 );
 
 /// The portal's schema type.

@@ -3,7 +3,7 @@
 //! Callers load the object through its [`super::scope`] first (so an invisible object is
 //! NOT_FOUND before any rule runs); these functions then answer FORBIDDEN or allow.
 
-use entity::{OrganisationKind, Role, application, organisation};
+use entity::{AssessmentStage, OrganisationKind, Role, application, organisation};
 
 use super::{Actor, scope};
 use crate::error::{AppError, AppResult};
@@ -47,4 +47,35 @@ pub fn edit_application(actor: &Actor, app: &application::Model) -> AppResult<()
         ));
     }
     Ok(())
+}
+
+/// Who may see an application's aggregated assessment result of a stage: coordinators always;
+/// the applicant municipality (lead or co-applicant) once the stage's decision is taken.
+/// Partners see only the scores they gave themselves, mentors no scores at all (DOMAIN.md).
+/// The caller must already see the application (it was loaded through its scope).
+pub fn may_see_assessment_result(
+    actor: &Actor,
+    app: &application::Model,
+    is_co_applicant: bool,
+    stage: AssessmentStage,
+) -> bool {
+    match actor {
+        Actor::User(p) => match p.role {
+            Role::Coordinator => true,
+            Role::Municipality => {
+                (scope::belongs_to(p, app.lead_municipality_id) || is_co_applicant)
+                    && stage.decided_statuses().contains(&app.status)
+            }
+            Role::Partner | Role::Mentor => false,
+        },
+        Actor::Anonymous => false,
+    }
+}
+
+/// Who may score: a coordinator or partner user (the assignment itself is checked by the
+/// assessment service against the edition and stage).
+pub fn assess(actor: &Actor) -> AppResult<()> {
+    actor
+        .require_role(&[Role::Coordinator, Role::Partner])
+        .map(|_| ())
 }

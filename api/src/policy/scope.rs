@@ -5,9 +5,9 @@
 
 use entity::{
     ApplicationStatus, OrganisationKind, Role, application, application_co_applicant,
-    application_status_change, audit_entry, edition, mentor_assignment, mentoring_session,
-    organisation, phase, plan, plan_action, plan_comment, plan_indicator, plan_version,
-    progress_update, user,
+    application_status_change, assessment, assessment_score, assessor_assignment, audit_entry,
+    criterion, edition, mentor_assignment, mentoring_session, organisation, phase, plan,
+    plan_action, plan_comment, plan_indicator, plan_version, progress_update, user,
 };
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select};
@@ -293,6 +293,43 @@ pub fn audit_entries(actor: &Actor) -> Select<audit_entry::Entity> {
         Some(Role::Coordinator) => all,
         _ => all.filter(audit_entry::Column::Id.is_null()),
     }
+}
+
+/// Scoring criteria are published with the call: everyone reads them, like editions.
+pub fn criteria(_actor: &Actor) -> Select<criterion::Entity> {
+    criterion::Entity::find()
+}
+
+/// Assessor assignments: coordinators read all; every other user only their own.
+pub fn assessor_assignments(actor: &Actor) -> Select<assessor_assignment::Entity> {
+    let all = assessor_assignment::Entity::find();
+    match actor {
+        Actor::User(p) if p.role == Role::Coordinator => all,
+        Actor::User(p) => all.filter(assessor_assignment::Column::AssessorId.eq(p.user_id)),
+        Actor::Anonymous => all.filter(assessor_assignment::Column::Id.is_null()),
+    }
+}
+
+/// Assessments (individual scores): coordinators read all; an assessor their own. Mentors and
+/// municipalities never see individual assessments — a municipality sees only its aggregated
+/// result after the decision (see `rules::may_see_assessment_result`).
+pub fn assessments(actor: &Actor) -> Select<assessment::Entity> {
+    let all = assessment::Entity::find();
+    match actor {
+        Actor::User(p) if p.role == Role::Coordinator => all,
+        Actor::User(p) if p.role == Role::Partner => {
+            all.filter(assessment::Column::AssessorId.eq(p.user_id))
+        }
+        _ => all.filter(assessment::Column::Id.is_null()),
+    }
+}
+
+/// Scores follow their assessment.
+pub fn assessment_scores(actor: &Actor) -> Select<assessment_score::Entity> {
+    assessment_score::Entity::find().filter(
+        assessment_score::Column::AssessmentId
+            .in_subquery(ids(assessments(actor), assessment::Column::Id)),
+    )
 }
 
 /// Whether `p` is a member of the organisation.
