@@ -417,6 +417,29 @@ both!(role_table, |app: TestApp| async move {
         .await;
     }
 
+    // Applying: a municipality for itself, a coordinator on a municipality's behalf; one
+    // application per municipality and edition.
+    let create = "mutation($i: CreateApplicationInput!) { createApplication(input: $i) { application { status } } }";
+    let vars = json!({ "i": { "editionYear": 2031, "leadMunicipalityId": encode("Organisation", w.kiel).0,
+                              "title": "Kiel applies again" } });
+    check_row(
+        &app,
+        &t,
+        "createApplication",
+        create,
+        vars,
+        "createApplication",
+        &[
+            (Who::Anonymous, Refused("UNAUTHENTICATED")),
+            (Who::Partner, Refused("FORBIDDEN")),
+            (Who::Mentor, Refused("FORBIDDEN")),
+            (Who::OtherMunicipality, Refused("FORBIDDEN")),
+            (Who::OwnMunicipality, Ok),
+            (Who::Coordinator, Refused("CONFLICT")),
+        ],
+    )
+    .await;
+
     // Submitting: only the lead municipality (or a coordinator), and others learn nothing.
     let submit = "mutation($i: ApplicationTransitionInput!) { submitApplication(input: $i) { application { status } } }";
     let vars = json!({ "i": { "id": encode("Application", w.kiel_app).0 } });

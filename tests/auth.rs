@@ -78,6 +78,30 @@ both!(
     }
 );
 
+both!(
+    concurrent_guesses_cannot_slip_under_the_limit,
+    |app: TestApp| async move {
+        World::build(&app).await;
+        // Twelve wrong guesses at once: each attempt is recorded before its password is checked,
+        // so no more than the limit (5) are ever checked; the rest are RATE_LIMITED.
+        let guesses = (0..12).map(|n| {
+            let app = &app;
+            async move { login(app, "mentor@test.example", &format!("guess number {n}")).await }
+        });
+        let bodies = futures_util::future::join_all(guesses).await;
+        let checked = bodies
+            .iter()
+            .filter(|b| code(b) == "UNAUTHENTICATED")
+            .count();
+        let limited = bodies.iter().filter(|b| code(b) == "RATE_LIMITED").count();
+        assert_eq!(checked + limited, 12, "{bodies:?}");
+        assert!(checked <= 5, "{checked} guesses were checked: {bodies:?}");
+        // An overlong address or e-mail cannot break the throttle (keys are digests).
+        let long = format!("{}@test.example", "a".repeat(400));
+        assert_eq!(code(&login(&app, &long, "whatever it is").await), "UNAUTHENTICATED");
+    }
+);
+
 mod per_address {
     use super::*;
 
@@ -306,6 +330,30 @@ both!(
             assert_eq!(status, 401, "{name}: {body}");
             assert_eq!(code(&body), "UNAUTHENTICATED", "{name}: {body}");
         }
+
+        // A client holding an expired access token can still refresh (or sign in) with it in the
+        // header; anything else in the same request is refused as before.
+        let expired = sign(
+            Algorithm::HS256,
+            None,
+            TEST_SECRET,
+            &claims(&sub, now - 7200, now - 7200, now - 3600, iss, aud),
+        );
+        let session = login(&app, "partner@test.example", PASSWORD).await;
+        let refresh = session["data"]["login"]["refreshToken"].clone();
+        let (status, body) = app
+            .gql_as(Some(&expired), REFRESH, json!({ "i": { "refreshToken": refresh } }))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            body["data"]["refreshSession"]["accessToken"].is_string(),
+            "{body}"
+        );
+        let mixed = "mutation($i: RefreshSessionInput!) { refreshSession(input: $i) { accessToken } logout(input: {everywhere: true}) { success } }";
+        let (status, body) = app
+            .gql_as(Some(&expired), mixed, json!({ "i": { "refreshToken": "x" } }))
+            .await;
+        assert_eq!((status, code(&body)), (401, "UNAUTHENTICATED"), "{body}");
 
         // A deactivated user's token stops working at once, and they cannot sign in again.
         let coordinator = app.login("coordinator@test.example", PASSWORD).await;

@@ -2,7 +2,7 @@
 //! people, so a fresh installation has something to look at. Every row is looked up by its
 //! natural key first, so running the seed again changes nothing.
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use entity::{
     ApplicationStatus, MentorKind, OrganisationKind, PhaseKind, Role, application,
     application_status_change, country, edition, mentor_assignment, organisation, phase, user,
@@ -224,7 +224,7 @@ impl Seeder<'_> {
             title: Set(title.into()),
             motivation: Set(motivation.into()),
             status: Set(status),
-            submitted_at: Set(None),
+            submitted_at: Set((status != ApplicationStatus::Draft).then_some(self.now)),
             created_by: Set(None),
             created_at: Set(self.now),
             updated_at: Set(self.now),
@@ -330,42 +330,34 @@ pub async fn demo(db: &DatabaseConnection, passwords: &Passwords) -> AppResult<S
         )
         .await?;
     }
-    // A demo edition whose call is open, so the demo municipality can submit its draft.
+    // A demo edition two years ahead whose call is open from the day of seeding, so the demo
+    // municipality can submit its draft; later phases follow at fixed distances. (Seeding again
+    // finds the edition and its phases and leaves them as they are.)
+    let demo_year = s.now.year() + 2;
     let demo = s
-        .edition(2028, "BSR Cultural Pearls 2028 (demo edition)", 4, true, 1)
+        .edition(
+            demo_year,
+            &format!("BSR Cultural Pearls {demo_year} (demo edition)"),
+            4,
+            true,
+            1,
+        )
         .await?;
-    for (kind, from, to) in [
-        (
-            PhaseKind::Call,
-            at(2026, 9, 1, 0, 0),
-            at(2027, 3, 31, 23, 59),
-        ),
-        (
-            PhaseKind::Preselection,
-            at(2027, 4, 1, 0, 0),
-            at(2027, 5, 31, 23, 59),
-        ),
-        (
-            PhaseKind::CureapDevelopment,
-            at(2027, 9, 1, 0, 0),
-            at(2027, 10, 31, 23, 59),
-        ),
-        (
-            PhaseKind::Jury,
-            at(2027, 11, 1, 0, 0),
-            at(2027, 11, 30, 23, 59),
-        ),
-        (
-            PhaseKind::Award,
-            at(2027, 12, 1, 0, 0),
-            at(2027, 12, 15, 23, 59),
-        ),
+    let now = s.now;
+    let day = |d: i64| now + chrono::Duration::days(d);
+    let demo_phases = [
+        (PhaseKind::Call, day(-30), day(120)),
+        (PhaseKind::Preselection, day(121), day(150)),
+        (PhaseKind::CureapDevelopment, day(151), day(210)),
+        (PhaseKind::Jury, day(211), day(240)),
+        (PhaseKind::Award, day(241), day(255)),
         (
             PhaseKind::TitleYear,
-            at(2028, 1, 1, 0, 0),
-            at(2028, 12, 31, 23, 59),
+            at(demo_year, 1, 1, 0, 0),
+            at(demo_year, 12, 31, 23, 59),
         ),
-    ] {
+    ];
+    for (kind, from, to) in demo_phases {
         s.phase(demo, kind, from, to).await?;
     }
 

@@ -139,6 +139,8 @@ fn run(listener: TcpListener, state: AppState) -> Result<Server, StartupError> {
     let metrics = PrometheusMetricsBuilder::new("pearls")
         .registry(registry)
         .endpoint("/metrics")
+        // Unknown paths share one label: a scan of random URLs must not grow the registry.
+        .mask_unmatched_patterns("UNKNOWN")
         .build()
         .map_err(err)?;
     let counter = state.statements.clone();

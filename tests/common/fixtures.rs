@@ -158,7 +158,7 @@ pub async fn application(
         title: Set(title.into()),
         motivation: Set(format!("Motivation of {title}")),
         status: Set(status),
-        submitted_at: Set(None),
+        submitted_at: Set((status != ApplicationStatus::Draft).then_some(now)),
         created_by: Set(None),
         created_at: Set(now),
         updated_at: Set(now),

@@ -1,23 +1,29 @@
 //! The public list of title holders ("BSR Cultural Pearls"), readable without signing in.
+//!
+//! A Pearl is the public face of an awarded application: it is read through the anonymous
+//! visitor's scope whoever asks, so it can never show more than the public may see.
 
 use std::collections::HashMap;
 
-use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject};
-use entity::{ApplicationStatus, application, application_status_change, edition};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use async_graphql::{ComplexObject, Context, ID, Object, Result, SimpleObject};
+use entity::{application, edition};
+use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder, Select};
 use uuid::Uuid;
 
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::graphql::context::req;
+use crate::graphql::ids;
 use crate::graphql::loaders::OrganisationById;
 use crate::graphql::scalars::Timestamp;
 use crate::organisations::types::Organisation;
-use crate::policy::scope::PUBLIC_STATUSES;
+use crate::policy::{Actor, scope};
 
 /// A municipality holding the title "BSR Cultural Pearl" of one year.
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
 pub struct Pearl {
+    /// Opaque global id.
+    pub id: ID,
     /// The title year.
     pub title_year: i32,
     /// The title of its application.
@@ -42,6 +48,49 @@ impl Pearl {
     }
 }
 
+/// The Pearls among the applications `narrow` selects, newest title year first, then by title.
+pub async fn pearls(
+    db: &DatabaseConnection,
+    narrow: impl FnOnce(Select<application::Entity>) -> Select<application::Entity>,
+) -> AppResult<Vec<Pearl>> {
+    let public = Actor::Anonymous;
+    let apps = narrow(scope::applications(&public))
+        .order_by_asc(application::Column::Title)
+        .order_by_asc(application::Column::Id)
+        .all(db)
+        .await?;
+    let years: HashMap<Uuid, i32> = scope::editions(&public)
+        .filter(edition::Column::Id.is_in(apps.iter().map(|a| a.edition_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e.title_year))
+        .collect();
+    let awarded: HashMap<Uuid, Timestamp> = scope::award_records()
+        .filter(
+            entity::application_status_change::Column::ApplicationId
+                .is_in(apps.iter().map(|a| a.id)),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.application_id, c.changed_at.into()))
+        .collect();
+    let mut out: Vec<Pearl> = apps
+        .into_iter()
+        .map(|a| Pearl {
+            id: ids::encode("Pearl", a.id),
+            title_year: years.get(&a.edition_id).copied().unwrap_or_default(),
+            awarded_at: awarded.get(&a.id).copied(),
+            title: a.title,
+            title_year_status: a.status.into(),
+            municipality_id: a.lead_municipality_id,
+        })
+        .collect();
+    out.sort_by(|a, b| b.title_year.cmp(&a.title_year));
+    Ok(out)
+}
+
 /// Public queries about the title holders.
 #[derive(Default)]
 pub struct PearlQuery;
@@ -55,46 +104,20 @@ impl PearlQuery {
         #[graphql(desc = "Only the title holders of this year.")] title_year: Option<i32>,
     ) -> Result<Vec<Pearl>> {
         let db = req(ctx).db();
-        let mut editions = edition::Entity::find();
-        if let Some(y) = title_year {
-            editions = editions.filter(edition::Column::TitleYear.eq(y));
-        }
-        let years: HashMap<Uuid, i32> = editions
-            .all(db)
-            .await
-            .map_err(AppError::from)?
-            .into_iter()
-            .map(|e| (e.id, e.title_year))
-            .collect();
-        let apps = application::Entity::find()
-            .filter(application::Column::EditionId.is_in(years.keys().copied()))
-            .filter(application::Column::Status.is_in(PUBLIC_STATUSES))
-            .order_by_asc(application::Column::Title)
-            .all(db)
-            .await
-            .map_err(AppError::from)?;
-        let awarded: HashMap<Uuid, Timestamp> = application_status_change::Entity::find()
-            .filter(
-                application_status_change::Column::ApplicationId.is_in(apps.iter().map(|a| a.id)),
-            )
-            .filter(application_status_change::Column::ToStatus.eq(ApplicationStatus::Awarded))
-            .all(db)
-            .await
-            .map_err(AppError::from)?
-            .into_iter()
-            .map(|c| (c.application_id, c.changed_at.into()))
-            .collect();
-        let mut out: Vec<Pearl> = apps
-            .into_iter()
-            .map(|a| Pearl {
-                title_year: years.get(&a.edition_id).copied().unwrap_or_default(),
-                awarded_at: awarded.get(&a.id).copied(),
-                title: a.title,
-                title_year_status: a.status.into(),
-                municipality_id: a.lead_municipality_id,
-            })
-            .collect();
-        out.sort_by(|a, b| b.title_year.cmp(&a.title_year).then(a.title.cmp(&b.title)));
-        Ok(out)
+        let found = pearls(db, |s| match title_year {
+            Some(y) => s.filter(
+                application::Column::EditionId.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(edition::Column::Id)
+                        .from(edition::Entity)
+                        .and_where(edition::Column::TitleYear.eq(y))
+                        .to_owned(),
+                ),
+            ),
+            None => s,
+        })
+        .await
+        .map_err(AppError::from)?;
+        Ok(found)
     }
 }

@@ -64,8 +64,15 @@ impl TokenKeys {
     pub fn from_config(config: &Config) -> Result<Self, String> {
         let (signing, own_key, algorithm) = match config.jwt_algorithm {
             JwtAlgorithm::Hs256 => {
-                let secret = match &config.jwt_secret {
-                    Some(s) => s.as_bytes().to_vec(),
+                let secret = match config.jwt_secret.as_deref().filter(|s| !s.is_empty()) {
+                    Some(s) => {
+                        if s.len() < 32 {
+                            tracing::warn!(
+                                "PEARLS_JWT_SECRET is shorter than 32 bytes: acceptable in development only"
+                            );
+                        }
+                        s.as_bytes().to_vec()
+                    }
                     None => {
                         tracing::warn!(
                             "PEARLS_JWT_SECRET is not set: using a random secret; sessions end when the process stops"

@@ -12,19 +12,25 @@ pub const MIN_PASSWORD_CHARS: usize = 10;
 pub const MAX_PASSWORD_BYTES: usize = 256;
 
 /// Hashes and verifies passwords with fixed argon2id parameters.
+///
+/// Each hash holds its memory cost (19 MiB by default) while it runs, so concurrent hashes are
+/// bounded by a semaphore (one per CPU): a flood of logins queues instead of exhausting memory.
 #[derive(Clone)]
 pub struct Passwords {
     params: Params,
     dummy_hash: String,
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl Passwords {
     /// Argon2id with the given memory (KiB) and iteration costs, parallelism 1.
     pub fn new(memory_kib: u32, iterations: u32) -> Result<Self, String> {
         let params = Params::new(memory_kib, iterations, 1, None).map_err(|e| e.to_string())?;
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
         let mut me = Self {
             params,
             dummy_hash: String::new(),
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(cpus)),
         };
         me.dummy_hash = me
             .hash_blocking("dummy password for timing")
@@ -51,6 +57,11 @@ impl Passwords {
         validate_new_password(password)?;
         let me = self.clone();
         let password = password.to_owned();
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| AppError::internal(format!("hash permits: {e}")))?;
         tokio::task::spawn_blocking(move || me.hash_blocking(&password))
             .await
             .map_err(|e| AppError::internal(format!("hash task: {e}")))?
@@ -65,6 +76,9 @@ impl Passwords {
         };
         let argon2 = self.argon2();
         let password = password.to_owned();
+        let Ok(_permit) = self.permits.acquire().await else {
+            return false;
+        };
         let matched = tokio::task::spawn_blocking(move || {
             PasswordHash::new(&hash)
                 .map(|parsed| argon2.verify_password(password.as_bytes(), &parsed).is_ok())

@@ -15,7 +15,6 @@ use entity::{refresh_token, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -85,7 +84,7 @@ pub async fn login(
     let email = email.trim().to_lowercase();
     let account = throttle::account_key(&email);
     let address = throttle::address_key(client_address);
-    throttle::check(
+    let attempt = throttle::attempt(
         &state.db,
         &[
             (account.as_str(), cfg.login_max_failures_per_account),
@@ -110,7 +109,7 @@ pub async fn login(
     match found {
         Some(user) if matched && user.active => {
             let txn = begin_write(&state.db).await?;
-            throttle::clear(&txn, &account).await?;
+            throttle::succeeded(&txn, &account, attempt).await?;
             audit::record(
                 &txn,
                 Some(user.id),
@@ -125,8 +124,7 @@ pub async fn login(
             Ok(session)
         }
         _ => {
-            throttle::record_failure(&state.db, &[&account, &address], cfg.login_window_secs)
-                .await?;
+            // The attempt's rows stay: they are this failure.
             let floor = Duration::from_millis(cfg.login_failure_delay_ms);
             if let Some(rest) = floor.checked_sub(started.elapsed()) {
                 tokio::time::sleep(rest).await;
@@ -194,7 +192,7 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<Session> {
     if claimed.rows_affected != 1 {
         // Lost a race with another use of the same token: treat it as reuse.
         txn.rollback().await?;
-        let txn = state.db.begin().await?;
+        let txn = begin_write(&state.db).await?;
         revoke_family(&txn, token.family_id).await?;
         txn.commit().await?;
         return Err(invalid_refresh());

@@ -4,9 +4,9 @@ use async_graphql::{Context, Object, Result};
 use entity::edition;
 use sea_orm::{ColumnTrait, Order, QueryFilter};
 
-use super::types::{Edition, EditionConnection};
+use super::types::{Edition, EditionConnection, EditionFilter, EditionOrder};
 use crate::error::AppError;
-use crate::graphql::connection::{OrderDirection, PageArgs, cost, order_with_tiebreak, paginate};
+use crate::graphql::connection::{PageArgs, cost, order_with_tiebreak, paginate};
 use crate::graphql::context::req;
 use crate::policy::scope;
 
@@ -16,8 +16,9 @@ pub struct EditionQuery;
 
 #[Object]
 impl EditionQuery {
-    /// Editions, newest title year first unless `direction` says otherwise.
+    /// Editions, newest title year first unless `orderBy` says otherwise. Public.
     #[graphql(complexity = "cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
     async fn editions(
         &self,
         ctx: &Context<'_>,
@@ -28,20 +29,32 @@ impl EditionQuery {
             i32,
         >,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Order by title year in this direction (default: descending).")]
-        direction: Option<OrderDirection>,
+        #[graphql(desc = "Conditions the rows must meet.")] filter: Option<EditionFilter>,
+        #[graphql(desc = "Ordering criteria, applied in turn.")] order_by: Option<
+            Vec<EditionOrder>,
+        >,
     ) -> Result<Option<EditionConnection>> {
         let rc = req(ctx);
+        let mut select = scope::editions(&rc.actor);
+        if let Some(f) = filter {
+            if let Some(from) = f.title_year_from {
+                select = select.filter(edition::Column::TitleYear.gte(from));
+            }
+            if let Some(to) = f.title_year_to {
+                select = select.filter(edition::Column::TitleYear.lte(to));
+            }
+        }
         let order = order_with_tiebreak(
-            vec![(
-                edition::Column::TitleYear,
-                direction.map(|d| d.sql()).unwrap_or(Order::Desc),
-            )],
+            order_by
+                .unwrap_or_default()
+                .iter()
+                .map(EditionOrder::column)
+                .collect(),
             (edition::Column::TitleYear, Order::Desc),
             edition::Column::Id,
         )?;
         let args = PageArgs::new(first, after, last, before);
-        let (page, total) = paginate(rc.db(), scope::editions(&rc.actor), order, &args).await?;
+        let (page, total) = paginate(rc.db(), select, order, &args).await?;
         Ok(Some(EditionConnection::from_page(
             page,
             total,

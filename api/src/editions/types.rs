@@ -164,3 +164,41 @@ crate::connection!(
     Edition,
     "A page of editions."
 );
+
+/// Which editions to list; all conditions must hold.
+#[derive(async_graphql::InputObject, Default)]
+pub struct EditionFilter {
+    /// Only title years from this one on.
+    pub title_year_from: Option<i32>,
+    /// Only title years up to this one.
+    pub title_year_to: Option<i32>,
+}
+
+/// Fields editions can be ordered by.
+#[derive(async_graphql::Enum, Copy, Clone, PartialEq, Eq)]
+pub enum EditionOrderField {
+    /// By title year.
+    TitleYear,
+    /// By creation time.
+    CreatedAt,
+}
+
+/// One ordering criterion for editions.
+#[derive(async_graphql::InputObject)]
+pub struct EditionOrder {
+    /// The field.
+    pub field: EditionOrderField,
+    /// The direction (default ascending).
+    #[graphql(default)]
+    pub direction: crate::graphql::connection::OrderDirection,
+}
+
+impl EditionOrder {
+    pub fn column(&self) -> (edition::Column, sea_orm::Order) {
+        let col = match self.field {
+            EditionOrderField::TitleYear => edition::Column::TitleYear,
+            EditionOrderField::CreatedAt => edition::Column::CreatedAt,
+        };
+        (col, self.direction.sql())
+    }
+}

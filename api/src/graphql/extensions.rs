@@ -162,29 +162,60 @@ impl ExtensionFactory for AliasLimit {
 
 struct AliasLimitExt(usize);
 
-fn count_aliases(set: &SelectionSet) -> usize {
-    set.items
-        .iter()
-        .map(|s| match &s.node {
-            Selection::Field(f) => {
-                usize::from(f.node.alias.is_some()) + count_aliases(&f.node.selection_set.node)
-            }
-            Selection::InlineFragment(i) => count_aliases(&i.node.selection_set.node),
-            Selection::FragmentSpread(_) => 0,
-        })
-        .sum()
+/// Counts the aliased fields an operation would resolve, fragment spreads included (a fragment
+/// spread under three aliased parents counts three times). Each fragment is counted once and
+/// memoised, so a "fragment bomb" cannot make the counting itself expensive; a spread that
+/// refers back to a fragment being counted (a cycle, refused later by validation) counts 0.
+struct AliasCounter<'a> {
+    doc: &'a ExecutableDocument,
+    memo: HashMap<&'a str, usize>,
+    visiting: Vec<&'a str>,
+}
+
+impl<'a> AliasCounter<'a> {
+    fn set(&mut self, set: &'a SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|s| match &s.node {
+                Selection::Field(f) => usize::from(f.node.alias.is_some())
+                    .saturating_add(self.set(&f.node.selection_set.node)),
+                Selection::InlineFragment(i) => self.set(&i.node.selection_set.node),
+                Selection::FragmentSpread(spread) => {
+                    self.fragment(spread.node.fragment_name.node.as_str())
+                }
+            })
+            .fold(0usize, usize::saturating_add)
+    }
+
+    fn fragment(&mut self, name: &'a str) -> usize {
+        if let Some(n) = self.memo.get(name) {
+            return *n;
+        }
+        if self.visiting.contains(&name) {
+            return 0;
+        }
+        let Some((key, fragment)) = self.doc.fragments.get_key_value(name) else {
+            return 0;
+        };
+        self.visiting.push(key.as_str());
+        let n = self.set(&fragment.node.selection_set.node);
+        self.visiting.pop();
+        self.memo.insert(key.as_str(), n);
+        n
+    }
 }
 
 fn aliases_in(doc: &ExecutableDocument) -> usize {
+    let mut counter = AliasCounter {
+        doc,
+        memo: HashMap::new(),
+        visiting: Vec::new(),
+    };
     doc.operations
         .iter()
-        .map(|(_, op)| count_aliases(&op.node.selection_set.node))
-        .sum::<usize>()
-        + doc
-            .fragments
-            .values()
-            .map(|f| count_aliases(&f.node.selection_set.node))
-            .sum::<usize>()
+        .map(|(_, op)| counter.set(&op.node.selection_set.node))
+        .max()
+        .unwrap_or(0)
 }
 
 #[async_graphql::async_trait::async_trait]
@@ -306,5 +337,89 @@ impl Extension for TrustedDocumentsExt {
             }
             None => Err(forbidden("this operation is not in the trusted documents")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
+
+    struct Root;
+
+    struct Child;
+
+    #[Object]
+    impl Child {
+        async fn ok(&self) -> i32 {
+            1
+        }
+        async fn fails(&self) -> async_graphql::Result<i32> {
+            Err(crate::error::AppError::forbidden("no").into())
+        }
+        async fn maybe(&self) -> async_graphql::Result<Option<i32>> {
+            Err(crate::error::AppError::forbidden("no").into())
+        }
+    }
+
+    #[Object]
+    impl Root {
+        async fn first(&self) -> Option<Child> {
+            Some(Child)
+        }
+        async fn second(&self) -> i32 {
+            2
+        }
+    }
+
+    fn schema() -> Schema<Root, EmptyMutation, EmptySubscription> {
+        Schema::build(Root, EmptyMutation, EmptySubscription)
+            .extension(FieldErrors)
+            .extension(AliasLimit(3))
+            .finish()
+    }
+
+    #[tokio::test]
+    async fn a_failing_field_nulls_itself_or_its_nearest_nullable_parent() {
+        let res = schema()
+            .execute("{ first { ok maybe } second }")
+            .await
+            .into_result()
+            .expect_err("one error");
+        assert_eq!(res.len(), 1);
+        let res = schema().execute("{ first { ok maybe } second }").await;
+        let data = res.data.into_json().expect("json");
+        assert_eq!(
+            data,
+            serde_json::json!({ "first": { "ok": 1, "maybe": null }, "second": 2 })
+        );
+        // A non-null field fails: its nullable parent `first` is null, `second` keeps its data,
+        // and the one error names the failing field's path.
+        let res = schema().execute("{ first { ok fails } second }").await;
+        assert_eq!(
+            res.data.into_json().expect("json"),
+            serde_json::json!({ "first": null, "second": 2 })
+        );
+        assert_eq!(res.errors.len(), 1);
+        assert_eq!(
+            serde_json::to_value(&res.errors[0].path).expect("path"),
+            serde_json::json!(["first", "fails"])
+        );
+    }
+
+    #[tokio::test]
+    async fn aliases_in_fragments_count_once_per_use() {
+        // Two aliases in the fragment, spread under two aliased parents: 2 + 2×2 = 6 > 3.
+        let q = "{ a: first { ...F } b: first { ...F } } fragment F on Child { x: ok y: ok }";
+        let res = schema().execute(q).await;
+        assert_eq!(res.errors.len(), 1, "{:?}", res.errors);
+        assert!(res.errors[0].message.contains("6 aliases"), "{:?}", res.errors);
+        // A cycle does not hang the count (validation refuses it afterwards).
+        let q = "{ first { ...F } } fragment F on Child { ok ...G } fragment G on Child { ...F }";
+        let res = schema().execute(q).await;
+        assert!(!res.errors.is_empty());
+        // Within the limit.
+        let res = schema().execute("{ a: first { ok } b: second }").await;
+        assert!(res.errors.is_empty(), "{:?}", res.errors);
     }
 }

@@ -15,14 +15,29 @@ pub fn encode(type_name: &str, id: Uuid) -> ID {
     ID(URL_SAFE_NO_PAD.encode(format!("{type_name}:{id}")))
 }
 
-/// Splits a global id into its type and UUID; anything malformed is BAD_USER_INPUT on `field`.
-pub fn decode_any(id: &ID, field: &str) -> AppResult<(String, Uuid)> {
+/// Encodes the global id of an object whose key is not a UUID (a country's ISO code).
+pub fn encode_key(type_name: &str, key: &str) -> ID {
+    ID(URL_SAFE_NO_PAD.encode(format!("{type_name}:{key}")))
+}
+
+/// Splits a global id into its type and key; anything malformed is BAD_USER_INPUT on `field`.
+pub fn split(id: &ID, field: &str) -> AppResult<(String, String)> {
     let invalid = || AppError::bad_input(field, "not a valid id");
+    if id.len() > 200 {
+        return Err(invalid());
+    }
     let raw = URL_SAFE_NO_PAD.decode(id.as_str()).map_err(|_| invalid())?;
     let text = String::from_utf8(raw).map_err(|_| invalid())?;
-    let (ty, uuid) = text.split_once(':').ok_or_else(invalid)?;
-    let uuid = Uuid::parse_str(uuid).map_err(|_| invalid())?;
-    Ok((ty.to_owned(), uuid))
+    let (ty, key) = text.split_once(':').ok_or_else(invalid)?;
+    Ok((ty.to_owned(), key.to_owned()))
+}
+
+/// Splits a global id into its type and UUID; anything malformed is BAD_USER_INPUT on `field`.
+pub fn decode_any(id: &ID, field: &str) -> AppResult<(String, Uuid)> {
+    let (ty, key) = split(id, field)?;
+    let uuid =
+        Uuid::parse_str(&key).map_err(|_| AppError::bad_input(field, "not a valid id"))?;
+    Ok((ty, uuid))
 }
 
 /// Decodes a global id that must be of `type_name`.

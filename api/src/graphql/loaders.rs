@@ -341,7 +341,7 @@ impl Loader<MentoringSessionsOf> for Loaders {
         &self,
         keys: &[MentoringSessionsOf],
     ) -> Result<HashMap<MentoringSessionsOf, Self::Value>, AppError> {
-        let assignments: HashMap<Uuid, Uuid> = mentor_assignment::Entity::find()
+        let assignments: HashMap<Uuid, Uuid> = scope::mentor_assignments(&self.actor)
             .filter(mentor_assignment::Column::ApplicationId.is_in(keys.iter().map(|k| k.0)))
             .all(&self.db)
             .await?
@@ -376,7 +376,7 @@ impl Loader<MentoringSummaryOf> for Loaders {
         keys: &[MentoringSummaryOf],
     ) -> Result<HashMap<MentoringSummaryOf, Self::Value>, AppError> {
         use sea_orm::sea_query::{Expr, ExprTrait, Func};
-        use sea_orm::{JoinType, QuerySelect, RelationTrait};
+        use sea_orm::{JoinType, QuerySelect, QueryTrait, RelationTrait};
         let rows: Vec<(Uuid, i64, Option<i64>)> = mentoring_session::Entity::find()
             .select_only()
             .column(mentor_assignment::Column::ApplicationId)
@@ -399,6 +399,14 @@ impl Loader<MentoringSummaryOf> for Loaders {
                 mentoring_session::Relation::Assignment.def(),
             )
             .filter(mentor_assignment::Column::ApplicationId.is_in(keys.iter().map(|k| k.0)))
+            .filter(
+                mentor_assignment::Column::ApplicationId.in_subquery(
+                    scope::applications(&self.actor)
+                        .select_only()
+                        .column(application::Column::Id)
+                        .into_query(),
+                ),
+            )
             .group_by(mentor_assignment::Column::ApplicationId)
             .into_tuple()
             .all(&self.db)

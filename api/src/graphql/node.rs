@@ -3,8 +3,9 @@
 
 use async_graphql::PathSegment;
 use async_graphql::{Context, ID, Interface, Object, Result, ServerError};
-use sea_orm::{ColumnTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
+use crate::applications::pearls::Pearl;
 use crate::applications::types::{Application, StatusChange};
 use crate::assessment::types::{Assessment, AssessorAssignment, Criterion};
 use crate::audit::graphql::AuditEntry;
@@ -16,6 +17,7 @@ use crate::graphql::loaders::{
     ApplicationById, CriterionById, EditionById, OrganisationById, PlanById, UserById,
 };
 use crate::mentoring::types::{MentorAssignment, MentoringSession};
+use crate::organisations::graphql::Country;
 use crate::organisations::types::Organisation;
 use crate::plans::types::{
     Plan, PlanAction, PlanComment, PlanIndicator, PlanVersion, ProgressUpdate,
@@ -49,14 +51,25 @@ pub enum Node {
     AssessorAssignment(AssessorAssignment),
     Assessment(Assessment),
     AuditEntry(AuditEntry),
+    Country(Country),
+    Pearl(Pearl),
 }
 
 /// Resolves one global id for the caller; NOT_FOUND for unknown ids and for objects outside the
 /// caller's scope alike, so the answer never tells which.
 async fn resolve(rc: &RequestContext, id: &ID, field: &str) -> AppResult<Node> {
-    let (ty, uuid) = ids::decode_any(id, field)?;
     let nf = || AppError::not_found("object");
     let db = rc.db();
+    let (ty, key) = ids::split(id, field)?;
+    if ty == "Country" {
+        // Reference data, public; keyed by its ISO code.
+        return entity::country::Entity::find_by_id(key)
+            .one(db)
+            .await?
+            .map(|c| Node::Country(c.into()))
+            .ok_or_else(nf);
+    }
+    let (ty, uuid) = ids::decode_any(id, field)?;
     let actor = &rc.actor;
     // One row by id through its scope.
     macro_rules! scoped {
@@ -153,6 +166,15 @@ async fn resolve(rc: &RequestContext, id: &ID, field: &str) -> AppResult<Node> {
             Node::AssessorAssignment(scoped!(assessor_assignments, assessor_assignment))
         }
         "Assessment" => Node::Assessment(scoped!(assessments, assessment)),
+        "Pearl" => Node::Pearl(
+            crate::applications::pearls::pearls(db, |s| {
+                s.filter(entity::application::Column::Id.eq(uuid))
+            })
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(nf)?,
+        ),
         "AuditEntry" => Node::AuditEntry(
             scope::audit_entries(actor)
                 .filter(entity::audit_entry::Column::Id.eq(uuid))

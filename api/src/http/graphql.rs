@@ -18,6 +18,7 @@ use crate::error::{AppError, code};
 use crate::graphql::context::RequestContext;
 use crate::graphql::extensions::HttpGet;
 use crate::graphql::schema::PearlsSchema;
+use crate::policy::Actor;
 use crate::state::AppState;
 
 /// A transport-level refusal, shaped like a GraphQL response.
@@ -41,17 +42,27 @@ fn refuse_app(err: AppError) -> HttpResponse {
     refuse(status, err.code(), &err.public_message())
 }
 
-/// The client's address for throttling: the socket peer, or the left-most `X-Forwarded-For`
-/// entry when the deployment says a trusted proxy sets it.
+/// The client's address for throttling. Behind a trusted proxy (`PEARLS_TRUST_FORWARDED_FOR`) it
+/// is the right-most `X-Forwarded-For` entry: the one the proxy itself appended. Entries to its
+/// left come from the client and could be anything, so they are never used. Only a valid IP
+/// address is accepted; otherwise the socket peer is used.
 fn client_address(req: &HttpRequest, state: &AppState) -> String {
-    if state.config.trust_forwarded_for
-        && let Some(addr) = req.connection_info().realip_remote_addr()
-    {
-        return addr.to_owned();
+    let peer = || {
+        req.peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_else(|| "unknown".into())
+    };
+    if !state.config.trust_forwarded_for {
+        return peer();
     }
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    req.headers()
+        .get_all("x-forwarded-for")
+        .last()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|hop| hop.trim().parse::<std::net::IpAddr>().ok())
+        .map(|ip| ip.to_string())
+        .unwrap_or_else(peer)
 }
 
 /// Authenticates and runs a batch within the time limit.
@@ -78,8 +89,11 @@ async fn run(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let (actor, _) = match authenticate(state, authorization).await {
-        Ok(a) => a,
+    let actor = match authenticate(state, authorization).await {
+        Ok((actor, _)) => actor,
+        // A client whose access token expired must still be able to get a new one: an operation
+        // that only signs in or refreshes runs anonymously despite the stale header.
+        Err(AppError::Unauthenticated(_)) if only_signs_in(&batch) => Actor::Anonymous,
         Err(e) => return refuse_app(e),
     };
     let rc = Arc::new(RequestContext::new(
@@ -103,6 +117,34 @@ async fn run(
                 state.config.request_timeout_ms
             ),
         ),
+    }
+}
+
+/// Root fields that need no access token.
+const SIGN_IN_FIELDS: [&str; 3] = ["login", "refreshSession", "__typename"];
+
+/// Whether every operation of the batch is a mutation selecting only sign-in fields.
+fn only_signs_in(batch: &BatchRequest) -> bool {
+    use async_graphql::parser::types::{OperationType, Selection};
+    let one = |r: &Request| {
+        let Ok(doc) = async_graphql::parser::parse_query(&r.query) else {
+            return false;
+        };
+        let op = match &r.operation_name {
+            Some(name) => doc.operations.iter().find(|(n, _)| n.map(|n| n.as_str()) == Some(name.as_str())),
+            None => doc.operations.iter().next(),
+        };
+        op.is_some_and(|(_, op)| {
+            op.node.ty == OperationType::Mutation
+                && op.node.selection_set.node.items.iter().all(|s| match &s.node {
+                    Selection::Field(f) => SIGN_IN_FIELDS.contains(&f.node.name.node.as_str()),
+                    _ => false,
+                })
+        })
+    };
+    match batch {
+        BatchRequest::Single(r) => one(r),
+        BatchRequest::Batch(rs) => rs.iter().all(one),
     }
 }
 

@@ -12,12 +12,24 @@ use crate::graphql::scalars::CountryCode;
 use crate::policy::scope;
 
 /// A country of the Baltic Sea Region programme area.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone)]
 pub struct Country {
+    /// Opaque global id.
+    pub id: ID,
     /// ISO 3166-1 alpha-2 code.
     pub code: CountryCode,
     /// English name.
     pub name: String,
+}
+
+impl From<country::Model> for Country {
+    fn from(c: country::Model) -> Self {
+        Self {
+            id: crate::graphql::ids::encode_key("Country", &c.code),
+            code: CountryCode(c.code),
+            name: c.name,
+        }
+    }
 }
 
 /// Organisation queries.
@@ -104,10 +116,7 @@ impl OrganisationQuery {
             .map_err(crate::error::AppError::from)?;
         Ok(rows
             .into_iter()
-            .map(|c| Country {
-                code: CountryCode(c.code),
-                name: c.name,
-            })
+            .map(Country::from)
             .collect())
     }
 }

@@ -63,6 +63,7 @@ impl From<organisation::Model> for Organisation {
 #[ComplexObject]
 impl Organisation {
     /// The organisation's users that the caller may see.
+    #[graphql(complexity = "10 * child_complexity")]
     async fn members(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
         let rows = req(ctx)
             .loaders

@@ -158,7 +158,8 @@ pub fn applications(actor: &Actor) -> Select<application::Entity> {
     };
     match p.role {
         Role::Coordinator => all,
-        Role::Partner => all.filter(application::Column::Status.ne(ApplicationStatus::Draft)),
+        // "No drafts": never submitted, including drafts withdrawn before submission.
+        Role::Partner => all.filter(application::Column::SubmittedAt.is_not_null()),
         Role::Mentor => all.filter(application::Column::Id.in_subquery(assigned_to(p.user_id))),
         Role::Municipality => match p.organisation_id {
             Some(org) => all.filter(applications_of(org)),
@@ -178,6 +179,17 @@ pub fn status_changes(actor: &Actor) -> Select<application_status_change::Entity
                 .in_subquery(ids(applications(actor), application::Column::Id)),
         ),
     }
+}
+
+/// The award records of the title holders: when each was awarded. A published fact, read by
+/// the public list of Pearls (the rest of the status history is not public).
+pub fn award_records() -> Select<application_status_change::Entity> {
+    application_status_change::Entity::find()
+        .filter(application_status_change::Column::ToStatus.eq(ApplicationStatus::Awarded))
+        .filter(
+            application_status_change::Column::ApplicationId
+                .in_subquery(ids(applications(&Actor::Anonymous), application::Column::Id)),
+        )
 }
 
 /// Mentor assignments: coordinators read all; partners those of the applications they see; a
