@@ -98,7 +98,10 @@ both!(
         assert!(checked <= 5, "{checked} guesses were checked: {bodies:?}");
         // An overlong address or e-mail cannot break the throttle (keys are digests).
         let long = format!("{}@test.example", "a".repeat(400));
-        assert_eq!(code(&login(&app, &long, "whatever it is").await), "UNAUTHENTICATED");
+        assert_eq!(
+            code(&login(&app, &long, "whatever it is").await),
+            "UNAUTHENTICATED"
+        );
     }
 );
 
@@ -342,7 +345,11 @@ both!(
         let session = login(&app, "partner@test.example", PASSWORD).await;
         let refresh = session["data"]["login"]["refreshToken"].clone();
         let (status, body) = app
-            .gql_as(Some(&expired), REFRESH, json!({ "i": { "refreshToken": refresh } }))
+            .gql_as(
+                Some(&expired),
+                REFRESH,
+                json!({ "i": { "refreshToken": refresh } }),
+            )
             .await;
         assert_eq!(status, 200, "{body}");
         assert!(
@@ -351,7 +358,11 @@ both!(
         );
         let mixed = "mutation($i: RefreshSessionInput!) { refreshSession(input: $i) { accessToken } logout(input: {everywhere: true}) { success } }";
         let (status, body) = app
-            .gql_as(Some(&expired), mixed, json!({ "i": { "refreshToken": "x" } }))
+            .gql_as(
+                Some(&expired),
+                mixed,
+                json!({ "i": { "refreshToken": "x" } }),
+            )
             .await;
         assert_eq!((status, code(&body)), (401, "UNAUTHENTICATED"), "{body}");
 

@@ -73,6 +73,7 @@ pub fn build_state(
         keys: Arc::new(keys),
         passwords,
         statements,
+        events: crate::events::EventBus::default(),
     })
 }
 
@@ -82,6 +83,9 @@ impl Application {
         config.validate().map_err(err)?;
         let (db, statements) = prepare_database(&config).await?;
         let state = build_state(&config, db, statements)?;
+        crate::events::listen(&state.db, &config.database_url, state.events.clone())
+            .await
+            .map_err(|e| err(format!("events: {}", e.public_message())))?;
         let listener = TcpListener::bind(config.bind)
             .map_err(|e| err(format!("bind {}: {e}", config.bind)))?;
         let port = listener.local_addr().map_err(err)?.port();

@@ -8,6 +8,7 @@ use crate::auth::jwt::TokenKeys;
 use crate::auth::password::Passwords;
 use crate::config::Config;
 use crate::db::StatementCounter;
+use crate::events::EventBus;
 
 /// Cheap to clone; one per process.
 #[derive(Clone)]
@@ -17,4 +18,6 @@ pub struct AppState {
     pub keys: Arc<TokenKeys>,
     pub passwords: Passwords,
     pub statements: StatementCounter,
+    /// This node's live events (fed by LISTEN on PostgreSQL).
+    pub events: EventBus,
 }

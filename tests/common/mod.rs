@@ -219,7 +219,10 @@ pub struct TestApp {
     pub state: AppState,
     pub backend: Backend,
     pub client: awc::Client,
-    _db: TestDatabase,
+    /// The database URL (a second node can be started on it).
+    pub url: String,
+    /// Owned by the first node only: dropped (and the database removed) with it.
+    _db: Option<TestDatabase>,
 }
 
 impl TestApp {
@@ -231,7 +234,13 @@ impl TestApp {
     /// Starts a server with a configuration tweak.
     pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<Self> {
         let db = TestDatabase::create(backend).await?;
-        let mut config = test_config(&db.url);
+        let mut app = Self::start(backend, &db.url, tweak).await;
+        app._db = Some(db);
+        Some(app)
+    }
+
+    async fn start(backend: Backend, url: &str, tweak: impl FnOnce(&mut Config)) -> Self {
+        let mut config = test_config(url);
         tweak(&mut config);
         let app = Application::build(config).await.expect("server starts");
         let base = format!("http://127.0.0.1:{}", app.port());
@@ -240,13 +249,41 @@ impl TestApp {
         let client = awc::Client::builder()
             .timeout(Duration::from_secs(60))
             .finish();
-        Some(Self {
+        Self {
             base,
             state,
             backend,
             client,
-            _db: db,
-        })
+            url: url.to_owned(),
+            _db: None,
+        }
+    }
+
+    /// Starts a second API node on the same database (as a load balancer would run several).
+    pub async fn second_node(&self) -> TestApp {
+        Self::start(self.backend, &self.url, |_| {}).await
+    }
+
+    /// Opens a GraphQL WebSocket (graphql-transport-ws), sends `connection_init` with the token
+    /// and returns the socket and the server's first reply (`connection_ack`, or the close).
+    pub async fn websocket(&self, token: Option<&str>) -> (WsClient, Value) {
+        let url = format!("{}/graphql/ws", self.base.replacen("http", "ws", 1));
+        let (_res, conn) = self
+            .client
+            .ws(url)
+            .protocols(["graphql-transport-ws"])
+            .connect()
+            .await
+            .expect("websocket");
+        let mut ws = WsClient { conn };
+        let payload = match token {
+            Some(t) => json!({ "authorization": format!("Bearer {t}") }),
+            None => json!({}),
+        };
+        ws.send(json!({ "type": "connection_init", "payload": payload }))
+            .await;
+        let first = ws.next().await;
+        (ws, first)
     }
 
     /// POSTs a GraphQL operation; returns (HTTP status, JSON body).
@@ -313,4 +350,51 @@ pub fn codes(body: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A test client's end of a GraphQL WebSocket.
+pub struct WsClient {
+    conn: actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>,
+}
+
+impl WsClient {
+    /// Sends one protocol message.
+    pub async fn send(&mut self, msg: Value) {
+        use futures_util::SinkExt;
+        self.conn
+            .send(awc::ws::Message::Text(msg.to_string().into()))
+            .await
+            .expect("send");
+    }
+
+    /// Starts a subscription under `id`, then pings and waits for the pong: the server reads
+    /// messages in order, so once it answered the ping it has taken the subscription up.
+    pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        self.send(json!({ "id": id, "type": "subscribe",
+                          "payload": { "query": query, "variables": variables } }))
+            .await;
+        self.send(json!({ "type": "ping" })).await;
+        let pong = self.next().await;
+        assert_eq!(pong["type"], "pong", "{pong}");
+    }
+
+    /// The next protocol message (a close frame comes back as `{"close": code}`); fails the
+    /// test after 15 s.
+    pub async fn next(&mut self) -> Value {
+        use futures_util::StreamExt;
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(15), self.conn.next())
+                .await
+                .expect("a message within 15 s")
+                .expect("an open socket")
+                .expect("a frame");
+            match frame {
+                awc::ws::Frame::Text(t) => return serde_json::from_slice(&t).expect("json"),
+                awc::ws::Frame::Close(reason) => {
+                    return json!({ "close": reason.map(|r| u16::from(r.code)) });
+                }
+                _ => continue,
+            }
+        }
+    }
 }

@@ -253,7 +253,7 @@ impl ApplicationMutation {
             motivation: check_motivation(&input.motivation)?,
             co_applicant_ids: decode_orgs(&input.co_applicant_ids, "coApplicantIds")?,
         };
-        let app = service::create(rc.db(), &rc.actor, new).await?;
+        let app = service::create(rc.db(), &rc.state.events, &rc.actor, new).await?;
         Ok(Some(ApplicationPayload {
             application: app.into(),
         }))
@@ -294,6 +294,7 @@ impl ApplicationMutation {
         let id = ids::decode(&input.id, "Application", "id")?;
         let app = service::transition(
             rc.db(),
+            &rc.state.events,
             &rc.actor,
             id,
             Action::Submit,
@@ -316,6 +317,7 @@ impl ApplicationMutation {
         let id = ids::decode(&input.id, "Application", "id")?;
         let app = service::transition(
             rc.db(),
+            &rc.state.events,
             &rc.actor,
             id,
             Action::Withdraw,
@@ -340,6 +342,7 @@ impl ApplicationMutation {
         let id = ids::decode(&input.id, "Application", "id")?;
         let app = service::transition(
             rc.db(),
+            &rc.state.events,
             &rc.actor,
             id,
             input.action.into(),
@@ -364,6 +367,7 @@ impl ApplicationMutation {
         let id = ids::decode(&input.id, "Application", "id")?;
         let app = service::transition(
             rc.db(),
+            &rc.state.events,
             &rc.actor,
             id,
             Action::Award,
@@ -386,6 +390,7 @@ impl ApplicationMutation {
         let id = ids::decode(&input.id, "Application", "id")?;
         let app = service::transition(
             rc.db(),
+            &rc.state.events,
             &rc.actor,
             id,
             Action::Decline,

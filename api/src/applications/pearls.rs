@@ -10,7 +10,7 @@ use entity::{application, edition};
 use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder, Select};
 use uuid::Uuid;
 
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::graphql::context::req;
 use crate::graphql::ids;
 use crate::graphql::loaders::OrganisationById;
@@ -87,7 +87,7 @@ pub async fn pearls(
             municipality_id: a.lead_municipality_id,
         })
         .collect();
-    out.sort_by(|a, b| b.title_year.cmp(&a.title_year));
+    out.sort_by_key(|p| std::cmp::Reverse(p.title_year));
     Ok(out)
 }
 
@@ -116,8 +116,7 @@ impl PearlQuery {
             ),
             None => s,
         })
-        .await
-        .map_err(AppError::from)?;
+        .await?;
         Ok(found)
     }
 }

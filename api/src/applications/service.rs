@@ -21,6 +21,7 @@ use crate::db::begin_write;
 use crate::domain::NonEmptyText;
 use crate::editions::require_open_phase;
 use crate::error::{AppError, AppResult};
+use crate::events::{Event, EventBus};
 use crate::policy::{Actor, rules, scope};
 
 /// Longest motivation accepted, in characters.
@@ -132,9 +133,10 @@ async fn record_status(
     to: ApplicationStatus,
     actor: Option<Uuid>,
     note: Option<String>,
-) -> AppResult<()> {
+) -> AppResult<Event> {
+    let id = Uuid::now_v7();
     application_status_change::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         application_id: Set(app),
         from_status: Set(from),
         to_status: Set(to),
@@ -144,12 +146,16 @@ async fn record_status(
     }
     .insert(db)
     .await?;
-    Ok(())
+    Ok(Event::ApplicationStatusChanged {
+        application_id: app,
+        status_change_id: id,
+    })
 }
 
 /// Opens a draft application while the edition's call is open.
 pub async fn create(
     db: &DatabaseConnection,
+    events: &EventBus,
     actor: &Actor,
     new: NewApplication,
 ) -> AppResult<application::Model> {
@@ -221,7 +227,7 @@ pub async fn create(
     .insert(&txn)
     .await?;
     replace_co_applicants(&txn, model.id, &co).await?;
-    record_status(
+    let created = record_status(
         &txn,
         model.id,
         None,
@@ -240,7 +246,7 @@ pub async fn create(
                 "coApplicantIds": co }),
     )
     .await?;
-    txn.commit().await?;
+    events.commit(txn, vec![created]).await?;
     Ok(model)
 }
 
@@ -335,6 +341,7 @@ pub async fn update(
 /// Runs one lifecycle transition, as the table in [`lifecycle`] defines it.
 pub async fn transition(
     db: &DatabaseConnection,
+    events: &EventBus,
     actor: &Actor,
     id: Uuid,
     action: Action,
@@ -424,7 +431,7 @@ pub async fn transition(
     am.updated_at = Set(now);
     am.version = Set(current.version + 1);
     let updated = save_versioned(&txn, id, current.version, am).await?;
-    record_status(
+    let changed = record_status(
         &txn,
         id,
         Some(current.status),
@@ -442,6 +449,6 @@ pub async fn transition(
         json!({ "status": { "from": current.status.as_str(), "to": rule.to.as_str() }, "note": note }),
     )
     .await?;
-    txn.commit().await?;
+    events.commit(txn, vec![changed]).await?;
     Ok(updated)
 }

@@ -1,22 +1,76 @@
-//! Turning a request's `Authorization` header into an [`Actor`].
+//! Turning a request's `Authorization` header (or a WebSocket's `connection_init` token) into
+//! an [`Actor`].
 
+use chrono::{DateTime, Utc};
 use entity::user;
-use sea_orm::EntityTrait;
+use sea_orm::{ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
 use crate::policy::{Actor, Principal};
 use crate::state::AppState;
 
-/// No header: anonymous. A bearer token: verified, and its user loaded — a token of a deleted or
-/// deactivated user is UNAUTHENTICATED like a forged one. The role comes from the database, so a
-/// role change applies to tokens already issued.
+/// Who a request is from, and until when its access token is valid.
+pub struct Authenticated {
+    pub actor: Actor,
+    pub user: Option<user::Model>,
+    /// When the presented access token expires (`None` for anonymous requests).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+fn invalid() -> AppError {
+    AppError::Unauthenticated("invalid or expired access token".into())
+}
+
+/// The principal of a user as the database knows them now: `None` when the user is gone or
+/// deactivated. Role and organisation come from here, never from the token, so a change applies
+/// to tokens already issued.
+pub async fn current_principal(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> AppResult<Option<(Principal, user::Model)>> {
+    Ok(user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .filter(|u| u.active)
+        .map(|u| {
+            (
+                Principal {
+                    user_id: u.id,
+                    role: u.role,
+                    organisation_id: u.organisation_id,
+                },
+                u,
+            )
+        }))
+}
+
+/// Verifies a bare access token and loads its user — a token of a deleted or deactivated user is
+/// UNAUTHENTICATED like a forged one.
+pub async fn authenticate_token(state: &AppState, token: &str) -> AppResult<Authenticated> {
+    let claims = state.keys.verify(token)?;
+    let id = Uuid::parse_str(&claims.sub).map_err(|_| invalid())?;
+    let (principal, user) = current_principal(&state.db, id)
+        .await?
+        .ok_or_else(invalid)?;
+    Ok(Authenticated {
+        actor: Actor::User(principal),
+        user: Some(user),
+        expires_at: DateTime::from_timestamp(claims.exp, 0),
+    })
+}
+
+/// No header: anonymous. `Bearer <token>`: verified as [`authenticate_token`] does.
 pub async fn authenticate(
     state: &AppState,
     authorization: Option<&str>,
-) -> AppResult<(Actor, Option<user::Model>)> {
+) -> AppResult<Authenticated> {
     let Some(value) = authorization else {
-        return Ok((Actor::Anonymous, None));
+        return Ok(Authenticated {
+            actor: Actor::Anonymous,
+            user: None,
+            expires_at: None,
+        });
     };
     let token = value
         .strip_prefix("Bearer ")
@@ -26,18 +80,5 @@ pub async fn authenticate(
         .ok_or_else(|| {
             AppError::Unauthenticated("expected `Authorization: Bearer <token>`".into())
         })?;
-    let claims = state.keys.verify(token)?;
-    let id = Uuid::parse_str(&claims.sub)
-        .map_err(|_| AppError::Unauthenticated("invalid or expired access token".into()))?;
-    let user = user::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .filter(|u| u.active)
-        .ok_or_else(|| AppError::Unauthenticated("invalid or expired access token".into()))?;
-    let principal = Principal {
-        user_id: user.id,
-        role: user.role,
-        organisation_id: user.organisation_id,
-    };
-    Ok((Actor::User(principal), Some(user)))
+    authenticate_token(state, token).await
 }

@@ -16,6 +16,9 @@ pub struct RequestContext {
     pub loaders: DataLoader<Loaders>,
     /// The client's address (for the login throttle).
     pub client_address: String,
+    /// When the caller's access token expires; a subscription ends then (the client reconnects
+    /// with a fresh token).
+    pub token_expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl RequestContext {
@@ -32,6 +35,7 @@ impl RequestContext {
             state,
             loaders,
             client_address,
+            token_expires_at: None,
         }
     }
 

@@ -413,7 +413,11 @@ mod tests {
         let q = "{ a: first { ...F } b: first { ...F } } fragment F on Child { x: ok y: ok }";
         let res = schema().execute(q).await;
         assert_eq!(res.errors.len(), 1, "{:?}", res.errors);
-        assert!(res.errors[0].message.contains("6 aliases"), "{:?}", res.errors);
+        assert!(
+            res.errors[0].message.contains("6 aliases"),
+            "{:?}",
+            res.errors
+        );
         // A cycle does not hang the count (validation refuses it afterwards).
         let q = "{ first { ...F } } fragment F on Child { ok ...G } fragment G on Child { ...F }";
         let res = schema().execute(q).await;

@@ -35,8 +35,7 @@ pub fn split(id: &ID, field: &str) -> AppResult<(String, String)> {
 /// Splits a global id into its type and UUID; anything malformed is BAD_USER_INPUT on `field`.
 pub fn decode_any(id: &ID, field: &str) -> AppResult<(String, Uuid)> {
     let (ty, key) = split(id, field)?;
-    let uuid =
-        Uuid::parse_str(&key).map_err(|_| AppError::bad_input(field, "not a valid id"))?;
+    let uuid = Uuid::parse_str(&key).map_err(|_| AppError::bad_input(field, "not a valid id"))?;
     Ok((ty, uuid))
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_graphql::extensions::apollo_persisted_queries::{
     ApolloPersistedQueries, LruCacheStorage,
 };
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
 use crate::applications::graphql::{ApplicationMutation, ApplicationQuery};
 use crate::applications::pearls::PearlQuery;
@@ -16,6 +16,7 @@ use crate::audit::graphql::AuditQuery;
 use crate::auth::graphql::AuthMutation;
 use crate::config::Config;
 use crate::editions::graphql::{EditionMutation, EditionQuery};
+use crate::events::graphql::Subscription;
 use crate::graphql::extensions::{AliasLimit, FieldErrors, ReadOnlyOverGet, TrustedDocuments};
 use crate::graphql::node::NodeQuery;
 use crate::mentoring::graphql::MentoringMutation;
@@ -50,10 +51,10 @@ pub struct Mutation(
 );
 
 /// The portal's schema type.
-pub type PearlsSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type PearlsSchema = Schema<Query, Mutation, Subscription>;
 
-fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query::default(), Mutation::default(), Subscription)
 }
 
 /// Reads a trusted-documents file: a JSON object mapping sha256 hex to operation text (the format

@@ -90,7 +90,7 @@ async fn run(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let actor = match authenticate(state, authorization).await {
-        Ok((actor, _)) => actor,
+        Ok(a) => a.actor,
         // A client whose access token expired must still be able to get a new one: an operation
         // that only signs in or refreshes runs anonymously despite the stale header.
         Err(AppError::Unauthenticated(_)) if only_signs_in(&batch) => Actor::Anonymous,
@@ -131,15 +131,24 @@ fn only_signs_in(batch: &BatchRequest) -> bool {
             return false;
         };
         let op = match &r.operation_name {
-            Some(name) => doc.operations.iter().find(|(n, _)| n.map(|n| n.as_str()) == Some(name.as_str())),
+            Some(name) => doc
+                .operations
+                .iter()
+                .find(|(n, _)| n.map(|n| n.as_str()) == Some(name.as_str())),
             None => doc.operations.iter().next(),
         };
         op.is_some_and(|(_, op)| {
             op.node.ty == OperationType::Mutation
-                && op.node.selection_set.node.items.iter().all(|s| match &s.node {
-                    Selection::Field(f) => SIGN_IN_FIELDS.contains(&f.node.name.node.as_str()),
-                    _ => false,
-                })
+                && op
+                    .node
+                    .selection_set
+                    .node
+                    .items
+                    .iter()
+                    .all(|s| match &s.node {
+                        Selection::Field(f) => SIGN_IN_FIELDS.contains(&f.node.name.node.as_str()),
+                        _ => false,
+                    })
         })
     };
     match batch {

@@ -3,16 +3,18 @@
 
 pub mod graphql;
 pub mod health;
+pub mod ws;
 
 use actix_web::web;
 
 /// Registers every route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/graphql")
-            .route(web::post().to(graphql::post))
-            .route(web::get().to(graphql::get)),
-    )
-    .route("/healthz", web::get().to(health::healthz))
-    .route("/readyz", web::get().to(health::readyz));
+    cfg.service(web::resource("/graphql/ws").route(web::get().to(ws::subscriptions)))
+        .service(
+            web::resource("/graphql")
+                .route(web::post().to(graphql::post))
+                .route(web::get().to(graphql::get)),
+        )
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz));
 }

@@ -114,10 +114,7 @@ impl OrganisationQuery {
             .all(req(ctx).db())
             .await
             .map_err(crate::error::AppError::from)?;
-        Ok(rows
-            .into_iter()
-            .map(Country::from)
-            .collect())
+        Ok(rows.into_iter().map(Country::from).collect())
     }
 }
 

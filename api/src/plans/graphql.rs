@@ -420,8 +420,15 @@ impl PlanMutation {
         let rc = req(ctx);
         let id = ids::decode(&input.plan_id, "Plan", "planId")?;
         let body = NonEmptyText::parse("body", &input.body, 5000)?.into_inner();
-        let c =
-            service::comment(rc.db(), &rc.actor, id, input.section.map(Into::into), body).await?;
+        let c = service::comment(
+            rc.db(),
+            &rc.state.events,
+            &rc.actor,
+            id,
+            input.section.map(Into::into),
+            body,
+        )
+        .await?;
         Ok(Some(PlanCommentPayload { comment: c.into() }))
     }
 

@@ -20,6 +20,7 @@ use crate::audit;
 use crate::db::begin_write;
 use crate::domain::{EurAmount, Measure};
 use crate::error::{AppError, AppResult};
+use crate::events::{Event, EventBus};
 use crate::policy::{Actor, scope};
 
 /// Changes to a plan's sections; `None` leaves a section as it is.
@@ -429,6 +430,7 @@ pub async fn remove_indicator(
 /// the application's mentors. Municipalities read the comments on their plan.
 pub async fn comment(
     db: &DatabaseConnection,
+    events: &EventBus,
     actor: &Actor,
     plan_id: Uuid,
     section: Option<PlanSection>,
@@ -460,7 +462,11 @@ pub async fn comment(
         json!({ "commentId": model.id, "section": section.map(|s| s.as_str()) }),
     )
     .await?;
-    txn.commit().await?;
+    let added = Event::PlanCommentAdded {
+        plan_id: plan.id,
+        comment_id: model.id,
+    };
+    events.commit(txn, vec![added]).await?;
     Ok(model)
 }
 

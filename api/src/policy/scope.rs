@@ -187,8 +187,10 @@ pub fn award_records() -> Select<application_status_change::Entity> {
     application_status_change::Entity::find()
         .filter(application_status_change::Column::ToStatus.eq(ApplicationStatus::Awarded))
         .filter(
-            application_status_change::Column::ApplicationId
-                .in_subquery(ids(applications(&Actor::Anonymous), application::Column::Id)),
+            application_status_change::Column::ApplicationId.in_subquery(ids(
+                applications(&Actor::Anonymous),
+                application::Column::Id,
+            )),
         )
 }
 

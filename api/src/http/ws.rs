@@ -1,0 +1,150 @@
+//! `GET /graphql/ws`: GraphQL subscriptions over WebSocket with the `graphql-transport-ws`
+//! protocol. The access token travels in the `connection_init` payload
+//! (`{"authorization": "Bearer …"}`; `token` and `accessToken` are accepted too): browsers cannot
+//! set headers on a WebSocket, and a token in the URL would end up in logs. A connection whose
+//! init carries no valid token is closed with 4403; operations run with the same schema, limits
+//! and access policy as over HTTP.
+
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use async_graphql::Data;
+use async_graphql::http::{WebSocket, WebSocketProtocols as Protocols, WsMessage};
+use futures_util::StreamExt;
+
+use crate::auth::request::authenticate_token;
+use crate::graphql::context::RequestContext;
+use crate::graphql::schema::PearlsSchema;
+use crate::state::AppState;
+
+/// Longest message a client may send (a subscription document with variables).
+const MAX_FRAME: usize = 64 * 1024;
+
+fn token_of(payload: &serde_json::Value) -> Option<String> {
+    let obj = payload.as_object()?;
+    let raw = ["authorization", "Authorization", "token", "accessToken"]
+        .iter()
+        .find_map(|k| obj.get(*k))
+        .and_then(|v| v.as_str())?;
+    let t = raw
+        .strip_prefix("Bearer ")
+        .or_else(|| raw.strip_prefix("bearer "))
+        .unwrap_or(raw)
+        .trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+/// Upgrades the request and serves the subscription protocol until either side closes.
+pub async fn subscriptions(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+    schema: web::Data<PearlsSchema>,
+) -> actix_web::Result<HttpResponse> {
+    let offered = req
+        .headers()
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let Some(protocol) = offered
+        .split(',')
+        .map(str::trim)
+        .find(|p| p.eq_ignore_ascii_case("graphql-transport-ws"))
+        .map(|_| Protocols::GraphQLWS)
+    else {
+        return Ok(
+            HttpResponse::BadRequest().json(serde_json::json!({ "errors": [{
+                "message": "use the graphql-transport-ws WebSocket subprotocol",
+                "extensions": { "code": crate::error::code::BAD_USER_INPUT } }] })),
+        );
+    };
+    let (mut response, mut session, messages) = actix_ws::handle(&req, body)?;
+    response.headers_mut().insert(
+        header::SEC_WEBSOCKET_PROTOCOL,
+        header::HeaderValue::from_static(protocol.sec_websocket_protocol()),
+    );
+    let client_address = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let state = state.get_ref().clone();
+    let schema = schema.get_ref().clone();
+    actix_web::rt::spawn(async move {
+        let (closer, mut closed) = tokio::sync::oneshot::channel::<()>();
+        let mut closer = Some(closer);
+        let input = messages
+            .max_frame_size(MAX_FRAME)
+            .take_while(move |m| {
+                let go = matches!(
+                    m,
+                    Ok(actix_ws::Message::Text(_))
+                        | Ok(actix_ws::Message::Binary(_))
+                        | Ok(actix_ws::Message::Ping(_))
+                        | Ok(actix_ws::Message::Pong(_))
+                );
+                if !go && let Some(c) = closer.take() {
+                    let _ = c.send(());
+                }
+                std::future::ready(go)
+            })
+            .filter_map(|m| {
+                std::future::ready(match m {
+                    Ok(actix_ws::Message::Text(t)) => Some(t.as_bytes().to_vec()),
+                    Ok(actix_ws::Message::Binary(b)) => Some(b.to_vec()),
+                    _ => None,
+                })
+            });
+        let init_state = state.clone();
+        // async-graphql closes a refused `connection_init` with 1002; the protocol says 4403.
+        let refused = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let init_refused = refused.clone();
+        let mut stream =
+            WebSocket::new(schema, input, protocol).on_connection_init(move |payload| async move {
+                let refuse = |message: String| {
+                    init_refused.store(true, std::sync::atomic::Ordering::Relaxed);
+                    async_graphql::Error::new(message)
+                };
+                let token = token_of(&payload).ok_or_else(|| {
+                    refuse("send the access token in the connection_init payload".into())
+                })?;
+                let who = authenticate_token(&init_state, &token)
+                    .await
+                    .map_err(|e| refuse(e.public_message()))?;
+                let mut rc = RequestContext::new(who.actor, init_state, client_address);
+                rc.token_expires_at = who.expires_at;
+                let mut data = Data::default();
+                data.insert(Arc::new(rc));
+                Ok(data)
+            });
+        loop {
+            tokio::select! {
+                msg = stream.next() => match msg {
+                    Some(WsMessage::Text(text)) => {
+                        if session.text(text).await.is_err() {
+                            break;
+                        }
+                    }
+                    Some(WsMessage::Close(code, reason)) => {
+                        let code = if refused.load(std::sync::atomic::Ordering::Relaxed) {
+                            4403
+                        } else {
+                            code
+                        };
+                        let _ = session
+                            .close(Some(actix_ws::CloseReason {
+                                code: actix_ws::CloseCode::Other(code),
+                                description: Some(reason),
+                            }))
+                            .await;
+                        return;
+                    }
+                    None => break,
+                },
+                _ = &mut closed => break,
+            }
+        }
+        let _ = session.close(None).await;
+    });
+    Ok(response)
+}

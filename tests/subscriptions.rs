@@ -1,0 +1,225 @@
+//! Subscriptions over a real WebSocket (graphql-transport-ws): status changes and plan comments
+//! reach exactly those allowed to see them; on PostgreSQL they cross API nodes.
+
+mod common;
+
+use common::fixtures::{self, PASSWORD, World};
+use common::{TestApp, WsClient};
+use entity::ApplicationStatus;
+use pearls_api::graphql::ids::encode;
+use serde_json::{Value, json};
+
+const STATUS: &str = "subscription { applicationStatusChanged { application { title status } change { fromStatus toStatus note } } }";
+const SUBMIT: &str = "mutation($i: ApplicationTransitionInput!) { submitApplication(input: $i) { application { status } } }";
+const WITHDRAW: &str = "mutation($i: ApplicationTransitionInput!) { withdrawApplication(input: $i) { application { status } } }";
+
+async fn open(app: &TestApp, token: &str, query: &str) -> WsClient {
+    let (mut ws, ack) = app.websocket(Some(token)).await;
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    ws.subscribe("1", query, json!({})).await;
+    ws
+}
+
+fn payload(msg: &Value) -> &Value {
+    assert_eq!(msg["type"], "next", "{msg}");
+    &msg["payload"]["data"]
+}
+
+both!(
+    status_changes_reach_only_those_who_may_see_them,
+    |app: TestApp| async move {
+        let w = World::build(&app).await;
+        let kiel = app.login("kiel@test.example", PASSWORD).await;
+        let svendborg = app.login("svendborg@test.example", PASSWORD).await;
+        let partner = app.login("partner@test.example", PASSWORD).await;
+        let mut kiel_ws = open(&app, &kiel, STATUS).await;
+        let mut svendborg_ws = open(&app, &svendborg, STATUS).await;
+        let mut partner_ws = open(&app, &partner, STATUS).await;
+
+        // Kiel submits its draft: Kiel hears it, and so does the partner (a submitted
+        // application is theirs to read); Svendborg must not.
+        let body = app
+            .gql(
+                Some(&kiel),
+                SUBMIT,
+                json!({ "i": { "id": encode("Application", w.kiel_app).0, "note": "Here we go" } }),
+            )
+            .await;
+        assert_eq!(
+            body["data"]["submitApplication"]["application"]["status"], "SUBMITTED",
+            "{body}"
+        );
+        let got = kiel_ws.next().await;
+        let data = payload(&got);
+        assert_eq!(
+            data["applicationStatusChanged"]["application"]["title"],
+            "Kiel culture harbour"
+        );
+        assert_eq!(
+            data["applicationStatusChanged"]["change"],
+            json!({ "fromStatus": "DRAFT", "toStatus": "SUBMITTED", "note": "Here we go" })
+        );
+        let got = partner_ws.next().await;
+        assert_eq!(
+            payload(&got)["applicationStatusChanged"]["change"]["toStatus"],
+            "SUBMITTED",
+            "{got}"
+        );
+
+        // Then Svendborg withdraws its own draft. The first thing Svendborg's socket carries is
+        // that, so Kiel's submission (earlier on the same bus) was never delivered to it. The
+        // partner never sees a draft, not even its withdrawal.
+        let body = app
+            .gql(
+                Some(&svendborg),
+                WITHDRAW,
+                json!({ "i": { "id": encode("Application", w.svendborg_draft).0 } }),
+            )
+            .await;
+        assert_eq!(
+            body["data"]["withdrawApplication"]["application"]["status"], "WITHDRAWN",
+            "{body}"
+        );
+        let got = svendborg_ws.next().await;
+        assert_eq!(
+            payload(&got)["applicationStatusChanged"]["application"]["title"],
+            "Svendborg next year",
+            "{got}"
+        );
+        // A last change the partner may see proves nothing was queued before it.
+        let coordinator = app.login("coordinator@test.example", PASSWORD).await;
+        let body = app
+            .gql(
+                Some(&coordinator),
+                WITHDRAW,
+                json!({ "i": { "id": encode("Application", w.svendborg_app).0 } }),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+        let got = partner_ws.next().await;
+        assert_eq!(
+            payload(&got)["applicationStatusChanged"]["application"]["title"],
+            "Svendborg stories",
+            "{got}"
+        );
+    }
+);
+
+both!(
+    a_socket_without_a_valid_token_is_refused,
+    |app: TestApp| async move {
+        World::build(&app).await;
+        let (_ws, first) = app.websocket(None).await;
+        assert_eq!(first["close"], 4403, "{first}");
+        let (_ws, first) = app.websocket(Some("not.a.token")).await;
+        assert_eq!(first["close"], 4403, "{first}");
+    }
+);
+
+both!(
+    plan_comments_reach_the_plan_readers,
+    |app: TestApp| async move {
+        let w = World::build(&app).await;
+        let db = &app.state.db;
+        let e = fixtures::edition_all_phases(db, 2090, true, (4, true, 1)).await;
+        let a = fixtures::application(
+            db,
+            e,
+            w.kiel,
+            "Kiel CuReAP",
+            ApplicationStatus::CureapInDevelopment,
+        )
+        .await;
+        fixtures::assign_mentor(db, a, w.mentor).await;
+        let plan = fixtures::complete_plan(db, a).await;
+        let plan_id = encode("Plan", plan).0;
+        let kiel = app.login("kiel@test.example", PASSWORD).await;
+        let svendborg = app.login("svendborg@test.example", PASSWORD).await;
+        let mentor = app.login("mentor@test.example", PASSWORD).await;
+        let q = "subscription { planCommentAdded { plan { vision } comment { body section author { email } } } }";
+        let mut kiel_ws = open(&app, &kiel, q).await;
+        let svendborg_ws = open(&app, &svendborg, q).await;
+        let comment =
+            "mutation($i: CommentOnPlanInput!) { commentOnPlan(input: $i) { comment { body } } }";
+        let body = app
+            .gql(
+                Some(&mentor),
+                comment,
+                json!({ "i": { "planId": plan_id, "section": "VISION", "body": "Bolder, please" } }),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+        let got = kiel_ws.next().await;
+        assert_eq!(
+            payload(&got)["planCommentAdded"]["comment"],
+            json!({ "body": "Bolder, please", "section": "VISION", "author": { "email": "mentor@test.example" } }),
+            "{got}"
+        );
+        // Svendborg hears nothing of Kiel's plan: its first message is its own withdrawal.
+        let mut status_ws = svendborg_ws;
+        status_ws.subscribe("2", STATUS, json!({})).await;
+        let body = app
+            .gql(
+                Some(&svendborg),
+                WITHDRAW,
+                json!({ "i": { "id": encode("Application", w.svendborg_draft).0 } }),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+        let got = status_ws.next().await;
+        assert_eq!(
+            got["id"], "2",
+            "the first message must be the status change: {got}"
+        );
+    }
+);
+
+/// Two API nodes on one PostgreSQL: an event written through one is delivered by the other
+/// (LISTEN/NOTIFY). SQLite is one process by design, so this runs on PostgreSQL only.
+#[actix_web::test]
+async fn events_cross_api_nodes_on_postgres() {
+    let Some(a) = TestApp::spawn(common::Backend::Postgres).await else {
+        return;
+    };
+    let w = World::build(&a).await;
+    let b = a.second_node().await;
+    let coordinator = b.login("coordinator@test.example", PASSWORD).await;
+    let mut on_b = open(&b, &coordinator, STATUS).await;
+    let kiel = a.login("kiel@test.example", PASSWORD).await;
+    let body = a
+        .gql(
+            Some(&kiel),
+            SUBMIT,
+            json!({ "i": { "id": encode("Application", w.kiel_app).0 } }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let got = on_b.next().await;
+    assert_eq!(
+        payload(&got)["applicationStatusChanged"]["change"]["toStatus"],
+        "SUBMITTED",
+        "{got}"
+    );
+    // And the other way round, to the writer's own node as well.
+    let mut on_a = open(&a, &kiel, STATUS).await;
+    let body = b
+        .gql(
+            Some(&coordinator),
+            WITHDRAW,
+            json!({ "i": { "id": encode("Application", w.kiel_app).0 } }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let got = on_a.next().await;
+    assert_eq!(
+        payload(&got)["applicationStatusChanged"]["change"]["toStatus"],
+        "WITHDRAWN",
+        "{got}"
+    );
+    let got = on_b.next().await;
+    assert_eq!(
+        payload(&got)["applicationStatusChanged"]["change"]["toStatus"],
+        "WITHDRAWN",
+        "{got}"
+    );
+}
