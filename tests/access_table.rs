@@ -545,3 +545,400 @@ both!(nested_fields_follow_the_policy, |app: TestApp| async move {
     );
     assert_eq!(code(&json!({})), "<no error>");
 });
+
+// The title cycle's entities: plans and their parts, mentoring sessions, criteria, assessor
+// assignments, assessments, the ranking, Pearls and countries — by id, as lists, as nested
+// fields, and their writes.
+both!(title_cycle_table, |app: TestApp| async move {
+    use chrono::Utc;
+    use entity::{
+        ApplicationStatus, AssessmentStage, SessionFormat, assessment, assessment_score,
+        assessor_assignment, criterion, mentoring_session, plan_action, plan_comment,
+    };
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+    use uuid::Uuid;
+
+    let w = World::build(&app).await;
+    let t = Tokens::new(&app).await;
+    let db = &app.state.db;
+    let now = Utc::now();
+    let e = common::fixtures::edition_all_phases(db, 2095, true, (4, true, 1)).await;
+    // Kiel writes its CuReAP with the mentor; Svendborg's CuReAP is with the jury, where the
+    // partner assesses it.
+    let kiel_app = common::fixtures::application(
+        db,
+        e,
+        w.kiel,
+        "Kiel CuReAP",
+        ApplicationStatus::CureapInDevelopment,
+    )
+    .await;
+    let assignment = common::fixtures::assign_mentor(db, kiel_app, w.mentor).await;
+    let plan = common::fixtures::complete_plan(db, kiel_app).await;
+    let action = plan_action::Entity::find()
+        .filter(plan_action::Column::PlanId.eq(plan))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let session = mentoring_session::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        assignment_id: Set(assignment),
+        held_on: Set(now.date_naive()),
+        minutes: Set(60),
+        format: Set(SessionFormat::Online),
+        topics: Set("Vision".into()),
+        notes: Set("Good start".into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(db)
+    .await
+    .unwrap()
+    .id;
+    let comment = plan_comment::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        plan_id: Set(plan),
+        section: Set(None),
+        author_id: Set(Some(w.mentor)),
+        body: Set("Keep going".into()),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .unwrap()
+    .id;
+    let svendborg_app = common::fixtures::application(
+        db,
+        e,
+        w.svendborg,
+        "Svendborg CuReAP",
+        ApplicationStatus::CureapSubmitted,
+    )
+    .await;
+    let crit = criterion::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        edition_id: Set(e),
+        stage: Set(AssessmentStage::Jury),
+        position: Set(1),
+        name: Set("Capacity to deliver".into()),
+        description: Set(String::new()),
+        weight_milli: Set(1000),
+        max_score: Set(10),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(db)
+    .await
+    .unwrap()
+    .id;
+    let assessor = assessor_assignment::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        edition_id: Set(e),
+        stage: Set(AssessmentStage::Jury),
+        assessor_id: Set(w.partner),
+        assigned_by: Set(None),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .unwrap()
+    .id;
+    let assessed = assessment::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        application_id: Set(svendborg_app),
+        assessor_id: Set(w.partner),
+        stage: Set(AssessmentStage::Jury),
+        conflict_of_interest: Set(false),
+        comment: Set("Strong".into()),
+        submitted_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(db)
+    .await
+    .unwrap()
+    .id;
+    assessment_score::ActiveModel {
+        assessment_id: Set(assessed),
+        criterion_id: Set(crit),
+        score: Set(8),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+
+    let node = "query($id: ID!) { node(id: $id) { id } }";
+    let id = |ty: &str, u| json!({ "id": encode(ty, u).0 });
+    let kiel_cureap = [
+        (Who::Anonymous, Refused("NOT_FOUND")),
+        (Who::Coordinator, Ok),
+        (Who::Partner, Refused("NOT_FOUND")), // not submitted yet
+        (Who::Mentor, Ok),                    // assigned
+        (Who::OwnMunicipality, Ok),
+        (Who::OtherMunicipality, Refused("NOT_FOUND")),
+    ];
+    for (ty, u) in [
+        ("Plan", plan),
+        ("PlanAction", action),
+        ("PlanComment", comment),
+    ] {
+        check_row(&app, &t, ty, node, id(ty, u), "node", &kiel_cureap).await;
+    }
+    check_row(
+        &app,
+        &t,
+        "MentoringSession",
+        node,
+        id("MentoringSession", session),
+        "node",
+        &[
+            (Who::Anonymous, Refused("NOT_FOUND")),
+            (Who::Coordinator, Ok),
+            (Who::Partner, Refused("NOT_FOUND")), // aggregates only
+            (Who::Mentor, Ok),
+            (Who::OwnMunicipality, Ok),
+            (Who::OtherMunicipality, Refused("NOT_FOUND")),
+        ],
+    )
+    .await;
+    let own_scores = [
+        (Who::Anonymous, Refused("NOT_FOUND")),
+        (Who::Coordinator, Ok),
+        (Who::Partner, Ok), // the assessor
+        (Who::Mentor, Refused("NOT_FOUND")),
+        (Who::OwnMunicipality, Refused("NOT_FOUND")),
+        (Who::OtherMunicipality, Refused("NOT_FOUND")), // the assessed town: never the scores
+    ];
+    check_row(
+        &app,
+        &t,
+        "Assessment",
+        node,
+        id("Assessment", assessed),
+        "node",
+        &own_scores,
+    )
+    .await;
+    check_row(
+        &app,
+        &t,
+        "AssessorAssignment",
+        node,
+        id("AssessorAssignment", assessor),
+        "node",
+        &own_scores,
+    )
+    .await;
+    check_row(
+        &app,
+        &t,
+        "Criterion",
+        node,
+        id("Criterion", crit),
+        "node",
+        &all(Ok),
+    )
+    .await;
+    check_row(
+        &app,
+        &t,
+        "Country",
+        node,
+        json!({ "id": pearls_api::graphql::ids::encode_key("Country", "SE").0 }),
+        "node",
+        &all(Ok),
+    )
+    .await;
+
+    // Lists and aggregates.
+    check_row(
+        &app,
+        &t,
+        "assessments",
+        "{ assessments { totalCount } }",
+        json!({}),
+        "assessments",
+        &[
+            (Who::Anonymous, Refused("UNAUTHENTICATED")),
+            (Who::Coordinator, Count(1)),
+            (Who::Partner, Count(1)),
+            (Who::Mentor, Count(0)),
+            (Who::OwnMunicipality, Count(0)),
+            (Who::OtherMunicipality, Count(0)),
+        ],
+    )
+    .await;
+    check_row(
+        &app,
+        &t,
+        "ranking",
+        "{ ranking(editionYear: 2095, stage: JURY) { rankedCount } }",
+        json!({}),
+        "ranking",
+        &[
+            (Who::Anonymous, Refused("UNAUTHENTICATED")),
+            (Who::Coordinator, Ok),
+            (Who::Partner, Refused("FORBIDDEN")),
+            (Who::Mentor, Refused("FORBIDDEN")),
+            (Who::OwnMunicipality, Refused("FORBIDDEN")),
+            (Who::OtherMunicipality, Refused("FORBIDDEN")),
+        ],
+    )
+    .await;
+    check_row(
+        &app,
+        &t,
+        "mentoringSessions (nested)",
+        "query($id: ID!) { application(id: $id) { mentoringSessions { id } } }",
+        id("Application", kiel_app),
+        "application",
+        &[
+            (Who::Coordinator, Ok),
+            (Who::Partner, Refused("FORBIDDEN")), // it sees the application, not the sessions
+            (Who::Mentor, Ok),
+            (Who::OwnMunicipality, Ok),
+            (Who::OtherMunicipality, Refused("NOT_FOUND")),
+        ],
+    )
+    .await;
+
+    // Nested fields return only what the reader may see: the plan of Kiel's application is
+    // there for its readers and null for the partner; the partner's view of the mentoring is the
+    // summary.
+    let nested = "query($id: ID!) { application(id: $id) { plan { id comments { body } } mentoringSummary { sessions minutes } assessments { id } } }";
+    for (who, plan_visible, summary) in [
+        (Who::Coordinator, true, Some(60)),
+        (Who::Partner, false, Some(60)),
+        (Who::Mentor, true, Some(60)),
+        (Who::OwnMunicipality, true, Some(60)),
+    ] {
+        let body = app
+            .gql(t.of(who), nested, id("Application", kiel_app))
+            .await;
+        assert!(body["errors"].is_null(), "{who:?}: {body}");
+        let a = &body["data"]["application"];
+        assert_eq!(!a["plan"].is_null(), plan_visible, "{who:?}: {body}");
+        assert_eq!(
+            a["mentoringSummary"]["minutes"].as_i64(),
+            summary,
+            "{who:?}: {body}"
+        );
+        assert_eq!(a["assessments"], json!([]), "{who:?}: {body}");
+    }
+    let body = app
+        .gql(
+            t.of(Who::OtherMunicipality),
+            nested,
+            id("Application", svendborg_app),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["application"]["assessments"],
+        json!([]),
+        "{body}"
+    );
+
+    // Writes.
+    let comment_q =
+        "mutation($i: CommentOnPlanInput!) { commentOnPlan(input: $i) { comment { id } } }";
+    check_row(
+        &app,
+        &t,
+        "commentOnPlan",
+        comment_q,
+        json!({ "i": { "planId": encode("Plan", plan).0, "body": "A comment" } }),
+        "commentOnPlan",
+        &[
+            (Who::Anonymous, Refused("UNAUTHENTICATED")),
+            (Who::Coordinator, Ok),
+            (Who::Partner, Refused("NOT_FOUND")),
+            (Who::Mentor, Ok),
+            (Who::OwnMunicipality, Refused("FORBIDDEN")),
+            (Who::OtherMunicipality, Refused("NOT_FOUND")),
+        ],
+    )
+    .await;
+    let update_plan =
+        "mutation($i: UpdatePlanInput!) { updatePlan(input: $i) { plan { version } } }";
+    check_row(
+        &app,
+        &t,
+        "updatePlan",
+        update_plan,
+        json!({ "i": { "planId": encode("Plan", plan).0, "expectedVersion": 1, "vision": "Ours" } }),
+        "updatePlan",
+        &[
+            (Who::Anonymous, Refused("UNAUTHENTICATED")),
+            (Who::Partner, Refused("NOT_FOUND")),
+            (Who::Mentor, Refused("FORBIDDEN")),
+            (Who::Coordinator, Refused("FORBIDDEN")),
+            (Who::OtherMunicipality, Refused("NOT_FOUND")),
+            (Who::OwnMunicipality, Ok),
+        ],
+    )
+    .await;
+    let log = "mutation($i: LogMentoringSessionInput!) { logMentoringSession(input: $i) { session { id } } }";
+    let session_input = json!({ "i": { "assignmentId": encode("MentorAssignment", assignment).0,
+        "session": { "heldOn": now.date_naive().to_string(), "minutes": 45, "format": "ONSITE", "topics": "Budget" } } });
+    check_row(
+        &app,
+        &t,
+        "logMentoringSession",
+        log,
+        session_input,
+        "logMentoringSession",
+        &[
+            (Who::Anonymous, Refused("UNAUTHENTICATED")),
+            (Who::Coordinator, Refused("FORBIDDEN")),
+            (Who::Partner, Refused("FORBIDDEN")),
+            (Who::OwnMunicipality, Refused("FORBIDDEN")),
+            (Who::OtherMunicipality, Refused("FORBIDDEN")),
+            (Who::Mentor, Ok),
+        ],
+    )
+    .await;
+    let score = "mutation($i: SubmitAssessmentInput!) { submitAssessment(input: $i) { assessment { id } } }";
+    check_row(
+        &app,
+        &t,
+        "submitAssessment",
+        score,
+        json!({ "i": { "applicationId": encode("Application", svendborg_app).0, "stage": "JURY",
+                       "scores": [{ "criterionId": encode("Criterion", crit).0, "score": 9 }],
+                       "expectedVersion": 1 } }),
+        "submitAssessment",
+        &[
+            (Who::Anonymous, Refused("UNAUTHENTICATED")),
+            (Who::Mentor, Refused("FORBIDDEN")),
+            (Who::OwnMunicipality, Refused("FORBIDDEN")),
+            (Who::OtherMunicipality, Refused("FORBIDDEN")),
+            (Who::Coordinator, Refused("FORBIDDEN")), // not assigned as assessor
+            (Who::Partner, Ok),
+        ],
+    )
+    .await;
+    let create_criterion =
+        "mutation($i: CreateCriterionInput!) { createCriterion(input: $i) { criterion { id } } }";
+    check_row(
+        &app,
+        &t,
+        "createCriterion",
+        create_criterion,
+        json!({ "i": { "editionId": encode("Edition", e).0, "stage": "PRESELECTION", "name": "Motivation",
+                       "weight": "1", "maxScore": 10 } }),
+        "createCriterion",
+        &[
+            (Who::Anonymous, Refused("UNAUTHENTICATED")),
+            (Who::Partner, Refused("FORBIDDEN")),
+            (Who::Mentor, Refused("FORBIDDEN")),
+            (Who::OwnMunicipality, Refused("FORBIDDEN")),
+            (Who::OtherMunicipality, Refused("FORBIDDEN")),
+            (Who::Coordinator, Ok),
+        ],
+    )
+    .await;
+});

@@ -436,6 +436,7 @@ pub async fn comment(
     section: Option<PlanSection>,
     body: String,
 ) -> AppResult<plan_comment::Model> {
+    actor.principal()?;
     let txn = begin_write(db).await?;
     let plan = scope::plans(actor)
         .filter(plan::Column::Id.eq(plan_id))
