@@ -194,6 +194,15 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<Session> {
         txn.rollback().await?;
         let txn = begin_write(&state.db).await?;
         revoke_family(&txn, token.family_id).await?;
+        audit::record(
+            &txn,
+            Some(token.user_id),
+            "session.reuseDetected",
+            "User",
+            token.user_id,
+            json!({ "family": token.family_id, "concurrent": true }),
+        )
+        .await?;
         txn.commit().await?;
         return Err(invalid_refresh());
     }
