@@ -11,7 +11,7 @@ pub mod db;
 pub mod domain;
 pub mod editions;
 pub mod error;
-pub mod events;
+pub mod live;
 pub mod graphql;
 pub mod http;
 pub mod mentoring;

@@ -73,7 +73,7 @@ pub fn build_state(
         keys: Arc::new(keys),
         passwords,
         statements,
-        events: crate::events::EventBus::default(),
+        live: crate::live::EventBus::default(),
     })
 }
 
@@ -83,7 +83,7 @@ impl Application {
         config.validate().map_err(err)?;
         let (db, statements) = prepare_database(&config).await?;
         let state = build_state(&config, db, statements)?;
-        crate::events::listen(&state.db, &config.database_url, state.events.clone())
+        crate::live::listen(&state.db, &config.database_url, state.live.clone())
             .await
             .map_err(|e| err(format!("events: {}", e.public_message())))?;
         let listener = TcpListener::bind(config.bind)

@@ -8,7 +8,7 @@ use crate::auth::jwt::TokenKeys;
 use crate::auth::password::Passwords;
 use crate::config::Config;
 use crate::db::StatementCounter;
-use crate::events::EventBus;
+use crate::live::EventBus;
 
 /// Cheap to clone; one per process.
 #[derive(Clone)]
@@ -19,5 +19,5 @@ pub struct AppState {
     pub passwords: Passwords,
     pub statements: StatementCounter,
     /// This node's live events (fed by LISTEN on PostgreSQL).
-    pub events: EventBus,
+    pub live: EventBus,
 }

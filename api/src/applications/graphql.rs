@@ -253,7 +253,7 @@ impl ApplicationMutation {
             motivation: check_motivation(&input.motivation)?,
             co_applicant_ids: decode_orgs(&input.co_applicant_ids, "coApplicantIds")?,
         };
-        let app = service::create(rc.db(), &rc.state.events, &rc.actor, new).await?;
+        let app = service::create(rc.db(), &rc.state.live, &rc.actor, new).await?;
         Ok(Some(ApplicationPayload {
             application: app.into(),
         }))
@@ -294,7 +294,7 @@ impl ApplicationMutation {
         let id = ids::decode(&input.id, "Application", "id")?;
         let app = service::transition(
             rc.db(),
-            &rc.state.events,
+            &rc.state.live,
             &rc.actor,
             id,
             Action::Submit,
@@ -317,7 +317,7 @@ impl ApplicationMutation {
         let id = ids::decode(&input.id, "Application", "id")?;
         let app = service::transition(
             rc.db(),
-            &rc.state.events,
+            &rc.state.live,
             &rc.actor,
             id,
             Action::Withdraw,
@@ -342,7 +342,7 @@ impl ApplicationMutation {
         let id = ids::decode(&input.id, "Application", "id")?;
         let app = service::transition(
             rc.db(),
-            &rc.state.events,
+            &rc.state.live,
             &rc.actor,
             id,
             input.action.into(),
@@ -367,7 +367,7 @@ impl ApplicationMutation {
         let id = ids::decode(&input.id, "Application", "id")?;
         let app = service::transition(
             rc.db(),
-            &rc.state.events,
+            &rc.state.live,
             &rc.actor,
             id,
             Action::Award,
@@ -390,7 +390,7 @@ impl ApplicationMutation {
         let id = ids::decode(&input.id, "Application", "id")?;
         let app = service::transition(
             rc.db(),
-            &rc.state.events,
+            &rc.state.live,
             &rc.actor,
             id,
             Action::Decline,

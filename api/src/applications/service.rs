@@ -21,7 +21,7 @@ use crate::db::begin_write;
 use crate::domain::NonEmptyText;
 use crate::editions::require_open_phase;
 use crate::error::{AppError, AppResult};
-use crate::events::{Event, EventBus};
+use crate::live::{Event, EventBus};
 use crate::policy::{Actor, rules, scope};
 
 /// Longest motivation accepted, in characters.
@@ -155,7 +155,7 @@ async fn record_status(
 /// Opens a draft application while the edition's call is open.
 pub async fn create(
     db: &DatabaseConnection,
-    events: &EventBus,
+    live: &EventBus,
     actor: &Actor,
     new: NewApplication,
 ) -> AppResult<application::Model> {
@@ -246,7 +246,7 @@ pub async fn create(
                 "coApplicantIds": co }),
     )
     .await?;
-    events.commit(txn, vec![created]).await?;
+    live.commit(txn, vec![created]).await?;
     Ok(model)
 }
 
@@ -341,7 +341,7 @@ pub async fn update(
 /// Runs one lifecycle transition, as the table in [`lifecycle`] defines it.
 pub async fn transition(
     db: &DatabaseConnection,
-    events: &EventBus,
+    live: &EventBus,
     actor: &Actor,
     id: Uuid,
     action: Action,
@@ -449,6 +449,6 @@ pub async fn transition(
         json!({ "status": { "from": current.status.as_str(), "to": rule.to.as_str() }, "note": note }),
     )
     .await?;
-    events.commit(txn, vec![changed]).await?;
+    live.commit(txn, vec![changed]).await?;
     Ok(updated)
 }

@@ -16,7 +16,7 @@ use crate::audit::graphql::AuditQuery;
 use crate::auth::graphql::AuthMutation;
 use crate::config::Config;
 use crate::editions::graphql::{EditionMutation, EditionQuery};
-use crate::events::graphql::Subscription;
+use crate::live::graphql::Subscription;
 use crate::graphql::extensions::{AliasLimit, FieldErrors, ReadOnlyOverGet, TrustedDocuments};
 use crate::graphql::node::NodeQuery;
 use crate::mentoring::graphql::MentoringMutation;

@@ -422,7 +422,7 @@ impl PlanMutation {
         let body = NonEmptyText::parse("body", &input.body, 5000)?.into_inner();
         let c = service::comment(
             rc.db(),
-            &rc.state.events,
+            &rc.state.live,
             &rc.actor,
             id,
             input.section.map(Into::into),

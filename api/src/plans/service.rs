@@ -20,7 +20,7 @@ use crate::audit;
 use crate::db::begin_write;
 use crate::domain::{EurAmount, Measure};
 use crate::error::{AppError, AppResult};
-use crate::events::{Event, EventBus};
+use crate::live::{Event, EventBus};
 use crate::policy::{Actor, scope};
 
 /// Changes to a plan's sections; `None` leaves a section as it is.
@@ -430,7 +430,7 @@ pub async fn remove_indicator(
 /// the application's mentors. Municipalities read the comments on their plan.
 pub async fn comment(
     db: &DatabaseConnection,
-    events: &EventBus,
+    live: &EventBus,
     actor: &Actor,
     plan_id: Uuid,
     section: Option<PlanSection>,
@@ -467,7 +467,7 @@ pub async fn comment(
         plan_id: plan.id,
         comment_id: model.id,
     };
-    events.commit(txn, vec![added]).await?;
+    live.commit(txn, vec![added]).await?;
     Ok(model)
 }
 

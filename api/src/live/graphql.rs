@@ -64,7 +64,7 @@ where
     F: Fn(Arc<RequestContext>, Event) -> Fut + Send + Sync + Clone + 'static,
     Fut: std::future::Future<Output = AppResult<Option<T>>> + Send,
 {
-    let rx = rc.state.events.subscribe();
+    let rx = rc.state.live.subscribe();
     futures_util::stream::unfold((rx, rc, pick), |(mut rx, rc, pick)| async move {
         loop {
             let event = match rx.recv().await {
