@@ -10,7 +10,7 @@ use pearls_api::graphql::ids::encode;
 use serde_json::{Value, json};
 
 const PLAN: &str = "query($id: ID!) { application(id: $id) { status plan { id version isFrozen submittedVersion budget actionsBudget
-    vision actions { id title budget themes } indicators { id name target } comments { section body author { email } }
+    vision actions { id title budget themes { name } } indicators { id name target } comments { section body author { email } }
     versions { number content { vision budget actions { title budget } indicators { name target } } } } } }";
 
 async fn plan_of(app: &TestApp, token: &str, application: uuid::Uuid) -> Value {
@@ -114,12 +114,23 @@ both!(
             "{body}"
         );
 
+        let themes: Vec<String> = [
+            fixtures::term(db, entity::TermKind::Theme, "social cohesion").await,
+            fixtures::term(db, entity::TermKind::Theme, "heritage").await,
+        ]
+        .iter()
+        .map(|t| encode("VocabularyTerm", *t).0.to_string())
+        .collect();
         let add_action = "mutation($i: AddPlanActionInput!) { addPlanAction(input: $i) { plan { version actionsBudget } } }";
         let body = app
-        .gql(Some(&kiel), add_action, json!({ "i": { "planId": plan_id, "expectedVersion": 2, "action": {
-            "title": "Harbour festival", "themes": ["social cohesion", "heritage"], "budget": "100000.05",
-            "startsOn": "2071-05-01", "endsOn": "2071-05-03" } } }))
-        .await;
+            .gql(
+                Some(&kiel),
+                add_action,
+                json!({ "i": { "planId": plan_id, "expectedVersion": 2, "action": {
+            "title": "Harbour festival", "themeIds": themes, "budget": "100000.05",
+            "startsOn": "2071-05-01", "endsOn": "2071-05-03" } } }),
+            )
+            .await;
         assert_eq!(
             body["data"]["addPlanAction"]["plan"]["actionsBudget"], "100000.05",
             "{body}"

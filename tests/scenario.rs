@@ -405,6 +405,67 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
             .await;
     }
 
+    // The catalogue: the coordinator keeps the vocabulary; a partner writes a practice, the
+    // coordinator returns it once, then publishes it; the towns cite it in their plans.
+    let mut themes = Vec::new();
+    for name in ["social cohesion", "heritage"] {
+        let data = api
+            .ok(
+                c,
+                "mutation($i: CreateVocabularyTermInput!) { createVocabularyTerm(input: $i) { term { id } } }",
+                json!({ "i": { "kind": "THEME", "name": name } }),
+            )
+            .await;
+        themes.push(
+            data["createVocabularyTerm"]["term"]["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        );
+    }
+    let data = api
+        .ok(
+            &assessors[0],
+            "mutation($i: CreatePracticeInput!) { createPractice(input: $i) { practice { id version status } } }",
+            json!({ "i": { "practice": { "title": "Singing harbours", "summary": "Choirs in the old docks",
+                                         "body": "How a port town brought its generations together with song.",
+                                         "countryCode": "DK", "themeIds": themes } } }),
+        )
+        .await;
+    let practice = data["createPractice"]["practice"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let review = |m: &str| {
+        format!(
+            "mutation($i: PracticeReviewInput!) {{ {m}(input: $i) {{ practice {{ status }} }} }}"
+        )
+    };
+    api.ok(
+        &assessors[0],
+        &review("submitPracticeForReview"),
+        json!({ "i": { "id": practice } }),
+    )
+    .await;
+    api.ok(
+        c,
+        &review("returnPractice"),
+        json!({ "i": { "id": practice, "comment": "Add outcomes" } }),
+    )
+    .await;
+    api.ok(
+        &assessors[0],
+        &review("submitPracticeForReview"),
+        json!({ "i": { "id": practice } }),
+    )
+    .await;
+    api.ok(
+        c,
+        &review("publishPractice"),
+        json!({ "i": { "id": practice } }),
+    )
+    .await;
+
     // Each shortlisted town writes its plan; its mentor comments; the town revises.
     let plan_q = "query($id: ID!) { application(id: $id) { plan { id version } } }";
     for (k, i) in shortlist.iter().enumerate() {
@@ -443,7 +504,7 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
                     &cand.token,
                     "mutation($i: AddPlanActionInput!) { addPlanAction(input: $i) { plan { version } } }",
                     json!({ "i": { "planId": plan_id, "expectedVersion": v, "action": {
-                        "title": title, "themes": ["social cohesion", "heritage"], "budget": budget,
+                        "title": title, "themeIds": themes, "practiceIds": [practice], "budget": budget,
                         "targetGroups": "Seniors and pupils" } } }),
                 )
                 .await;
@@ -682,6 +743,16 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
     assert_eq!(data["application"]["assessments"], json!([]));
     assert_eq!(data["application"]["assessmentResults"][1]["stage"], "JURY");
     assert_eq!(data["application"]["assessmentResults"][1]["rank"], 1);
+
+    // The practice shows its reuse: the eight shortlisted plans cite it.
+    let body = app
+        .gql(
+            None,
+            "query($id: ID!) { node(id: $id) { ... on GoodPractice { title reuseCount } } }",
+            json!({ "id": practice }),
+        )
+        .await;
+    assert_eq!(body["data"]["node"]["reuseCount"], 8, "{body}");
 
     // Every change of the run is in the audit log, written with it.
     let data = api

@@ -233,3 +233,87 @@ impl AssessmentStage {
         &ranked[1..]
     }
 }
+
+string_enum!(
+    /// Which managed vocabulary a term belongs to.
+    TermKind {
+        /// A theme (e.g. social cohesion, heritage, youth).
+        Theme = "THEME",
+        /// A method (e.g. co-creation, participatory budgeting).
+        Method = "METHOD",
+        /// A cultural tool (e.g. community theatre, oral history).
+        CulturalTool = "CULTURAL_TOOL",
+    }
+);
+
+string_enum!(
+    /// Where a good practice stands in its review.
+    PracticeStatus {
+        /// Being written by its author.
+        Draft = "DRAFT",
+        /// Sent to the coordinator for review.
+        InReview = "IN_REVIEW",
+        /// In the public catalogue.
+        Published = "PUBLISHED",
+        /// Withdrawn from the catalogue.
+        Archived = "ARCHIVED",
+    }
+);
+
+string_enum!(
+    /// The kind of a programme event.
+    EventKind {
+        /// The project's kick-off.
+        KickOff = "KICK_OFF",
+        /// Training of the mentors.
+        MentorTraining = "MENTOR_TRAINING",
+        /// An online webinar.
+        Webinar = "WEBINAR",
+        /// A forum.
+        Forum = "FORUM",
+        /// A network conference.
+        Conference = "CONFERENCE",
+        /// A meeting of the partners.
+        PartnerMeeting = "PARTNER_MEETING",
+        /// A study visit.
+        StudyVisit = "STUDY_VISIT",
+        /// An award ceremony.
+        Ceremony = "CEREMONY",
+        /// A peer-learning meeting.
+        PeerLearning = "PEER_LEARNING",
+    }
+);
+
+string_enum!(
+    /// Where a registration stands.
+    ParticipationStatus {
+        /// Has a place.
+        Registered = "REGISTERED",
+        /// On the waiting list (the event was full).
+        Waitlisted = "WAITLISTED",
+        /// Cancelled.
+        Cancelled = "CANCELLED",
+    }
+);
+
+string_enum!(
+    /// The part someone plays at an event.
+    ParticipationRole {
+        /// Takes part.
+        Participant = "PARTICIPANT",
+        /// Speaks or presents.
+        Speaker = "SPEAKER",
+        /// Organises or facilitates.
+        Organiser = "ORGANISER",
+    }
+);
+
+string_enum!(
+    /// The part a municipality plays in a peer-learning group.
+    PeerRole {
+        /// Shares its experience (typically a Pearl).
+        Shares = "SHARES",
+        /// Learns from the others (typically a candidate).
+        Learns = "LEARNS",
+    }
+);

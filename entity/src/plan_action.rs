@@ -15,7 +15,6 @@ pub struct Model {
     pub title: String,
     #[sea_orm(column_type = "Text")]
     pub description: String,
-    pub themes: Json,
     #[sea_orm(column_type = "Text")]
     pub target_groups: String,
     #[sea_orm(column_type = "Text")]

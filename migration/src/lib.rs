@@ -9,6 +9,7 @@ mod m20261124_000002_countries;
 mod m20261124_000003_title_cycle;
 mod m20261124_000004_plans;
 mod m20261124_000005_assessment;
+mod m20261124_000006_knowledge;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_title_cycle::Migration),
             Box::new(m20261124_000004_plans::Migration),
             Box::new(m20261124_000005_assessment::Migration),
+            Box::new(m20261124_000006_knowledge::Migration),
         ]
     }
 }

@@ -90,7 +90,6 @@ impl MigrationTrait for Migration {
                 .col(integer("position"))
                 .col(string_len("title", 300))
                 .col(text("description"))
-                .col(json("themes"))
                 .col(text("target_groups"))
                 .col(text("cultural_partners"))
                 .col(date_null("starts_on"))

@@ -327,7 +327,6 @@ pub async fn complete_plan(db: &DatabaseConnection, application: Uuid) -> Uuid {
         position: Set(1),
         title: Set("Harbour choir festival".into()),
         description: Set("Three days of singing".into()),
-        themes: Set(serde_json::json!(["social cohesion"])),
         target_groups: Set("Seniors, pupils".into()),
         cultural_partners: Set("Town choir".into()),
         starts_on: Set(None),
@@ -355,4 +354,23 @@ pub async fn complete_plan(db: &DatabaseConnection, application: Uuid) -> Uuid {
     .await
     .expect("indicator");
     id
+}
+
+/// A vocabulary term.
+pub async fn term(db: &DatabaseConnection, kind: entity::TermKind, name: &str) -> Uuid {
+    let now = Utc::now();
+    entity::vocabulary_term::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        kind: Set(kind),
+        name: Set(name.into()),
+        description: Set(String::new()),
+        retired: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(db)
+    .await
+    .expect("term")
+    .id
 }

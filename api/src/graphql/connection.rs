@@ -195,77 +195,84 @@ fn encode_cursor(values: Vec<CursorValue>) -> AppResult<String> {
     Ok(URL_SAFE_NO_PAD.encode(json))
 }
 
-/// Whether a cursor value has the type of its column. Cursors are client input: a forged one
-/// must be a BAD_USER_INPUT, not a type error in the database.
-fn fits<C: ColumnTrait>(col: &C, v: &CursorValue) -> bool {
-    use sea_orm::sea_query::ColumnType as T;
-    matches!(
-        (col.def().get_column_type(), v),
-        (
-            T::String(_) | T::Text | T::Char(_) | T::Enum { .. },
-            CursorValue::S(_)
-        ) | (
-            T::Integer | T::BigInteger | T::SmallInteger | T::TinyInteger,
-            CursorValue::I(_)
-        ) | (T::Uuid, CursorValue::U(_))
-            | (
-                T::TimestampWithTimeZone | T::DateTime | T::Timestamp,
-                CursorValue::T(_)
-            )
-            | (T::Date, CursorValue::D(_))
-            | (T::Boolean, CursorValue::B(_))
-    )
+/// One key of a list's order: an expression (usually a column), its direction, and the type its
+/// cursor value must have.
+struct Key {
+    expr: Expr,
+    order: Order,
+    accepts: fn(&CursorValue) -> bool,
 }
 
-fn decode_cursor<C: ColumnTrait>(
-    cursor: &str,
-    field: &str,
-    order: &[(C, Order)],
-) -> AppResult<Vec<Value>> {
+/// Whether a cursor value has the type of its column. Cursors are client input: a forged one
+/// must be a BAD_USER_INPUT, not a type error in the database.
+fn column_key<C: ColumnTrait>(col: C, order: Order) -> Key {
+    use sea_orm::sea_query::ColumnType as T;
+    let accepts: fn(&CursorValue) -> bool = match col.def().get_column_type() {
+        T::String(_) | T::Text | T::Char(_) | T::Enum { .. } => |v| matches!(v, CursorValue::S(_)),
+        T::Integer | T::BigInteger | T::SmallInteger | T::TinyInteger => {
+            |v| matches!(v, CursorValue::I(_))
+        }
+        T::Uuid => |v| matches!(v, CursorValue::U(_)),
+        T::TimestampWithTimeZone | T::DateTime | T::Timestamp => |v| matches!(v, CursorValue::T(_)),
+        T::Date => |v| matches!(v, CursorValue::D(_)),
+        T::Boolean => |v| matches!(v, CursorValue::B(_)),
+        _ => |_| false,
+    };
+    Key {
+        expr: Expr::col((col.entity_name(), col)),
+        order,
+        accepts,
+    }
+}
+
+fn decode_cursor(cursor: &str, field: &str, keys: &[Key]) -> AppResult<Vec<Value>> {
     let invalid = || AppError::bad_input(field, "not a valid cursor for this list and order");
     let json = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let values: Vec<CursorValue> = serde_json::from_slice(&json).map_err(|_| invalid())?;
-    if values.len() != order.len() || !order.iter().zip(&values).all(|((c, _), v)| fits(c, v)) {
+    if values.len() != keys.len() || !keys.iter().zip(&values).all(|(k, v)| (k.accepts)(v)) {
         return Err(invalid());
     }
     Ok(values.into_iter().map(CursorValue::into_value).collect())
 }
 
-/// `(c1, c2, …) > (v1, v2, …)` in the given directions, written out so both databases and any
-/// mix of directions work: `c1 > v1 OR (c1 = v1 AND c2 > v2) OR …`.
-fn after_condition<C: ColumnTrait>(
-    order: &[(C, Order)],
-    values: &[Value],
-    forward: bool,
-) -> Condition {
+/// `(k1, k2, …) > (v1, v2, …)` in the given directions, written out so both databases and any
+/// mix of directions work: `k1 > v1 OR (k1 = v1 AND k2 > v2) OR …`.
+fn after_condition(keys: &[Key], values: &[Value], forward: bool) -> Condition {
     let mut any = Condition::any();
-    for i in 0..order.len() {
+    for i in 0..keys.len() {
         let mut all = Condition::all();
-        for (j, (col, _)) in order.iter().enumerate().take(i) {
-            all = all.add(Expr::col((col.entity_name(), *col)).eq(values[j].clone()));
+        for (j, key) in keys.iter().enumerate().take(i) {
+            all = all.add(key.expr.clone().eq(values[j].clone()));
         }
-        let (col, dir) = &order[i];
-        let ascending = matches!(dir, Order::Asc) == forward;
+        let ascending = matches!(keys[i].order, Order::Asc) == forward;
         let v = values[i].clone();
-        let c = Expr::col((col.entity_name(), *col));
+        let c = keys[i].expr.clone();
         all = all.add(if ascending { c.gt(v) } else { c.lt(v) });
         any = any.add(all);
     }
     any
 }
 
-/// Fetches one page of `select` (already scoped and filtered) in `order` (which must end with the
-/// primary key), plus the lazily counted total.
-pub async fn paginate<E>(
-    db: &DatabaseConnection,
-    select: Select<E>,
-    order: Vec<(E::Column, Order)>,
-    args: &PageArgs,
-) -> AppResult<(Page<E::Model>, TotalCount)>
-where
-    E: EntityTrait,
-    E::Model: ModelTrait<Entity = E> + Sync,
-{
+/// A row with its search rank (see [`paginate_ranked`]).
+pub struct Ranked<M> {
+    pub model: M,
+    pub rank: i64,
+}
+
+/// Alias of the rank column in ranked pages.
+const RANK: &str = "search_rank";
+
+impl<M: sea_orm::FromQueryResult> sea_orm::FromQueryResult for Ranked<M> {
+    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self {
+            model: M::from_query_result(res, pre)?,
+            rank: res.try_get::<i64>("", RANK)?,
+        })
+    }
+}
+
+/// Checks the four Relay arguments: (forward, limit).
+fn direction_and_limit(args: &PageArgs) -> AppResult<(bool, u64)> {
     if args.first.is_some() && args.last.is_some() {
         return Err(AppError::bad_input(
             "first",
@@ -288,32 +295,42 @@ where
         (_, Some(n)) => check(n, "last")?,
         _ => DEFAULT_PAGE,
     };
+    Ok((forward, limit))
+}
 
-    let total = TotalCount {
-        db: db.clone(),
-        query: select.clone().into_query(),
-    };
-
-    let mut query = select;
+/// The shared keyset paging: applies the cursors and the order, fetches `limit + 1` rows as `R`
+/// and cuts the page.
+async fn page_by_keys<E, R>(
+    db: &DatabaseConnection,
+    mut query: Select<E>,
+    keys: &[Key],
+    args: &PageArgs,
+    values_of: impl Fn(&R) -> AppResult<Vec<CursorValue>>,
+) -> AppResult<Page<R>>
+where
+    E: EntityTrait,
+    R: sea_orm::FromQueryResult + Send + Sync,
+{
+    let (forward, limit) = direction_and_limit(args)?;
     if let Some(after) = &args.after {
-        let values = decode_cursor(after, "after", &order)?;
-        query = query.filter(after_condition(&order, &values, true));
+        let values = decode_cursor(after, "after", keys)?;
+        query = query.filter(after_condition(keys, &values, true));
     }
     if let Some(before) = &args.before {
-        let values = decode_cursor(before, "before", &order)?;
-        query = query.filter(after_condition(&order, &values, false));
+        let values = decode_cursor(before, "before", keys)?;
+        query = query.filter(after_condition(keys, &values, false));
     }
-    for (col, dir) in &order {
-        let dir = match (dir, forward) {
+    for key in keys {
+        let dir = match (&key.order, forward) {
             (Order::Asc, true) | (Order::Desc, false) => Order::Asc,
             _ => Order::Desc,
         };
-        query = query.order_by(*col, dir);
+        query = query.order_by(key.expr.clone(), dir);
     }
-    let mut rows = if limit == 0 {
+    let mut rows: Vec<R> = if limit == 0 {
         Vec::new()
     } else {
-        query.limit(limit + 1).all(db).await?
+        query.limit(limit + 1).into_model::<R>().all(db).await?
     };
     let more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
@@ -322,11 +339,7 @@ where
     }
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let values = order
-            .iter()
-            .map(|(col, _)| CursorValue::from_value(row.get(*col)))
-            .collect::<AppResult<Vec<_>>>()?;
-        out.push((encode_cursor(values)?, row));
+        out.push((encode_cursor(values_of(&row)?)?, row));
     }
     let page_info = PageInfo {
         has_next_page: if forward { more } else { args.before.is_some() },
@@ -334,13 +347,75 @@ where
         start_cursor: out.first().map(|(c, _)| c.clone()),
         end_cursor: out.last().map(|(c, _)| c.clone()),
     };
-    Ok((
-        Page {
-            rows: out,
-            page_info,
-        },
-        total,
-    ))
+    Ok(Page {
+        rows: out,
+        page_info,
+    })
+}
+
+/// Fetches one page of `select` (already scoped and filtered) in `order` (which must end with the
+/// primary key), plus the lazily counted total.
+pub async fn paginate<E>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    order: Vec<(E::Column, Order)>,
+    args: &PageArgs,
+) -> AppResult<(Page<E::Model>, TotalCount)>
+where
+    E: EntityTrait,
+    E::Model: ModelTrait<Entity = E> + sea_orm::FromQueryResult + Sync,
+{
+    let total = TotalCount {
+        db: db.clone(),
+        query: select.clone().into_query(),
+    };
+    let keys: Vec<Key> = order
+        .iter()
+        .map(|(c, o)| column_key(*c, o.clone()))
+        .collect();
+    let page = page_by_keys(db, select, &keys, args, |row: &E::Model| {
+        order
+            .iter()
+            .map(|(col, _)| CursorValue::from_value(row.get(*col)))
+            .collect()
+    })
+    .await?;
+    Ok((page, total))
+}
+
+/// Like [`paginate`], ordered first by a search `rank` (an integer expression, best first), then
+/// by `order` (which must end with the primary key).
+pub async fn paginate_ranked<E>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    rank: Expr,
+    order: Vec<(E::Column, Order)>,
+    args: &PageArgs,
+) -> AppResult<(Page<Ranked<E::Model>>, TotalCount)>
+where
+    E: EntityTrait,
+    E::Model: ModelTrait<Entity = E> + sea_orm::FromQueryResult + Sync,
+{
+    let total = TotalCount {
+        db: db.clone(),
+        query: select.clone().into_query(),
+    };
+    let mut keys = vec![Key {
+        expr: rank.clone(),
+        order: Order::Desc,
+        accepts: |v| matches!(v, CursorValue::I(_)),
+    }];
+    keys.extend(order.iter().map(|(c, o)| column_key(*c, o.clone())));
+    let select = select.expr_as(rank, RANK);
+    let page = page_by_keys(db, select, &keys, args, |row: &Ranked<E::Model>| {
+        let mut values = vec![CursorValue::I(row.rank)];
+        for (col, _) in &order {
+            values.push(CursorValue::from_value(row.model.get(*col))?);
+        }
+        Ok(values)
+    })
+    .await?;
+    Ok((page, total))
 }
 
 /// Declares `XConnection` and `XEdge` for a node type, with `edges`, `nodes`, `pageInfo` and a

@@ -161,3 +161,87 @@ pub enum AssessmentStage {
     /// Stage 2: the international jury scores the submitted CuReAPs during the jury phase.
     Jury,
 }
+
+/// Which managed vocabulary a term belongs to.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::TermKind")]
+pub enum TermKind {
+    /// Themes, e.g. social cohesion, heritage, youth.
+    Theme,
+    /// Methods, e.g. co-creation, participatory budgeting.
+    Method,
+    /// Cultural tools, e.g. community theatre, oral history.
+    CulturalTool,
+}
+
+/// Where a good practice stands in its review.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::PracticeStatus")]
+pub enum PracticeStatus {
+    /// Being written by its author (also after the coordinator returned it).
+    Draft,
+    /// Sent to the coordinator for review.
+    InReview,
+    /// In the catalogue, readable by everyone.
+    Published,
+    /// Withdrawn from the catalogue.
+    Archived,
+}
+
+/// The kind of a programme event.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::EventKind")]
+pub enum EventKind {
+    /// The project's kick-off.
+    KickOff,
+    /// Training of the mentors.
+    MentorTraining,
+    /// An online webinar.
+    Webinar,
+    /// A forum.
+    Forum,
+    /// A network conference.
+    Conference,
+    /// A meeting of the partners.
+    PartnerMeeting,
+    /// A study visit.
+    StudyVisit,
+    /// An award ceremony.
+    Ceremony,
+    /// A peer-learning meeting.
+    PeerLearning,
+}
+
+/// Where a registration stands.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::ParticipationStatus")]
+pub enum ParticipationStatus {
+    /// Has a place.
+    Registered,
+    /// On the waiting list; promoted in order when a place frees up.
+    Waitlisted,
+    /// Cancelled.
+    Cancelled,
+}
+
+/// The part someone plays at an event.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::ParticipationRole")]
+pub enum ParticipationRole {
+    /// Takes part.
+    Participant,
+    /// Speaks or presents.
+    Speaker,
+    /// Organises or facilitates.
+    Organiser,
+}
+
+/// The part a municipality plays in a peer-learning group.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::PeerRole")]
+pub enum PeerRole {
+    /// Shares its experience (typically a Pearl).
+    Shares,
+    /// Learns from the others (typically a candidate).
+    Learns,
+}

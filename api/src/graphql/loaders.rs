@@ -7,9 +7,10 @@ use std::collections::HashMap;
 use async_graphql::dataloader::Loader;
 use entity::{
     AssessmentStage, application, application_co_applicant, application_status_change, assessment,
-    assessment_score, assessor_assignment, criterion, edition, mentor_assignment,
-    mentoring_session, organisation, phase, plan, plan_action, plan_comment, plan_indicator,
-    plan_version, progress_update, user,
+    assessment_score, assessor_assignment, criterion, edition, good_practice, mentor_assignment,
+    mentoring_session, organisation, phase, plan, plan_action, plan_action_practice,
+    plan_action_theme, plan_comment, plan_indicator, plan_version, practice_term, progress_update,
+    user, vocabulary_term,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -52,6 +53,12 @@ key!(
     VersionsOfPlan,
     ProgressOfAction,
     CriterionById,
+    TermById,
+    PracticeById,
+    TermsOfPractice,
+    ReuseOfPractice,
+    ThemesOfAction,
+    PracticesOfAction,
     CriteriaOfEdition,
     AssessorsOfEdition,
     AssessmentsOfApplication,
@@ -88,6 +95,129 @@ by_id!(
 
 by_id!(PlanById, plan, scope::plans);
 by_id!(CriterionById, criterion, scope::criteria);
+by_id!(TermById, vocabulary_term, scope::vocabulary_terms);
+by_id!(PracticeById, good_practice, scope::practices);
+
+/// Groups `(link, Some(target))` rows by the link's parent id, in the order given.
+fn group_links<K, L, T>(
+    keys: &[K],
+    rows: Vec<(L, Option<T>)>,
+    key: impl Fn(&L) -> K,
+) -> HashMap<K, Vec<T>>
+where
+    K: Copy + Eq + std::hash::Hash,
+{
+    let mut out: HashMap<K, Vec<T>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+    for (link, target) in rows {
+        if let Some(t) = target {
+            out.entry(key(&link)).or_default().push(t);
+        }
+    }
+    out
+}
+
+impl Loader<TermsOfPractice> for Loaders {
+    type Value = Vec<vocabulary_term::Model>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[TermsOfPractice],
+    ) -> Result<HashMap<TermsOfPractice, Self::Value>, AppError> {
+        let rows = practice_term::Entity::find()
+            .filter(practice_term::Column::PracticeId.is_in(keys.iter().map(|k| k.0)))
+            .find_also_related(vocabulary_term::Entity)
+            .order_by_asc(vocabulary_term::Column::Name)
+            .all(&self.db)
+            .await?;
+        Ok(group_links(keys, rows, |l| TermsOfPractice(l.practice_id)))
+    }
+}
+
+impl Loader<ThemesOfAction> for Loaders {
+    type Value = Vec<vocabulary_term::Model>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[ThemesOfAction],
+    ) -> Result<HashMap<ThemesOfAction, Self::Value>, AppError> {
+        let rows = plan_action_theme::Entity::find()
+            .filter(plan_action_theme::Column::ActionId.is_in(keys.iter().map(|k| k.0)))
+            .find_also_related(vocabulary_term::Entity)
+            .order_by_asc(vocabulary_term::Column::Name)
+            .all(&self.db)
+            .await?;
+        Ok(group_links(keys, rows, |l| ThemesOfAction(l.action_id)))
+    }
+}
+
+/// The practices an action cites, as far as the reader may see them.
+impl Loader<PracticesOfAction> for Loaders {
+    type Value = Vec<good_practice::Model>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[PracticesOfAction],
+    ) -> Result<HashMap<PracticesOfAction, Self::Value>, AppError> {
+        use sea_orm::{QuerySelect, QueryTrait};
+        let visible = scope::practices(&self.actor)
+            .select_only()
+            .column(good_practice::Column::Id)
+            .into_query();
+        let rows = plan_action_practice::Entity::find()
+            .filter(plan_action_practice::Column::ActionId.is_in(keys.iter().map(|k| k.0)))
+            .filter(plan_action_practice::Column::PracticeId.in_subquery(visible))
+            .find_also_related(good_practice::Entity)
+            .order_by_asc(good_practice::Column::Title)
+            .all(&self.db)
+            .await?;
+        Ok(group_links(keys, rows, |l| PracticesOfAction(l.action_id)))
+    }
+}
+
+/// How many plans cite each practice: an aggregate over all plans (it names none of them),
+/// shown to whoever may see the practice.
+impl Loader<ReuseOfPractice> for Loaders {
+    type Value = i64;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[ReuseOfPractice],
+    ) -> Result<HashMap<ReuseOfPractice, Self::Value>, AppError> {
+        use sea_orm::sea_query::{Alias, Expr, Func};
+        use sea_orm::{JoinType, QuerySelect, RelationTrait};
+        let rows: Vec<(Uuid, i64)> = plan_action_practice::Entity::find()
+            .select_only()
+            .column(plan_action_practice::Column::PracticeId)
+            .column_as(
+                Expr::expr(Func::cast_as(
+                    Func::count_distinct(Expr::col((
+                        plan_action::Entity,
+                        plan_action::Column::PlanId,
+                    ))),
+                    Alias::new("BIGINT"),
+                )),
+                "plans",
+            )
+            .join(
+                JoinType::InnerJoin,
+                plan_action_practice::Relation::Action.def(),
+            )
+            .filter(plan_action_practice::Column::PracticeId.is_in(keys.iter().map(|k| k.0)))
+            .group_by(plan_action_practice::Column::PracticeId)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut out: HashMap<ReuseOfPractice, i64> = keys.iter().map(|k| (*k, 0)).collect();
+        for (p, n) in rows {
+            out.insert(ReuseOfPractice(p), n);
+        }
+        Ok(out)
+    }
+}
 
 /// The parent id of a child row, so one macro can group any child table.
 trait ParentField {

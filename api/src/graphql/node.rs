@@ -23,7 +23,9 @@ use crate::plans::types::{
     Plan, PlanAction, PlanComment, PlanIndicator, PlanVersion, ProgressUpdate,
 };
 use crate::policy::scope;
+use crate::practices::types::GoodPractice;
 use crate::users::types::User;
+use crate::vocabulary::types::VocabularyTerm;
 
 /// An object with a global id (Relay Global Object Identification).
 #[derive(Interface)]
@@ -53,6 +55,8 @@ pub enum Node {
     AuditEntry(AuditEntry),
     Country(Country),
     Pearl(Pearl),
+    VocabularyTerm(VocabularyTerm),
+    GoodPractice(GoodPractice),
 }
 
 /// Resolves one global id for the caller; NOT_FOUND for unknown ids and for objects outside the
@@ -166,6 +170,20 @@ async fn resolve(rc: &RequestContext, id: &ID, field: &str) -> AppResult<Node> {
             Node::AssessorAssignment(scoped!(assessor_assignments, assessor_assignment))
         }
         "Assessment" => Node::Assessment(scoped!(assessments, assessment)),
+        "VocabularyTerm" => Node::VocabularyTerm(
+            rc.loaders
+                .load_one(crate::graphql::loaders::TermById(uuid))
+                .await?
+                .ok_or_else(nf)?
+                .into(),
+        ),
+        "GoodPractice" => Node::GoodPractice(
+            rc.loaders
+                .load_one(crate::graphql::loaders::PracticeById(uuid))
+                .await?
+                .ok_or_else(nf)?
+                .into(),
+        ),
         "Pearl" => Node::Pearl(
             crate::applications::pearls::pearls(db, |s| {
                 s.filter(entity::application::Column::Id.eq(uuid))

@@ -16,13 +16,15 @@ use crate::audit::graphql::AuditQuery;
 use crate::auth::graphql::AuthMutation;
 use crate::config::Config;
 use crate::editions::graphql::{EditionMutation, EditionQuery};
-use crate::live::graphql::Subscription;
 use crate::graphql::extensions::{AliasLimit, FieldErrors, ReadOnlyOverGet, TrustedDocuments};
 use crate::graphql::node::NodeQuery;
+use crate::live::graphql::Subscription;
 use crate::mentoring::graphql::MentoringMutation;
 use crate::organisations::graphql::{OrganisationMutation, OrganisationQuery};
 use crate::plans::graphql::PlanMutation;
+use crate::practices::graphql::{PracticeMutation, PracticeQuery};
 use crate::users::graphql::{UserMutation, UserQuery};
+use crate::vocabulary::graphql::{VocabularyMutation, VocabularyQuery};
 
 /// Everything that can be read.
 #[derive(MergedObject, Default)]
@@ -35,6 +37,8 @@ pub struct Query(
     AuditQuery,
     PearlQuery,
     AssessmentQuery,
+    VocabularyQuery,
+    PracticeQuery,
 );
 
 /// Everything that can be changed.
@@ -48,6 +52,8 @@ pub struct Mutation(
     MentoringMutation,
     PlanMutation,
     AssessmentMutation,
+    VocabularyMutation,
+    PracticeMutation,
 );
 
 /// The portal's schema type.

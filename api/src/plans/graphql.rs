@@ -60,9 +60,12 @@ pub struct PlanActionInput {
     /// What will be done.
     #[graphql(default)]
     pub description: String,
-    /// Themes.
+    /// Themes (vocabulary terms of kind THEME).
     #[graphql(default)]
-    pub themes: Vec<String>,
+    pub theme_ids: Vec<ID>,
+    /// Published good practices the action builds on.
+    #[graphql(default)]
+    pub practice_ids: Vec<ID>,
     /// Target groups.
     #[graphql(default)]
     pub target_groups: String,
@@ -89,18 +92,19 @@ impl PlanActionInput {
                 "must not be before startsOn",
             ));
         }
-        let themes = self
-            .themes
-            .iter()
-            .map(|t| NonEmptyText::parse("action.themes", t, 100).map(NonEmptyText::into_inner))
-            .collect::<Result<Vec<_>, _>>()?;
-        if themes.len() > 20 {
-            return Err(AppError::bad_input("action.themes", "at most 20 themes"));
-        }
+        let decode = |list: &[ID], ty: &str, field: &str| {
+            list.iter()
+                .enumerate()
+                .map(|(i, id)| ids::decode(id, ty, &format!("{field}.{i}")))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let themes = decode(&self.theme_ids, "VocabularyTerm", "action.themeIds")?;
+        let practices = decode(&self.practice_ids, "GoodPractice", "action.practiceIds")?;
         Ok(ActionFields {
             title: NonEmptyText::parse("action.title", &self.title, 300)?.into_inner(),
             description: section("action.description", Some(self.description))?.unwrap_or_default(),
             themes,
+            practices,
             target_groups: section("action.targetGroups", Some(self.target_groups))?
                 .unwrap_or_default(),
             cultural_partners: section("action.culturalPartners", Some(self.cultural_partners))?

@@ -4,13 +4,14 @@
 
 use chrono::{NaiveDate, Utc};
 use entity::{
-    ActionStatus, ApplicationStatus, Implementation, PlanSection, Role, application, plan,
-    plan_action, plan_comment, plan_indicator, plan_version, progress_update,
+    ActionStatus, ApplicationStatus, Implementation, PlanSection, PracticeStatus, Role, TermKind,
+    application, good_practice, plan, plan_action, plan_action_practice, plan_action_theme,
+    plan_comment, plan_indicator, plan_version, progress_update, vocabulary_term,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -22,6 +23,7 @@ use crate::domain::{EurAmount, Measure};
 use crate::error::{AppError, AppResult};
 use crate::live::{Event, EventBus};
 use crate::policy::{Actor, scope};
+use crate::vocabulary::service::check_terms;
 
 /// Changes to a plan's sections; `None` leaves a section as it is.
 #[derive(Default)]
@@ -38,7 +40,10 @@ pub struct PlanChanges {
 pub struct ActionFields {
     pub title: String,
     pub description: String,
-    pub themes: Vec<String>,
+    /// Vocabulary terms of kind THEME.
+    pub themes: Vec<Uuid>,
+    /// Published good practices the action builds on.
+    pub practices: Vec<Uuid>,
     pub target_groups: String,
     pub cultural_partners: String,
     pub starts_on: Option<NaiveDate>,
@@ -76,7 +81,11 @@ pub struct Snapshot {
 pub struct ActionSnapshot {
     pub title: String,
     pub description: String,
+    /// Theme names as they were at submission.
     pub themes: Vec<String>,
+    /// Titles of the practices cited, as they were at submission.
+    #[serde(default)]
+    pub practices: Vec<String>,
     pub target_groups: String,
     pub cultural_partners: String,
     pub starts_on: Option<NaiveDate>,
@@ -232,10 +241,56 @@ pub async fn update_plan(
     Ok(plan)
 }
 
-fn set_action(am: &mut plan_action::ActiveModel, f: ActionFields) {
+/// Checks what an action refers to: its themes are current THEME terms (or ones it already
+/// had), its practices published ones of the catalogue. Returns both without repeats.
+async fn check_links(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    action_id: Option<Uuid>,
+    f: &ActionFields,
+) -> AppResult<(Vec<Uuid>, Vec<Uuid>)> {
+    let had: Vec<Uuid> = match action_id {
+        Some(id) => plan_action_theme::Entity::find()
+            .filter(plan_action_theme::Column::ActionId.eq(id))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|t| t.term_id)
+            .collect(),
+        None => Vec::new(),
+    };
+    let themes = check_terms(txn, "action.themeIds", TermKind::Theme, &f.themes, &had).await?;
+    let mut practices: Vec<Uuid> = Vec::new();
+    for p in &f.practices {
+        if !practices.contains(p) {
+            practices.push(*p);
+        }
+    }
+    if practices.len() > 20 {
+        return Err(AppError::bad_input(
+            "action.practiceIds",
+            "at most 20 practices",
+        ));
+    }
+    if !practices.is_empty() {
+        let published = scope::practices(actor)
+            .filter(good_practice::Column::Id.is_in(practices.clone()))
+            .filter(good_practice::Column::Status.eq(PracticeStatus::Published))
+            .count(txn)
+            .await?;
+        if published as usize != practices.len() {
+            return Err(AppError::bad_input(
+                "action.practiceIds",
+                "cite published practices of the catalogue",
+            ));
+        }
+    }
+    Ok((themes, practices))
+}
+
+fn set_fields(am: &mut plan_action::ActiveModel, f: ActionFields) {
     am.title = Set(f.title);
     am.description = Set(f.description);
-    am.themes = Set(json!(f.themes));
     am.target_groups = Set(f.target_groups);
     am.cultural_partners = Set(f.cultural_partners);
     am.starts_on = Set(f.starts_on);
@@ -243,6 +298,42 @@ fn set_action(am: &mut plan_action::ActiveModel, f: ActionFields) {
     am.budget_cents = Set(f.budget.cents());
     am.status = Set(f.status);
     am.updated_at = Set(Utc::now());
+}
+
+async fn replace_links(
+    txn: &DatabaseTransaction,
+    action_id: Uuid,
+    (themes, practices): (Vec<Uuid>, Vec<Uuid>),
+) -> AppResult<()> {
+    plan_action_theme::Entity::delete_many()
+        .filter(plan_action_theme::Column::ActionId.eq(action_id))
+        .exec(txn)
+        .await?;
+    plan_action_practice::Entity::delete_many()
+        .filter(plan_action_practice::Column::ActionId.eq(action_id))
+        .exec(txn)
+        .await?;
+    if !themes.is_empty() {
+        plan_action_theme::Entity::insert_many(themes.iter().map(|t| {
+            plan_action_theme::ActiveModel {
+                action_id: Set(action_id),
+                term_id: Set(*t),
+            }
+        }))
+        .exec(txn)
+        .await?;
+    }
+    if !practices.is_empty() {
+        plan_action_practice::Entity::insert_many(practices.iter().map(|p| {
+            plan_action_practice::ActiveModel {
+                action_id: Set(action_id),
+                practice_id: Set(*p),
+            }
+        }))
+        .exec(txn)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Adds an action at the end of the plan.
@@ -261,15 +352,18 @@ pub async fn add_action(
         .one(&txn)
         .await?;
     let title = f.title.clone();
+    let id = Uuid::now_v7();
     let mut am = plan_action::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         plan_id: Set(plan_id),
         position: Set(last.map(|a| a.position + 1).unwrap_or(1)),
         created_at: Set(Utc::now()),
         ..Default::default()
     };
-    set_action(&mut am, f);
+    let links = check_links(&txn, actor, None, &f).await?;
+    set_fields(&mut am, f);
     let action = am.insert(&txn).await?;
+    replace_links(&txn, id, links).await?;
     bump(&txn, plan_id, expected_version).await?;
     audit::record(
         &txn,
@@ -309,9 +403,11 @@ pub async fn update_action(
     let action = action_of(&txn, actor, action_id).await?;
     editable(&txn, actor, action.plan_id, expected_version).await?;
     let plan_id = action.plan_id;
+    let links = check_links(&txn, actor, Some(action_id), &f).await?;
     let mut am: plan_action::ActiveModel = action.into();
-    set_action(&mut am, f);
+    set_fields(&mut am, f);
     am.update(&txn).await?;
+    replace_links(&txn, action_id, links).await?;
     bump(&txn, plan_id, expected_version).await?;
     audit::record(
         &txn,
@@ -535,6 +631,34 @@ pub async fn freeze(
             format!("the plan is not complete: {msg}"),
         ));
     }
+    let action_ids: Vec<Uuid> = actions.iter().map(|a| a.id).collect();
+    let mut theme_names: std::collections::HashMap<Uuid, Vec<String>> = Default::default();
+    for (link, term) in plan_action_theme::Entity::find()
+        .filter(plan_action_theme::Column::ActionId.is_in(action_ids.clone()))
+        .find_also_related(vocabulary_term::Entity)
+        .order_by_asc(vocabulary_term::Column::Name)
+        .all(txn)
+        .await?
+    {
+        if let Some(t) = term {
+            theme_names.entry(link.action_id).or_default().push(t.name);
+        }
+    }
+    let mut practice_titles: std::collections::HashMap<Uuid, Vec<String>> = Default::default();
+    for (link, practice) in plan_action_practice::Entity::find()
+        .filter(plan_action_practice::Column::ActionId.is_in(action_ids))
+        .find_also_related(good_practice::Entity)
+        .order_by_asc(good_practice::Column::Title)
+        .all(txn)
+        .await?
+    {
+        if let Some(p) = practice {
+            practice_titles
+                .entry(link.action_id)
+                .or_default()
+                .push(p.title);
+        }
+    }
     let snapshot = Snapshot {
         vision: plan.vision.clone(),
         context: plan.context.clone(),
@@ -547,7 +671,8 @@ pub async fn freeze(
             .map(|a| ActionSnapshot {
                 title: a.title.clone(),
                 description: a.description.clone(),
-                themes: serde_json::from_value(a.themes.clone()).unwrap_or_default(),
+                themes: theme_names.remove(&a.id).unwrap_or_default(),
+                practices: practice_titles.remove(&a.id).unwrap_or_default(),
                 target_groups: a.target_groups.clone(),
                 cultural_partners: a.cultural_partners.clone(),
                 starts_on: a.starts_on,

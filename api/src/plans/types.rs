@@ -146,8 +146,6 @@ pub struct PlanAction {
     pub title: String,
     /// What will be done.
     pub description: String,
-    /// Themes (e.g. social cohesion, heritage).
-    pub themes: Vec<String>,
     /// Who it is for.
     pub target_groups: String,
     /// Cultural organisations involved.
@@ -171,7 +169,6 @@ impl From<plan_action::Model> for PlanAction {
             position: m.position,
             title: m.title,
             description: m.description,
-            themes: serde_json::from_value(m.themes).unwrap_or_default(),
             target_groups: m.target_groups,
             cultural_partners: m.cultural_partners,
             starts_on: m.starts_on.map(Date),
@@ -185,6 +182,32 @@ impl From<plan_action::Model> for PlanAction {
 
 #[ComplexObject]
 impl PlanAction {
+    /// Its themes (vocabulary terms).
+    async fn themes(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<crate::vocabulary::types::VocabularyTerm>> {
+        let rows = req(ctx)
+            .loaders
+            .load_one(crate::graphql::loaders::ThemesOfAction(self.uuid))
+            .await?
+            .unwrap_or_default();
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// The good practices it builds on, as far as the reader may see them.
+    async fn inspired_by(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<crate::practices::types::GoodPractice>> {
+        let rows = req(ctx)
+            .loaders
+            .load_one(crate::graphql::loaders::PracticesOfAction(self.uuid))
+            .await?
+            .unwrap_or_default();
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
     /// Title-year progress posted on this action, oldest first.
     async fn progress_updates(&self, ctx: &Context<'_>) -> Result<Vec<ProgressUpdate>> {
         let rows = req(ctx)
@@ -338,8 +361,10 @@ pub struct SubmittedAction {
     pub title: String,
     /// Description.
     pub description: String,
-    /// Themes.
+    /// Theme names.
     pub themes: Vec<String>,
+    /// Titles of the practices it cited.
+    pub practices: Vec<String>,
     /// Target groups.
     pub target_groups: String,
     /// Cultural partners.
@@ -385,6 +410,7 @@ impl PlanVersion {
                     title: a.title,
                     description: a.description,
                     themes: a.themes,
+                    practices: a.practices,
                     target_groups: a.target_groups,
                     cultural_partners: a.cultural_partners,
                     starts_on: a.starts_on.map(Date),

@@ -4,10 +4,12 @@
 //! and which compose with any filter, ordering, cursor or `COUNT(*)` put on top.
 
 use entity::{
-    ApplicationStatus, OrganisationKind, Role, application, application_co_applicant,
-    application_status_change, assessment, assessment_score, assessor_assignment, audit_entry,
-    criterion, edition, mentor_assignment, mentoring_session, organisation, phase, plan,
-    plan_action, plan_comment, plan_indicator, plan_version, progress_update, user,
+    ApplicationStatus, OrganisationKind, PracticeStatus, Role, application,
+    application_co_applicant, application_status_change, assessment, assessment_score,
+    assessor_assignment, audit_entry, criterion, edition, event, good_practice, mentor_assignment,
+    mentoring_session, organisation, participation, peer_learning_group, peer_learning_member,
+    phase, plan, plan_action, plan_comment, plan_indicator, plan_version, progress_update, user,
+    vocabulary_term,
 };
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select};
@@ -344,6 +346,111 @@ pub fn assessment_scores(actor: &Actor) -> Select<assessment_score::Entity> {
         assessment_score::Column::AssessmentId
             .in_subquery(ids(assessments(actor), assessment::Column::Id)),
     )
+}
+
+/// The managed vocabularies are public reference data.
+pub fn vocabulary_terms(_actor: &Actor) -> Select<vocabulary_term::Entity> {
+    vocabulary_term::Entity::find()
+}
+
+/// Good practices: published ones for everyone (signed in or not); partners and mentors also
+/// their own in any status; coordinators all. Drafts never reach anyone else — not by search,
+/// count, filter or id.
+pub fn practices(actor: &Actor) -> Select<good_practice::Entity> {
+    let all = good_practice::Entity::find();
+    let published = good_practice::Column::Status.eq(PracticeStatus::Published);
+    match actor {
+        Actor::User(p) if p.role == Role::Coordinator => all,
+        Actor::User(p) if matches!(p.role, Role::Partner | Role::Mentor) => all.filter(
+            Condition::any()
+                .add(published)
+                .add(good_practice::Column::AuthorId.eq(p.user_id)),
+        ),
+        _ => all.filter(published),
+    }
+}
+
+/// Events: every signed-in user sees the programme's events; the public only public ones.
+pub fn events(actor: &Actor) -> Select<event::Entity> {
+    let all = event::Entity::find();
+    match actor {
+        Actor::User(_) => all,
+        Actor::Anonymous => all.filter(event::Column::IsPublic.eq(true)),
+    }
+}
+
+/// Registrations: coordinators all; a partner its own and those of its organisation's events;
+/// everyone else only their own. The public none (no participant data is public).
+pub fn participations(actor: &Actor) -> Select<participation::Entity> {
+    let all = participation::Entity::find();
+    let Actor::User(p) = actor else {
+        return all.filter(participation::Column::Id.is_null());
+    };
+    let own = participation::Column::UserId.eq(p.user_id);
+    match (p.role, p.organisation_id) {
+        (Role::Coordinator, _) => all,
+        (Role::Partner, Some(org)) => all.filter(
+            Condition::any().add(own).add(
+                participation::Column::EventId.in_subquery(
+                    Query::select()
+                        .column(event::Column::Id)
+                        .from(event::Entity)
+                        .and_where(event::Column::OrganiserId.eq(org))
+                        .to_owned(),
+                ),
+            ),
+        ),
+        _ => all.filter(own),
+    }
+}
+
+/// Peer-learning groups: coordinators and partners read all; a mentor those it facilitates or
+/// created and those its mentees belong to; a municipality those it belongs to.
+pub fn peer_learning_groups(actor: &Actor) -> Select<peer_learning_group::Entity> {
+    let all = peer_learning_group::Entity::find();
+    let Actor::User(p) = actor else {
+        return all.filter(peer_learning_group::Column::Id.is_null());
+    };
+    let of_members = |orgs: SelectStatement| {
+        peer_learning_group::Column::Id.in_subquery(
+            Query::select()
+                .column(peer_learning_member::Column::GroupId)
+                .from(peer_learning_member::Entity)
+                .and_where(peer_learning_member::Column::OrganisationId.in_subquery(orgs))
+                .to_owned(),
+        )
+    };
+    match p.role {
+        Role::Coordinator | Role::Partner => all,
+        Role::Mentor => {
+            let mentees = application::Entity::find()
+                .filter(application::Column::Id.in_subquery(assigned_to(p.user_id)))
+                .select_only()
+                .column(application::Column::LeadMunicipalityId)
+                .into_query();
+            all.filter(
+                Condition::any()
+                    .add(peer_learning_group::Column::FacilitatorId.eq(p.user_id))
+                    .add(peer_learning_group::Column::CreatedBy.eq(p.user_id))
+                    .add(of_members(mentees)),
+            )
+        }
+        Role::Municipality => match p.organisation_id {
+            Some(org) => all.filter(of_members(
+                Query::select()
+                    .expr(sea_orm::sea_query::Expr::val(org))
+                    .to_owned(),
+            )),
+            None => all.filter(peer_learning_group::Column::Id.is_null()),
+        },
+    }
+}
+
+/// Group members follow their group.
+pub fn peer_learning_members(actor: &Actor) -> Select<peer_learning_member::Entity> {
+    peer_learning_member::Entity::find().filter(peer_learning_member::Column::GroupId.in_subquery(
+        ids(peer_learning_groups(actor), peer_learning_group::Column::Id),
+    ))
 }
 
 /// Whether `p` is a member of the organisation.
