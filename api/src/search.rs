@@ -164,7 +164,8 @@ impl Query {
                 }
             }
         }
-        Expr::cust_with_values(format!("({})", parts.join(" + ")), values)
+        // BIGINT on both databases (PostgreSQL would otherwise say INTEGER).
+        Expr::cust_with_values(format!("CAST(({}) AS BIGINT)", parts.join(" + ")), values)
     }
 }
 

@@ -127,10 +127,11 @@ impl PracticeQuery {
         let backend = rc.db().get_database_backend();
         let select = select.filter(query.matches(backend, "good_practice", "practice_fts"));
         let rank = query.rank(backend, "good_practice", "practice_fts");
-        // Equal ranks: title, then id — the same on both databases.
+        // Equal ranks: newest first by id (UUIDv7), which both databases order alike (text
+        // collations do not).
         let order = order_with_tiebreak(
             requested,
-            (good_practice::Column::Title, Order::Asc),
+            (good_practice::Column::Id, Order::Desc),
             good_practice::Column::Id,
         )?;
         let (page, total) = paginate_ranked(rc.db(), select, rank, order, &args).await?;
