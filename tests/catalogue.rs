@@ -123,7 +123,7 @@ async fn fixture(app: &TestApp, author: Uuid, theme: Uuid) -> Vec<Known> {
 fn expected(known: &[Known], input: &str, only: impl Fn(&Known) -> bool) -> Vec<Uuid> {
     let Some(q) = Query::parse(input) else {
         let mut all: Vec<&Known> = known.iter().filter(|k| k.published && only(k)).collect();
-        all.sort_by(|a, b| b.id.cmp(&a.id));
+        all.sort_by_key(|k| std::cmp::Reverse(k.id));
         return all.iter().map(|k| k.id).collect();
     };
     let has = |text: &str, i: usize| {
@@ -241,7 +241,7 @@ both!(
             known.iter().enumerate().map(|(n, k)| (k.id, n)).collect();
         let want = expected(&known, "harbour", |k| {
             let n = codes[&k.id];
-            n % 3 == 0 && COUNTRIES[(n / 64) % 8] == "PL"
+            n.is_multiple_of(3) && COUNTRIES[(n / 64) % 8] == "PL"
         });
         assert!(!want.is_empty());
         assert_eq!(all_pages(&app, None, "harbour", filter, 3).await, want);

@@ -28,6 +28,8 @@ use crate::users::types::User;
 use crate::vocabulary::types::VocabularyTerm;
 
 /// An object with a global id (Relay Global Object Identification).
+// One value per lookup, never stored in bulk: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Interface)]
 #[graphql(field(
     name = "id",
