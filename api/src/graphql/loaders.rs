@@ -7,10 +7,11 @@ use std::collections::HashMap;
 use async_graphql::dataloader::Loader;
 use entity::{
     AssessmentStage, application, application_co_applicant, application_status_change, assessment,
-    assessment_score, assessor_assignment, criterion, edition, good_practice, mentor_assignment,
-    mentoring_session, organisation, phase, plan, plan_action, plan_action_practice,
-    plan_action_theme, plan_comment, plan_indicator, plan_version, practice_term, progress_update,
-    user, vocabulary_term,
+    assessment_score, assessor_assignment, criterion, edition, event, good_practice,
+    mentor_assignment, mentoring_session, organisation, participation, peer_learning_group,
+    peer_learning_member, phase, plan, plan_action, plan_action_practice, plan_action_theme,
+    plan_comment, plan_indicator, plan_version, practice_term, progress_update, user,
+    vocabulary_term,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -54,6 +55,12 @@ key!(
     ProgressOfAction,
     CriterionById,
     TermById,
+    EventById,
+    ParticipationCounts,
+    ParticipantsOf,
+    WaitlistOf,
+    GroupById,
+    MembersOfGroup,
     PracticeById,
     TermsOfPractice,
     ReuseOfPractice,
@@ -96,6 +103,106 @@ by_id!(
 by_id!(PlanById, plan, scope::plans);
 by_id!(CriterionById, criterion, scope::criteria);
 by_id!(TermById, vocabulary_term, scope::vocabulary_terms);
+by_id!(EventById, event, scope::events);
+by_id!(GroupById, peer_learning_group, scope::peer_learning_groups);
+
+impl Loader<MembersOfGroup> for Loaders {
+    type Value = Vec<peer_learning_member::Model>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[MembersOfGroup],
+    ) -> Result<HashMap<MembersOfGroup, Self::Value>, AppError> {
+        let rows = scope::peer_learning_members(&self.actor)
+            .filter(peer_learning_member::Column::GroupId.is_in(keys.iter().map(|k| k.0)))
+            .order_by_asc(peer_learning_member::Column::Role)
+            .order_by_asc(peer_learning_member::Column::OrganisationId)
+            .all(&self.db)
+            .await?;
+        let mut out: HashMap<MembersOfGroup, Self::Value> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for row in rows {
+            out.entry(MembersOfGroup(row.group_id))
+                .or_default()
+                .push(row);
+        }
+        Ok(out)
+    }
+}
+
+/// Registered and waiting counts per event, in SQL. Aggregates over everyone's registrations;
+/// served to signed-in readers only (the public sees no participant data).
+impl Loader<ParticipationCounts> for Loaders {
+    type Value = (i64, i64);
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[ParticipationCounts],
+    ) -> Result<HashMap<ParticipationCounts, Self::Value>, AppError> {
+        use sea_orm::QuerySelect;
+        use sea_orm::sea_query::{Alias, Expr, Func};
+        let rows: Vec<(Uuid, entity::ParticipationStatus, i64)> = participation::Entity::find()
+            .select_only()
+            .column(participation::Column::EventId)
+            .column(participation::Column::Status)
+            .column_as(
+                Expr::expr(Func::cast_as(
+                    Func::count(Expr::col(participation::Column::Id)),
+                    Alias::new("BIGINT"),
+                )),
+                "n",
+            )
+            .filter(participation::Column::EventId.is_in(keys.iter().map(|k| k.0)))
+            .group_by(participation::Column::EventId)
+            .group_by(participation::Column::Status)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut out: HashMap<ParticipationCounts, (i64, i64)> =
+            keys.iter().map(|k| (*k, (0, 0))).collect();
+        for (event, status, n) in rows {
+            let e = out.entry(ParticipationCounts(event)).or_default();
+            match status {
+                entity::ParticipationStatus::Registered => e.0 = n,
+                entity::ParticipationStatus::Waitlisted => e.1 = n,
+                entity::ParticipationStatus::Cancelled => {}
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The waiting list of each event in order (ids only: a reader learns their own position).
+impl Loader<WaitlistOf> for Loaders {
+    type Value = Vec<Uuid>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[WaitlistOf],
+    ) -> Result<HashMap<WaitlistOf, Self::Value>, AppError> {
+        use sea_orm::QuerySelect;
+        let rows: Vec<(Uuid, Uuid)> = participation::Entity::find()
+            .select_only()
+            .column(participation::Column::EventId)
+            .column(participation::Column::Id)
+            .filter(participation::Column::EventId.is_in(keys.iter().map(|k| k.0)))
+            .filter(participation::Column::Status.eq(entity::ParticipationStatus::Waitlisted))
+            .order_by_asc(participation::Column::RegisteredAt)
+            .order_by_asc(participation::Column::Id)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut out: HashMap<WaitlistOf, Vec<Uuid>> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for (event, id) in rows {
+            out.entry(WaitlistOf(event)).or_default().push(id);
+        }
+        Ok(out)
+    }
+}
 by_id!(PracticeById, good_practice, scope::practices);
 
 /// Groups `(link, Some(target))` rows by the link's parent id, in the order given.
@@ -245,6 +352,7 @@ parent_field!(progress_update, action_id);
 parent_field!(criterion, edition_id);
 parent_field!(assessor_assignment, edition_id);
 parent_field!(assessment, application_id);
+parent_field!(participation, event_id);
 
 /// Loads child rows grouped by their parent, through a scope, in a stable order.
 macro_rules! children_via_parent {
@@ -325,6 +433,13 @@ children_via_parent!(
     PostedAt
 );
 
+children_via_parent!(
+    ParticipantsOf,
+    participation,
+    scope::participations,
+    EventId,
+    RegisteredAt
+);
 children_via_parent!(
     CriteriaOfEdition,
     criterion,

@@ -59,6 +59,9 @@ pub enum Node {
     Pearl(Pearl),
     VocabularyTerm(VocabularyTerm),
     GoodPractice(GoodPractice),
+    Event(crate::events::types::Event),
+    Participation(crate::events::types::Participation),
+    PeerLearningGroup(crate::peers::types::PeerLearningGroup),
 }
 
 /// Resolves one global id for the caller; NOT_FOUND for unknown ids and for objects outside the
@@ -182,6 +185,21 @@ async fn resolve(rc: &RequestContext, id: &ID, field: &str) -> AppResult<Node> {
         "GoodPractice" => Node::GoodPractice(
             rc.loaders
                 .load_one(crate::graphql::loaders::PracticeById(uuid))
+                .await?
+                .ok_or_else(nf)?
+                .into(),
+        ),
+        "Event" => Node::Event(
+            rc.loaders
+                .load_one(crate::graphql::loaders::EventById(uuid))
+                .await?
+                .ok_or_else(nf)?
+                .into(),
+        ),
+        "Participation" => Node::Participation(scoped!(participations, participation)),
+        "PeerLearningGroup" => Node::PeerLearningGroup(
+            rc.loaders
+                .load_one(crate::graphql::loaders::GroupById(uuid))
                 .await?
                 .ok_or_else(nf)?
                 .into(),

@@ -16,11 +16,13 @@ use crate::audit::graphql::AuditQuery;
 use crate::auth::graphql::AuthMutation;
 use crate::config::Config;
 use crate::editions::graphql::{EditionMutation, EditionQuery};
+use crate::events::graphql::{EventMutation, EventQuery};
 use crate::graphql::extensions::{AliasLimit, FieldErrors, ReadOnlyOverGet, TrustedDocuments};
 use crate::graphql::node::NodeQuery;
 use crate::live::graphql::Subscription;
 use crate::mentoring::graphql::MentoringMutation;
 use crate::organisations::graphql::{OrganisationMutation, OrganisationQuery};
+use crate::peers::graphql::{PeerMutation, PeerQuery};
 use crate::plans::graphql::PlanMutation;
 use crate::practices::graphql::{PracticeMutation, PracticeQuery};
 use crate::users::graphql::{UserMutation, UserQuery};
@@ -39,6 +41,8 @@ pub struct Query(
     AssessmentQuery,
     VocabularyQuery,
     PracticeQuery,
+    EventQuery,
+    PeerQuery,
 );
 
 /// Everything that can be changed.
@@ -54,6 +58,8 @@ pub struct Mutation(
     AssessmentMutation,
     VocabularyMutation,
     PracticeMutation,
+    EventMutation,
+    PeerMutation,
 );
 
 /// The portal's schema type.

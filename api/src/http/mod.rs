@@ -1,6 +1,7 @@
 //! HTTP routes: GraphQL over POST and GET, GraphiQL, health, readiness. Metrics, CORS and the
 //! request-id logger are middleware wired in `startup`.
 
+pub mod calendar;
 pub mod graphql;
 pub mod health;
 pub mod ws;
@@ -15,6 +16,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(graphql::post))
                 .route(web::get().to(graphql::get)),
         )
+        .route("/events/{id}.ics", web::get().to(calendar::one))
+        .route("/me/events.ics", web::get().to(calendar::mine))
+        .route("/calendar/{secret}.ics", web::get().to(calendar::feed))
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz));
 }

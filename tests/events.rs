@@ -1,0 +1,639 @@
+//! Events over HTTP: organisers, registration under capacity (also concurrent), the waiting list,
+//! deadlines, attendance, what the public sees, iCalendar downloads and feeds, peer learning.
+
+mod common;
+
+use chrono::{Duration, Utc};
+use common::fixtures::{self, PASSWORD, World};
+use common::{TestApp, code};
+use entity::{OrganisationKind, Role};
+use pearls_api::graphql::ids::encode;
+use serde_json::{Value, json};
+
+const CREATE: &str =
+    "mutation($i: CreateEventInput!) { createEvent(input: $i) { event { id version capacity } } }";
+const REGISTER: &str = "mutation($i: RegisterForEventInput!) { registerForEvent(input: $i) { participation { id status } } }";
+const CANCEL: &str = "mutation($i: CancelRegistrationInput!) { cancelRegistration(input: $i) { participation { status } promoted } }";
+
+fn event_input(
+    org: uuid::Uuid,
+    starts_in_hours: i64,
+    capacity: Option<i64>,
+    public: bool,
+) -> Value {
+    let start = Utc::now() + Duration::hours(starts_in_hours);
+    json!({ "i": { "event": {
+        "kind": "WEBINAR", "title": "Culture and resilience webinar", "description": "Monthly exchange",
+        "startsAt": start.to_rfc3339(), "endsAt": (start + Duration::hours(3)).to_rfc3339(),
+        "timeZone": "Europe/Riga", "onlineUrl": "https://meet.example/pearls",
+        "organiserId": encode("Organisation", org).0, "isPublic": public, "capacity": capacity } } })
+}
+
+async fn create_event(app: &TestApp, token: &str, vars: Value) -> String {
+    let body = app.gql(Some(token), CREATE, vars).await;
+    body["data"]["createEvent"]["event"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned()
+}
+
+both!(
+    capacity_holds_under_concurrent_registration,
+    |app: TestApp| async move {
+        let w = World::build(&app).await;
+        let partner = app.login("partner@test.example", PASSWORD).await;
+        let event = create_event(
+            &app,
+            &partner,
+            event_input(w.partner_org, 48, Some(5), false),
+        )
+        .await;
+        let mut tokens = Vec::new();
+        for n in 0..12 {
+            let email = format!("guest{n}@test.example");
+            fixtures::user(&app, &email, Role::Mentor, Some(w.partner_org)).await;
+            tokens.push(app.login(&email, PASSWORD).await);
+        }
+        // Twelve people register at the same moment for five places.
+        let all = futures_util::future::join_all(
+            tokens
+                .iter()
+                .map(|t| app.gql(Some(t), REGISTER, json!({ "i": { "eventId": event } }))),
+        )
+        .await;
+        let statuses: Vec<&str> = all
+            .iter()
+            .map(|b| {
+                b["data"]["registerForEvent"]["participation"]["status"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{b}"))
+            })
+            .collect();
+        assert_eq!(
+            statuses.iter().filter(|s| **s == "REGISTERED").count(),
+            5,
+            "{statuses:?}"
+        );
+        assert_eq!(statuses.iter().filter(|s| **s == "WAITLISTED").count(), 7);
+        let q = "query($id: ID!) { node(id: $id) { ... on Event { registeredCount waitlistCount placesLeft
+        participants { status waitlistPosition user { email } } } } }";
+        let body = app.gql(Some(&partner), q, json!({ "id": event })).await;
+        let ev = &body["data"]["node"];
+        assert_eq!(
+            (
+                ev["registeredCount"].as_i64(),
+                ev["waitlistCount"].as_i64(),
+                ev["placesLeft"].as_i64()
+            ),
+            (Some(5), Some(7), Some(0)),
+            "{body}"
+        );
+        let positions: Vec<i64> = ev["participants"]
+            .as_array()
+            .expect("participants")
+            .iter()
+            .filter_map(|p| p["waitlistPosition"].as_i64())
+            .collect();
+        assert_eq!(positions.len(), 7);
+        let mut sorted = positions.clone();
+        sorted.sort();
+        assert_eq!(sorted, (1..=7).collect::<Vec<_>>());
+
+        // A registered person cancels: the first on the waiting list gets the place.
+        let first_waiting = ev["participants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["waitlistPosition"] == 1)
+            .expect("first")["user"]["email"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (registered_idx, registered_id) = all
+            .iter()
+            .enumerate()
+            .find_map(|(i, b)| {
+                let p = &b["data"]["registerForEvent"]["participation"];
+                (p["status"] == "REGISTERED").then(|| (i, p["id"].as_str().unwrap().to_owned()))
+            })
+            .expect("a registered one");
+        // Someone else cannot cancel it (they do not even see it).
+        let other = (registered_idx + 1) % 12;
+        assert_eq!(
+            code(
+                &app.gql(
+                    Some(&tokens[other]),
+                    CANCEL,
+                    json!({ "i": { "id": registered_id } })
+                )
+                .await
+            ),
+            "NOT_FOUND"
+        );
+        let body = app
+            .gql(
+                Some(&tokens[registered_idx]),
+                CANCEL,
+                json!({ "i": { "id": registered_id } }),
+            )
+            .await;
+        assert_eq!(
+            body["data"]["cancelRegistration"]["participation"]["status"], "CANCELLED",
+            "{body}"
+        );
+        assert_eq!(
+            body["data"]["cancelRegistration"]["promoted"]
+                .as_array()
+                .map(Vec::len),
+            Some(1)
+        );
+        let idx = (0..12)
+            .find(|n| format!("guest{n}@test.example") == first_waiting)
+            .unwrap();
+        let body = app
+            .gql(
+                Some(&tokens[idx]),
+                "query($id: ID!) { node(id: $id) { ... on Event { myParticipation { status } } } }",
+                json!({ "id": event }),
+            )
+            .await;
+        assert_eq!(
+            body["data"]["node"]["myParticipation"]["status"], "REGISTERED",
+            "{body}"
+        );
+        // Registering twice is refused; registering again after cancelling joins the queue's end.
+        assert_eq!(
+            code(
+                &app.gql(
+                    Some(&tokens[idx]),
+                    REGISTER,
+                    json!({ "i": { "eventId": event } })
+                )
+                .await
+            ),
+            "CONFLICT"
+        );
+        let body = app
+            .gql(
+                Some(&tokens[registered_idx]),
+                REGISTER,
+                json!({ "i": { "eventId": event } }),
+            )
+            .await;
+        assert_eq!(
+            body["data"]["registerForEvent"]["participation"]["status"], "WAITLISTED",
+            "{body}"
+        );
+        // More places promote from the waiting list in order.
+        let body = app
+            .gql(
+                Some(&partner),
+                "query($id: ID!) { node(id: $id) { ... on Event { version } } }",
+                json!({ "id": event }),
+            )
+            .await;
+        let version = body["data"]["node"]["version"].as_i64().unwrap();
+        let mut input = event_input(w.partner_org, 48, Some(8), false);
+        input["i"]["id"] = json!(event);
+        input["i"]["expectedVersion"] = json!(version);
+        let body = app
+        .gql(Some(&partner), "mutation($i: UpdateEventInput!) { updateEvent(input: $i) { event { registeredCount waitlistCount } } }", input)
+        .await;
+        assert_eq!(
+            (
+                body["data"]["updateEvent"]["event"]["registeredCount"].as_i64(),
+                body["data"]["updateEvent"]["event"]["waitlistCount"].as_i64()
+            ),
+            (Some(8), Some(4)),
+            "{body}"
+        );
+    }
+);
+
+both!(
+    deadlines_attendance_organisers_and_the_public,
+    |app: TestApp| async move {
+        let w = World::build(&app).await;
+        let db = &app.state.db;
+        let coordinator = app.login("coordinator@test.example", PASSWORD).await;
+        let partner = app.login("partner@test.example", PASSWORD).await;
+        let mentor = app.login("mentor@test.example", PASSWORD).await;
+        let kiel = app.login("kiel@test.example", PASSWORD).await;
+        let elsewhere = fixtures::organisation(
+            db,
+            "Baltic Sea Cultural Centre",
+            "PL",
+            OrganisationKind::Partner,
+        )
+        .await;
+
+        // Partners organise for their own organisation only.
+        assert_eq!(
+            code(
+                &app.gql(
+                    Some(&partner),
+                    CREATE,
+                    event_input(elsewhere, 24, None, true)
+                )
+                .await
+            ),
+            "FORBIDDEN"
+        );
+        assert_eq!(
+            code(
+                &app.gql(
+                    Some(&mentor),
+                    CREATE,
+                    event_input(w.partner_org, 24, None, true)
+                )
+                .await
+            ),
+            "FORBIDDEN"
+        );
+        let bad = app
+            .gql(Some(&coordinator), CREATE, {
+                let mut v = event_input(elsewhere, 24, None, true);
+                v["i"]["event"]["timeZone"] = json!("Mars/Olympus");
+                v
+            })
+            .await;
+        assert_eq!(
+            (code(&bad), bad["errors"][0]["extensions"]["field"].as_str()),
+            ("BAD_USER_INPUT", Some("timeZone"))
+        );
+        let public = create_event(
+            &app,
+            &coordinator,
+            event_input(elsewhere, 24, Some(30), true),
+        )
+        .await;
+        let internal =
+            create_event(&app, &partner, event_input(w.partner_org, 24, None, false)).await;
+        // Another partner organisation cannot change the partner's event.
+        fixtures::user(&app, "gdansk@test.example", Role::Partner, Some(elsewhere)).await;
+        let other_partner = app.login("gdansk@test.example", PASSWORD).await;
+        let mut input = event_input(w.partner_org, 24, None, false);
+        input["i"]["id"] = json!(internal);
+        input["i"]["expectedVersion"] = json!(1);
+        assert_eq!(
+            code(
+                &app.gql(
+                    Some(&other_partner),
+                    "mutation($i: UpdateEventInput!) { updateEvent(input: $i) { event { id } } }",
+                    input
+                )
+                .await
+            ),
+            "FORBIDDEN"
+        );
+
+        // The public sees public events, never participant data, never internal events.
+        app.gql(Some(&kiel), REGISTER, json!({ "i": { "eventId": public } }))
+            .await;
+        let body = app
+        .gql(None, "{ events { totalCount edges { node { id title registeredCount participants { id } myParticipation { id } } } } }", json!({}))
+        .await;
+        assert_eq!(body["data"]["events"]["totalCount"], 1, "{body}");
+        let node = &body["data"]["events"]["edges"][0]["node"];
+        assert_eq!(
+            (
+                node["registeredCount"].clone(),
+                node["participants"].clone()
+            ),
+            (Value::Null, json!([])),
+            "{body}"
+        );
+        assert_eq!(
+            code(
+                &app.gql(
+                    None,
+                    "query($id: ID!) { node(id: $id) { id } }",
+                    json!({ "id": internal })
+                )
+                .await
+            ),
+            "NOT_FOUND"
+        );
+        // Signed in: both events; the municipality sees only its own registration.
+        let body = app.gql(Some(&kiel), "{ events { totalCount } mine: events(filter: {registeredByMe: true}) { totalCount } }", json!({})).await;
+        assert_eq!(
+            (
+                body["data"]["events"]["totalCount"].as_i64(),
+                body["data"]["mine"]["totalCount"].as_i64()
+            ),
+            (Some(2), Some(1)),
+            "{body}"
+        );
+
+        // An event under way: self-registration has closed, the organisers may still add people
+        // and record attendance; others may not.
+        let live = create_event(&app, &partner, event_input(w.partner_org, -1, None, false)).await;
+        let body = app
+            .gql(Some(&kiel), REGISTER, json!({ "i": { "eventId": live } }))
+            .await;
+        assert_eq!(code(&body), "CONFLICT", "{body}");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("registration closed"),
+            "{body}"
+        );
+        let body = app
+            .gql(
+                Some(&partner),
+                REGISTER,
+                json!({ "i": { "eventId": live, "userId": encode("User", w.mentor).0 } }),
+            )
+            .await;
+        let reg = body["data"]["registerForEvent"]["participation"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_owned();
+        assert_eq!(
+            code(
+                &app.gql(
+                    Some(&kiel),
+                    REGISTER,
+                    json!({ "i": { "eventId": live, "userId": encode("User", w.mentor).0 } })
+                )
+                .await
+            ),
+            "FORBIDDEN"
+        );
+        let attend = "mutation($i: RecordAttendanceInput!) { recordAttendance(input: $i) { participation { attended } } }";
+        assert_eq!(
+            code(
+                &app.gql(
+                    Some(&mentor),
+                    attend,
+                    json!({ "i": { "id": reg, "attended": true } })
+                )
+                .await
+            ),
+            "FORBIDDEN"
+        );
+        let body = app
+            .gql(
+                Some(&partner),
+                attend,
+                json!({ "i": { "id": reg, "attended": true } }),
+            )
+            .await;
+        assert_eq!(
+            body["data"]["recordAttendance"]["participation"]["attended"], true,
+            "{body}"
+        );
+        // Before the start, attendance cannot be recorded yet.
+        let body = app
+            .gql(
+                Some(&mentor),
+                REGISTER,
+                json!({ "i": { "eventId": internal } }),
+            )
+            .await;
+        let early = body["data"]["registerForEvent"]["participation"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            code(
+                &app.gql(
+                    Some(&partner),
+                    attend,
+                    json!({ "i": { "id": early, "attended": true } })
+                )
+                .await
+            ),
+            "CONFLICT"
+        );
+
+        // Cancelled events take no registrations.
+        app.gql(
+            Some(&coordinator),
+            "mutation($i: CancelEventInput!) { cancelEvent(input: $i) { event { cancelledAt } } }",
+            json!({ "i": { "id": public, "reason": "Venue flooded" } }),
+        )
+        .await;
+        assert_eq!(
+            code(
+                &app.gql(
+                    Some(&mentor),
+                    REGISTER,
+                    json!({ "i": { "eventId": public } })
+                )
+                .await
+            ),
+            "CONFLICT"
+        );
+    }
+);
+
+both!(
+    icalendar_downloads_and_personal_feeds,
+    |app: TestApp| async move {
+        let w = World::build(&app).await;
+        let coordinator = app.login("coordinator@test.example", PASSWORD).await;
+        let kiel = app.login("kiel@test.example", PASSWORD).await;
+        let public = create_event(
+            &app,
+            &coordinator,
+            event_input(w.partner_org, 24, None, true),
+        )
+        .await;
+        let internal = create_event(
+            &app,
+            &coordinator,
+            event_input(w.partner_org, 72, None, false),
+        )
+        .await;
+        let uuid = |id: &str| {
+            pearls_api::graphql::ids::decode_any(&async_graphql::ID(id.to_owned()), "id")
+                .unwrap()
+                .1
+        };
+        let get = |path: String, token: Option<String>| {
+            let app = &app;
+            async move {
+                let mut r = app.client.get(format!("{}{path}", app.base));
+                if let Some(t) = token {
+                    r = r.insert_header(("Authorization", format!("Bearer {t}")));
+                }
+                let mut res = r.send().await.expect("request");
+                let status = res.status().as_u16();
+                let ct = res
+                    .headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                let body =
+                    String::from_utf8(res.body().await.expect("body").to_vec()).expect("utf8");
+                (status, ct, body)
+            }
+        };
+        let (status, ct, body) = get(format!("/events/{}.ics", uuid(&public)), None).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(ct.starts_with("text/calendar"), "{ct}");
+        assert!(
+            body.contains("BEGIN:VCALENDAR") && body.contains("BEGIN:VEVENT"),
+            "{body}"
+        );
+        assert!(
+            body.contains("SUMMARY:Culture and resilience webinar"),
+            "{body}"
+        );
+        assert!(
+            body.contains(&format!("UID:{}@bsr-cultural-pearls", uuid(&public))),
+            "{body}"
+        );
+        // Internal events need a signed-in reader.
+        assert_eq!(
+            get(format!("/events/{}.ics", uuid(&internal)), None)
+                .await
+                .0,
+            404
+        );
+        assert_eq!(
+            get(
+                format!("/events/{}.ics", uuid(&internal)),
+                Some(kiel.clone())
+            )
+            .await
+            .0,
+            200
+        );
+        assert_eq!(get("/events/not-a-uuid.ics".into(), None).await.0, 404);
+
+        // A personal feed of one's registrations.
+        for e in [&public, &internal] {
+            app.gql(Some(&kiel), REGISTER, json!({ "i": { "eventId": e } }))
+                .await;
+        }
+        let (status, _, body) = get("/me/events.ics".into(), Some(kiel.clone())).await;
+        assert_eq!(status, 200);
+        assert_eq!(body.matches("BEGIN:VEVENT").count(), 2, "{body}");
+        assert_eq!(get("/me/events.ics".into(), None).await.0, 401);
+        let feed = "mutation { createCalendarFeed { path } }";
+        let path =
+            app.gql(Some(&kiel), feed, json!({})).await["data"]["createCalendarFeed"]["path"]
+                .as_str()
+                .expect("path")
+                .to_owned();
+        let (status, _, body) = get(path.clone(), None).await;
+        assert_eq!(status, 200);
+        assert_eq!(body.matches("BEGIN:VEVENT").count(), 2, "{body}");
+        // A new feed ends the old one.
+        app.gql(Some(&kiel), feed, json!({})).await;
+        assert_eq!(get(path, None).await.0, 404);
+        assert_eq!(get("/calendar/guessing.ics".into(), None).await.0, 404);
+    }
+);
+
+both!(
+    peer_learning_groups_follow_the_policy,
+    |app: TestApp| async move {
+        let w = World::build(&app).await;
+        let db = &app.state.db;
+        let coordinator = app.login("coordinator@test.example", PASSWORD).await;
+        let partner = app.login("partner@test.example", PASSWORD).await;
+        let mentor = app.login("mentor@test.example", PASSWORD).await;
+        let kiel = app.login("kiel@test.example", PASSWORD).await;
+        let svendborg = app.login("svendborg@test.example", PASSWORD).await;
+        let vejle = fixtures::organisation(db, "Vejle", "DK", OrganisationKind::Municipality).await;
+        let create = "mutation($i: CreatePeerLearningGroupInput!) { createPeerLearningGroup(input: $i) { group { id facilitator { email } members { role municipality { name } } } } }";
+        let group = |members: Value, facilitator: Option<uuid::Uuid>| {
+            json!({ "i": { "group": { "name": "Harbour towns", "members": members,
+            "facilitatorId": facilitator.map(|f| encode("User", f).0) } } })
+        };
+        let m = |org: uuid::Uuid, role: &str| json!({ "organisationId": encode("Organisation", org).0, "role": role });
+        // A group needs someone who shares and someone who learns; members are municipalities.
+        let body = app
+            .gql(
+                Some(&coordinator),
+                create,
+                group(json!([m(w.kiel, "LEARNS")]), Some(w.mentor)),
+            )
+            .await;
+        assert_eq!(code(&body), "BAD_USER_INPUT");
+        let body = app
+            .gql(
+                Some(&coordinator),
+                create,
+                group(
+                    json!([m(w.kiel, "LEARNS"), m(w.partner_org, "SHARES")]),
+                    Some(w.mentor),
+                ),
+            )
+            .await;
+        assert_eq!(code(&body), "BAD_USER_INPUT");
+        // The mentor forms a group it facilitates (Vejle shares with Kiel).
+        let body = app
+            .gql(
+                Some(&mentor),
+                create,
+                group(json!([m(vejle, "SHARES"), m(w.kiel, "LEARNS")]), None),
+            )
+            .await;
+        assert_eq!(
+            body["data"]["createPeerLearningGroup"]["group"]["facilitator"]["email"],
+            "mentor@test.example",
+            "{body}"
+        );
+        assert_eq!(
+            code(
+                &app.gql(
+                    Some(&mentor),
+                    create,
+                    group(
+                        json!([m(vejle, "SHARES"), m(w.kiel, "LEARNS")]),
+                        Some(w.coordinator)
+                    )
+                )
+                .await
+            ),
+            "FORBIDDEN"
+        );
+        assert_eq!(
+            code(
+                &app.gql(
+                    Some(&partner),
+                    create,
+                    group(json!([m(vejle, "SHARES"), m(w.kiel, "LEARNS")]), None)
+                )
+                .await
+            ),
+            "FORBIDDEN"
+        );
+        assert_eq!(
+            code(
+                &app.gql(
+                    Some(&kiel),
+                    create,
+                    group(json!([m(vejle, "SHARES"), m(w.kiel, "LEARNS")]), None)
+                )
+                .await
+            ),
+            "FORBIDDEN"
+        );
+        // Who sees it: coordinator, partners, the mentor, Kiel — not Svendborg.
+        let list = "{ peerLearningGroups { totalCount } }";
+        for (token, n) in [
+            (&coordinator, 1),
+            (&partner, 1),
+            (&mentor, 1),
+            (&kiel, 1),
+            (&svendborg, 0),
+        ] {
+            let body = app.gql(Some(token), list, json!({})).await;
+            assert_eq!(
+                body["data"]["peerLearningGroups"]["totalCount"], n,
+                "{body}"
+            );
+        }
+        assert_eq!(
+            code(&app.gql(None, list, json!({})).await),
+            "UNAUTHENTICATED"
+        );
+    }
+);
