@@ -942,3 +942,322 @@ both!(title_cycle_table, |app: TestApp| async move {
     )
     .await;
 });
+
+// The knowledge and community entities: vocabulary, practices (published and draft), events
+// (public and internal), registrations, peer-learning groups — by id, as lists, and writes.
+both!(knowledge_table, |app: TestApp| async move {
+    use chrono::{Duration, Utc};
+    use entity::{OrganisationKind, PeerRole, Role, TermKind};
+    use pearls_api::policy::{Actor, Principal};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    use uuid::Uuid;
+
+    let w = World::build(&app).await;
+    let t = Tokens::new(&app).await;
+    let db = &app.state.db;
+    let theme = common::fixtures::term(db, TermKind::Theme, "heritage").await;
+    let as_user = |id, role| {
+        Actor::User(Principal {
+            user_id: id,
+            role,
+            organisation_id: None,
+        })
+    };
+    let partner = as_user(w.partner, Role::Partner);
+    let coordinator = as_user(w.coordinator, Role::Coordinator);
+    let fields = |title: &str| {
+        pearls_api::practices::service::PracticeFields::parse(
+            title,
+            "Summary",
+            "Body",
+            None,
+            None,
+            None,
+            "",
+            None,
+            "CC BY 4.0",
+            "en",
+            (vec![theme], vec![], vec![]),
+        )
+        .unwrap()
+    };
+    use pearls_api::practices::service::{Review, create, review};
+    let published = create(db, &partner, fields("Published practice"))
+        .await
+        .unwrap()
+        .id;
+    review(db, &partner, published, Review::Submit, None, None)
+        .await
+        .unwrap();
+    review(db, &coordinator, published, Review::Publish, None, None)
+        .await
+        .unwrap();
+    let draft = create(db, &partner, fields("Draft practice"))
+        .await
+        .unwrap()
+        .id;
+    let now = Utc::now();
+    let event = |public: bool| entity::event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        kind: Set(entity::EventKind::Forum),
+        title: Set(if public {
+            "Open forum"
+        } else {
+            "Partner meeting"
+        }
+        .into()),
+        description: Set(String::new()),
+        programme: Set(String::new()),
+        starts_at: Set(now + Duration::days(3)),
+        ends_at: Set(now + Duration::days(4)),
+        time_zone: Set("Europe/Tallinn".into()),
+        place: Set(Some("Tallinn".into())),
+        online_url: Set(None),
+        organiser_id: Set(w.partner_org),
+        edition_id: Set(None),
+        is_public: Set(public),
+        capacity: Set(Some(50)),
+        registration_deadline: Set(None),
+        cancelled_at: Set(None),
+        created_by: Set(Some(w.partner)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    };
+    let open = event(true).insert(db).await.unwrap().id;
+    let internal = event(false).insert(db).await.unwrap().id;
+    let registration = entity::participation::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        event_id: Set(internal),
+        user_id: Set(w.kiel_user),
+        organisation_id: Set(Some(w.kiel)),
+        role: Set(entity::ParticipationRole::Participant),
+        status: Set(entity::ParticipationStatus::Registered),
+        registered_at: Set(now),
+        registered_by: Set(Some(w.kiel_user)),
+        attended: Set(None),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(db)
+    .await
+    .unwrap()
+    .id;
+    let vejle =
+        common::fixtures::organisation(db, "Vejle", "DK", OrganisationKind::Municipality).await;
+    let group = pearls_api::peers::service::create(
+        db,
+        &coordinator,
+        pearls_api::peers::service::GroupFields::parse(
+            "Harbour towns",
+            "",
+            None,
+            Some(w.mentor),
+            vec![(vejle, PeerRole::Shares), (w.kiel, PeerRole::Learns)],
+        )
+        .unwrap(),
+    )
+    .await
+    .unwrap()
+    .id;
+
+    let node = "query($id: ID!) { node(id: $id) { id } }";
+    let id = |ty: &str, u| json!({ "id": encode(ty, u).0 });
+    check_row(
+        &app,
+        &t,
+        "published practice",
+        node,
+        id("GoodPractice", published),
+        "node",
+        &all(Ok),
+    )
+    .await;
+    check_row(
+        &app,
+        &t,
+        "VocabularyTerm",
+        node,
+        id("VocabularyTerm", theme),
+        "node",
+        &all(Ok),
+    )
+    .await;
+    check_row(
+        &app,
+        &t,
+        "draft practice",
+        node,
+        id("GoodPractice", draft),
+        "node",
+        &[
+            (Who::Anonymous, Refused("NOT_FOUND")),
+            (Who::Coordinator, Ok),
+            (Who::Partner, Ok), // the author
+            (Who::Mentor, Refused("NOT_FOUND")),
+            (Who::OwnMunicipality, Refused("NOT_FOUND")),
+            (Who::OtherMunicipality, Refused("NOT_FOUND")),
+        ],
+    )
+    .await;
+    check_row(
+        &app,
+        &t,
+        "practices",
+        "{ practices { totalCount } }",
+        json!({}),
+        "practices",
+        &[
+            (Who::Anonymous, Count(1)),
+            (Who::Coordinator, Count(2)),
+            (Who::Partner, Count(2)),
+            (Who::Mentor, Count(1)),
+            (Who::OwnMunicipality, Count(1)),
+            (Who::OtherMunicipality, Count(1)),
+        ],
+    )
+    .await;
+    check_row(
+        &app,
+        &t,
+        "public event",
+        node,
+        id("Event", open),
+        "node",
+        &all(Ok),
+    )
+    .await;
+    check_row(
+        &app,
+        &t,
+        "internal event",
+        node,
+        id("Event", internal),
+        "node",
+        &[
+            (Who::Anonymous, Refused("NOT_FOUND")),
+            (Who::Coordinator, Ok),
+            (Who::Partner, Ok),
+            (Who::Mentor, Ok),
+            (Who::OwnMunicipality, Ok),
+            (Who::OtherMunicipality, Ok),
+        ],
+    )
+    .await;
+    check_row(
+        &app,
+        &t,
+        "events",
+        "{ events { totalCount } }",
+        json!({}),
+        "events",
+        &[
+            (Who::Anonymous, Count(1)),
+            (Who::Coordinator, Count(2)),
+            (Who::Partner, Count(2)),
+            (Who::Mentor, Count(2)),
+            (Who::OwnMunicipality, Count(2)),
+            (Who::OtherMunicipality, Count(2)),
+        ],
+    )
+    .await;
+    check_row(
+        &app,
+        &t,
+        "Participation",
+        node,
+        id("Participation", registration),
+        "node",
+        &[
+            (Who::Anonymous, Refused("NOT_FOUND")),
+            (Who::Coordinator, Ok),
+            (Who::Partner, Ok), // its organisation organises the event
+            (Who::Mentor, Refused("NOT_FOUND")),
+            (Who::OwnMunicipality, Ok), // Kiel's own registration
+            (Who::OtherMunicipality, Refused("NOT_FOUND")),
+        ],
+    )
+    .await;
+    check_row(
+        &app,
+        &t,
+        "PeerLearningGroup",
+        node,
+        id("PeerLearningGroup", group),
+        "node",
+        &[
+            (Who::Anonymous, Refused("NOT_FOUND")),
+            (Who::Coordinator, Ok),
+            (Who::Partner, Ok),
+            (Who::Mentor, Ok),          // facilitates it
+            (Who::OwnMunicipality, Ok), // Kiel learns in it
+            (Who::OtherMunicipality, Refused("NOT_FOUND")),
+        ],
+    )
+    .await;
+
+    // Writes.
+    let publish =
+        "mutation($i: PracticeReviewInput!) { publishPractice(input: $i) { practice { status } } }";
+    review(db, &partner, draft, Review::Submit, None, None)
+        .await
+        .unwrap();
+    check_row(
+        &app,
+        &t,
+        "publishPractice",
+        publish,
+        json!({ "i": { "id": encode("GoodPractice", draft).0 } }),
+        "publishPractice",
+        &[
+            (Who::Anonymous, Refused("UNAUTHENTICATED")),
+            (Who::Partner, Refused("FORBIDDEN")), // the author, not a reviewer
+            (Who::Mentor, Refused("NOT_FOUND")),
+            (Who::OwnMunicipality, Refused("NOT_FOUND")),
+            (Who::OtherMunicipality, Refused("NOT_FOUND")),
+            (Who::Coordinator, Ok),
+        ],
+    )
+    .await;
+    let create_term = "mutation($i: CreateVocabularyTermInput!) { createVocabularyTerm(input: $i) { term { id } } }";
+    for (n, (who, expected)) in [
+        (Who::Anonymous, Refused("UNAUTHENTICATED")),
+        (Who::Partner, Refused("FORBIDDEN")),
+        (Who::Mentor, Refused("FORBIDDEN")),
+        (Who::OwnMunicipality, Refused("FORBIDDEN")),
+        (Who::Coordinator, Ok),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        check_row(
+            &app,
+            &t,
+            "createVocabularyTerm",
+            create_term,
+            json!({ "i": { "kind": "METHOD", "name": format!("method {n}") } }),
+            "createVocabularyTerm",
+            &[(who, expected)],
+        )
+        .await;
+    }
+    let register = "mutation($i: RegisterForEventInput!) { registerForEvent(input: $i) { participation { status } } }";
+    check_row(
+        &app,
+        &t,
+        "registerForEvent",
+        register,
+        json!({ "i": { "eventId": encode("Event", open).0 } }),
+        "registerForEvent",
+        &[
+            (Who::Anonymous, Refused("UNAUTHENTICATED")),
+            (Who::Coordinator, Ok),
+            (Who::Partner, Ok),
+            (Who::Mentor, Ok),
+            (Who::OwnMunicipality, Ok),
+            (Who::OtherMunicipality, Ok),
+        ],
+    )
+    .await;
+    let _ = Role::Mentor;
+});

@@ -4,8 +4,9 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use entity::{
-    ApplicationStatus, MentorKind, OrganisationKind, PhaseKind, Role, application,
-    application_status_change, country, edition, mentor_assignment, organisation, phase, user,
+    ApplicationStatus, EventKind, MentorKind, OrganisationKind, PhaseKind, PracticeStatus, Role,
+    TermKind, application, application_status_change, country, edition, event, good_practice,
+    mentor_assignment, organisation, phase, practice_term, user, vocabulary_term,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
@@ -451,6 +452,7 @@ pub async fn demo(db: &DatabaseConnection, passwords: &Passwords) -> AppResult<S
         .await?;
         s.report.inserted += 1;
     }
+    knowledge(&mut s, creative_estonia, demoville).await?;
     let report = s.report;
     if report.inserted > 0 {
         audit::record(
@@ -465,4 +467,160 @@ pub async fn demo(db: &DatabaseConnection, passwords: &Passwords) -> AppResult<S
     }
     txn.commit().await?;
     Ok(report)
+}
+
+/// The managed vocabularies' starting terms.
+const TERMS: &[(TermKind, &str)] = &[
+    (TermKind::Theme, "social cohesion"),
+    (TermKind::Theme, "heritage"),
+    (TermKind::Theme, "youth"),
+    (TermKind::Theme, "wellbeing"),
+    (TermKind::Theme, "ageing"),
+    (TermKind::Theme, "democracy and participation"),
+    (TermKind::Method, "co-creation"),
+    (TermKind::Method, "participatory budgeting"),
+    (TermKind::Method, "storytelling"),
+    (TermKind::Method, "peer learning"),
+    (TermKind::CulturalTool, "community theatre"),
+    (TermKind::CulturalTool, "oral history"),
+    (TermKind::CulturalTool, "festival"),
+    (TermKind::CulturalTool, "library programme"),
+    (TermKind::CulturalTool, "public art"),
+];
+
+/// Vocabularies, one published demo practice, the (public) mentor training of 2023 and an
+/// upcoming demo webinar.
+async fn knowledge(s: &mut Seeder<'_>, organiser: Uuid, demoville: Uuid) -> AppResult<()> {
+    let mut ids = std::collections::HashMap::new();
+    for (kind, name) in TERMS {
+        let found = vocabulary_term::Entity::find()
+            .filter(vocabulary_term::Column::Kind.eq(*kind))
+            .filter(vocabulary_term::Column::Name.eq(*name))
+            .one(s.txn)
+            .await?;
+        let id = match found {
+            Some(t) => t.id,
+            None => {
+                s.report.inserted += 1;
+                vocabulary_term::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    kind: Set(*kind),
+                    name: Set((*name).into()),
+                    description: Set(String::new()),
+                    retired: Set(false),
+                    created_at: Set(s.now),
+                    updated_at: Set(s.now),
+                    version: Set(1),
+                }
+                .insert(s.txn)
+                .await?
+                .id
+            }
+        };
+        ids.insert(*name, id);
+    }
+    let title = "Harbour choir festival (demo practice)";
+    if good_practice::Entity::find()
+        .filter(good_practice::Column::Title.eq(title))
+        .one(s.txn)
+        .await?
+        .is_none()
+    {
+        let summary = "A fictional example: a port town brings generations together with a choir festival on the quays.";
+        let body = "Demoville's library, its three choirs and the harbour association plan a weekend of \
+                    singing every summer. Seniors teach old sea shanties, pupils write new verses.";
+        let id = Uuid::now_v7();
+        good_practice::ActiveModel {
+            id: Set(id),
+            title: Set(title.into()),
+            summary: Set(summary.into()),
+            body: Set(body.into()),
+            country_code: Set(Some("EE".into())),
+            source_organisation_id: Set(Some(demoville)),
+            source_text: Set(None),
+            outcomes: Set("1,200 visitors; two new intergenerational choirs.".into()),
+            link: Set(None),
+            licence: Set("CC BY 4.0".into()),
+            language: Set("en".into()),
+            status: Set(PracticeStatus::Published),
+            author_id: Set(None),
+            review_comment: Set(None),
+            published_at: Set(Some(s.now)),
+            search_title: Set(crate::search::normalise(title)),
+            search_summary: Set(crate::search::normalise(summary)),
+            search_body: Set(crate::search::normalise(body)),
+            created_at: Set(s.now),
+            updated_at: Set(s.now),
+            version: Set(1),
+        }
+        .insert(s.txn)
+        .await?;
+        for term in ["social cohesion", "ageing", "festival", "co-creation"] {
+            practice_term::ActiveModel {
+                practice_id: Set(id),
+                term_id: Set(ids[term]),
+            }
+            .insert(s.txn)
+            .await?;
+        }
+        s.report.inserted += 1;
+    }
+    let webinar_start = s.now + chrono::Duration::days(30);
+    for (kind, title, starts, ends, tz, place, online, public) in [
+        (
+            EventKind::MentorTraining,
+            "Mentor training (Vejle)",
+            at(2023, 9, 20, 7, 0),
+            at(2023, 9, 21, 14, 0),
+            "Europe/Copenhagen",
+            Some("Vejle, Denmark"),
+            None,
+            true,
+        ),
+        (
+            EventKind::Webinar,
+            "Demo webinar: writing your CuReAP",
+            webinar_start,
+            webinar_start + chrono::Duration::hours(2),
+            "Europe/Tallinn",
+            None,
+            Some("https://meet.pearls.example/curreap"),
+            true,
+        ),
+    ] {
+        if event::Entity::find()
+            .filter(event::Column::Title.eq(title))
+            .one(s.txn)
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        event::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            kind: Set(kind),
+            title: Set(title.into()),
+            description: Set(String::new()),
+            programme: Set(String::new()),
+            starts_at: Set(starts),
+            ends_at: Set(ends),
+            time_zone: Set(tz.into()),
+            place: Set(place.map(Into::into)),
+            online_url: Set(online.map(Into::into)),
+            organiser_id: Set(organiser),
+            edition_id: Set(None),
+            is_public: Set(public),
+            capacity: Set(Some(60)),
+            registration_deadline: Set(None),
+            cancelled_at: Set(None),
+            created_by: Set(None),
+            created_at: Set(s.now),
+            updated_at: Set(s.now),
+            version: Set(1),
+        }
+        .insert(s.txn)
+        .await?;
+        s.report.inserted += 1;
+    }
+    Ok(())
 }
