@@ -521,6 +521,22 @@ both!(
             )
             .await;
         assert_eq!(code(&body), "FORBIDDEN", "{body}");
+        // The search index followed the edit (old title words gone, new ones found).
+        let count = |q: &str| {
+            let app = &app;
+            let q = q.to_owned();
+            async move {
+                app.gql(
+                    None,
+                    "query($s: String) { practices(search: $s) { totalCount } }",
+                    json!({ "s": q }),
+                )
+                .await["data"]["practices"]["totalCount"]
+                    .as_i64()
+            }
+        };
+        assert_eq!(count("viljandi school").await, Some(1));
+        assert_eq!(count("youth radio").await, Some(1));
         // Archived: gone from the public catalogue.
         app.gql(
             Some(&coordinator),

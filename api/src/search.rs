@@ -110,7 +110,8 @@ impl Query {
     }
 
     /// A condition true for the rows of `table` (with `search_title`, `search_summary`,
-    /// `search_body` columns and, on SQLite, an FTS5 table `fts`) that contain every term.
+    /// `search_body` columns and, on SQLite, an FTS5 table `fts` whose `practice_id` holds the
+    /// row's id) that contain every term.
     pub fn matches(&self, backend: DbBackend, table: &str, fts: &str) -> SimpleExpr {
         match backend {
             DbBackend::Postgres => {
@@ -132,7 +133,7 @@ impl Query {
                     .collect::<Vec<_>>()
                     .join(" AND ");
                 Expr::cust_with_values(
-                    format!("{table}.rowid IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?)"),
+                    format!("{table}.id IN (SELECT practice_id FROM {fts} WHERE {fts} MATCH ?)"),
                     [q],
                 )
             }
@@ -157,8 +158,8 @@ impl Query {
                     _ => {
                         values.push(format!("{column} : {}", self.fts_term(i)));
                         parts.push(format!(
-                            "(CASE WHEN {table}.rowid IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?) \
-                             THEN {weight} ELSE 0 END)"
+                            "(CASE WHEN {table}.id IN (SELECT practice_id FROM {fts} WHERE {fts} \
+                             MATCH ?) THEN {weight} ELSE 0 END)"
                         ));
                     }
                 }

@@ -5,7 +5,7 @@
 //! Search: the service stores each practice's text normalised in Rust (diacritics folded, lower
 //! case, English stems) in `search_*` columns, so that both databases index the same tokens and
 //! answer the same query alike. PostgreSQL indexes them with a GIN index over `to_tsvector(
-//! 'simple', …)`; SQLite with an FTS5 table kept in step by triggers (joined on `rowid`).
+//! 'simple', …)`; SQLite with an FTS5 table kept in step by triggers (joined on the id).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -54,19 +54,23 @@ fn link(table: &'static str, a: &'static str, b: &'static str) -> TableCreateSta
         .to_owned()
 }
 
+// The FTS rows carry the practice's id (not its `rowid`, which VACUUM may renumber on a table
+// without an INTEGER PRIMARY KEY). Updating or deleting by an UNINDEXED column scans the FTS
+// table; practices change rarely, searches often.
 const SQLITE_FTS: [&str; 4] = [
-    "CREATE VIRTUAL TABLE practice_fts USING fts5(title, summary, body, tokenize = 'unicode61 remove_diacritics 0')",
+    "CREATE VIRTUAL TABLE practice_fts USING fts5(practice_id UNINDEXED, title, summary, body, \
+     tokenize = 'unicode61 remove_diacritics 0')",
     "CREATE TRIGGER practice_fts_ai AFTER INSERT ON good_practice BEGIN
-       INSERT INTO practice_fts(rowid, title, summary, body)
-       VALUES (new.rowid, new.search_title, new.search_summary, new.search_body);
+       INSERT INTO practice_fts(practice_id, title, summary, body)
+       VALUES (new.id, new.search_title, new.search_summary, new.search_body);
      END",
     "CREATE TRIGGER practice_fts_au AFTER UPDATE OF search_title, search_summary, search_body ON good_practice BEGIN
-       DELETE FROM practice_fts WHERE rowid = old.rowid;
-       INSERT INTO practice_fts(rowid, title, summary, body)
-       VALUES (new.rowid, new.search_title, new.search_summary, new.search_body);
+       DELETE FROM practice_fts WHERE practice_id = old.id;
+       INSERT INTO practice_fts(practice_id, title, summary, body)
+       VALUES (new.id, new.search_title, new.search_summary, new.search_body);
      END",
     "CREATE TRIGGER practice_fts_ad AFTER DELETE ON good_practice BEGIN
-       DELETE FROM practice_fts WHERE rowid = old.rowid;
+       DELETE FROM practice_fts WHERE practice_id = old.id;
      END",
 ];
 
