@@ -317,3 +317,73 @@ string_enum!(
         Learns = "LEARNS",
     }
 );
+
+string_enum!(
+    /// The kind of an indicator.
+    IndicatorKind {
+        /// An output indicator (what the project produced).
+        Output = "OUTPUT",
+        /// A result indicator (what others took up).
+        Result = "RESULT",
+        /// A portal indicator (the programme's own figure).
+        Portal = "PORTAL",
+    }
+);
+
+string_enum!(
+    /// How the portal derives an indicator's value from its own data.
+    Derivation {
+        /// Participations in programme events whose attendance was recorded.
+        AttendedParticipations = "ATTENDED_PARTICIPATIONS",
+        /// Distinct organisations of the people who attended programme events.
+        CooperatingOrganisations = "COOPERATING_ORGANISATIONS",
+        /// Public, not cancelled programme events held.
+        PublicEvents = "PUBLIC_EVENTS",
+        /// CuReAP action plans submitted (first version).
+        PlansSubmitted = "PLANS_SUBMITTED",
+    }
+);
+
+string_enum!(
+    /// Where a partner report stands.
+    ReportStatus {
+        /// Being written by the partner.
+        Draft = "DRAFT",
+        /// Handed in to the coordinator.
+        Submitted = "SUBMITTED",
+        /// Accepted by the coordinator: frozen.
+        Accepted = "ACCEPTED",
+        /// Returned to the partner for changes.
+        Returned = "RETURNED",
+    }
+);
+
+string_enum!(
+    /// Where a deliverable stands.
+    DeliverableStatus {
+        /// Not started.
+        NotStarted = "NOT_STARTED",
+        /// Under way.
+        InProgress = "IN_PROGRESS",
+        /// Delivered.
+        Delivered = "DELIVERED",
+        /// Late.
+        Delayed = "DELAYED",
+    }
+);
+
+string_enum!(
+    /// The Interreg cost categories of partner expenditure.
+    CostCategory {
+        /// Staff costs.
+        Staff = "STAFF",
+        /// Office and administration.
+        OfficeAdministration = "OFFICE_ADMINISTRATION",
+        /// Travel and accommodation.
+        TravelAccommodation = "TRAVEL_ACCOMMODATION",
+        /// External expertise and services.
+        ExternalExpertise = "EXTERNAL_EXPERTISE",
+        /// Equipment.
+        Equipment = "EQUIPMENT",
+    }
+);

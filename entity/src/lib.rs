@@ -1,5 +1,7 @@
 //! SeaORM entities of the portal: storage only, no API concerns. Names follow DOMAIN.md.
 
+pub mod activity;
+pub mod activity_progress;
 pub mod application;
 pub mod application_co_applicant;
 pub mod application_status_change;
@@ -11,15 +13,23 @@ pub mod calendar_feed;
 pub mod country;
 pub mod criterion;
 pub mod deadline_extension;
+pub mod deliverable;
+pub mod deliverable_progress;
 pub mod edition;
 pub mod enums;
 pub mod event;
+pub mod expenditure;
 pub mod good_practice;
+pub mod indicator;
+pub mod indicator_contribution;
+pub mod integration_token;
 pub mod login_failure;
 pub mod mentor_assignment;
 pub mod mentoring_session;
 pub mod organisation;
+pub mod output;
 pub mod participation;
+pub mod partner_report;
 pub mod peer_learning_group;
 pub mod peer_learning_member;
 pub mod phase;
@@ -33,13 +43,17 @@ pub mod plan_version;
 pub mod practice_term;
 pub mod progress_update;
 pub mod refresh_token;
+pub mod reporting_period;
 pub mod user;
 pub mod vocabulary_term;
+pub mod work_package;
 
 pub use enums::*;
 
 /// The entity types under their programme names.
 pub mod prelude {
+    pub use super::activity::Entity as Activity;
+    pub use super::activity_progress::Entity as ActivityProgress;
     pub use super::application::Entity as Application;
     pub use super::application_co_applicant::Entity as ApplicationCoApplicant;
     pub use super::application_status_change::Entity as ApplicationStatusChange;
@@ -51,14 +65,22 @@ pub mod prelude {
     pub use super::country::Entity as Country;
     pub use super::criterion::Entity as Criterion;
     pub use super::deadline_extension::Entity as DeadlineExtension;
+    pub use super::deliverable::Entity as Deliverable;
+    pub use super::deliverable_progress::Entity as DeliverableProgress;
     pub use super::edition::Entity as Edition;
     pub use super::event::Entity as Event;
+    pub use super::expenditure::Entity as Expenditure;
     pub use super::good_practice::Entity as GoodPractice;
+    pub use super::indicator::Entity as Indicator;
+    pub use super::indicator_contribution::Entity as IndicatorContribution;
+    pub use super::integration_token::Entity as IntegrationToken;
     pub use super::login_failure::Entity as LoginFailure;
     pub use super::mentor_assignment::Entity as MentorAssignment;
     pub use super::mentoring_session::Entity as MentoringSession;
     pub use super::organisation::Entity as Organisation;
+    pub use super::output::Entity as Output;
     pub use super::participation::Entity as Participation;
+    pub use super::partner_report::Entity as PartnerReport;
     pub use super::peer_learning_group::Entity as PeerLearningGroup;
     pub use super::peer_learning_member::Entity as PeerLearningMember;
     pub use super::phase::Entity as Phase;
@@ -72,6 +94,8 @@ pub mod prelude {
     pub use super::practice_term::Entity as PracticeTerm;
     pub use super::progress_update::Entity as ProgressUpdate;
     pub use super::refresh_token::Entity as RefreshToken;
+    pub use super::reporting_period::Entity as ReportingPeriod;
     pub use super::user::Entity as User;
     pub use super::vocabulary_term::Entity as VocabularyTerm;
+    pub use super::work_package::Entity as WorkPackage;
 }

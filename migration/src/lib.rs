@@ -10,6 +10,7 @@ mod m20261124_000003_title_cycle;
 mod m20261124_000004_plans;
 mod m20261124_000005_assessment;
 mod m20261124_000006_knowledge;
+mod m20261124_000007_reporting;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_plans::Migration),
             Box::new(m20261124_000005_assessment::Migration),
             Box::new(m20261124_000006_knowledge::Migration),
+            Box::new(m20261124_000007_reporting::Migration),
         ]
     }
 }

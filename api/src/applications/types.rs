@@ -60,6 +60,9 @@ impl From<application::Model> for Application {
 fn signed_in(ctx: &Context<'_>) -> Result<(), AppError> {
     match req(ctx).actor {
         Actor::Anonymous => Err(AppError::unauthenticated()),
+        Actor::Integration(_) => Err(AppError::forbidden(
+            "integration tokens read only what their scopes name",
+        )),
         Actor::User(_) => Ok(()),
     }
 }

@@ -48,6 +48,14 @@ pub async fn current_principal(
 /// Verifies a bare access token and loads its user — a token of a deleted or deactivated user is
 /// UNAUTHENTICATED like a forged one.
 pub async fn authenticate_token(state: &AppState, token: &str) -> AppResult<Authenticated> {
+    if token.starts_with(crate::integrations::PREFIX) {
+        let (integration, expires_at) = crate::integrations::authenticate(&state.db, token).await?;
+        return Ok(Authenticated {
+            actor: Actor::Integration(integration),
+            user: None,
+            expires_at,
+        });
+    }
     let claims = state.keys.verify(token)?;
     let id = Uuid::parse_str(&claims.sub).map_err(|_| invalid())?;
     let (principal, user) = current_principal(&state.db, id)

@@ -245,3 +245,73 @@ pub enum PeerRole {
     /// Learns from the others (typically a candidate).
     Learns,
 }
+
+/// The kind of an indicator.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::IndicatorKind")]
+pub enum IndicatorKind {
+    /// An output indicator (what the project produced).
+    Output,
+    /// A result indicator (what others took up).
+    Result,
+    /// A portal indicator (the programme's own figure).
+    Portal,
+}
+
+/// How the portal derives an indicator from its own data.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::Derivation")]
+pub enum Derivation {
+    /// Registrations with recorded attendance at programme events (RCO81).
+    AttendedParticipations,
+    /// Distinct organisations of those who attended programme events (RCO87).
+    CooperatingOrganisations,
+    /// Public programme events held (RCO115).
+    PublicEvents,
+    /// CuReAP action plans submitted (RCO83).
+    PlansSubmitted,
+}
+
+/// Where a partner report stands.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::ReportStatus")]
+pub enum ReportStatus {
+    /// Being written by the partner.
+    Draft,
+    /// Handed in to the coordinator.
+    Submitted,
+    /// Accepted by the coordinator: frozen.
+    Accepted,
+    /// Returned to the partner for changes.
+    Returned,
+}
+
+/// Where a deliverable stands.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::DeliverableStatus")]
+pub enum DeliverableStatus {
+    /// Not started.
+    NotStarted,
+    /// Under way.
+    InProgress,
+    /// Delivered.
+    Delivered,
+    /// Late.
+    Delayed,
+}
+
+/// The Interreg cost categories.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::CostCategory")]
+pub enum CostCategory {
+    /// Staff costs.
+    Staff,
+    /// Office and administration.
+    OfficeAdministration,
+    /// Travel and accommodation.
+    TravelAccommodation,
+    /// External expertise and services.
+    ExternalExpertise,
+    /// Equipment.
+    Equipment,
+}

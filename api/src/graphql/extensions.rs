@@ -151,6 +151,44 @@ impl Extension for FieldErrorsExt {
     }
 }
 
+/// Integration tokens resolve only the root fields their scopes name
+/// ([`crate::policy::rules::integration_may_read`]); any other root field is FORBIDDEN before
+/// its resolver runs. Below an allowed root, the row scopes apply as for everyone.
+pub struct IntegrationGate;
+
+impl ExtensionFactory for IntegrationGate {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(IntegrationGateExt)
+    }
+}
+
+struct IntegrationGateExt;
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for IntegrationGateExt {
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        if info.path_node.parent.is_none()
+            && let Some(rc) = ctx.data_opt::<Arc<crate::graphql::context::RequestContext>>()
+            && let crate::policy::Actor::Integration(i) = &rc.actor
+            && !crate::policy::rules::integration_may_read(i, info.parent_type, info.name)
+        {
+            let mut e = ServerError::new(
+                "this integration token's scopes do not cover this field",
+                None,
+            );
+            set_code(&mut e, code::FORBIDDEN);
+            e.path = vec![async_graphql::PathSegment::Field(info.name.to_owned())];
+            return Err(e);
+        }
+        next.run(ctx, info).await
+    }
+}
+
 /// Refuses documents with more than `max` aliased fields (a cheap amplification vector).
 pub struct AliasLimit(pub usize);
 

@@ -6,12 +6,13 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
 use entity::{
-    AssessmentStage, application, application_co_applicant, application_status_change, assessment,
-    assessment_score, assessor_assignment, criterion, edition, event, good_practice,
-    mentor_assignment, mentoring_session, organisation, participation, peer_learning_group,
-    peer_learning_member, phase, plan, plan_action, plan_action_practice, plan_action_theme,
-    plan_comment, plan_indicator, plan_version, practice_term, progress_update, user,
-    vocabulary_term,
+    AssessmentStage, activity, activity_progress, application, application_co_applicant,
+    application_status_change, assessment, assessment_score, assessor_assignment, criterion,
+    deliverable, deliverable_progress, edition, event, expenditure, good_practice, indicator,
+    indicator_contribution, mentor_assignment, mentoring_session, organisation, output,
+    participation, partner_report, peer_learning_group, peer_learning_member, phase, plan,
+    plan_action, plan_action_practice, plan_action_theme, plan_comment, plan_indicator,
+    plan_version, practice_term, progress_update, reporting_period, user, vocabulary_term,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -55,6 +56,18 @@ key!(
     ProgressOfAction,
     CriterionById,
     TermById,
+    PeriodById,
+    IndicatorById,
+    ActivityById,
+    DeliverableById,
+    ActivitiesOfWorkPackage,
+    OutputsOfWorkPackage,
+    DeliverablesOfActivity,
+    ContributionsOfIndicator,
+    ReportsOfPeriod,
+    ActivityProgressOf,
+    DeliverableProgressOf,
+    ExpenditureOf,
     EventById,
     ParticipationCounts,
     ParticipantsOf,
@@ -104,6 +117,10 @@ by_id!(PlanById, plan, scope::plans);
 by_id!(CriterionById, criterion, scope::criteria);
 by_id!(TermById, vocabulary_term, scope::vocabulary_terms);
 by_id!(EventById, event, scope::events);
+by_id!(PeriodById, reporting_period, scope::reporting_periods);
+by_id!(IndicatorById, indicator, scope::indicators);
+by_id!(ActivityById, activity, scope::activities);
+by_id!(DeliverableById, deliverable, scope::deliverables);
 by_id!(GroupById, peer_learning_group, scope::peer_learning_groups);
 
 impl Loader<MembersOfGroup> for Loaders {
@@ -353,6 +370,14 @@ parent_field!(criterion, edition_id);
 parent_field!(assessor_assignment, edition_id);
 parent_field!(assessment, application_id);
 parent_field!(participation, event_id);
+parent_field!(activity, work_package_id);
+parent_field!(output, work_package_id);
+parent_field!(deliverable, activity_id);
+parent_field!(indicator_contribution, indicator_id);
+parent_field!(partner_report, period_id);
+parent_field!(activity_progress, report_id);
+parent_field!(deliverable_progress, report_id);
+parent_field!(expenditure, report_id);
 
 /// Loads child rows grouped by their parent, through a scope, in a stable order.
 macro_rules! children_via_parent {
@@ -440,6 +465,90 @@ children_via_parent!(
     EventId,
     RegisteredAt
 );
+children_via_parent!(
+    ActivitiesOfWorkPackage,
+    activity,
+    scope::activities,
+    WorkPackageId,
+    Code
+);
+children_via_parent!(
+    OutputsOfWorkPackage,
+    output,
+    scope::outputs,
+    WorkPackageId,
+    Code
+);
+children_via_parent!(
+    DeliverablesOfActivity,
+    deliverable,
+    scope::deliverables,
+    ActivityId,
+    Code
+);
+children_via_parent!(
+    ContributionsOfIndicator,
+    indicator_contribution,
+    scope::contributions,
+    IndicatorId,
+    CreatedAt
+);
+children_via_parent!(
+    ReportsOfPeriod,
+    partner_report,
+    scope::partner_reports,
+    PeriodId,
+    CreatedAt
+);
+
+/// Loads child rows of tables keyed by (parent, other), grouped by parent, through a scope.
+macro_rules! children_by_key {
+    ($key:ident, $module:ident, $scope:path, $parent:ident, $order:ident) => {
+        impl Loader<$key> for Loaders {
+            type Value = Vec<$module::Model>;
+            type Error = AppError;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, AppError> {
+                let rows = $scope(&self.actor)
+                    .filter($module::Column::$parent.is_in(keys.iter().map(|k| k.0)))
+                    .order_by_asc($module::Column::$order)
+                    .all(&self.db)
+                    .await?;
+                let mut out: HashMap<$key, Self::Value> =
+                    keys.iter().map(|k| (*k, Vec::new())).collect();
+                for row in rows {
+                    out.entry($key(ParentField::parent(&row)))
+                        .or_default()
+                        .push(row);
+                }
+                Ok(out)
+            }
+        }
+    };
+}
+
+children_by_key!(
+    ActivityProgressOf,
+    activity_progress,
+    scope::activity_progress,
+    ReportId,
+    ActivityId
+);
+children_by_key!(
+    DeliverableProgressOf,
+    deliverable_progress,
+    scope::deliverable_progress,
+    ReportId,
+    DeliverableId
+);
+children_by_key!(
+    ExpenditureOf,
+    expenditure,
+    scope::expenditure,
+    ReportId,
+    Category
+);
+
 children_via_parent!(
     CriteriaOfEdition,
     criterion,

@@ -17,14 +17,19 @@ use crate::auth::graphql::AuthMutation;
 use crate::config::Config;
 use crate::editions::graphql::{EditionMutation, EditionQuery};
 use crate::events::graphql::{EventMutation, EventQuery};
-use crate::graphql::extensions::{AliasLimit, FieldErrors, ReadOnlyOverGet, TrustedDocuments};
+use crate::graphql::extensions::{
+    AliasLimit, FieldErrors, IntegrationGate, ReadOnlyOverGet, TrustedDocuments,
+};
 use crate::graphql::node::NodeQuery;
+use crate::integrations::graphql::{IntegrationMutation, IntegrationQuery};
+use crate::kpis::graphql::KpiQuery;
 use crate::live::graphql::Subscription;
 use crate::mentoring::graphql::MentoringMutation;
 use crate::organisations::graphql::{OrganisationMutation, OrganisationQuery};
 use crate::peers::graphql::{PeerMutation, PeerQuery};
 use crate::plans::graphql::PlanMutation;
 use crate::practices::graphql::{PracticeMutation, PracticeQuery};
+use crate::reporting::graphql::{ReportingMutation, ReportingQuery};
 use crate::users::graphql::{UserMutation, UserQuery};
 use crate::vocabulary::graphql::{VocabularyMutation, VocabularyQuery};
 
@@ -43,6 +48,9 @@ pub struct Query(
     PracticeQuery,
     EventQuery,
     PeerQuery,
+    IntegrationQuery,
+    ReportingQuery,
+    KpiQuery,
 );
 
 /// Everything that can be changed.
@@ -60,6 +68,8 @@ pub struct Mutation(
     PracticeMutation,
     EventMutation,
     PeerMutation,
+    IntegrationMutation,
+    ReportingMutation,
 );
 
 /// The portal's schema type.
@@ -92,6 +102,7 @@ pub fn load_trusted_documents(path: &std::path::Path) -> Result<HashMap<String, 
 pub fn build(config: &Config) -> Result<PearlsSchema, String> {
     let mut b = builder()
         .extension(FieldErrors)
+        .extension(IntegrationGate)
         .extension(AliasLimit(config.max_aliases))
         .limit_depth(config.max_depth)
         .limit_complexity(config.max_complexity)

@@ -19,6 +19,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/events/{id}.ics", web::get().to(calendar::one))
         .route("/me/events.ics", web::get().to(calendar::mine))
         .route("/calendar/{secret}.ics", web::get().to(calendar::feed))
+        .route(
+            "/export/periods/{number}.json",
+            web::get().to(crate::reporting::export::json),
+        )
+        .route(
+            "/export/periods/{number}.zip",
+            web::get().to(crate::reporting::export::zip),
+        )
+        .route(
+            "/export/periods/{number}/{table}.csv",
+            web::get().to(crate::reporting::export::csv),
+        )
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz));
 }

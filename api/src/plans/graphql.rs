@@ -264,7 +264,7 @@ pub struct ProgressPayload {
 
 /// Result of `recordIndicatorValue`.
 #[derive(SimpleObject)]
-pub struct IndicatorPayload {
+pub struct PlanIndicatorPayload {
     /// The indicator as it is now.
     pub indicator: PlanIndicator,
 }
@@ -405,12 +405,12 @@ impl PlanMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The mutation's input.")] input: RecordIndicatorValueInput,
-    ) -> Result<Option<IndicatorPayload>> {
+    ) -> Result<Option<PlanIndicatorPayload>> {
         let rc = req(ctx);
         let id = ids::decode(&input.indicator_id, "PlanIndicator", "indicatorId")?;
         let actual = Measure::parse("actual", input.actual.0)?;
         let ind = service::record_actual(rc.db(), &rc.actor, id, actual).await?;
-        Ok(Some(IndicatorPayload {
+        Ok(Some(PlanIndicatorPayload {
             indicator: ind.into(),
         }))
     }

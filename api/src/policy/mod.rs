@@ -25,6 +25,18 @@ pub struct Principal {
     pub organisation_id: Option<Uuid>,
 }
 
+/// An integration (a reporting system, a partner's dashboard) holding a scoped, read-only
+/// token. It reads exactly what its scopes name; everything else is FORBIDDEN (see
+/// [`rules::integration_may_read`]).
+#[derive(Clone, Debug)]
+pub struct Integration {
+    pub token_id: Uuid,
+    /// `kpi:read`: the programme KPIs, as a partner sees them.
+    pub kpi_read: bool,
+    /// `reporting:read`: reporting periods, the work plan, indicators, reports and exports.
+    pub reporting_read: bool,
+}
+
 /// Who is asking.
 #[derive(Clone, Debug)]
 pub enum Actor {
@@ -32,14 +44,20 @@ pub enum Actor {
     Anonymous,
     /// A signed-in user.
     User(Principal),
+    /// An integration token.
+    Integration(Integration),
 }
 
 impl Actor {
-    /// The signed-in user, or UNAUTHENTICATED.
+    /// The signed-in user, or UNAUTHENTICATED (FORBIDDEN for an integration token: it is
+    /// authenticated, but never a user).
     pub fn principal(&self) -> AppResult<&Principal> {
         match self {
             Actor::User(p) => Ok(p),
             Actor::Anonymous => Err(AppError::unauthenticated()),
+            Actor::Integration(_) => Err(AppError::forbidden(
+                "integration tokens read only what their scopes name",
+            )),
         }
     }
 
@@ -60,7 +78,7 @@ impl Actor {
     pub fn user_id(&self) -> Option<Uuid> {
         match self {
             Actor::User(p) => Some(p.user_id),
-            Actor::Anonymous => None,
+            _ => None,
         }
     }
 
@@ -68,7 +86,7 @@ impl Actor {
     pub fn role(&self) -> Option<Role> {
         match self {
             Actor::User(p) => Some(p.role),
-            Actor::Anonymous => None,
+            _ => None,
         }
     }
 

@@ -68,7 +68,7 @@ pub fn may_see_assessment_result(
             }
             Role::Partner | Role::Mentor => false,
         },
-        Actor::Anonymous => false,
+        Actor::Anonymous | Actor::Integration(_) => false,
     }
 }
 
@@ -78,4 +78,52 @@ pub fn assess(actor: &Actor) -> AppResult<()> {
     actor
         .require_role(&[Role::Coordinator, Role::Partner])
         .map(|_| ())
+}
+
+/// Root query fields an integration token may resolve, by scope. Everything else — every other
+/// query, every mutation and subscription — is FORBIDDEN to tokens.
+pub const KPI_FIELDS: &[&str] = &["kpis"];
+/// See [`KPI_FIELDS`].
+pub const REPORTING_FIELDS: &[&str] = &[
+    "reportingPeriods",
+    "reportingPeriod",
+    "workPackages",
+    "indicators",
+    "partnerReports",
+];
+
+/// Whether an integration may resolve the root field `field` of the operation type
+/// `parent_type` ("Query", "Mutation", "Subscription").
+pub fn integration_may_read(
+    integration: &super::Integration,
+    parent_type: &str,
+    field: &str,
+) -> bool {
+    if field.starts_with("__") {
+        return true;
+    }
+    parent_type == "Query"
+        && ((integration.kpi_read && KPI_FIELDS.contains(&field))
+            || (integration.reporting_read && REPORTING_FIELDS.contains(&field)))
+}
+
+/// Who reads the project-level reporting (periods, the work plan, indicators and their values):
+/// coordinators, partners, and integrations with `reporting:read`. Mentors and municipalities
+/// have no part in reporting.
+pub fn read_reporting(actor: &Actor) -> AppResult<()> {
+    match actor {
+        Actor::Integration(i) if i.reporting_read => Ok(()),
+        _ => actor
+            .require_role(&[Role::Coordinator, Role::Partner])
+            .map(|_| ()),
+    }
+}
+
+/// Who reads the KPIs: every signed-in user (each within their visibility) and integrations
+/// with `kpi:read`.
+pub fn read_kpis(actor: &Actor) -> AppResult<()> {
+    match actor {
+        Actor::Integration(i) if i.kpi_read => Ok(()),
+        _ => actor.principal().map(|_| ()),
+    }
 }

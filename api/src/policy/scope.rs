@@ -4,12 +4,13 @@
 //! and which compose with any filter, ordering, cursor or `COUNT(*)` put on top.
 
 use entity::{
-    ApplicationStatus, OrganisationKind, PracticeStatus, Role, application,
-    application_co_applicant, application_status_change, assessment, assessment_score,
-    assessor_assignment, audit_entry, criterion, edition, event, good_practice, mentor_assignment,
-    mentoring_session, organisation, participation, peer_learning_group, peer_learning_member,
-    phase, plan, plan_action, plan_comment, plan_indicator, plan_version, progress_update, user,
-    vocabulary_term,
+    ApplicationStatus, OrganisationKind, PracticeStatus, Role, activity, activity_progress,
+    application, application_co_applicant, application_status_change, assessment, assessment_score,
+    assessor_assignment, audit_entry, criterion, deliverable, deliverable_progress, edition, event,
+    expenditure, good_practice, indicator, indicator_contribution, mentor_assignment,
+    mentoring_session, organisation, output, participation, partner_report, peer_learning_group,
+    peer_learning_member, phase, plan, plan_action, plan_comment, plan_indicator, plan_version,
+    progress_update, reporting_period, user, vocabulary_term, work_package,
 };
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select};
@@ -58,7 +59,8 @@ fn ids<E: EntityTrait>(select: Select<E>, id: E::Column) -> SelectStatement {
 pub fn organisations(actor: &Actor) -> Select<organisation::Entity> {
     let all = organisation::Entity::find();
     match actor {
-        Actor::User(_) => all,
+        // Tokens name organisations in KPI groups and reports (partners' reporting data).
+        Actor::User(_) | Actor::Integration(_) => all,
         Actor::Anonymous => all.filter(
             Condition::any()
                 .add(organisation::Column::Kind.is_in([
@@ -175,7 +177,9 @@ pub fn applications(actor: &Actor) -> Select<application::Entity> {
 pub fn status_changes(actor: &Actor) -> Select<application_status_change::Entity> {
     let all = application_status_change::Entity::find();
     match actor {
-        Actor::Anonymous => all.filter(application_status_change::Column::Id.is_null()),
+        Actor::Anonymous | Actor::Integration(_) => {
+            all.filter(application_status_change::Column::Id.is_null())
+        }
         Actor::User(_) => all.filter(
             application_status_change::Column::ApplicationId
                 .in_subquery(ids(applications(actor), application::Column::Id)),
@@ -322,7 +326,9 @@ pub fn assessor_assignments(actor: &Actor) -> Select<assessor_assignment::Entity
     match actor {
         Actor::User(p) if p.role == Role::Coordinator => all,
         Actor::User(p) => all.filter(assessor_assignment::Column::AssessorId.eq(p.user_id)),
-        Actor::Anonymous => all.filter(assessor_assignment::Column::Id.is_null()),
+        Actor::Anonymous | Actor::Integration(_) => {
+            all.filter(assessor_assignment::Column::Id.is_null())
+        }
     }
 }
 
@@ -375,7 +381,7 @@ pub fn events(actor: &Actor) -> Select<event::Entity> {
     let all = event::Entity::find();
     match actor {
         Actor::User(_) => all,
-        Actor::Anonymous => all.filter(event::Column::IsPublic.eq(true)),
+        Actor::Anonymous | Actor::Integration(_) => all.filter(event::Column::IsPublic.eq(true)),
     }
 }
 
@@ -451,6 +457,162 @@ pub fn peer_learning_members(actor: &Actor) -> Select<peer_learning_member::Enti
     peer_learning_member::Entity::find().filter(peer_learning_member::Column::GroupId.in_subquery(
         ids(peer_learning_groups(actor), peer_learning_group::Column::Id),
     ))
+}
+
+/// Whether the actor reads project-level reporting (see `rules::read_reporting`).
+fn reads_reporting(actor: &Actor) -> bool {
+    super::rules::read_reporting(actor).is_ok()
+}
+
+macro_rules! project_level {
+    ($(#[$doc:meta])* $name:ident, $module:ident) => {
+        $(#[$doc])*
+        pub fn $name(actor: &Actor) -> Select<$module::Entity> {
+            let all = $module::Entity::find();
+            if reads_reporting(actor) {
+                all
+            } else {
+                all.filter($module::Column::Id.is_null())
+            }
+        }
+    };
+}
+
+project_level!(
+    /// Reporting periods: coordinators, partners and reporting integrations.
+    reporting_periods,
+    reporting_period
+);
+project_level!(
+    /// Indicators: like the periods.
+    indicators,
+    indicator
+);
+project_level!(
+    /// Work packages: like the periods.
+    work_packages,
+    work_package
+);
+project_level!(
+    /// Activities: like the periods.
+    activities,
+    activity
+);
+project_level!(
+    /// Deliverables: like the periods.
+    deliverables,
+    deliverable
+);
+project_level!(
+    /// Outputs: like the periods.
+    outputs,
+    output
+);
+
+/// Partner reports: coordinators and reporting integrations read all; a partner its own
+/// organisation's; nobody else any.
+pub fn partner_reports(actor: &Actor) -> Select<partner_report::Entity> {
+    let all = partner_report::Entity::find();
+    match actor {
+        Actor::User(p) if p.role == Role::Coordinator => all,
+        Actor::Integration(i) if i.reporting_read => all,
+        Actor::User(p) if p.role == Role::Partner => match p.organisation_id {
+            Some(org) => all.filter(partner_report::Column::OrganisationId.eq(org)),
+            None => all.filter(partner_report::Column::Id.is_null()),
+        },
+        _ => all.filter(partner_report::Column::Id.is_null()),
+    }
+}
+
+/// Indicator contributions: like partner reports.
+pub fn contributions(actor: &Actor) -> Select<indicator_contribution::Entity> {
+    let all = indicator_contribution::Entity::find();
+    match actor {
+        Actor::User(p) if p.role == Role::Coordinator => all,
+        Actor::Integration(i) if i.reporting_read => all,
+        Actor::User(p) if p.role == Role::Partner => match p.organisation_id {
+            Some(org) => all.filter(indicator_contribution::Column::OrganisationId.eq(org)),
+            None => all.filter(indicator_contribution::Column::Id.is_null()),
+        },
+        _ => all.filter(indicator_contribution::Column::Id.is_null()),
+    }
+}
+
+fn report_ids(actor: &Actor) -> SelectStatement {
+    ids(partner_reports(actor), partner_report::Column::Id)
+}
+
+/// A report's activity progress follows the report.
+pub fn activity_progress(actor: &Actor) -> Select<activity_progress::Entity> {
+    activity_progress::Entity::find()
+        .filter(activity_progress::Column::ReportId.in_subquery(report_ids(actor)))
+}
+
+/// A report's deliverable progress follows the report.
+pub fn deliverable_progress(actor: &Actor) -> Select<deliverable_progress::Entity> {
+    deliverable_progress::Entity::find()
+        .filter(deliverable_progress::Column::ReportId.in_subquery(report_ids(actor)))
+}
+
+/// A report's expenditure follows the report.
+pub fn expenditure(actor: &Actor) -> Select<expenditure::Entity> {
+    expenditure::Entity::find().filter(expenditure::Column::ReportId.in_subquery(report_ids(actor)))
+}
+
+/// The applications an actor's KPIs cover: a coordinator's all; a partner's (and a `kpi:read`
+/// integration's) every submitted one; a mentor's the assigned ones; a municipality's its own.
+/// KPIs are aggregates over these (and their plans, sessions, actions), so partners get the
+/// programme's figures even where they see no rows (mentoring sessions, unsubmitted plans).
+pub fn kpi_applications(actor: &Actor) -> SelectStatement {
+    let submitted = || {
+        ids(
+            application::Entity::find().filter(application::Column::SubmittedAt.is_not_null()),
+            application::Column::Id,
+        )
+    };
+    match actor {
+        Actor::Integration(i) if i.kpi_read => submitted(),
+        Actor::User(p) if p.role == Role::Partner => submitted(),
+        Actor::User(_) => ids(applications(actor), application::Column::Id),
+        _ => ids(
+            application::Entity::find().filter(application::Column::Id.is_null()),
+            application::Column::Id,
+        ),
+    }
+}
+
+/// The organisations whose participations an actor's event KPIs cover: `None` for all
+/// (coordinators, partners, `kpi:read` integrations); a mentor's mentee municipalities; a
+/// municipality itself.
+pub fn kpi_organisations(actor: &Actor) -> Option<SelectStatement> {
+    match actor {
+        Actor::Integration(i) if i.kpi_read => None,
+        Actor::User(p) if matches!(p.role, Role::Coordinator | Role::Partner) => None,
+        Actor::User(p) if p.role == Role::Mentor => Some(
+            application::Entity::find()
+                .filter(application::Column::Id.in_subquery(assigned_to(p.user_id)))
+                .select_only()
+                .column(application::Column::LeadMunicipalityId)
+                .into_query(),
+        ),
+        Actor::User(p) => Some(
+            organisation::Entity::find()
+                .filter(match p.organisation_id {
+                    Some(org) => organisation::Column::Id.eq(org),
+                    None => organisation::Column::Id.is_null(),
+                })
+                .select_only()
+                .column(organisation::Column::Id)
+                .into_query(),
+        ),
+        _ => Some(
+            organisation::Entity::find()
+                .filter(organisation::Column::Id.is_null())
+                .select_only()
+                .column(organisation::Column::Id)
+                .into_query(),
+        ),
+    }
 }
 
 /// Whether `p` is a member of the organisation.

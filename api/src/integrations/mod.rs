@@ -1,0 +1,149 @@
+//! Integration tokens: named, scoped (`kpi:read`, `reporting:read`), read-only credentials for
+//! reporting systems and partners' dashboards. Created and revoked by a coordinator, shown once,
+//! stored as a SHA-256 digest, with an optional expiry and the time it was last used.
+
+pub mod graphql;
+
+use chrono::{DateTime, Utc};
+use entity::integration_token;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::audit;
+use crate::db::begin_write;
+use crate::domain::NonEmptyText;
+use crate::error::{AppError, AppResult};
+use crate::policy::{Actor, Integration, rules};
+
+/// Every integration token starts with this, so the server tells it from a JWT at a glance.
+pub const PREFIX: &str = "pit_";
+
+/// The scopes a token can carry.
+pub const KPI_READ: &str = "kpi:read";
+/// See [`KPI_READ`].
+pub const REPORTING_READ: &str = "reporting:read";
+
+/// Creates a token (coordinators). Returns the row and the secret, which is not stored.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    name: NonEmptyText,
+    scopes: Vec<&'static str>,
+    expires_at: Option<DateTime<Utc>>,
+) -> AppResult<(integration_token::Model, String)> {
+    rules::manage_programme(actor)?;
+    if scopes.is_empty() {
+        return Err(AppError::bad_input("scopes", "name at least one scope"));
+    }
+    if expires_at.is_some_and(|e| e <= Utc::now()) {
+        return Err(AppError::bad_input("expiresAt", "must be in the future"));
+    }
+    let mut scopes = scopes;
+    scopes.sort_unstable();
+    scopes.dedup();
+    let secret = format!(
+        "{PREFIX}{}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            crate::auth::random_bytes(32)
+        )
+    );
+    let txn = begin_write(db).await?;
+    let model = integration_token::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(name.into_inner()),
+        token_hash: Set(crate::auth::sha256_hex(secret.as_bytes())),
+        scopes: Set(scopes.join(" ")),
+        created_by: Set(actor.user_id()),
+        created_at: Set(Utc::now()),
+        expires_at: Set(expires_at),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        actor.user_id(),
+        "integrationToken.create",
+        "IntegrationToken",
+        model.id,
+        json!({ "name": model.name, "scopes": model.scopes, "expiresAt": expires_at }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((model, secret))
+}
+
+/// Revokes a token (coordinators); it stops working at once, on every node.
+pub async fn revoke(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<integration_token::Model> {
+    rules::manage_programme(actor)?;
+    let txn = begin_write(db).await?;
+    let current = integration_token::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("integration token"))?;
+    if current.revoked_at.is_some() {
+        return Err(AppError::conflict("the token is already revoked"));
+    }
+    let mut am: integration_token::ActiveModel = current.into();
+    am.revoked_at = Set(Some(Utc::now()));
+    let updated = am.update(&txn).await?;
+    audit::record(
+        &txn,
+        actor.user_id(),
+        "integrationToken.revoke",
+        "IntegrationToken",
+        id,
+        json!({ "name": updated.name }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+fn invalid() -> AppError {
+    AppError::Unauthenticated("invalid, expired or revoked integration token".into())
+}
+
+/// The integration a presented token belongs to. Notes when it was last used (at most once a
+/// minute, so polling dashboards do not write on every request).
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    secret: &str,
+) -> AppResult<(Integration, Option<DateTime<Utc>>)> {
+    let now = Utc::now();
+    let token = integration_token::Entity::find()
+        .filter(integration_token::Column::TokenHash.eq(crate::auth::sha256_hex(secret.as_bytes())))
+        .one(db)
+        .await?
+        .filter(|t| t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now))
+        .ok_or_else(invalid)?;
+    if token
+        .last_used_at
+        .is_none_or(|t| t < now - chrono::Duration::seconds(60))
+    {
+        integration_token::Entity::update_many()
+            .col_expr(integration_token::Column::LastUsedAt, Expr::value(now))
+            .filter(integration_token::Column::Id.eq(token.id))
+            .exec(db)
+            .await?;
+    }
+    let scopes: Vec<&str> = token.scopes.split_whitespace().collect();
+    Ok((
+        Integration {
+            token_id: token.id,
+            kpi_read: scopes.contains(&KPI_READ),
+            reporting_read: scopes.contains(&REPORTING_READ),
+        },
+        token.expires_at,
+    ))
+}

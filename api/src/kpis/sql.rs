@@ -1,0 +1,648 @@
+//! The KPI queries: each a single `SELECT … GROUP BY` in the database (never rows loaded into
+//! Rust to be counted), over the rows the caller's KPIs cover, grouped by the dimensions asked
+//! for. Rows come back sorted the same way on both databases (sorted here, since PostgreSQL and
+//! SQLite place NULLs differently).
+
+use entity::{ApplicationStatus as S, ParticipationStatus, PracticeStatus, TermKind};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+use crate::policy::{Actor, scope};
+
+/// What a KPI can be grouped by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Dim {
+    Edition,
+    Country,
+    Organisation,
+    Month,
+    Quarter,
+    Theme,
+    Status,
+    Implementation,
+    Kind,
+}
+
+impl Dim {
+    fn alias(self) -> &'static str {
+        match self {
+            Dim::Edition => "d_edition",
+            Dim::Country => "d_country",
+            Dim::Organisation => "d_organisation",
+            Dim::Month | Dim::Quarter => "d_period",
+            Dim::Theme => "d_theme",
+            Dim::Status => "d_status",
+            Dim::Implementation => "d_implementation",
+            Dim::Kind => "d_kind",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Dim::Edition => "EDITION",
+            Dim::Country => "COUNTRY",
+            Dim::Organisation => "ORGANISATION",
+            Dim::Month => "MONTH",
+            Dim::Quarter => "QUARTER",
+            Dim::Theme => "THEME",
+            Dim::Status => "STATUS",
+            Dim::Implementation => "IMPLEMENTATION",
+            Dim::Kind => "KIND",
+        }
+    }
+
+    pub fn is_time(self) -> bool {
+        matches!(self, Dim::Month | Dim::Quarter)
+    }
+}
+
+/// The filters every KPI understands (each applies to what makes sense for it).
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub edition_years: Option<Vec<i32>>,
+    pub country_codes: Option<Vec<String>>,
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+}
+
+/// The values of a row's dimensions.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Group {
+    pub edition: Option<i32>,
+    pub country: Option<String>,
+    pub organisation: Option<Uuid>,
+    pub period: Option<String>,
+    pub theme: Option<Uuid>,
+    pub status: Option<String>,
+    pub implementation: Option<String>,
+    pub kind: Option<String>,
+}
+
+/// One result row: its group and its named figures.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub group: Group,
+    pub values: Vec<i64>,
+}
+
+/// The calendar month (`2028-03`) or quarter (`2028-Q1`) of a timestamp or date column, in UTC.
+fn period(backend: DbBackend, col: &str, dim: Dim, timestamp: bool) -> String {
+    let utc = if timestamp && backend == DbBackend::Postgres {
+        format!("({col} AT TIME ZONE 'UTC')")
+    } else {
+        col.to_owned()
+    };
+    match (backend, dim) {
+        (DbBackend::Postgres, Dim::Month) => format!("to_char({utc}, 'YYYY-MM')"),
+        (DbBackend::Postgres, _) => format!("to_char({utc}, 'YYYY-\"Q\"Q')"),
+        (_, Dim::Month) => format!("strftime('%Y-%m', {utc})"),
+        _ => format!(
+            "(strftime('%Y', {utc}) || '-Q' || ((CAST(strftime('%m', {utc}) AS INTEGER) + 2) / 3))"
+        ),
+    }
+}
+
+fn quoted(values: &[&str]) -> String {
+    values
+        .iter()
+        .map(|v| format!("'{v}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A query under construction: its dimension expressions and figure expressions.
+struct Kpi {
+    select: SelectStatement,
+    dims: Vec<(Dim, String)>,
+    figures: Vec<(&'static str, String)>,
+}
+
+impl Kpi {
+    fn new(select: SelectStatement) -> Self {
+        Self {
+            select,
+            dims: Vec::new(),
+            figures: Vec::new(),
+        }
+    }
+
+    fn dim(&mut self, d: Dim, sql: String) {
+        self.dims.push((d, sql));
+    }
+
+    fn figure(&mut self, name: &'static str, sql: String) {
+        self.figures.push((name, sql));
+    }
+
+    async fn run(mut self, db: &DatabaseConnection, group_by: &[Dim]) -> AppResult<Vec<Row>> {
+        let mut chosen: Vec<(Dim, String)> = Vec::new();
+        for d in group_by {
+            if chosen.iter().any(|(c, _)| c == d) {
+                continue;
+            }
+            if chosen.iter().any(|(c, _)| c.is_time()) && d.is_time() {
+                return Err(AppError::bad_input(
+                    "groupBy",
+                    "group by either MONTH or QUARTER",
+                ));
+            }
+            let Some((_, sql)) = self.dims.iter().find(|(c, _)| c == d) else {
+                return Err(AppError::bad_input(
+                    "groupBy",
+                    format!("this figure cannot be grouped by {}", d.name()),
+                ));
+            };
+            chosen.push((*d, sql.clone()));
+        }
+        for (d, sql) in &chosen {
+            self.select
+                .expr_as(Expr::cust(sql.clone()), Alias::new(d.alias()));
+            self.select.add_group_by([Expr::cust(sql.clone())]);
+        }
+        for (name, sql) in &self.figures {
+            self.select.expr_as(
+                Expr::cust(format!("CAST(COALESCE({sql}, 0) AS BIGINT)")),
+                Alias::new(*name),
+            );
+        }
+        let rows = db.query_all(&self.select).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(Row {
+                group: read_group(&r, &chosen)?,
+                values: self
+                    .figures
+                    .iter()
+                    .map(|(name, _)| r.try_get::<i64>("", name))
+                    .collect::<Result<_, _>>()?,
+            });
+        }
+        out.sort_by(|a, b| a.group.cmp(&b.group));
+        Ok(out)
+    }
+}
+
+fn read_group(r: &QueryResult, dims: &[(Dim, String)]) -> AppResult<Group> {
+    let mut g = Group::default();
+    for (d, _) in dims {
+        let a = d.alias();
+        match d {
+            Dim::Edition => g.edition = r.try_get::<Option<i32>>("", a)?,
+            Dim::Country => g.country = r.try_get::<Option<String>>("", a)?,
+            Dim::Organisation => g.organisation = r.try_get::<Option<Uuid>>("", a)?,
+            Dim::Month | Dim::Quarter => g.period = r.try_get::<Option<String>>("", a)?,
+            Dim::Theme => g.theme = r.try_get::<Option<Uuid>>("", a)?,
+            Dim::Status => g.status = r.try_get::<Option<String>>("", a)?,
+            Dim::Implementation => g.implementation = r.try_get::<Option<String>>("", a)?,
+            Dim::Kind => g.kind = r.try_get::<Option<String>>("", a)?,
+        }
+    }
+    Ok(g)
+}
+
+/// `col IN (values)` with bound values.
+fn within<V: Into<sea_orm::Value> + Clone>(col: &str, values: &[V]) -> Expr {
+    Expr::cust(col.to_owned()).is_in(
+        values
+            .iter()
+            .cloned()
+            .map(Into::into)
+            .collect::<Vec<sea_orm::Value>>(),
+    )
+}
+
+fn date_bounds(q: &mut SelectStatement, col: &str, f: &Filter) {
+    if let Some(from) = f.from {
+        q.and_where(
+            Expr::cust(col.to_owned()).gte(from.and_hms_opt(0, 0, 0).expect("midnight").and_utc()),
+        );
+    }
+    if let Some(to) = f.to {
+        let end = (to + chrono::Duration::days(1))
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc();
+        q.and_where(Expr::cust(col.to_owned()).lt(end));
+    }
+}
+
+fn date_bounds_on_dates(q: &mut SelectStatement, col: &str, f: &Filter) {
+    if let Some(from) = f.from {
+        q.and_where(Expr::cust(col.to_owned()).gte(from));
+    }
+    if let Some(to) = f.to {
+        q.and_where(Expr::cust(col.to_owned()).lte(to));
+    }
+}
+
+/// The application rows a KPI covers, with their edition and lead municipality joined.
+fn applications(actor: &Actor, f: &Filter) -> SelectStatement {
+    let mut q = Query::select()
+        .from(Alias::new("application"))
+        .inner_join(
+            Alias::new("edition"),
+            Expr::cust("edition.id = application.edition_id"),
+        )
+        .inner_join(
+            Alias::new("organisation"),
+            Expr::cust("organisation.id = application.lead_municipality_id"),
+        )
+        .and_where(
+            Expr::col((Alias::new("application"), Alias::new("id")))
+                .in_subquery(scope::kpi_applications(actor)),
+        )
+        .to_owned();
+    if let Some(years) = &f.edition_years {
+        q.and_where(within("edition.title_year", years));
+    }
+    if let Some(codes) = &f.country_codes {
+        q.and_where(within("organisation.country_code", codes));
+    }
+    q
+}
+
+fn application_dims(k: &mut Kpi) {
+    k.dim(Dim::Edition, "edition.title_year".into());
+    k.dim(Dim::Country, "organisation.country_code".into());
+    k.dim(Dim::Organisation, "organisation.id".into());
+}
+
+/// "Reached this status": now in it or past it, or was in it before withdrawing.
+fn reached(status: S, implied: &[S]) -> String {
+    let implied: Vec<&str> = implied.iter().map(|s| s.as_str()).collect();
+    format!(
+        "SUM(CASE WHEN application.status IN ({}) OR EXISTS (SELECT 1 FROM application_status_change sc \
+         WHERE sc.application_id = application.id AND sc.to_status = '{}') THEN 1 ELSE 0 END)",
+        quoted(&implied),
+        status.as_str()
+    )
+}
+
+const AFTER_CUREAP: [S; 6] = [
+    S::CureapInDevelopment,
+    S::CureapSubmitted,
+    S::Awarded,
+    S::NotAwarded,
+    S::TitleYearActive,
+    S::TitleYearCompleted,
+];
+
+/// The selection funnel: applied (submitted), eligible, shortlisted, plans submitted (and on
+/// time: by the CuReAP deadline or the application's extension), awarded.
+pub async fn funnel(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    f: &Filter,
+    group_by: &[Dim],
+) -> AppResult<Vec<Row>> {
+    let backend = db.get_database_backend();
+    let mut q = applications(actor, f);
+    q.and_where(Expr::cust("application.submitted_at IS NOT NULL"));
+    date_bounds(&mut q, "application.submitted_at", f);
+    let mut k = Kpi::new(q);
+    application_dims(&mut k);
+    k.dim(
+        Dim::Month,
+        period(backend, "application.submitted_at", Dim::Month, true),
+    );
+    k.dim(
+        Dim::Quarter,
+        period(backend, "application.submitted_at", Dim::Quarter, true),
+    );
+    k.figure("applied", "COUNT(*)".into());
+    let mut eligible = vec![S::Eligible, S::Shortlisted, S::NotShortlisted];
+    eligible.extend(AFTER_CUREAP);
+    k.figure("eligible", reached(S::Eligible, &eligible));
+    let mut shortlisted = vec![S::Shortlisted];
+    shortlisted.extend(AFTER_CUREAP);
+    k.figure("shortlisted", reached(S::Shortlisted, &shortlisted));
+    k.figure(
+        "plans_submitted",
+        "SUM(CASE WHEN EXISTS (SELECT 1 FROM plan p JOIN plan_version v ON v.plan_id = p.id \
+         WHERE p.application_id = application.id) THEN 1 ELSE 0 END)"
+            .into(),
+    );
+    k.figure(
+        "plans_on_time",
+        "SUM(CASE WHEN EXISTS (SELECT 1 FROM plan p JOIN plan_version v ON v.plan_id = p.id AND v.number = 1 \
+         JOIN phase ph ON ph.edition_id = application.edition_id AND ph.kind = 'CUREAP_DEVELOPMENT' \
+         LEFT JOIN deadline_extension x ON x.application_id = application.id AND x.phase_kind = 'CUREAP_DEVELOPMENT' \
+         WHERE p.application_id = application.id \
+         AND (v.submitted_at <= ph.ends_at OR v.submitted_at <= x.extended_until)) THEN 1 ELSE 0 END)"
+            .into(),
+    );
+    k.figure(
+        "awarded",
+        reached(
+            S::Awarded,
+            &[S::Awarded, S::TitleYearActive, S::TitleYearCompleted],
+        ),
+    );
+    k.run(db, group_by).await
+}
+
+/// Mentoring coverage: applications in (or past) CuReAP development and how many have a mentor
+/// (not by time).
+pub async fn coverage(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    f: &Filter,
+    group_by: &[Dim],
+) -> AppResult<Vec<Row>> {
+    let mut q = applications(actor, f);
+    let statuses: Vec<&str> = AFTER_CUREAP.iter().map(|s| s.as_str()).collect();
+    q.and_where(Expr::cust(format!(
+        "application.status IN ({})",
+        quoted(&statuses)
+    )));
+    let mut k = Kpi::new(q);
+    application_dims(&mut k);
+    k.figure("in_development", "COUNT(*)".into());
+    k.figure(
+        "mentored",
+        "SUM(CASE WHEN EXISTS (SELECT 1 FROM mentor_assignment m WHERE m.application_id = application.id) \
+         THEN 1 ELSE 0 END)"
+            .into(),
+    );
+    k.run(db, group_by).await
+}
+
+/// Mentoring sessions and their minutes, by when they were held.
+pub async fn sessions(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    f: &Filter,
+    group_by: &[Dim],
+) -> AppResult<Vec<Row>> {
+    let backend = db.get_database_backend();
+    let mut q = applications(actor, f);
+    q.inner_join(
+        Alias::new("mentor_assignment"),
+        Expr::cust("mentor_assignment.application_id = application.id"),
+    )
+    .inner_join(
+        Alias::new("mentoring_session"),
+        Expr::cust("mentoring_session.assignment_id = mentor_assignment.id"),
+    );
+    date_bounds_on_dates(&mut q, "mentoring_session.held_on", f);
+    let mut k = Kpi::new(q);
+    application_dims(&mut k);
+    k.dim(
+        Dim::Month,
+        period(backend, "mentoring_session.held_on", Dim::Month, false),
+    );
+    k.dim(
+        Dim::Quarter,
+        period(backend, "mentoring_session.held_on", Dim::Quarter, false),
+    );
+    k.figure("sessions", "COUNT(*)".into());
+    k.figure("minutes", "SUM(mentoring_session.minutes)".into());
+    k.run(db, group_by).await
+}
+
+/// Plan actions: how many, their budget (cents), and the participants their latest progress
+/// reports; by status, theme, implementation (of the latest progress update).
+pub async fn plan_actions(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    f: &Filter,
+    group_by: &[Dim],
+) -> AppResult<Vec<Row>> {
+    let mut q = applications(actor, f);
+    q.inner_join(Alias::new("plan"), Expr::cust("plan.application_id = application.id"))
+        .inner_join(
+            Alias::new("plan_action"),
+            Expr::cust("plan_action.plan_id = plan.id"),
+        )
+        .left_join(
+            Alias::new("progress_update"),
+            Expr::cust(
+                "progress_update.id = (SELECT pu.id FROM progress_update pu WHERE pu.action_id = plan_action.id \
+                 ORDER BY pu.posted_at DESC, pu.id DESC LIMIT 1)",
+            ),
+        );
+    if group_by.contains(&Dim::Theme) {
+        q.left_join(
+            Alias::new("plan_action_theme"),
+            Expr::cust("plan_action_theme.action_id = plan_action.id"),
+        );
+    }
+    let mut k = Kpi::new(q);
+    application_dims(&mut k);
+    k.dim(Dim::Status, "plan_action.status".into());
+    k.dim(Dim::Theme, "plan_action_theme.term_id".into());
+    k.dim(Dim::Implementation, "progress_update.implementation".into());
+    k.figure("actions", "COUNT(*)".into());
+    k.figure("budget_cents", "SUM(plan_action.budget_cents)".into());
+    k.figure(
+        "participants",
+        "SUM(progress_update.participants_reached)".into(),
+    );
+    k.run(db, group_by).await
+}
+
+/// Events (not cancelled), their registrations and attendances, by when they start. Mentors and
+/// municipalities count the events their organisations registered for.
+pub async fn events(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    f: &Filter,
+    group_by: &[Dim],
+) -> AppResult<Vec<Row>> {
+    let backend = db.get_database_backend();
+    let mut q = Query::select()
+        .from(Alias::new("event"))
+        .inner_join(
+            Alias::new("organisation"),
+            Expr::cust("organisation.id = event.organiser_id"),
+        )
+        .left_join(
+            Alias::new("edition"),
+            Expr::cust("edition.id = event.edition_id"),
+        )
+        .left_join(
+            Alias::new("participation"),
+            Expr::cust(format!(
+                "participation.event_id = event.id AND participation.status <> '{}'",
+                ParticipationStatus::Cancelled.as_str()
+            )),
+        )
+        .and_where(Expr::cust("event.cancelled_at IS NULL"))
+        .to_owned();
+    if let Some(orgs) = scope::kpi_organisations(actor) {
+        q.and_where(
+            Expr::col((Alias::new("participation"), Alias::new("organisation_id")))
+                .in_subquery(orgs),
+        );
+    }
+    if let Some(years) = &f.edition_years {
+        q.and_where(within("edition.title_year", years));
+    }
+    if let Some(codes) = &f.country_codes {
+        q.and_where(within("organisation.country_code", codes));
+    }
+    date_bounds(&mut q, "event.starts_at", f);
+    let mut k = Kpi::new(q);
+    k.dim(Dim::Kind, "event.kind".into());
+    k.dim(Dim::Country, "organisation.country_code".into());
+    k.dim(Dim::Organisation, "organisation.id".into());
+    k.dim(Dim::Edition, "edition.title_year".into());
+    k.dim(
+        Dim::Month,
+        period(backend, "event.starts_at", Dim::Month, true),
+    );
+    k.dim(
+        Dim::Quarter,
+        period(backend, "event.starts_at", Dim::Quarter, true),
+    );
+    k.figure("events", "COUNT(DISTINCT event.id)".into());
+    k.figure(
+        "registrations",
+        format!(
+            "SUM(CASE WHEN participation.status = '{}' THEN 1 ELSE 0 END)",
+            ParticipationStatus::Registered.as_str()
+        ),
+    );
+    k.figure(
+        "attended",
+        "SUM(CASE WHEN participation.attended THEN 1 ELSE 0 END)".into(),
+    );
+    k.run(db, group_by).await
+}
+
+/// Participations in events (not cancelled), by the participants' organisations.
+pub async fn participations(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    f: &Filter,
+    group_by: &[Dim],
+) -> AppResult<Vec<Row>> {
+    let backend = db.get_database_backend();
+    let mut q = Query::select()
+        .from(Alias::new("participation"))
+        .inner_join(
+            Alias::new("event"),
+            Expr::cust("event.id = participation.event_id"),
+        )
+        .left_join(
+            Alias::new("organisation"),
+            Expr::cust("organisation.id = participation.organisation_id"),
+        )
+        .left_join(
+            Alias::new("edition"),
+            Expr::cust("edition.id = event.edition_id"),
+        )
+        .and_where(Expr::cust("event.cancelled_at IS NULL"))
+        .and_where(Expr::cust(format!(
+            "participation.status <> '{}'",
+            ParticipationStatus::Cancelled.as_str()
+        )))
+        .to_owned();
+    if let Some(orgs) = scope::kpi_organisations(actor) {
+        q.and_where(
+            Expr::col((Alias::new("participation"), Alias::new("organisation_id")))
+                .in_subquery(orgs),
+        );
+    }
+    if let Some(years) = &f.edition_years {
+        q.and_where(within("edition.title_year", years));
+    }
+    if let Some(codes) = &f.country_codes {
+        q.and_where(within("organisation.country_code", codes));
+    }
+    date_bounds(&mut q, "event.starts_at", f);
+    let mut k = Kpi::new(q);
+    k.dim(Dim::Kind, "event.kind".into());
+    k.dim(Dim::Country, "organisation.country_code".into());
+    k.dim(Dim::Organisation, "organisation.id".into());
+    k.dim(Dim::Edition, "edition.title_year".into());
+    k.dim(
+        Dim::Month,
+        period(backend, "event.starts_at", Dim::Month, true),
+    );
+    k.dim(
+        Dim::Quarter,
+        period(backend, "event.starts_at", Dim::Quarter, true),
+    );
+    k.figure(
+        "registrations",
+        format!(
+            "SUM(CASE WHEN participation.status = '{}' THEN 1 ELSE 0 END)",
+            ParticipationStatus::Registered.as_str()
+        ),
+    );
+    k.figure(
+        "waitlisted",
+        format!(
+            "SUM(CASE WHEN participation.status = '{}' THEN 1 ELSE 0 END)",
+            ParticipationStatus::Waitlisted.as_str()
+        ),
+    );
+    k.figure(
+        "attended",
+        "SUM(CASE WHEN participation.attended THEN 1 ELSE 0 END)".into(),
+    );
+    k.run(db, group_by).await
+}
+
+/// Published practices and their reuse (distinct plans citing them), by theme, country and
+/// when they were published.
+pub async fn practices(
+    db: &DatabaseConnection,
+    f: &Filter,
+    group_by: &[Dim],
+) -> AppResult<Vec<Row>> {
+    let backend = db.get_database_backend();
+    let mut q = Query::select()
+        .from(Alias::new("good_practice"))
+        .left_join(
+            Alias::new("plan_action_practice"),
+            Expr::cust("plan_action_practice.practice_id = good_practice.id"),
+        )
+        .left_join(
+            Alias::new("plan_action"),
+            Expr::cust("plan_action.id = plan_action_practice.action_id"),
+        )
+        .and_where(Expr::cust(format!(
+            "good_practice.status = '{}'",
+            PracticeStatus::Published.as_str()
+        )))
+        .to_owned();
+    if group_by.contains(&Dim::Theme) {
+        q.left_join(
+            Alias::new("practice_term"),
+            Expr::cust(format!(
+                "practice_term.practice_id = good_practice.id AND practice_term.term_id IN \
+                 (SELECT id FROM vocabulary_term WHERE kind = '{}')",
+                TermKind::Theme.as_str()
+            )),
+        );
+    }
+    if let Some(codes) = &f.country_codes {
+        q.and_where(within("good_practice.country_code", codes));
+    }
+    date_bounds(&mut q, "good_practice.published_at", f);
+    let mut k = Kpi::new(q);
+    k.dim(Dim::Theme, "practice_term.term_id".into());
+    k.dim(Dim::Country, "good_practice.country_code".into());
+    k.dim(
+        Dim::Month,
+        period(backend, "good_practice.published_at", Dim::Month, true),
+    );
+    k.dim(
+        Dim::Quarter,
+        period(backend, "good_practice.published_at", Dim::Quarter, true),
+    );
+    k.figure("published", "COUNT(DISTINCT good_practice.id)".into());
+    k.figure(
+        "reused",
+        "COUNT(DISTINCT CASE WHEN plan_action.id IS NOT NULL THEN good_practice.id END)".into(),
+    );
+    k.figure(
+        "reused_by_plans",
+        "COUNT(DISTINCT plan_action.plan_id)".into(),
+    );
+    k.run(db, group_by).await
+}

@@ -1,0 +1,743 @@
+//! Period exports for the programme, streamed:
+//! - `GET /export/periods/{n}.json` — keep.eu-style JSON (`project_id`, `acronym`,
+//!   `project_indicators` with code, name and delivered value, `partners` with expenditure,
+//!   activities, deliverables);
+//! - `GET /export/periods/{n}/{table}.csv` — `indicators`, `activities`, `deliverables`,
+//!   `expenditure`;
+//! - `GET /export/periods/{n}.zip` — the JSON and the four CSV files.
+//!
+//! Readers: coordinators and integration tokens with `reporting:read`. The figures come from
+//! [`super::figures`], as in the GraphQL API, so both say the same. Rows are read from the
+//! database a page at a time and sent through a small bounded channel, so a large export never
+//! sits in memory whole, and a slow client slows the reading down instead of filling memory.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, web};
+use entity::{
+    OrganisationKind, Role, activity, activity_progress, deliverable, deliverable_progress,
+    expenditure, organisation, partner_report, reporting_period, work_package,
+};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde_json::json;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::figures;
+use crate::auth::request::authenticate;
+use crate::domain::{EurAmount, Measure};
+use crate::error::{AppError, AppResult};
+use crate::policy::Actor;
+use crate::state::AppState;
+
+/// Rows read from the database per page.
+const PAGE: u64 = 200;
+/// Chunks buffered between the reader and the client.
+const CHANNEL: usize = 8;
+
+/// The project's identity in the programme's monitoring system (public facts).
+const PROJECT_ID: &str = "C004";
+const ACRONYM: &str = "BSR Cultural Pearls";
+const PROGRAMME: &str = "Interreg Baltic Sea Region 2021-2027";
+
+/// The CSV tables of an export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Table {
+    Indicators,
+    Activities,
+    Deliverables,
+    Expenditure,
+}
+
+impl Table {
+    pub const ALL: [Table; 4] = [
+        Table::Indicators,
+        Table::Activities,
+        Table::Deliverables,
+        Table::Expenditure,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Indicators => "indicators",
+            Table::Activities => "activities",
+            Table::Deliverables => "deliverables",
+            Table::Expenditure => "expenditure",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.name() == s)
+    }
+}
+
+/// A ZIP entry's bytes land here, to be sent on by the async side.
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Where export bytes go: straight to the client, or through a ZIP writer first.
+enum Out {
+    Plain(Vec<u8>),
+    Zip {
+        /// `None` once the archive is finished.
+        zip: Option<Box<zip::ZipWriter<zip::write::StreamWriter<Shared>>>>,
+        shared: Shared,
+    },
+}
+
+struct Sink {
+    out: Out,
+    tx: mpsc::Sender<Bytes>,
+}
+
+fn io(e: impl std::fmt::Display) -> AppError {
+    AppError::internal(format!("export: {e}"))
+}
+
+impl Sink {
+    fn write(&mut self, bytes: &[u8]) -> AppResult<()> {
+        match &mut self.out {
+            Out::Plain(buf) => buf.extend_from_slice(bytes),
+            Out::Zip { zip, .. } => zip
+                .as_mut()
+                .ok_or_else(|| io("the archive is finished"))?
+                .write_all(bytes)
+                .map_err(io)?,
+        }
+        Ok(())
+    }
+
+    fn start_file(&mut self, name: &str) -> AppResult<()> {
+        if let Out::Zip { zip, .. } = &mut self.out {
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            zip.as_mut()
+                .ok_or_else(|| io("the archive is finished"))?
+                .start_file(name, options)
+                .map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// Sends what has been written so far; waits when the client is slower than the database.
+    async fn flush(&mut self) -> AppResult<()> {
+        let chunk = match &mut self.out {
+            Out::Plain(buf) => std::mem::take(buf),
+            Out::Zip { shared, .. } => {
+                std::mem::take(&mut *shared.0.lock().unwrap_or_else(|p| p.into_inner()))
+            }
+        };
+        if !chunk.is_empty() && self.tx.send(Bytes::from(chunk)).await.is_err() {
+            return Err(AppError::internal("export: the client went away"));
+        }
+        Ok(())
+    }
+
+    async fn finish(mut self) -> AppResult<()> {
+        if let Out::Zip { zip, .. } = &mut self.out
+            && let Some(z) = zip.take()
+        {
+            z.finish().map_err(io)?;
+        }
+        self.flush().await
+    }
+}
+
+fn csv_row(fields: &[String]) -> AppResult<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(fields).map_err(io)?;
+    w.into_inner().map_err(io)
+}
+
+fn milli(v: i64) -> String {
+    Measure::to_decimal(v).to_string()
+}
+
+fn eur(cents: i64) -> String {
+    EurAmount::to_decimal(cents).to_string()
+}
+
+/// The consortium in pages: lead partner and partners, by name then id.
+async fn partners_page(
+    db: &DatabaseConnection,
+    after: Option<(String, Uuid)>,
+) -> AppResult<Vec<organisation::Model>> {
+    let mut q = organisation::Entity::find()
+        .filter(
+            organisation::Column::Kind
+                .is_in([OrganisationKind::LeadPartner, OrganisationKind::Partner]),
+        )
+        .order_by_asc(organisation::Column::Name)
+        .order_by_asc(organisation::Column::Id)
+        .limit(PAGE);
+    if let Some((name, id)) = after {
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(organisation::Column::Name.gt(name.clone()))
+                .add(
+                    sea_orm::Condition::all()
+                        .add(organisation::Column::Name.eq(name))
+                        .add(organisation::Column::Id.gt(id)),
+                ),
+        );
+    }
+    Ok(q.all(db).await?)
+}
+
+/// The reports of a page of organisations for the period, with their expenditure.
+async fn reports_of(
+    db: &DatabaseConnection,
+    period: Uuid,
+    orgs: &[Uuid],
+) -> AppResult<(Vec<partner_report::Model>, Vec<expenditure::Model>)> {
+    let reports = partner_report::Entity::find()
+        .filter(partner_report::Column::PeriodId.eq(period))
+        .filter(partner_report::Column::OrganisationId.is_in(orgs.iter().copied()))
+        .all(db)
+        .await?;
+    let lines = expenditure::Entity::find()
+        .filter(expenditure::Column::ReportId.is_in(reports.iter().map(|r| r.id)))
+        .all(db)
+        .await?;
+    Ok((reports, lines))
+}
+
+async fn write_json(
+    db: &DatabaseConnection,
+    period: &reporting_period::Model,
+    s: &mut Sink,
+) -> AppResult<()> {
+    let head = json!({
+        "project_id": PROJECT_ID,
+        "acronym": ACRONYM,
+        "programme": PROGRAMME,
+        "reporting_period": {
+            "number": period.number,
+            "start_date": period.starts_on,
+            "end_date": period.ends_on,
+            "report_deadline": period.report_deadline,
+        },
+        "generated_at": chrono::Utc::now(),
+    });
+    let head = serde_json::to_string(&head).map_err(io)?;
+    s.write(&head.as_bytes()[..head.len() - 1])?;
+    s.write(b",\"project_indicators\":[")?;
+    for (i, f) in figures::indicators(db, period).await?.iter().enumerate() {
+        if i > 0 {
+            s.write(b",")?;
+        }
+        let v = json!({
+            "code": f.indicator.code,
+            "name": f.indicator.name,
+            "unit": f.indicator.unit,
+            "type": f.indicator.kind.as_str(),
+            "target": f.indicator.target_milli.map(milli),
+            "delivered_in_period": milli(f.in_period),
+            "delivered_cumulative": milli(f.cumulative),
+            "progress_percent": f.progress_percent().map(|p| p.to_string()),
+            "derived": f.indicator.derivation.is_some(),
+            "derivation": f.indicator.derivation.map(figures::explain),
+        });
+        s.write(serde_json::to_string(&v).map_err(io)?.as_bytes())?;
+    }
+    s.write(b"],\"partners\":[")?;
+    s.flush().await?;
+    let mut after = None;
+    let mut first = true;
+    loop {
+        let page = partners_page(db, after.clone()).await?;
+        if page.is_empty() {
+            break;
+        }
+        let ids: Vec<Uuid> = page.iter().map(|o| o.id).collect();
+        let (reports, lines) = reports_of(db, period.id, &ids).await?;
+        for org in &page {
+            let report = reports.iter().find(|r| r.organisation_id == org.id);
+            let mine: Vec<&expenditure::Model> = report
+                .map(|r| lines.iter().filter(|l| l.report_id == r.id).collect())
+                .unwrap_or_default();
+            let v = json!({
+                "partner_id": org.id,
+                "name": org.name,
+                "country": org.country_code,
+                "role": if org.kind == OrganisationKind::LeadPartner { "LP" } else { "PP" },
+                "report_status": report.map(|r| r.status.as_str()),
+                "expenditure": super::types::COST_CATEGORIES.iter().map(|c| json!({
+                    "category": c.as_str(),
+                    "amount": eur(mine.iter().find(|l| l.category == *c).map_or(0, |l| l.amount_cents)),
+                })).collect::<Vec<_>>(),
+                "expenditure_total": eur(mine.iter().map(|l| l.amount_cents).sum()),
+            });
+            if !first {
+                s.write(b",")?;
+            }
+            first = false;
+            s.write(serde_json::to_string(&v).map_err(io)?.as_bytes())?;
+        }
+        s.flush().await?;
+        let last = page.last().expect("non-empty page");
+        after = Some((last.name.clone(), last.id));
+    }
+    s.write(b"],\"activities\":[")?;
+    let mut first = true;
+    each_activity_row(
+        db,
+        period,
+        |row| {
+            let v = json!({
+                "work_package": row.0, "code": row.1, "title": row.2,
+                "partner": row.3, "status": row.4, "narrative": row.5,
+            });
+            let mut out = Vec::new();
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend(serde_json::to_vec(&v).map_err(io)?);
+            Ok(out)
+        },
+        s,
+    )
+    .await?;
+    s.write(b"],\"deliverables\":[")?;
+    let mut first = true;
+    each_deliverable_row(
+        db,
+        period,
+        |row| {
+            let v = json!({
+                "activity": row.0, "code": row.1, "title": row.2, "due_period": row.3,
+                "partner": row.4, "status": row.5, "note": row.6,
+            });
+            let mut out = Vec::new();
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend(serde_json::to_vec(&v).map_err(io)?);
+            Ok(out)
+        },
+        s,
+    )
+    .await?;
+    s.write(b"]}")?;
+    s.flush().await
+}
+
+/// Partner reports of the period in pages (by id), with the organisations' names.
+async fn reports_page(
+    db: &DatabaseConnection,
+    period: Uuid,
+    after: Option<Uuid>,
+) -> AppResult<Vec<(partner_report::Model, String)>> {
+    let mut q = partner_report::Entity::find()
+        .filter(partner_report::Column::PeriodId.eq(period))
+        .order_by_asc(partner_report::Column::Id)
+        .limit(PAGE);
+    if let Some(a) = after {
+        q = q.filter(partner_report::Column::Id.gt(a));
+    }
+    let reports = q.all(db).await?;
+    let names: std::collections::HashMap<Uuid, String> = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(reports.iter().map(|r| r.organisation_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    Ok(reports
+        .into_iter()
+        .map(|r| {
+            let n = names.get(&r.organisation_id).cloned().unwrap_or_default();
+            (r, n)
+        })
+        .collect())
+}
+
+type ActivityRow = (String, String, String, String, String, String);
+type DeliverableRow = (String, String, String, String, String, String, String);
+
+/// Every (activity, partner) progress line of the period's reports, page by page.
+async fn each_activity_row(
+    db: &DatabaseConnection,
+    period: &reporting_period::Model,
+    mut emit: impl FnMut(ActivityRow) -> AppResult<Vec<u8>>,
+    s: &mut Sink,
+) -> AppResult<()> {
+    let wps: std::collections::HashMap<Uuid, String> = work_package::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|w| (w.id, w.code))
+        .collect();
+    let acts: std::collections::HashMap<Uuid, activity::Model> = activity::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    let mut after = None;
+    loop {
+        let page = reports_page(db, period.id, after).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.0.id);
+        let rows = activity_progress::Entity::find()
+            .filter(activity_progress::Column::ReportId.is_in(page.iter().map(|(r, _)| r.id)))
+            .all(db)
+            .await?;
+        for (report, partner) in &page {
+            let mut mine: Vec<&activity_progress::Model> =
+                rows.iter().filter(|r| r.report_id == report.id).collect();
+            mine.sort_by_key(|r| acts.get(&r.activity_id).map(|a| a.code.clone()));
+            for r in mine {
+                let Some(a) = acts.get(&r.activity_id) else {
+                    continue;
+                };
+                let bytes = emit((
+                    wps.get(&a.work_package_id).cloned().unwrap_or_default(),
+                    a.code.clone(),
+                    a.title.clone(),
+                    partner.clone(),
+                    r.status.as_str().to_owned(),
+                    r.narrative.clone(),
+                ))?;
+                s.write(&bytes)?;
+            }
+        }
+        s.flush().await?;
+    }
+    Ok(())
+}
+
+/// Every (deliverable, partner) status line of the period's reports, page by page.
+async fn each_deliverable_row(
+    db: &DatabaseConnection,
+    period: &reporting_period::Model,
+    mut emit: impl FnMut(DeliverableRow) -> AppResult<Vec<u8>>,
+    s: &mut Sink,
+) -> AppResult<()> {
+    let acts: std::collections::HashMap<Uuid, String> = activity::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.code))
+        .collect();
+    let periods: std::collections::HashMap<Uuid, i32> = reporting_period::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.number))
+        .collect();
+    let dels: std::collections::HashMap<Uuid, deliverable::Model> = deliverable::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d))
+        .collect();
+    let mut after = None;
+    loop {
+        let page = reports_page(db, period.id, after).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.0.id);
+        let rows = deliverable_progress::Entity::find()
+            .filter(deliverable_progress::Column::ReportId.is_in(page.iter().map(|(r, _)| r.id)))
+            .all(db)
+            .await?;
+        for (report, partner) in &page {
+            let mut mine: Vec<&deliverable_progress::Model> =
+                rows.iter().filter(|r| r.report_id == report.id).collect();
+            mine.sort_by_key(|r| dels.get(&r.deliverable_id).map(|d| d.code.clone()));
+            for r in mine {
+                let Some(d) = dels.get(&r.deliverable_id) else {
+                    continue;
+                };
+                let bytes = emit((
+                    acts.get(&d.activity_id).cloned().unwrap_or_default(),
+                    d.code.clone(),
+                    d.title.clone(),
+                    d.due_period_id
+                        .and_then(|p| periods.get(&p))
+                        .map(|n| n.to_string())
+                        .unwrap_or_default(),
+                    partner.clone(),
+                    r.status.as_str().to_owned(),
+                    r.note.clone(),
+                ))?;
+                s.write(&bytes)?;
+            }
+        }
+        s.flush().await?;
+    }
+    Ok(())
+}
+
+async fn write_csv(
+    db: &DatabaseConnection,
+    period: &reporting_period::Model,
+    table: Table,
+    s: &mut Sink,
+) -> AppResult<()> {
+    let header = |cols: &[&str]| csv_row(&cols.iter().map(|c| c.to_string()).collect::<Vec<_>>());
+    match table {
+        Table::Indicators => {
+            s.write(&header(&[
+                "code",
+                "name",
+                "unit",
+                "kind",
+                "target",
+                "in_period",
+                "cumulative",
+                "progress_percent",
+                "derived",
+                "derivation",
+            ])?)?;
+            for f in figures::indicators(db, period).await? {
+                s.write(&csv_row(&[
+                    f.indicator.code.clone(),
+                    f.indicator.name.clone(),
+                    f.indicator.unit.clone(),
+                    f.indicator.kind.as_str().to_owned(),
+                    f.indicator.target_milli.map(milli).unwrap_or_default(),
+                    milli(f.in_period),
+                    milli(f.cumulative),
+                    f.progress_percent()
+                        .map(|p| p.to_string())
+                        .unwrap_or_default(),
+                    f.indicator.derivation.is_some().to_string(),
+                    f.indicator
+                        .derivation
+                        .map(|d| d.as_str().to_owned())
+                        .unwrap_or_default(),
+                ])?)?;
+            }
+            s.flush().await
+        }
+        Table::Activities => {
+            s.write(&header(&[
+                "work_package",
+                "activity",
+                "title",
+                "partner",
+                "status",
+                "narrative",
+            ])?)?;
+            each_activity_row(db, period, |r| csv_row(&[r.0, r.1, r.2, r.3, r.4, r.5]), s).await
+        }
+        Table::Deliverables => {
+            s.write(&header(&[
+                "activity",
+                "deliverable",
+                "title",
+                "due_period",
+                "partner",
+                "status",
+                "note",
+            ])?)?;
+            each_deliverable_row(
+                db,
+                period,
+                |r| csv_row(&[r.0, r.1, r.2, r.3, r.4, r.5, r.6]),
+                s,
+            )
+            .await
+        }
+        Table::Expenditure => {
+            s.write(&header(&[
+                "partner_id",
+                "partner",
+                "country",
+                "report_status",
+                "category",
+                "amount_eur",
+            ])?)?;
+            let mut after = None;
+            loop {
+                let page = partners_page(db, after.clone()).await?;
+                let Some(last) = page.last() else { break };
+                after = Some((last.name.clone(), last.id));
+                let ids: Vec<Uuid> = page.iter().map(|o| o.id).collect();
+                let (reports, lines) = reports_of(db, period.id, &ids).await?;
+                for org in &page {
+                    let Some(report) = reports.iter().find(|r| r.organisation_id == org.id) else {
+                        continue;
+                    };
+                    for c in super::types::COST_CATEGORIES {
+                        let amount = lines
+                            .iter()
+                            .find(|l| l.report_id == report.id && l.category == c)
+                            .map_or(0, |l| l.amount_cents);
+                        s.write(&csv_row(&[
+                            org.id.to_string(),
+                            org.name.clone(),
+                            org.country_code.clone(),
+                            report.status.as_str().to_owned(),
+                            c.as_str().to_owned(),
+                            eur(amount),
+                        ])?)?;
+                    }
+                }
+                s.flush().await?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// What one request asks for.
+#[derive(Clone, Copy)]
+enum Format {
+    Json,
+    Csv(Table),
+    Zip,
+}
+
+fn refuse(err: AppError) -> HttpResponse {
+    let status = match &err {
+        AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+        AppError::NotFound(_) => StatusCode::NOT_FOUND,
+        AppError::Internal(detail) => {
+            tracing::error!(error = %detail, "export failed before streaming");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+        _ => StatusCode::BAD_REQUEST,
+    };
+    HttpResponse::build(status).json(json!({ "errors": [{ "message": err.public_message(),
+        "extensions": { "code": err.code() } }] }))
+}
+
+/// Coordinators and integrations with `reporting:read` export; everyone else is refused.
+fn may_export(actor: &Actor) -> AppResult<()> {
+    match actor {
+        Actor::Integration(i) if i.reporting_read => Ok(()),
+        _ => actor.require_role(&[Role::Coordinator]).map(|_| ()),
+    }
+}
+
+async fn serve(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    number: &str,
+    format: Format,
+) -> HttpResponse {
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let actor = match authenticate(&state, authorization).await {
+        Ok(a) => a.actor,
+        Err(e) => return refuse(e),
+    };
+    if let Err(e) = may_export(&actor) {
+        return refuse(e);
+    }
+    let Ok(number) = number.parse::<i32>() else {
+        return refuse(AppError::not_found("reporting period"));
+    };
+    let period = match super::service::period(&state.db, &actor, number).await {
+        Ok(p) => p,
+        Err(e) => return refuse(e),
+    };
+    let (tx, mut rx) = mpsc::channel::<Bytes>(CHANNEL);
+    let db = state.db.clone();
+    let out = match format {
+        Format::Zip => {
+            let shared = Shared::default();
+            Out::Zip {
+                zip: Some(Box::new(zip::ZipWriter::new_stream(shared.clone()))),
+                shared,
+            }
+        }
+        _ => Out::Plain(Vec::new()),
+    };
+    tokio::spawn(async move {
+        let mut sink = Sink { out, tx };
+        let run = async {
+            match format {
+                Format::Json => write_json(&db, &period, &mut sink).await?,
+                Format::Csv(t) => write_csv(&db, &period, t, &mut sink).await?,
+                Format::Zip => {
+                    sink.start_file(&format!("period-{}.json", period.number))?;
+                    write_json(&db, &period, &mut sink).await?;
+                    for t in Table::ALL {
+                        sink.start_file(&format!("period-{}-{}.csv", period.number, t.name()))?;
+                        write_csv(&db, &period, t, &mut sink).await?;
+                    }
+                }
+            }
+            sink.finish().await
+        };
+        if let Err(e) = run.await {
+            // Headers are sent: the client sees a cut-off download.
+            tracing::error!(error = ?e, "export stopped while streaming");
+        }
+    });
+    let body = futures_util::stream::poll_fn(move |cx| {
+        rx.poll_recv(cx).map(|o| o.map(Ok::<_, actix_web::Error>))
+    });
+    let (content_type, filename) = match format {
+        Format::Json => ("application/json", format!("period-{number}.json")),
+        Format::Csv(t) => (
+            "text/csv; charset=utf-8",
+            format!("period-{number}-{}.csv", t.name()),
+        ),
+        Format::Zip => ("application/zip", format!("period-{number}.zip")),
+    };
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(content_type)))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .streaming(body)
+}
+
+/// `GET /export/periods/{number}.json`
+pub async fn json(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    serve(req, state, &path.into_inner(), Format::Json).await
+}
+
+/// `GET /export/periods/{number}.zip`
+pub async fn zip(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    serve(req, state, &path.into_inner(), Format::Zip).await
+}
+
+/// `GET /export/periods/{number}/{table}.csv`
+pub async fn csv(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (number, table) = path.into_inner();
+    match Table::parse(&table) {
+        Some(t) => serve(req, state, &number, Format::Csv(t)).await,
+        None => refuse(AppError::not_found("export table")),
+    }
+}

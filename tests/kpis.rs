@@ -1,0 +1,661 @@
+//! Every KPI figure on a known fixture, exactly, on both databases — totals, groups, time series —
+//! and what each role's KPIs cover.
+
+mod common;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use common::fixtures::{self, PASSWORD, World};
+use common::{TestApp, code};
+use entity::{
+    ActionStatus, ApplicationStatus as S, EventKind, Implementation, OrganisationKind,
+    ParticipationRole, ParticipationStatus, PracticeStatus, Role, SessionFormat, TermKind,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+fn at(y: i32, m: u32, d: u32) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, 10, 0, 0).unwrap()
+}
+
+async fn session(db: &DatabaseConnection, assignment: Uuid, day: NaiveDate, minutes: i32) {
+    entity::mentoring_session::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        assignment_id: Set(assignment),
+        held_on: Set(day),
+        minutes: Set(minutes),
+        format: Set(SessionFormat::Online),
+        topics: Set("Plan".into()),
+        notes: Set(String::new()),
+        created_at: Set(Utc::now()),
+        updated_at: Set(Utc::now()),
+        version: Set(1),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+}
+
+async fn event(
+    db: &DatabaseConnection,
+    org: Uuid,
+    kind: EventKind,
+    starts: chrono::DateTime<Utc>,
+    public: bool,
+    cancelled: bool,
+) -> Uuid {
+    entity::event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        kind: Set(kind),
+        title: Set(format!("{kind:?}")),
+        description: Set(String::new()),
+        programme: Set(String::new()),
+        starts_at: Set(starts),
+        ends_at: Set(starts + chrono::Duration::hours(4)),
+        time_zone: Set("Europe/Riga".into()),
+        place: Set(None),
+        online_url: Set(None),
+        organiser_id: Set(org),
+        edition_id: Set(None),
+        is_public: Set(public),
+        capacity: Set(None),
+        registration_deadline: Set(None),
+        cancelled_at: Set(cancelled.then(Utc::now)),
+        created_by: Set(None),
+        created_at: Set(Utc::now()),
+        updated_at: Set(Utc::now()),
+        version: Set(1),
+    }
+    .insert(db)
+    .await
+    .unwrap()
+    .id
+}
+
+async fn participate(
+    db: &DatabaseConnection,
+    event: Uuid,
+    user: Uuid,
+    org: Uuid,
+    status: ParticipationStatus,
+    attended: Option<bool>,
+) {
+    entity::participation::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        event_id: Set(event),
+        user_id: Set(user),
+        organisation_id: Set(Some(org)),
+        role: Set(ParticipationRole::Participant),
+        status: Set(status),
+        registered_at: Set(Utc::now()),
+        registered_by: Set(None),
+        attended: Set(attended),
+        updated_at: Set(Utc::now()),
+        version: Set(1),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+}
+
+async fn practice(
+    db: &DatabaseConnection,
+    cc: &str,
+    status: PracticeStatus,
+    published: chrono::DateTime<Utc>,
+    theme: Option<Uuid>,
+) -> Uuid {
+    let id = Uuid::now_v7();
+    entity::good_practice::ActiveModel {
+        id: Set(id),
+        title: Set(format!("Practice from {cc}")),
+        summary: Set("s".into()),
+        body: Set("b".into()),
+        country_code: Set(Some(cc.into())),
+        source_organisation_id: Set(None),
+        source_text: Set(None),
+        outcomes: Set(String::new()),
+        link: Set(None),
+        licence: Set("CC BY 4.0".into()),
+        language: Set("en".into()),
+        status: Set(status),
+        author_id: Set(None),
+        review_comment: Set(None),
+        published_at: Set((status == PracticeStatus::Published).then_some(published)),
+        search_title: Set(String::new()),
+        search_summary: Set(String::new()),
+        search_body: Set(String::new()),
+        created_at: Set(published),
+        updated_at: Set(published),
+        version: Set(1),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    if let Some(t) = theme {
+        entity::practice_term::ActiveModel {
+            practice_id: Set(id),
+            term_id: Set(t),
+        }
+        .insert(db)
+        .await
+        .unwrap();
+    }
+    id
+}
+
+async fn cite(db: &DatabaseConnection, action: Uuid, practice: Uuid) {
+    entity::plan_action_practice::ActiveModel {
+        action_id: Set(action),
+        practice_id: Set(practice),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+}
+
+async fn first_action(db: &DatabaseConnection, plan: Uuid) -> Uuid {
+    entity::plan_action::Entity::find()
+        .filter(entity::plan_action::Column::PlanId.eq(plan))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+/// The fixture (see the figures asserted below for what it adds up to).
+struct Fixture {
+    a_user: String,
+    mentor: String,
+    theme: Uuid,
+    a: Uuid,
+}
+
+async fn fixture(app: &TestApp, w: &World) -> Fixture {
+    let db = &app.state.db;
+    let e1 = fixtures::edition_all_phases(db, 2060, true, (4, true, 1)).await;
+    let e2 = fixtures::edition_all_phases(db, 2061, true, (4, true, 1)).await;
+    let org = |name: &'static str, cc: &'static str| async move {
+        fixtures::organisation(db, name, cc, OrganisationKind::Municipality).await
+    };
+    let (a, b, c, d, e, f) = (
+        org("A-town", "DE").await,
+        org("B-town", "DE").await,
+        org("C-town", "DK").await,
+        org("D-town", "FI").await,
+        org("E-town", "LV").await,
+        org("F-town", "SE").await,
+    );
+    // Edition 2060: A awarded, B not shortlisted, C ineligible, D a draft, E withdrawn after
+    // being found eligible. Edition 2061: A submitted, C writing its CuReAP, F submitted it.
+    let a1 = fixtures::application(db, e1, a, "A 2060", S::Awarded).await;
+    fixtures::application(db, e1, b, "B 2060", S::NotShortlisted).await;
+    fixtures::application(db, e1, c, "C 2060", S::Ineligible).await;
+    fixtures::application(db, e1, d, "D 2060", S::Draft).await;
+    let e1e = fixtures::application(db, e1, e, "E 2060", S::Withdrawn).await;
+    entity::application_status_change::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        application_id: Set(e1e),
+        from_status: Set(Some(S::Submitted)),
+        to_status: Set(S::Eligible),
+        actor_id: Set(None),
+        note: Set(None),
+        changed_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    fixtures::application(db, e2, a, "A 2061", S::Submitted).await;
+    let c2 = fixtures::application(db, e2, c, "C 2061", S::CureapInDevelopment).await;
+    fixtures::application(db, e2, f, "F 2061", S::CureapSubmitted).await;
+
+    // A's 2060 plan was submitted in time (version 1 inside the open CuReAP phase).
+    let plan_a = fixtures::complete_plan(db, a1).await;
+    entity::plan_version::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        plan_id: Set(plan_a),
+        number: Set(1),
+        snapshot: Set(json!({})),
+        submitted_at: Set(Utc::now()),
+        submitted_by: Set(None),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    let plan_c = fixtures::complete_plan(db, c2).await;
+
+    // Mentoring: A 2060 and C 2061 have the mentor; F 2061 has none.
+    let m_a = fixtures::assign_mentor(db, a1, w.mentor).await;
+    let m_c = fixtures::assign_mentor(db, c2, w.mentor).await;
+    session(db, m_a, NaiveDate::from_ymd_opt(2026, 3, 10).unwrap(), 60).await;
+    session(db, m_a, NaiveDate::from_ymd_opt(2026, 4, 2).unwrap(), 90).await;
+    session(db, m_c, NaiveDate::from_ymd_opt(2026, 4, 20).unwrap(), 30).await;
+
+    // Plan actions: each plan has one (45,000.50 EUR, planned); A adds a completed one of
+    // 1,000.00 EUR with a theme. A's first action reported FULLY/100 and then PARTLY/250.
+    let theme = fixtures::term(db, TermKind::Theme, "social cohesion").await;
+    let now = Utc::now();
+    let second = entity::plan_action::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        plan_id: Set(plan_a),
+        position: Set(2),
+        title: Set("Second".into()),
+        description: Set(String::new()),
+        target_groups: Set(String::new()),
+        cultural_partners: Set(String::new()),
+        starts_on: Set(None),
+        ends_on: Set(None),
+        budget_cents: Set(100_000),
+        status: Set(ActionStatus::Completed),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .unwrap()
+    .id;
+    entity::plan_action_theme::ActiveModel {
+        action_id: Set(second),
+        term_id: Set(theme),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    let first_a = first_action(db, plan_a).await;
+    for (implementation, reached, when) in [
+        (Implementation::Fully, 100, at(2026, 5, 1)),
+        (Implementation::Partly, 250, at(2026, 6, 1)),
+    ] {
+        entity::progress_update::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            action_id: Set(first_a),
+            implementation: Set(implementation),
+            percentage: Set(50),
+            participants_reached: Set(reached),
+            evidence_url: Set(None),
+            note: Set(String::new()),
+            posted_by: Set(None),
+            posted_at: Set(when),
+        }
+        .insert(db)
+        .await
+        .unwrap();
+    }
+
+    // Events: a public forum (A attended, C registered, B waiting), a cancelled webinar, a
+    // conference (A registered).
+    let users: Vec<Uuid> = {
+        let mut v = Vec::new();
+        for (n, o) in [a, c, b, a].iter().enumerate() {
+            v.push(
+                fixtures::user(
+                    app,
+                    &format!("person{n}@test.example"),
+                    Role::Municipality,
+                    Some(*o),
+                )
+                .await,
+            );
+        }
+        v
+    };
+    let forum = event(
+        db,
+        w.partner_org,
+        EventKind::Forum,
+        at(2026, 5, 10),
+        true,
+        false,
+    )
+    .await;
+    let webinar = event(
+        db,
+        w.partner_org,
+        EventKind::Webinar,
+        at(2026, 6, 1),
+        false,
+        true,
+    )
+    .await;
+    let conference = event(
+        db,
+        w.lead_partner,
+        EventKind::Conference,
+        at(2026, 6, 15),
+        false,
+        false,
+    )
+    .await;
+    participate(
+        db,
+        forum,
+        users[0],
+        a,
+        ParticipationStatus::Registered,
+        Some(true),
+    )
+    .await;
+    participate(
+        db,
+        forum,
+        users[1],
+        c,
+        ParticipationStatus::Registered,
+        Some(false),
+    )
+    .await;
+    participate(
+        db,
+        forum,
+        users[2],
+        b,
+        ParticipationStatus::Waitlisted,
+        None,
+    )
+    .await;
+    participate(
+        db,
+        webinar,
+        users[1],
+        c,
+        ParticipationStatus::Registered,
+        Some(true),
+    )
+    .await;
+    participate(
+        db,
+        conference,
+        users[3],
+        a,
+        ParticipationStatus::Registered,
+        None,
+    )
+    .await;
+
+    // Practices: P1 (DK, themed) cited by A's second action; P2 (LV) cited by A's first and C's
+    // action; P3 (DK) not cited; a draft is not counted.
+    let p1 = practice(
+        db,
+        "DK",
+        PracticeStatus::Published,
+        at(2026, 1, 15),
+        Some(theme),
+    )
+    .await;
+    let p2 = practice(db, "LV", PracticeStatus::Published, at(2026, 2, 1), None).await;
+    practice(db, "DK", PracticeStatus::Published, at(2026, 4, 1), None).await;
+    practice(db, "DK", PracticeStatus::Draft, at(2026, 4, 1), Some(theme)).await;
+    cite(db, second, p1).await;
+    cite(db, first_a, p2).await;
+    cite(db, first_action(db, plan_c).await, p2).await;
+
+    fixtures::user(app, "a.contact@test.example", Role::Municipality, Some(a)).await;
+    Fixture {
+        a_user: app.login("a.contact@test.example", PASSWORD).await,
+        mentor: app.login("mentor@test.example", PASSWORD).await,
+        theme,
+        a,
+    }
+}
+
+async fn kpis(app: &TestApp, token: &str, selection: &str) -> Value {
+    let body = app
+        .gql(
+            Some(token),
+            &format!("{{ kpis {{ {selection} }} }}"),
+            json!({}),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{selection}: {body}");
+    body["data"]["kpis"].clone()
+}
+
+both!(every_figure_on_a_known_fixture, |app: TestApp| async move {
+    let w = World::build(&app).await;
+    let fx = fixture(&app, &w).await;
+    let coordinator = app.login("coordinator@test.example", PASSWORD).await;
+    let partner = app.login("partner@test.example", PASSWORD).await;
+    // The World fixture adds two applications of edition 2030 (Kiel's draft, Svendborg's
+    // submission) and one of 2031 (a draft); they are left out with an edition filter.
+    let only = "filter: {editionYears: [2060, 2061]}";
+
+    // The funnel, in total and by edition and country.
+    let funnel = "funnel { applied eligible shortlisted plansSubmitted plansSubmittedOnTime awarded eligibilityRate shortlistRate planSubmissionRate awardRate }";
+    let k = kpis(&app, &coordinator, funnel).await;
+    assert_eq!(
+        k["funnel"][0]["applied"], 8,
+        "with World's submitted one: {k}"
+    );
+    let q = format!(
+        "{funnel} byEdition: funnel(groupBy: [EDITION]) {{ group {{ edition }} applied eligible shortlisted plansSubmitted awarded }} byCountry: funnel(groupBy: [COUNTRY]) {{ group {{ countryCode }} applied eligible shortlisted awarded }}"
+    );
+    let body = app
+        .gql(
+            Some(&coordinator),
+            &format!("{{ kpis({only}) {{ {q} }} }}"),
+            json!({}),
+        )
+        .await;
+    let k = &body["data"]["kpis"];
+    assert_eq!(
+        k["funnel"][0],
+        json!({ "applied": 7, "eligible": 5, "shortlisted": 3, "plansSubmitted": 1, "plansSubmittedOnTime": 1,
+                "awarded": 1, "eligibilityRate": "0.7143", "shortlistRate": "0.6", "planSubmissionRate": "0.3333",
+                "awardRate": "1" }),
+        "{body}"
+    );
+    assert_eq!(
+        k["byEdition"],
+        json!([
+            { "group": { "edition": 2060 }, "applied": 4, "eligible": 3, "shortlisted": 1, "plansSubmitted": 1, "awarded": 1 },
+            { "group": { "edition": 2061 }, "applied": 3, "eligible": 2, "shortlisted": 2, "plansSubmitted": 0, "awarded": 0 },
+        ])
+    );
+    assert_eq!(
+        k["byCountry"],
+        json!([
+            { "group": { "countryCode": "DE" }, "applied": 3, "eligible": 2, "shortlisted": 1, "awarded": 1 },
+            { "group": { "countryCode": "DK" }, "applied": 2, "eligible": 1, "shortlisted": 1, "awarded": 0 },
+            { "group": { "countryCode": "LV" }, "applied": 1, "eligible": 1, "shortlisted": 0, "awarded": 0 },
+            { "group": { "countryCode": "SE" }, "applied": 1, "eligible": 1, "shortlisted": 1, "awarded": 0 },
+        ])
+    );
+
+    // Mentoring: coverage 2 of 3, sessions and hours, and a monthly and quarterly series.
+    let q = "mentoring { applicationsInDevelopment mentored coverageRate sessions minutes hours }
+        monthly: mentoring(groupBy: [MONTH]) { group { period } sessions minutes applicationsInDevelopment }
+        quarterly: mentoring(groupBy: [QUARTER]) { group { period } sessions hours }";
+    let body = app
+        .gql(
+            Some(&partner),
+            &format!("{{ kpis({only}) {{ {q} }} }}"),
+            json!({}),
+        )
+        .await;
+    let k = &body["data"]["kpis"];
+    assert_eq!(
+        k["mentoring"],
+        json!([{ "applicationsInDevelopment": 3, "mentored": 2, "coverageRate": "0.6667", "sessions": 3, "minutes": 180, "hours": "3" }]),
+        "{body}"
+    );
+    assert_eq!(
+        k["monthly"],
+        json!([
+            { "group": { "period": "2026-03" }, "sessions": 1, "minutes": 60, "applicationsInDevelopment": null },
+            { "group": { "period": "2026-04" }, "sessions": 2, "minutes": 120, "applicationsInDevelopment": null },
+        ])
+    );
+    assert_eq!(
+        k["quarterly"],
+        json!([
+            { "group": { "period": "2026-Q1" }, "sessions": 1, "hours": "1" },
+            { "group": { "period": "2026-Q2" }, "sessions": 2, "hours": "2" },
+        ])
+    );
+
+    // Plan actions: by status, theme and implementation.
+    let q = "planActions { actions budgetPlanned participantsReached }
+        byStatus: planActions(groupBy: [STATUS]) { group { status } actions budgetPlanned }
+        byTheme: planActions(groupBy: [THEME]) { group { theme { name } } actions budgetPlanned }
+        byImplementation: planActions(groupBy: [IMPLEMENTATION]) { group { implementation } actions participantsReached }";
+    let k = kpis(&app, &coordinator, q).await;
+    assert_eq!(
+        k["planActions"],
+        json!([{ "actions": 3, "budgetPlanned": "91001.00", "participantsReached": 250 }])
+    );
+    assert_eq!(
+        k["byStatus"],
+        json!([
+            { "group": { "status": "COMPLETED" }, "actions": 1, "budgetPlanned": "1000.00" },
+            { "group": { "status": "PLANNED" }, "actions": 2, "budgetPlanned": "90001.00" },
+        ])
+    );
+    assert_eq!(
+        k["byTheme"],
+        json!([
+            { "group": { "theme": null }, "actions": 2, "budgetPlanned": "90001.00" },
+            { "group": { "theme": { "name": "social cohesion" } }, "actions": 1, "budgetPlanned": "1000.00" },
+        ])
+    );
+    assert_eq!(
+        k["byImplementation"],
+        json!([
+            { "group": { "implementation": null }, "actions": 2, "participantsReached": 0 },
+            { "group": { "implementation": "PARTLY" }, "actions": 1, "participantsReached": 250 },
+        ])
+    );
+
+    // Events and participations (the cancelled webinar does not count).
+    let q = "events { events registrations attended }
+        byKind: events(groupBy: [KIND]) { group { kind } events registrations attended }
+        byCountry: events(groupBy: [COUNTRY]) { group { countryCode } events }
+        byMonth: events(groupBy: [MONTH]) { group { period } events }
+        participations(groupBy: [COUNTRY]) { group { countryCode } registrations waitlisted attended }";
+    let k = kpis(&app, &coordinator, q).await;
+    assert_eq!(
+        k["events"],
+        json!([{ "events": 2, "registrations": 3, "attended": 1 }])
+    );
+    assert_eq!(
+        k["byKind"],
+        json!([
+            { "group": { "kind": "CONFERENCE" }, "events": 1, "registrations": 1, "attended": 0 },
+            { "group": { "kind": "FORUM" }, "events": 1, "registrations": 2, "attended": 1 },
+        ])
+    );
+    assert_eq!(
+        k["byCountry"],
+        json!([{ "group": { "countryCode": "EE" }, "events": 1 }, { "group": { "countryCode": "SE" }, "events": 1 }])
+    );
+    assert_eq!(
+        k["byMonth"],
+        json!([{ "group": { "period": "2026-05" }, "events": 1 }, { "group": { "period": "2026-06" }, "events": 1 }])
+    );
+    assert_eq!(
+        k["participations"],
+        json!([
+            { "group": { "countryCode": "DE" }, "registrations": 2, "waitlisted": 1, "attended": 1 },
+            { "group": { "countryCode": "DK" }, "registrations": 1, "waitlisted": 0, "attended": 0 },
+        ])
+    );
+
+    // The catalogue.
+    let q = "practices { published reused reusedByPlans }
+        byTheme: practices(groupBy: [THEME]) { group { theme { name } } published reused reusedByPlans }
+        byQuarter: practices(groupBy: [QUARTER]) { group { period } published }";
+    let k = kpis(&app, &coordinator, q).await;
+    assert_eq!(
+        k["practices"],
+        json!([{ "published": 3, "reused": 2, "reusedByPlans": 2 }])
+    );
+    assert_eq!(
+        k["byTheme"],
+        json!([
+            { "group": { "theme": null }, "published": 2, "reused": 1, "reusedByPlans": 2 },
+            { "group": { "theme": { "name": "social cohesion" } }, "published": 1, "reused": 1, "reusedByPlans": 1 },
+        ])
+    );
+    assert_eq!(
+        k["byQuarter"],
+        json!([{ "group": { "period": "2026-Q1" }, "published": 2 }, { "group": { "period": "2026-Q2" }, "published": 1 }])
+    );
+
+    // Date filters cut by each figure's own date.
+    let body = app
+        .gql(Some(&coordinator), "{ kpis(filter: {from: \"2026-04-01\", to: \"2026-05-31\"}) { mentoring { sessions } events { events } } }", json!({}))
+        .await;
+    assert_eq!(
+        body["data"]["kpis"]["mentoring"][0]["sessions"], 2,
+        "{body}"
+    );
+    assert_eq!(body["data"]["kpis"]["events"][0]["events"], 1, "{body}");
+
+    // What each role's KPIs cover: the mentor its two mentees, A's contact its own two
+    // applications and A's registrations.
+    let k = kpis(&app, &fx.mentor, funnel).await;
+    assert_eq!(
+        (
+            k["funnel"][0]["applied"].as_i64(),
+            k["funnel"][0]["eligible"].as_i64(),
+            k["funnel"][0]["awarded"].as_i64()
+        ),
+        (Some(2), Some(2), Some(1)),
+        "{k}"
+    );
+    let k = kpis(
+        &app,
+        &fx.a_user,
+        &format!(
+            "{funnel} participations {{ registrations attended }} events {{ events registrations }}"
+        ),
+    )
+    .await;
+    assert_eq!(
+        (
+            k["funnel"][0]["applied"].as_i64(),
+            k["funnel"][0]["plansSubmitted"].as_i64()
+        ),
+        (Some(2), Some(1)),
+        "{k}"
+    );
+    assert_eq!(
+        k["participations"],
+        json!([{ "registrations": 2, "attended": 1 }])
+    );
+    assert_eq!(k["events"], json!([{ "events": 2, "registrations": 2 }]));
+    let _ = (fx.theme, fx.a);
+
+    // Bad groupings are refused with the field.
+    let body = app
+        .gql(
+            Some(&coordinator),
+            "{ kpis { practices(groupBy: [KIND]) { published } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (
+            code(&body),
+            body["errors"][0]["extensions"]["field"].as_str()
+        ),
+        ("BAD_USER_INPUT", Some("groupBy"))
+    );
+    let body = app
+        .gql(
+            Some(&coordinator),
+            "{ kpis { events(groupBy: [MONTH, QUARTER]) { events } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&body), "BAD_USER_INPUT");
+    assert_eq!(
+        code(
+            &app.gql(None, "{ kpis { funnel { applied } } }", json!({}))
+                .await
+        ),
+        "UNAUTHENTICATED"
+    );
+});
