@@ -2,7 +2,7 @@
 //! allowed (with the exact visible count where it is a list) or refused with FORBIDDEN, NOT_FOUND
 //! or UNAUTHENTICATED — over HTTP, on SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::fixtures::{PASSWORD, World};
 use common::{TestApp, code};
@@ -1260,4 +1260,144 @@ both!(knowledge_table, |app: TestApp| async move {
     )
     .await;
     let _ = Role::Mentor;
+});
+
+// Reporting, KPIs and integration tokens: who reads the project-level reporting, who writes
+// contributions, who reads KPIs, and what each kind of token may touch.
+both!(reporting_and_token_table, |app: TestApp| async move {
+    World::build(&app).await;
+    let t = Tokens::new(&app).await;
+    let coordinator = t.of(Who::Coordinator).unwrap().to_owned();
+    let body = app
+        .gql(Some(&coordinator), "mutation($i: CreateReportingPeriodInput!) { createReportingPeriod(input: $i) { period { id } } }",
+            json!({ "i": { "number": 1, "startsOn": "2026-01-01", "endsOn": "2026-06-30", "reportDeadline": "2026-07-31" } }))
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let token = |scope: &str| {
+        let app = &app;
+        let coordinator = coordinator.clone();
+        let scope = scope.to_owned();
+        async move {
+            app.gql(Some(&coordinator), "mutation($i: CreateIntegrationTokenInput!) { createIntegrationToken(input: $i) { secret } }",
+                json!({ "i": { "name": scope, "scopes": [scope] } }))
+                .await["data"]["createIntegrationToken"]["secret"]
+                .as_str()
+                .expect("secret")
+                .to_owned()
+        }
+    };
+    let kpi_token = token("KPI_READ").await;
+    let reporting_token = token("REPORTING_READ").await;
+    let rco84 = app
+        .gql(Some(&coordinator), "{ indicators { id code } }", json!({}))
+        .await["data"]["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == "RCO84")
+        .unwrap()["id"]
+        .clone();
+
+    // (name, operation, variables, per user in EVERYONE order, KPI_READ token, REPORTING_READ token)
+    type Case = (
+        &'static str,
+        &'static str,
+        Value,
+        [Expect; 6],
+        Expect,
+        Expect,
+    );
+    let cases: Vec<Case> = vec![
+        // (name, query, vars, [anonymous, coordinator, partner, mentor, own, other], kpi token, reporting token)
+        (
+            "reportingPeriods",
+            "{ reportingPeriods { number indicatorValues { inPeriod } } }",
+            json!({}),
+            [
+                Refused("UNAUTHENTICATED"),
+                Ok,
+                Ok,
+                Refused("FORBIDDEN"),
+                Refused("FORBIDDEN"),
+                Refused("FORBIDDEN"),
+            ],
+            Refused("FORBIDDEN"),
+            Ok,
+        ),
+        (
+            "partnerReports",
+            "{ partnerReports { id } }",
+            json!({}),
+            [
+                Refused("UNAUTHENTICATED"),
+                Ok,
+                Ok,
+                Refused("FORBIDDEN"),
+                Refused("FORBIDDEN"),
+                Refused("FORBIDDEN"),
+            ],
+            Refused("FORBIDDEN"),
+            Ok,
+        ),
+        (
+            "kpis",
+            "{ kpis { funnel { applied } } }",
+            json!({}),
+            [Refused("UNAUTHENTICATED"), Ok, Ok, Ok, Ok, Ok],
+            Ok,
+            Refused("FORBIDDEN"),
+        ),
+        (
+            "integrationTokens",
+            "{ integrationTokens { name } }",
+            json!({}),
+            [
+                Refused("UNAUTHENTICATED"),
+                Ok,
+                Refused("FORBIDDEN"),
+                Refused("FORBIDDEN"),
+                Refused("FORBIDDEN"),
+                Refused("FORBIDDEN"),
+            ],
+            Refused("FORBIDDEN"),
+            Refused("FORBIDDEN"),
+        ),
+        (
+            "contributeToIndicator",
+            "mutation($i: ContributeToIndicatorInput!) { contributeToIndicator(input: $i) { contribution { value } } }",
+            json!({ "i": { "indicatorId": rco84, "periodNumber": 1, "value": "1", "evidence": "e",
+                        "organisationId": null } }),
+            // The coordinator's account belongs to the lead partner: it reports for it unless it
+            // names another organisation.
+            [
+                Refused("UNAUTHENTICATED"),
+                Ok,
+                Ok,
+                Refused("FORBIDDEN"),
+                Refused("FORBIDDEN"),
+                Refused("FORBIDDEN"),
+            ],
+            Refused("FORBIDDEN"),
+            Refused("FORBIDDEN"),
+        ),
+    ];
+    for (name, q, vars, users, kpi, reporting) in cases {
+        let row: Vec<(Who, Expect)> = EVERYONE.iter().copied().zip(users).collect();
+        let field = q
+            .trim_start_matches("mutation($i: ContributeToIndicatorInput!) ")
+            .trim_start_matches("{ ")
+            .split(|c: char| !c.is_alphanumeric())
+            .next()
+            .unwrap()
+            .to_owned();
+        check_row(&app, &t, name, q, vars.clone(), &field, &row).await;
+        for (secret, expected) in [(&kpi_token, kpi), (&reporting_token, reporting)] {
+            let body = app.gql(Some(secret), q, vars.clone()).await;
+            assert_eq!(
+                outcome(&body, &field),
+                expected,
+                "{name} with a token: {body}"
+            );
+        }
+    }
 });

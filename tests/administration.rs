@@ -1,6 +1,6 @@
 //! The coordinator's administration over HTTP: organisations and users.
 
-mod common;
+use crate::common;
 
 use common::fixtures::{PASSWORD, World};
 use common::{TestApp, code};

@@ -1,7 +1,7 @@
 //! Applications over HTTP: create, edit with optimistic locking, submit within the call, withdraw,
 //! with status history and audit entries written in the same transaction.
 
-mod common;
+use crate::common;
 
 use common::fixtures::{self, PASSWORD, World};
 use common::{TestApp, code};

@@ -1,7 +1,7 @@
 //! Assessment over HTTP: criteria, assessors, scoring with its checks, conflicts of interest, the
 //! ranking with the award policy's proposal, and who sees which scores.
 
-mod common;
+use crate::common;
 
 use common::fixtures::{self, PASSWORD, World};
 use common::{TestApp, code};

@@ -1,7 +1,7 @@
 //! Sign-in over HTTP: login, uniform failures, the throttle, refresh rotation with reuse
 //! detection, logout, and every way an access token can be wrong.
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

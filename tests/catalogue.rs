@@ -3,7 +3,7 @@
 //! order), hostile query strings, filters with search, paging through ranked results, drafts
 //! that never leak, and the review workflow.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

@@ -1,7 +1,7 @@
 //! Events over HTTP: organisers, registration under capacity (also concurrent), the waiting list,
 //! deadlines, attendance, what the public sees, iCalendar downloads and feeds, peer learning.
 
-mod common;
+use crate::common;
 
 use chrono::{Duration, Utc};
 use common::fixtures::{self, PASSWORD, World};

@@ -1,7 +1,7 @@
 //! Every KPI figure on a known fixture, exactly, on both databases — totals, groups, time series —
 //! and what each role's KPIs cover.
 
-mod common;
+use crate::common;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use common::fixtures::{self, PASSWORD, World};

@@ -1,7 +1,7 @@
 //! CuReAP plans over HTTP: writing with optimistic locking, comments, who sees what, submission
 //! that freezes a numbered version, and title-year progress.
 
-mod common;
+use crate::common;
 
 use common::fixtures::{self, PASSWORD, World};
 use common::{TestApp, code};

@@ -1,7 +1,7 @@
 //! The GraphQL platform over HTTP: the checked-in SDL, descriptions, partial results, limits,
 //! CSRF, persisted queries, trusted documents, pagination and the side endpoints.
 
-mod common;
+use crate::common;
 
 use common::fixtures::{self, PASSWORD, World};
 use common::{Backend, TestApp, code, codes};

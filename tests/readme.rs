@@ -3,7 +3,7 @@
 //! resolvers — e.g. the examples' placeholder ids — are fine, a parse or validation error,
 //! which has no `path`, is not).
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use common::fixtures::{PASSWORD, World};

@@ -3,7 +3,7 @@
 //! CuReAPs (one too late), the jury scores, four titles are awarded under the policy (a fifth is
 //! refused), and the Pearls report progress in their title year. On SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use chrono::{Duration, Utc};
 use common::{TestApp, code};

@@ -1,6 +1,6 @@
 //! `seed --demo`: real facts plus demo accounts, idempotent, usable right away.
 
-mod common;
+use crate::common;
 
 use common::{TestApp, code};
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! Subscriptions over a real WebSocket (graphql-transport-ws): status changes and plan comments
 //! reach exactly those allowed to see them; on PostgreSQL they cross API nodes.
 
-mod common;
+use crate::common;
 
 use common::fixtures::{self, PASSWORD, World};
 use common::{TestApp, WsClient};

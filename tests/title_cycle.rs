@@ -1,7 +1,7 @@
 //! The title cycle over HTTP: the lifecycle transition table walked as a table, the award policy
 //! under concurrent awards, deadlines and their extensions, edition administration, mentoring.
 
-mod common;
+use crate::common;
 
 use common::fixtures::{self, PASSWORD, World};
 use common::{TestApp, code};

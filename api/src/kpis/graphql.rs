@@ -268,6 +268,8 @@ fn v(r: &Row, i: usize) -> i64 {
     r.values.get(i).copied().unwrap_or(0)
 }
 
+/// The programme's KPIs, within what the caller's KPIs cover: every figure is an aggregate over
+/// the rows the caller may see, so a partner's funnel and the coordinator's differ.
 #[Object]
 impl Kpis {
     /// The selection funnel (applied → eligible → shortlisted → plans submitted → awarded) with
