@@ -455,21 +455,8 @@ both!(
         let get = |path: String, token: Option<String>| {
             let app = &app;
             async move {
-                let mut r = app.client.get(format!("{}{path}", app.base));
-                if let Some(t) = token {
-                    r = r.insert_header(("Authorization", format!("Bearer {t}")));
-                }
-                let mut res = r.send().await.expect("request");
-                let status = res.status().as_u16();
-                let ct = res
-                    .headers()
-                    .get("content-type")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("")
-                    .to_owned();
-                let body =
-                    String::from_utf8(res.body().await.expect("body").to_vec()).expect("utf8");
-                (status, ct, body)
+                let (status, ct, body) = app.download(&path, token.as_deref()).await;
+                (status, ct, String::from_utf8(body).expect("utf8"))
             }
         };
         let (status, ct, body) = get(format!("/events/{}.ics", uuid(&public)), None).await;

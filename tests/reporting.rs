@@ -79,28 +79,6 @@ async fn ok(app: &TestApp, token: &str, q: &str, vars: Value) -> Value {
     body["data"].clone()
 }
 
-async fn get(app: &TestApp, path: &str, token: Option<&str>) -> (u16, String, Vec<u8>) {
-    let mut r = app.client.get(format!("{}{path}", app.base));
-    if let Some(t) = token {
-        r = r.insert_header(("Authorization", format!("Bearer {t}")));
-    }
-    let mut res = r.send().await.expect("request");
-    let status = res.status().as_u16();
-    let ct = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let body = res
-        .body()
-        .limit(50 * 1024 * 1024)
-        .await
-        .expect("body")
-        .to_vec();
-    (status, ct, body)
-}
-
 fn indicator<'a>(list: &'a Value, code: &str) -> &'a Value {
     list.as_array()
         .expect("list")
@@ -379,7 +357,7 @@ both!(
         assert_eq!(orgs, 3);
 
         // The exports: JSON, CSV and ZIP, with the same numbers.
-        let (status, ct, body) = get(&app, "/export/periods/1.json", Some(c)).await;
+        let (status, ct, body) = app.download("/export/periods/1.json", Some(c)).await;
         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
         assert!(ct.starts_with("application/json"));
         let export: Value = serde_json::from_slice(&body).expect("valid JSON");
@@ -416,7 +394,9 @@ both!(
         assert_eq!(export["activities"][0]["status"], "FULLY");
         assert_eq!(export["deliverables"][0]["status"], "DELIVERED");
 
-        let (status, ct, body) = get(&app, "/export/periods/1/indicators.csv", Some(c)).await;
+        let (status, ct, body) = app
+            .download("/export/periods/1/indicators.csv", Some(c))
+            .await;
         assert_eq!(status, 200);
         assert!(ct.starts_with("text/csv"));
         let csv = String::from_utf8(body).unwrap();
@@ -429,7 +409,9 @@ both!(
                 && l.contains(",100,4,4,4,true,ATTENDED_PARTICIPATIONS")),
             "{csv}"
         );
-        let (_, _, body) = get(&app, "/export/periods/1/expenditure.csv", Some(c)).await;
+        let (_, _, body) = app
+            .download("/export/periods/1/expenditure.csv", Some(c))
+            .await;
         let csv = String::from_utf8(body).unwrap();
         assert!(
             csv.contains(",ACCEPTED,STAFF,1000.00")
@@ -442,7 +424,7 @@ both!(
             "header + five categories: {csv}"
         );
 
-        let (status, ct, body) = get(&app, "/export/periods/1.zip", Some(c)).await;
+        let (status, ct, body) = app.download("/export/periods/1.zip", Some(c)).await;
         assert_eq!((status, ct.as_str()), (200, "application/zip"));
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(body)).expect("a valid ZIP");
         let mut names: Vec<String> = zip
@@ -469,13 +451,17 @@ both!(
 
         // Who may export: coordinators and reporting tokens; not partners, not the public.
         assert_eq!(
-            get(&app, "/export/periods/1.json", Some(&partner)).await.0,
+            app.download("/export/periods/1.json", Some(&partner))
+                .await
+                .0,
             403
         );
-        assert_eq!(get(&app, "/export/periods/1.json", None).await.0, 401);
-        assert_eq!(get(&app, "/export/periods/9.json", Some(c)).await.0, 404);
+        assert_eq!(app.download("/export/periods/1.json", None).await.0, 401);
+        assert_eq!(app.download("/export/periods/9.json", Some(c)).await.0, 404);
         assert_eq!(
-            get(&app, "/export/periods/1/secrets.csv", Some(c)).await.0,
+            app.download("/export/periods/1/secrets.csv", Some(c))
+                .await
+                .0,
             404
         );
     }
@@ -554,7 +540,7 @@ both!(
         assert_eq!(code(&body), "FORBIDDEN", "{body}");
         // A kpi:read token cannot export; a reporting:read token can, and reads reporting.
         assert_eq!(
-            get(&app, "/export/periods/1.json", Some(&kpi_secret))
+            app.download("/export/periods/1.json", Some(&kpi_secret))
                 .await
                 .0,
             403
@@ -581,7 +567,7 @@ both!(
         ok(&app, &coordinator, "mutation($i: CreateReportingPeriodInput!) { createReportingPeriod(input: $i) { period { id } } }",
         json!({ "i": { "number": 1, "startsOn": "2026-01-01", "endsOn": "2026-06-30", "reportDeadline": "2026-07-31" } })).await;
         assert_eq!(
-            get(&app, "/export/periods/1.json", Some(&rep_secret))
+            app.download("/export/periods/1.json", Some(&rep_secret))
                 .await
                 .0,
             200
@@ -609,7 +595,7 @@ both!(
             .await;
         assert_eq!((status, code(&body)), (401, "UNAUTHENTICATED"));
         assert_eq!(
-            get(&app, "/export/periods/1.json", Some(&rep_secret))
+            app.download("/export/periods/1.json", Some(&rep_secret))
                 .await
                 .0,
             401

@@ -94,5 +94,44 @@ both!(
             "municipality@pearls.example"
         );
         assert_eq!(code(&body), "<no error>");
+
+        // The project's reporting periods and work plan, ready for reports and exports.
+        let coordinator = app.login("coordinator@pearls.example", "pearls-demo").await;
+        let body = app
+            .gql(
+                Some(&coordinator),
+                "{ reportingPeriods { number startsOn endsOn reportDeadline }
+                   workPackages { code activities { code deliverables { code duePeriod { number } } } outputs { code indicator { code } } } }",
+                json!({}),
+            )
+            .await;
+        let periods = body["data"]["reportingPeriods"]
+            .as_array()
+            .expect("periods");
+        assert_eq!(periods.len(), 6, "{body}");
+        assert_eq!(periods[0]["startsOn"], "2023-01-01");
+        assert_eq!(periods[5]["endsOn"], "2025-12-31");
+        assert_eq!(periods[5]["reportDeadline"], "2026-03-31");
+        let wps = body["data"]["workPackages"]
+            .as_array()
+            .expect("work packages");
+        assert_eq!(
+            wps.iter()
+                .map(|w| w["code"].as_str().unwrap())
+                .collect::<Vec<_>>(),
+            ["WP1", "WP2", "WP3"]
+        );
+        assert_eq!(wps[1]["outputs"][0]["indicator"]["code"], "RCO83");
+        assert_eq!(
+            wps[2]["activities"][0]["deliverables"][0]["duePeriod"]["number"],
+            6
+        );
+        let (status, _, body) = app
+            .download("/export/periods/6.json", Some(&coordinator))
+            .await;
+        assert_eq!(status, 200);
+        let export: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(export["reporting_period"]["end_date"], "2025-12-31");
+        assert_eq!(export["partners"].as_array().map(Vec::len), Some(12));
     }
 );

@@ -5,8 +5,9 @@
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use entity::{
     ApplicationStatus, EventKind, MentorKind, OrganisationKind, PhaseKind, PracticeStatus, Role,
-    TermKind, application, application_status_change, country, edition, event, good_practice,
-    mentor_assignment, organisation, phase, practice_term, user, vocabulary_term,
+    TermKind, activity, application, application_status_change, country, deliverable, edition,
+    event, good_practice, indicator, mentor_assignment, organisation, output, phase, practice_term,
+    reporting_period, user, vocabulary_term, work_package,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
@@ -453,6 +454,7 @@ pub async fn demo(db: &DatabaseConnection, passwords: &Passwords) -> AppResult<S
         s.report.inserted += 1;
     }
     knowledge(&mut s, creative_estonia, demoville).await?;
+    reporting(&mut s, lead_partner).await?;
     let report = s.report;
     if report.inserted > 0 {
         audit::record(
@@ -621,6 +623,164 @@ async fn knowledge(s: &mut Seeder<'_>, organiser: Uuid, demoville: Uuid) -> AppR
         .insert(s.txn)
         .await?;
         s.report.inserted += 1;
+    }
+    Ok(())
+}
+
+/// (code, title, its deliverable's code, the period the deliverable is due in).
+type DemoActivity = (&'static str, &'static str, &'static str, i32);
+
+/// The project's work plan as the programme structures every project: three work packages.
+/// Their activities and deliverables here are illustrative (demo), the periods are the real
+/// project's (Jan 2023 – Dec 2025, six months each; reports due three months after a period).
+const WORK_PLAN: &[(&str, &str, &[DemoActivity])] = &[
+    (
+        "WP1",
+        "Preparing solutions",
+        &[(
+            "A1.1",
+            "The title concept and the CuReAP template (demo)",
+            "D1.1.1",
+            2,
+        )],
+    ),
+    (
+        "WP2",
+        "Piloting and evaluating solutions",
+        &[(
+            "A2.1",
+            "Title cycles with national mentoring (demo)",
+            "D2.1.1",
+            4,
+        )],
+    ),
+    (
+        "WP3",
+        "Sharing solutions",
+        &[(
+            "A3.1",
+            "The Pearls network and its catalogue (demo)",
+            "D3.1.1",
+            6,
+        )],
+    ),
+];
+
+/// Reporting periods and the work plan, with outputs measured by the seeded EU indicators.
+async fn reporting(s: &mut Seeder<'_>, lead_partner: Uuid) -> AppResult<()> {
+    let mut periods = std::collections::HashMap::new();
+    for number in 1..=6 {
+        let (y, h) = (2023 + (number - 1) / 2, (number - 1) % 2);
+        let date = |y: i32, m: u32, d: u32| NaiveDate::from_ymd_opt(y, m, d).expect("valid date");
+        let (starts, ends, due) = if h == 0 {
+            (date(y, 1, 1), date(y, 6, 30), date(y, 9, 30))
+        } else {
+            (date(y, 7, 1), date(y, 12, 31), date(y + 1, 3, 31))
+        };
+        let found = reporting_period::Entity::find()
+            .filter(reporting_period::Column::Number.eq(number))
+            .one(s.txn)
+            .await?;
+        let id = match found {
+            Some(p) => p.id,
+            None => {
+                s.report.inserted += 1;
+                reporting_period::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    number: Set(number),
+                    starts_on: Set(starts),
+                    ends_on: Set(ends),
+                    report_deadline: Set(due),
+                    created_at: Set(s.now),
+                    updated_at: Set(s.now),
+                    version: Set(1),
+                }
+                .insert(s.txn)
+                .await?
+                .id
+            }
+        };
+        periods.insert(number, id);
+    }
+    for (wp_code, wp_title, activities) in WORK_PLAN {
+        if work_package::Entity::find()
+            .filter(work_package::Column::Code.eq(*wp_code))
+            .one(s.txn)
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        let wp = work_package::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            code: Set((*wp_code).into()),
+            title: Set((*wp_title).into()),
+            description: Set(String::new()),
+            lead_organisation_id: Set(Some(lead_partner)),
+            created_at: Set(s.now),
+            updated_at: Set(s.now),
+            version: Set(1),
+        }
+        .insert(s.txn)
+        .await?;
+        s.report.inserted += 1;
+        for (code, title, deliverable_code, due) in *activities {
+            let a = activity::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                work_package_id: Set(wp.id),
+                code: Set((*code).into()),
+                title: Set((*title).into()),
+                description: Set(String::new()),
+                lead_organisation_id: Set(Some(lead_partner)),
+                created_at: Set(s.now),
+                updated_at: Set(s.now),
+                version: Set(1),
+            }
+            .insert(s.txn)
+            .await?;
+            deliverable::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                activity_id: Set(a.id),
+                code: Set((*deliverable_code).into()),
+                title: Set(format!("{title}: report")),
+                due_period_id: Set(periods.get(due).copied()),
+                created_at: Set(s.now),
+                updated_at: Set(s.now),
+                version: Set(1),
+            }
+            .insert(s.txn)
+            .await?;
+            s.report.inserted += 2;
+        }
+        // WP2 pilots the title: its outputs are the plans and the pilot actions.
+        if *wp_code == "WP2" {
+            for (code, title, indicator_code) in [
+                ("O2.1", "Culture and Resilience Action Plans", "RCO83"),
+                ("O2.2", "Pilot actions of the title years", "RCO84"),
+            ] {
+                let Some(ind) = indicator::Entity::find()
+                    .filter(indicator::Column::Code.eq(indicator_code))
+                    .one(s.txn)
+                    .await?
+                else {
+                    continue;
+                };
+                output::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    work_package_id: Set(wp.id),
+                    code: Set(code.into()),
+                    title: Set(title.into()),
+                    indicator_id: Set(ind.id),
+                    target_milli: Set(None),
+                    created_at: Set(s.now),
+                    updated_at: Set(s.now),
+                    version: Set(1),
+                }
+                .insert(s.txn)
+                .await?;
+                s.report.inserted += 1;
+            }
+        }
     }
     Ok(())
 }

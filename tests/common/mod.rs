@@ -292,6 +292,30 @@ impl TestApp {
             .await
     }
 
+    /// GETs a side endpoint (exports, calendars), optionally with a bearer token: status,
+    /// content type, body.
+    pub async fn download(&self, path: &str, token: Option<&str>) -> (u16, String, Vec<u8>) {
+        let mut r = self.client.get(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            r = r.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        let mut res = r.send().await.expect("request");
+        let status = res.status().as_u16();
+        let ct = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let body = res
+            .body()
+            .limit(50 * 1024 * 1024)
+            .await
+            .expect("body")
+            .to_vec();
+        (status, ct, body)
+    }
+
     /// POSTs a GraphQL operation and returns the body.
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         self.gql_as(token, query, variables).await.1
