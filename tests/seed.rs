@@ -133,5 +133,18 @@ both!(
         let export: serde_json::Value = serde_json::from_slice(&body).expect("json");
         assert_eq!(export["reporting_period"]["end_date"], "2025-12-31");
         assert_eq!(export["partners"].as_array().map(Vec::len), Some(12));
+        let codes: Vec<&str> = export["project_indicators"]
+            .as_array()
+            .expect("indicators")
+            .iter()
+            .map(|i| i["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                "RCO81", "RCO83", "RCO84", "RCO87", "RCO115", "RCO116", "RCR79", "RCR104"
+            ],
+            "outputs, then results, each in natural order"
+        );
     }
 );

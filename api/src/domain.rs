@@ -184,6 +184,36 @@ pub fn parse_url(field: &str, raw: &str) -> AppResult<String> {
     }
 }
 
+/// The order people expect of codes such as `RCO81`, `RCO115`, `WP2`, `A1.10`: runs of digits
+/// compare as numbers, the rest as text (so `RCO81` < `RCO115` and `A1.2` < `A1.10`).
+pub fn natural_key(code: &str) -> Vec<CodePart> {
+    let mut parts = Vec::new();
+    let mut rest = code;
+    while let Some(c) = rest.chars().next() {
+        let digits = c.is_ascii_digit();
+        let end = rest
+            .find(|ch: char| ch.is_ascii_digit() != digits)
+            .unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(end);
+        parts.push(if digits {
+            let n = run.trim_start_matches('0');
+            CodePart::Number(n.len(), n.to_owned())
+        } else {
+            CodePart::Text(run.to_owned())
+        });
+        rest = tail;
+    }
+    parts
+}
+
+/// One run of a code in [`natural_key`]: a number (compared by its length without leading
+/// zeros, then its digits, so any length works) or text.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CodePart {
+    Number(usize, String),
+    Text(String),
+}
+
 #[cfg(test)]
 mod money_tests {
     use super::*;
@@ -205,6 +235,20 @@ mod money_tests {
         assert_eq!(Measure::parse("m", d("12.345")).unwrap().milli(), 12_345);
         assert_eq!(Measure::to_decimal(12_000).to_string(), "12");
         assert!(Measure::parse("m", d("0.0001")).is_err());
+    }
+
+    #[test]
+    fn codes_sort_naturally() {
+        let mut codes = vec![
+            "RCR104", "RCO115", "RCO81", "A1.10", "A1.2", "RCR79", "A01.3",
+        ];
+        codes.sort_by_cached_key(|c| natural_key(c));
+        assert_eq!(
+            codes,
+            [
+                "A1.2", "A01.3", "A1.10", "RCO81", "RCO115", "RCR79", "RCR104"
+            ]
+        );
     }
 
     #[test]

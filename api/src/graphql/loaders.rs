@@ -381,7 +381,20 @@ parent_field!(expenditure, report_id);
 
 /// Loads child rows grouped by their parent, through a scope, in a stable order.
 macro_rules! children_via_parent {
+    // Ordered by a code, naturally (`A1.2` before `A1.10`): sorted here after loading.
+    ($key:ident, $module:ident, $scope:path, $parent:ident, natural $code:ident) => {
+        children_via_parent!($key, $module, $scope, $parent, Id, |rows: &mut Vec<
+            $module::Model,
+        >| {
+            rows.sort_by_cached_key(|r| crate::domain::natural_key(&r.$code))
+        });
+    };
     ($key:ident, $module:ident, $scope:path, $parent:ident, $order:ident) => {
+        children_via_parent!($key, $module, $scope, $parent, $order, |_: &mut Vec<
+            $module::Model,
+        >| {});
+    };
+    ($key:ident, $module:ident, $scope:path, $parent:ident, $order:ident, $post:expr) => {
         impl Loader<$key> for Loaders {
             type Value = Vec<$module::Model>;
             type Error = AppError;
@@ -399,6 +412,10 @@ macro_rules! children_via_parent {
                     out.entry($key(ParentField::parent(&row)))
                         .or_default()
                         .push(row);
+                }
+                let post = $post;
+                for rows in out.values_mut() {
+                    post(rows);
                 }
                 Ok(out)
             }
@@ -470,21 +487,21 @@ children_via_parent!(
     activity,
     scope::activities,
     WorkPackageId,
-    Code
+    natural code
 );
 children_via_parent!(
     OutputsOfWorkPackage,
     output,
     scope::outputs,
     WorkPackageId,
-    Code
+    natural code
 );
 children_via_parent!(
     DeliverablesOfActivity,
     deliverable,
     scope::deliverables,
     ActivityId,
-    Code
+    natural code
 );
 children_via_parent!(
     ContributionsOfIndicator,

@@ -29,7 +29,7 @@ use uuid::Uuid;
 
 use super::figures;
 use crate::auth::request::authenticate;
-use crate::domain::{EurAmount, Measure};
+use crate::domain::{EurAmount, Measure, natural_key};
 use crate::error::{AppError, AppResult};
 use crate::policy::Actor;
 use crate::state::AppState;
@@ -405,7 +405,7 @@ async fn each_activity_row(
         for (report, partner) in &page {
             let mut mine: Vec<&activity_progress::Model> =
                 rows.iter().filter(|r| r.report_id == report.id).collect();
-            mine.sort_by_key(|r| acts.get(&r.activity_id).map(|a| a.code.clone()));
+            mine.sort_by_cached_key(|r| acts.get(&r.activity_id).map(|a| natural_key(&a.code)));
             for r in mine {
                 let Some(a) = acts.get(&r.activity_id) else {
                     continue;
@@ -463,7 +463,7 @@ async fn each_deliverable_row(
         for (report, partner) in &page {
             let mut mine: Vec<&deliverable_progress::Model> =
                 rows.iter().filter(|r| r.report_id == report.id).collect();
-            mine.sort_by_key(|r| dels.get(&r.deliverable_id).map(|d| d.code.clone()));
+            mine.sort_by_cached_key(|r| dels.get(&r.deliverable_id).map(|d| natural_key(&d.code)));
             for r in mine {
                 let Some(d) = dels.get(&r.deliverable_id) else {
                     continue;

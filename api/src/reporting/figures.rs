@@ -21,8 +21,7 @@ use entity::{
 };
 use sea_orm::sea_query::{Alias, Expr, Func};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -143,11 +142,8 @@ pub async fn indicators(
     db: &impl ConnectionTrait,
     period: &reporting_period::Model,
 ) -> AppResult<Vec<IndicatorFigure>> {
-    let all = indicator::Entity::find()
-        .order_by_asc(indicator::Column::Kind)
-        .order_by_asc(indicator::Column::Code)
-        .all(db)
-        .await?;
+    let mut all = indicator::Entity::find().all(db).await?;
+    all.sort_by_cached_key(super::indicator_order);
     let sum = |e: Expr| Expr::expr(Func::cast_as(Func::sum(e), Alias::new("BIGINT")));
     let in_period: HashMap<Uuid, i64> = indicator_contribution::Entity::find()
         .select_only()

@@ -1,7 +1,7 @@
 //! Reporting queries and mutations.
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
-use entity::{indicator, partner_report, reporting_period, work_package};
+use entity::{partner_report, reporting_period};
 use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
 
 use super::service::{self, PlanItem, ReportContent, ReportStep};
@@ -9,7 +9,7 @@ use super::types::{
     Activity, Deliverable, Indicator, IndicatorContribution, Output, PartnerReport,
     ReportingPeriod, WorkPackage,
 };
-use crate::domain::{EurAmount, Measure, NonEmptyText, parse_url};
+use crate::domain::{EurAmount, Measure, NonEmptyText, natural_key, parse_url};
 use crate::error::AppError;
 use crate::graphql::context::req;
 use crate::graphql::enums::{CostCategory, DeliverableStatus, Implementation};
@@ -52,11 +52,11 @@ impl ReportingQuery {
     async fn work_packages(&self, ctx: &Context<'_>) -> Result<Vec<WorkPackage>> {
         let rc = req(ctx);
         rules::read_reporting(&rc.actor)?;
-        let rows = scope::work_packages(&rc.actor)
-            .order_by_asc(work_package::Column::Code)
+        let mut rows = scope::work_packages(&rc.actor)
             .all(rc.db())
             .await
             .map_err(AppError::from)?;
+        rows.sort_by_cached_key(|w| natural_key(&w.code));
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
@@ -64,12 +64,11 @@ impl ReportingQuery {
     async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {
         let rc = req(ctx);
         rules::read_reporting(&rc.actor)?;
-        let rows = scope::indicators(&rc.actor)
-            .order_by_asc(indicator::Column::Kind)
-            .order_by_asc(indicator::Column::Code)
+        let mut rows = scope::indicators(&rc.actor)
             .all(rc.db())
             .await
             .map_err(AppError::from)?;
+        rows.sort_by_cached_key(super::indicator_order);
         Ok(rows.into_iter().map(Into::into).collect())
     }
 

@@ -7,3 +7,18 @@ pub mod figures;
 pub mod graphql;
 pub mod service;
 pub mod types;
+
+use entity::{IndicatorKind, indicator};
+
+use crate::domain::{CodePart, natural_key};
+
+/// How indicators are listed everywhere (GraphQL and exports): outputs, results, then the
+/// portal's own figures, each by code in natural order (RCO81 before RCO115).
+pub fn indicator_order(i: &indicator::Model) -> (u8, Vec<CodePart>) {
+    let kind = match i.kind {
+        IndicatorKind::Output => 0,
+        IndicatorKind::Result => 1,
+        IndicatorKind::Portal => 2,
+    };
+    (kind, natural_key(&i.code))
+}
