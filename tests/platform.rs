@@ -213,6 +213,37 @@ both!(pages_never_skip_or_repeat_rows, |app: TestApp| async move {
     }
     assert_eq!(back, seen);
 
+    // totalCount comes with the page; it stays right where the page cannot carry it: after the
+    // last row, with `first: 0`, under an alias, with a filter that matches nothing.
+    let last_cursor = {
+        let body = app
+            .gql(Some(&token), q, json!({ "last": 1, "before": null }))
+            .await;
+        body["data"]["organisations"]["pageInfo"]["endCursor"].clone()
+    };
+    for vars in [
+        json!({ "first": 5, "after": last_cursor }),
+        json!({ "first": 0 }),
+        json!({ "last": 3 }),
+    ] {
+        let body = app.gql(Some(&token), q, vars.clone()).await;
+        assert_eq!(
+            body["data"]["organisations"]["totalCount"], 27,
+            "{vars}: {body}"
+        );
+    }
+    let body = app
+        .gql(
+            Some(&token),
+            "{ a: organisations(first: 2) { n: totalCount } b: organisations(filter: {countryCode: [IS]}) { totalCount edges { cursor } }
+               c: organisations(first: 1) { edges { cursor } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["data"]["a"]["n"], 27, "{body}");
+    assert_eq!(body["data"]["b"]["totalCount"], 0, "{body}");
+    assert!(body["data"]["c"]["totalCount"].is_null());
+
     for (vars, field) in [
         (json!({ "first": 101 }), "first"),
         (json!({ "first": -1 }), "first"),
@@ -497,6 +528,53 @@ both!(forged_cursors_are_bad_input, |app: TestApp| async move {
     assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
     assert_eq!(body["errors"][0]["extensions"]["field"], "after");
 });
+
+both!(
+    values_the_types_refuse_are_bad_input,
+    |app: TestApp| async move {
+        World::build(&app).await;
+        let token = app.login("partner@test.example", PASSWORD).await;
+        // Literals and variables a scalar or enum refuses: BAD_USER_INPUT, never an internal error.
+        for (query, vars) in [
+            (
+                r#"{ organisations(filter: {countryCode: ["XYZ"]}) { totalCount } }"#,
+                json!({}),
+            ),
+            (
+                "{ organisations(filter: {countryCode: [X1]}) { totalCount } }",
+                json!({}),
+            ),
+            (
+                "query($c: [CountryCode!]) { organisations(filter: {countryCode: $c}) { totalCount } }",
+                json!({ "c": ["SWE"] }),
+            ),
+            (
+                "query($c: [CountryCode!]) { organisations(filter: {countryCode: $c}) { totalCount } }",
+                json!({ "c": [46] }),
+            ),
+            (
+                "query($k: [OrganisationKind!]) { organisations(filter: {kind: $k}) { totalCount } }",
+                json!({ "k": ["CASTLE"] }),
+            ),
+            (
+                "query($t: DateTime) { auditEntries(filter: {occurredAfter: $t}) { totalCount } }",
+                json!({ "t": "yesterday" }),
+            ),
+        ] {
+            let body = app.gql(Some(&token), query, vars.clone()).await;
+            assert_eq!(code(&body), "BAD_USER_INPUT", "{query} {vars}: {body}");
+        }
+        // Unquoted codes are fine (as in the README's examples).
+        let body = app
+            .gql(
+                Some(&token),
+                "{ organisations(filter: {countryCode: [de, SE]}) { totalCount } }",
+                json!({}),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+    }
+);
 
 #[actix_web::test]
 async fn limits_are_enforced_with_their_code_sqlite() {

@@ -95,7 +95,7 @@ impl ApplicationQuery {
             (application::Column::CreatedAt, Order::Desc),
             application::Column::Id,
         )?;
-        let args = PageArgs::new(first, after, last, before);
+        let args = PageArgs::new(ctx, first, after, last, before);
         let (page, total) = paginate(rc.db(), select, order, &args).await?;
         Ok(Some(ApplicationConnection::from_page(
             page,

@@ -85,7 +85,7 @@ impl AssessmentQuery {
             (assessment::Column::SubmittedAt, Order::Desc),
             assessment::Column::Id,
         )?;
-        let args = PageArgs::new(first, after, last, before);
+        let args = PageArgs::new(ctx, first, after, last, before);
         let (page, total) = paginate(rc.db(), select, order, &args).await?;
         Ok(Some(AssessmentConnection::from_page(
             page,

@@ -133,7 +133,7 @@ impl AuditQuery {
             (audit_entry::Column::OccurredAt, Order::Desc),
             audit_entry::Column::Id,
         )?;
-        let args = PageArgs::new(first, after, last, before);
+        let args = PageArgs::new(ctx, first, after, last, before);
         let (page, total) = paginate(rc.db(), select, order, &args).await?;
         Ok(Some(AuditEntryConnection::from_page(
             page,

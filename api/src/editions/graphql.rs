@@ -53,7 +53,7 @@ impl EditionQuery {
             (edition::Column::TitleYear, Order::Desc),
             edition::Column::Id,
         )?;
-        let args = PageArgs::new(first, after, last, before);
+        let args = PageArgs::new(ctx, first, after, last, before);
         let (page, total) = paginate(rc.db(), select, order, &args).await?;
         Ok(Some(EditionConnection::from_page(
             page,

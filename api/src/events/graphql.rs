@@ -99,7 +99,7 @@ impl EventQuery {
             (event::Column::StartsAt, Order::Asc),
             event::Column::Id,
         )?;
-        let args = PageArgs::new(first, after, last, before);
+        let args = PageArgs::new(ctx, first, after, last, before);
         let (page, total) = paginate(rc.db(), select, order, &args).await?;
         Ok(Some(EventConnection::from_page(page, total, Event::from)))
     }

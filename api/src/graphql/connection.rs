@@ -4,13 +4,15 @@
 //! distinct position. A cursor carries the row's values of those columns (typed), and the next
 //! page is `WHERE (order columns) > (cursor values)` — no OFFSET, so pages never skip or repeat
 //! rows when rows are inserted or deleted between requests, and deep pages cost the same as the
-//! first. `totalCount` is a separate `COUNT(*)` over the same scoped select, run only when asked.
+//! first. `totalCount`, when the query selects it, rides along with the page as an uncorrelated
+//! scalar subquery (`(SELECT COUNT(*) FROM (scoped select))`, evaluated once by both databases),
+//! so a page with its count is one statement; only an empty page after a cursor needs a second.
 
-use async_graphql::{Enum, SimpleObject};
+use async_graphql::{Context, Enum, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement, SubQueryStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, ModelTrait, Order,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Value,
@@ -87,17 +89,22 @@ pub struct PageInfo {
     pub end_cursor: Option<String>,
 }
 
-/// The four Relay arguments, checked.
+/// The four Relay arguments, checked, and whether the query asks for `totalCount`.
 #[derive(Clone, Debug, Default)]
 pub struct PageArgs {
     pub first: Option<i32>,
     pub after: Option<String>,
     pub last: Option<i32>,
     pub before: Option<String>,
+    /// Whether `totalCount` is selected on this connection field (then it is fetched with the
+    /// page).
+    pub count: bool,
 }
 
 impl PageArgs {
+    /// The arguments of the connection field being resolved in `ctx`.
     pub fn new(
+        ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
@@ -108,6 +115,7 @@ impl PageArgs {
             after,
             last,
             before,
+            count: ctx.look_ahead().field("totalCount").exists(),
         }
     }
 }
@@ -167,26 +175,62 @@ pub struct Page<M> {
     pub page_info: PageInfo,
 }
 
-/// A lazily evaluated `totalCount`: the scoped, filtered query without order or limit.
+/// `totalCount`: known when it came with the page, otherwise counted when asked for — over the
+/// scoped, filtered query without cursors, order or limit.
 #[derive(Clone)]
 pub struct TotalCount {
     db: DatabaseConnection,
     query: SelectStatement,
+    known: Option<i64>,
+}
+
+/// Alias of the count that rides along with a page.
+const PAGE_TOTAL: &str = "page_total";
+
+/// `SELECT COUNT(*) FROM (query) AS scoped`.
+fn count_of(query: SelectStatement) -> SelectStatement {
+    Query::select()
+        .expr_as(Func::count(Expr::cust("*")), Alias::new("n"))
+        .from_subquery(query, Alias::new("scoped"))
+        .to_owned()
 }
 
 impl TotalCount {
-    /// Counts the rows of the scoped, filtered select.
+    fn new(db: &DatabaseConnection, query: SelectStatement) -> Self {
+        Self {
+            db: db.clone(),
+            query,
+            known: None,
+        }
+    }
+
+    /// The number of rows of the scoped, filtered select.
     pub async fn get(&self) -> AppResult<i64> {
-        let stmt = Query::select()
-            .expr_as(Func::count(Expr::cust("*")), Alias::new("n"))
-            .from_subquery(self.query.clone(), Alias::new("scoped"))
-            .to_owned();
+        if let Some(n) = self.known {
+            return Ok(n);
+        }
         let row = self
             .db
-            .query_one(&stmt)
+            .query_one(&count_of(self.query.clone()))
             .await?
             .ok_or_else(|| AppError::internal("COUNT returned no row"))?;
         Ok(row.try_get::<i64>("", "n")?)
+    }
+}
+
+/// A page row with the count that came along with it (when asked for).
+struct Counted<R> {
+    row: R,
+    total: Option<i64>,
+}
+
+impl<R: sea_orm::FromQueryResult> sea_orm::FromQueryResult for Counted<R> {
+    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self {
+            row: R::from_query_result(res, pre)?,
+            // Absent when the page was fetched without it; then counted separately if needed.
+            total: res.try_get::<i64>("", PAGE_TOTAL).ok(),
+        })
     }
 }
 
@@ -299,12 +343,13 @@ fn direction_and_limit(args: &PageArgs) -> AppResult<(bool, u64)> {
 }
 
 /// The shared keyset paging: applies the cursors and the order, fetches `limit + 1` rows as `R`
-/// and cuts the page.
+/// (with the total of `total.query` when the query asks for it) and cuts the page.
 async fn page_by_keys<E, R>(
     db: &DatabaseConnection,
     mut query: Select<E>,
     keys: &[Key],
     args: &PageArgs,
+    total: &mut TotalCount,
     values_of: impl Fn(&R) -> AppResult<Vec<CursorValue>>,
 ) -> AppResult<Page<R>>
 where
@@ -312,6 +357,15 @@ where
     R: sea_orm::FromQueryResult + Send + Sync,
 {
     let (forward, limit) = direction_and_limit(args)?;
+    if args.count && limit > 0 {
+        query = query.expr_as(
+            Expr::SubQuery(
+                None,
+                Box::new(SubQueryStatement::from(count_of(total.query.clone()))),
+            ),
+            PAGE_TOTAL,
+        );
+    }
     if let Some(after) = &args.after {
         let values = decode_cursor(after, "after", keys)?;
         query = query.filter(after_condition(keys, &values, true));
@@ -327,11 +381,22 @@ where
         };
         query = query.order_by(key.expr.clone(), dir);
     }
-    let mut rows: Vec<R> = if limit == 0 {
+    let fetched: Vec<Counted<R>> = if limit == 0 {
         Vec::new()
     } else {
-        query.limit(limit + 1).into_model::<R>().all(db).await?
+        query
+            .limit(limit + 1)
+            .into_model::<Counted<R>>()
+            .all(db)
+            .await?
     };
+    total.known = match fetched.first() {
+        Some(first) => first.total,
+        // Nothing matches at all: no cursor narrowed an empty result.
+        None if args.count && limit > 0 && args.after.is_none() && args.before.is_none() => Some(0),
+        None => None,
+    };
+    let mut rows: Vec<R> = fetched.into_iter().map(|c| c.row).collect();
     let more = rows.len() as u64 > limit;
     rows.truncate(limit as usize);
     if !forward {
@@ -365,15 +430,12 @@ where
     E: EntityTrait,
     E::Model: ModelTrait<Entity = E> + sea_orm::FromQueryResult + Sync,
 {
-    let total = TotalCount {
-        db: db.clone(),
-        query: select.clone().into_query(),
-    };
+    let mut total = TotalCount::new(db, select.clone().into_query());
     let keys: Vec<Key> = order
         .iter()
         .map(|(c, o)| column_key(*c, o.clone()))
         .collect();
-    let page = page_by_keys(db, select, &keys, args, |row: &E::Model| {
+    let page = page_by_keys(db, select, &keys, args, &mut total, |row: &E::Model| {
         order
             .iter()
             .map(|(col, _)| CursorValue::from_value(row.get(*col)))
@@ -396,10 +458,7 @@ where
     E: EntityTrait,
     E::Model: ModelTrait<Entity = E> + sea_orm::FromQueryResult + Sync,
 {
-    let total = TotalCount {
-        db: db.clone(),
-        query: select.clone().into_query(),
-    };
+    let mut total = TotalCount::new(db, select.clone().into_query());
     let mut keys = vec![Key {
         expr: rank.clone(),
         order: Order::Desc,
@@ -407,13 +466,20 @@ where
     }];
     keys.extend(order.iter().map(|(c, o)| column_key(*c, o.clone())));
     let select = select.expr_as(rank, RANK);
-    let page = page_by_keys(db, select, &keys, args, |row: &Ranked<E::Model>| {
-        let mut values = vec![CursorValue::I(row.rank)];
-        for (col, _) in &order {
-            values.push(CursorValue::from_value(row.model.get(*col))?);
-        }
-        Ok(values)
-    })
+    let page = page_by_keys(
+        db,
+        select,
+        &keys,
+        args,
+        &mut total,
+        |row: &Ranked<E::Model>| {
+            let mut values = vec![CursorValue::I(row.rank)];
+            for (col, _) in &order {
+                values.push(CursorValue::from_value(row.model.get(*col))?);
+            }
+            Ok(values)
+        },
+    )
     .await?;
     Ok((page, total))
 }

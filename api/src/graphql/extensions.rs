@@ -78,6 +78,7 @@ fn normalise(mut e: ServerError) -> ServerError {
         set_code(&mut e, code::QUERY_TOO_COMPLEX);
     } else if e.path.is_empty()
         || m.starts_with("Failed to parse")
+        || m.starts_with("Expected input type")
         || m.starts_with("Invalid value")
         || m.contains("Variable")
     {

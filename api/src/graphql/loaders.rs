@@ -14,7 +14,11 @@ use entity::{
     plan_action, plan_action_practice, plan_action_theme, plan_comment, plan_indicator,
     plan_version, practice_term, progress_update, reporting_period, user, vocabulary_term,
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    RelationTrait,
+};
 use uuid::Uuid;
 
 use crate::error::AppError;
@@ -431,13 +435,43 @@ children_via_parent!(
     ApplicationId,
     ChangedAt
 );
-children_via_parent!(
-    MentorAssignmentsOf,
-    mentor_assignment,
-    scope::mentor_assignments,
-    ApplicationId,
-    CreatedAt
-);
+/// An application's mentor assignments with their mentors, in one statement: the mentor is
+/// joined only where the actor's user scope admits them (the scope sits in the join condition,
+/// so an assignment whose mentor is hidden keeps its row and gets no mentor).
+impl Loader<MentorAssignmentsOf> for Loaders {
+    type Value = Vec<(mentor_assignment::Model, Option<user::Model>)>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[MentorAssignmentsOf],
+    ) -> Result<HashMap<MentorAssignmentsOf, Self::Value>, AppError> {
+        let visible_users = scope::ids(scope::users(&self.actor), user::Column::Id);
+        let mentor = mentor_assignment::Relation::Mentor
+            .def()
+            .on_condition(move |_, mentor| {
+                Expr::col((mentor, user::Column::Id))
+                    .in_subquery(visible_users.clone())
+                    .into_condition()
+            });
+        let rows = scope::mentor_assignments(&self.actor)
+            .filter(mentor_assignment::Column::ApplicationId.is_in(keys.iter().map(|k| k.0)))
+            .join(JoinType::LeftJoin, mentor)
+            .select_also(user::Entity)
+            .order_by_asc(mentor_assignment::Column::CreatedAt)
+            .order_by_asc(mentor_assignment::Column::Id)
+            .all(&self.db)
+            .await?;
+        let mut out: HashMap<MentorAssignmentsOf, Self::Value> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for (assignment, mentor) in rows {
+            out.entry(MentorAssignmentsOf(assignment.application_id))
+                .or_default()
+                .push((assignment, mentor));
+        }
+        Ok(out)
+    }
+}
 
 children_via_parent!(
     ActionsOfPlan,

@@ -37,15 +37,23 @@ impl CountryCode {
     }
 }
 
-/// An ISO 3166-1 alpha-2 country code such as `SE` or `LV`.
+/// An ISO 3166-1 alpha-2 country code such as `SE` or `LV` (in a query also unquoted: `[EE, LV]`).
 #[Scalar(name = "CountryCode")]
 impl ScalarType for CountryCode {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(s) => CountryCode::parse_str(s).ok_or_else(|| {
-                InputValueError::custom("expected an ISO 3166-1 alpha-2 country code")
-            }),
-            _ => Err(InputValueError::expected_type(value)),
+            Value::String(s) => CountryCode::parse_str(s),
+            Value::Enum(name) => CountryCode::parse_str(name.as_str()),
+            _ => return Err(InputValueError::expected_type(value)),
+        }
+        .ok_or_else(|| InputValueError::custom("expected an ISO 3166-1 alpha-2 country code"))
+    }
+
+    fn is_valid(value: &Value) -> bool {
+        match value {
+            Value::String(s) => CountryCode::parse_str(s).is_some(),
+            Value::Enum(name) => CountryCode::parse_str(name.as_str()).is_some(),
+            _ => false,
         }
     }
 

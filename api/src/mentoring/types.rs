@@ -2,7 +2,7 @@
 
 use crate::graphql::scalars::Timestamp;
 use async_graphql::{ComplexObject, Context, ID, Result, SimpleObject};
-use entity::mentor_assignment;
+use entity::{mentor_assignment, user};
 
 use crate::applications::types::Application;
 use crate::graphql::context::req;
@@ -31,6 +31,9 @@ pub struct MentorAssignment {
     pub mentor_id: uuid::Uuid,
     #[graphql(skip)]
     pub application_id: uuid::Uuid,
+    /// The mentor, when loaded together with the assignment (already through the user scope).
+    #[graphql(skip)]
+    pub mentor: Option<Option<user::Model>>,
 }
 
 impl From<mentor_assignment::Model> for MentorAssignment {
@@ -43,6 +46,16 @@ impl From<mentor_assignment::Model> for MentorAssignment {
             created_at: m.created_at.into(),
             mentor_id: m.mentor_id,
             application_id: m.application_id,
+            mentor: None,
+        }
+    }
+}
+
+impl From<(mentor_assignment::Model, Option<user::Model>)> for MentorAssignment {
+    fn from((m, mentor): (mentor_assignment::Model, Option<user::Model>)) -> Self {
+        Self {
+            mentor: Some(mentor),
+            ..Self::from(m)
         }
     }
 }
@@ -51,6 +64,9 @@ impl From<mentor_assignment::Model> for MentorAssignment {
 impl MentorAssignment {
     /// The mentor (null if the caller may not see them).
     async fn mentor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        if let Some(mentor) = &self.mentor {
+            return Ok(mentor.clone().map(User::from));
+        }
         Ok(req(ctx)
             .loaders
             .load_one(UserById(self.mentor_id))

@@ -83,7 +83,7 @@ impl OrganisationQuery {
             (organisation::Column::Name, Order::Asc),
             organisation::Column::Id,
         )?;
-        let args = PageArgs::new(first, after, last, before);
+        let args = PageArgs::new(ctx, first, after, last, before);
         let (page, total) = paginate(rc.db(), select, order, &args).await?;
         Ok(OrganisationConnection::from_page(
             page,

@@ -84,7 +84,7 @@ impl PeerQuery {
             (peer_learning_group::Column::CreatedAt, Order::Desc),
             peer_learning_group::Column::Id,
         )?;
-        let args = PageArgs::new(first, after, last, before);
+        let args = PageArgs::new(ctx, first, after, last, before);
         let (page, total) = paginate(rc.db(), select, order, &args).await?;
         Ok(Some(PeerLearningGroupConnection::from_page(
             page,

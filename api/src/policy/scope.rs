@@ -50,7 +50,7 @@ fn applications_of(org: Uuid) -> Condition {
 }
 
 /// A sub-query of the ids in a scoped select.
-fn ids<E: EntityTrait>(select: Select<E>, id: E::Column) -> SelectStatement {
+pub fn ids<E: EntityTrait>(select: Select<E>, id: E::Column) -> SelectStatement {
     select.select_only().column(id).into_query()
 }
 

@@ -109,7 +109,7 @@ impl PracticeQuery {
             .iter()
             .map(PracticeOrder::column)
             .collect();
-        let args = PageArgs::new(first, after, last, before);
+        let args = PageArgs::new(ctx, first, after, last, before);
         let query = search.as_deref().and_then(search::Query::parse);
         let Some(query) = query else {
             let order = order_with_tiebreak(

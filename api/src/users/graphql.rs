@@ -83,7 +83,7 @@ impl UserQuery {
             (user::Column::Name, Order::Asc),
             user::Column::Id,
         )?;
-        let args = PageArgs::new(first, after, last, before);
+        let args = PageArgs::new(ctx, first, after, last, before);
         let (page, total) = paginate(rc.db(), select, order, &args).await?;
         Ok(Some(UserConnection::from_page(page, total, User::from)))
     }
