@@ -1400,4 +1400,96 @@ both!(reporting_and_token_table, |app: TestApp| async move {
             );
         }
     }
+
+    // Reporting objects by id: through the same scopes (tokens never use `node`).
+    let partner = t.of(Who::Partner).unwrap().to_owned();
+    let report = app
+        .gql(
+            Some(&partner),
+            "mutation { savePartnerReport(input: {periodNumber: 1}) { report { id } } }",
+            json!({}),
+        )
+        .await["data"]["savePartnerReport"]["report"]["id"]
+        .clone();
+    let contributions = app
+        .gql(
+            Some(&coordinator),
+            "{ indicators { code contributions(periodNumber: 1) { id organisation { kind } } } }",
+            json!({}),
+        )
+        .await;
+    let lead_contribution = contributions["data"]["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["contributions"].as_array().unwrap().clone())
+        .find(|c| c["organisation"]["kind"] == "LEAD_PARTNER")
+        .expect("the lead partner's contribution")["id"]
+        .clone();
+    let period_id = app
+        .gql(
+            Some(&coordinator),
+            "{ reportingPeriod(number: 1) { id } }",
+            json!({}),
+        )
+        .await["data"]["reportingPeriod"]["id"]
+        .clone();
+    let token_id = app
+        .gql(
+            Some(&coordinator),
+            "{ integrationTokens { id } }",
+            json!({}),
+        )
+        .await["data"]["integrationTokens"][0]["id"]
+        .clone();
+    let node = "query($id: ID!) { node(id: $id) { id } }";
+    let nf = Refused("NOT_FOUND");
+    for (name, id, users) in [
+        (
+            "node(partner report)",
+            report,
+            [nf.clone(), Ok, Ok, nf.clone(), nf.clone(), nf.clone()],
+        ),
+        (
+            "node(period)",
+            period_id,
+            [nf.clone(), Ok, Ok, nf.clone(), nf.clone(), nf.clone()],
+        ),
+        (
+            "node(the lead partner's contribution)",
+            lead_contribution,
+            [
+                nf.clone(),
+                Ok,
+                nf.clone(),
+                nf.clone(),
+                nf.clone(),
+                nf.clone(),
+            ],
+        ),
+        (
+            "node(integration token)",
+            token_id,
+            [
+                nf.clone(),
+                Ok,
+                nf.clone(),
+                nf.clone(),
+                nf.clone(),
+                nf.clone(),
+            ],
+        ),
+    ] {
+        assert!(id.is_string(), "{name}: no id");
+        let row: Vec<(Who, Expect)> = EVERYONE.iter().copied().zip(users).collect();
+        check_row(&app, &t, name, node, json!({ "id": id }), "node", &row).await;
+        for secret in [&kpi_token, &reporting_token] {
+            let body = app.gql(Some(secret), node, json!({ "id": id })).await;
+            assert_eq!(
+                outcome(&body, "node"),
+                Refused("FORBIDDEN"),
+                "{name} with a token: {body}"
+            );
+        }
+    }
 });

@@ -225,6 +225,15 @@ async fn fixture(app: &TestApp, w: &World) -> Fixture {
     .insert(db)
     .await
     .unwrap();
+    entity::plan::Entity::update_many()
+        .col_expr(
+            entity::plan::Column::SubmittedVersion,
+            sea_orm::sea_query::Expr::value(1),
+        )
+        .filter(entity::plan::Column::Id.eq(plan_a))
+        .exec(db)
+        .await
+        .unwrap();
     let plan_c = fixtures::complete_plan(db, c2).await;
 
     // Mentoring: A 2060 and C 2061 have the mentor; F 2061 has none.
@@ -527,6 +536,19 @@ both!(every_figure_on_a_known_fixture, |app: TestApp| async move {
             { "group": { "implementation": "PARTLY" }, "actions": 1, "participantsReached": 250 },
         ])
     );
+    // Partners count submitted plans only: C's plan in development is nobody's business yet.
+    let k = kpis(
+        &app,
+        &partner,
+        "planActions { actions budgetPlanned } byOrg: planActions(groupBy: [ORGANISATION]) { group { organisation { name } } actions }",
+    )
+    .await;
+    assert_eq!(
+        k["planActions"],
+        json!([{ "actions": 2, "budgetPlanned": "46000.50" }]),
+        "{k}"
+    );
+    assert_eq!(k["byOrg"].as_array().map(Vec::len), Some(1), "{k}");
 
     // Events and participations (the cancelled webinar does not count).
     let q = "events { events registrations attended }

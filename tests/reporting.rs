@@ -229,7 +229,7 @@ both!(
         let content = |version: Option<i64>, staff: &str| {
             json!({ "i": { "periodNumber": 1, "expectedVersion": version,
         "narrative": "We ran the mentoring programme.",
-        "activities": [{ "activityId": act, "status": "FULLY", "narrative": "Done" }],
+        "activities": [{ "activityId": act, "status": "FULLY", "narrative": "=HYPERLINK(\"https://evil.example\",\"annex\")" }],
         "deliverables": [{ "deliverableId": del, "status": "DELIVERED" }],
         "expenditure": [{ "category": "STAFF", "amount": staff }, { "category": "TRAVEL_ACCOMMODATION", "amount": "250.50" }] } })
         };
@@ -336,8 +336,12 @@ both!(
         );
         assert_eq!(value("RCO115"), ("1".into(), true), "the public forum");
         assert_eq!(value("RCO83"), ("1".into(), true));
-        assert_eq!(value("RCO84"), ("5".into(), false));
-        assert_eq!(indicator(values, "RCO84")["progressPercent"], "50");
+        assert_eq!(
+            value("RCO84"),
+            ("3".into(), false),
+            "the partner's accepted 3; the lead partner's 2 wait for its own report"
+        );
+        assert_eq!(indicator(values, "RCO84")["progressPercent"], "30");
         assert_eq!(indicator(values, "RCO81")["progressPercent"], "4");
         assert_eq!(
             figures["reportingPeriod"]["expenditureTotals"][0],
@@ -368,7 +372,7 @@ both!(
         assert_eq!(export["reporting_period"]["number"], 1);
         let inds = &export["project_indicators"];
         assert_eq!(indicator(inds, "RCO81")["delivered_in_period"], "4");
-        assert_eq!(indicator(inds, "RCO84")["delivered_in_period"], "5");
+        assert_eq!(indicator(inds, "RCO84")["delivered_in_period"], "3");
         assert_eq!(indicator(inds, "RCO87")["derived"], true);
         let partners = export["partners"].as_array().expect("partners");
         let creative = partners
@@ -422,6 +426,16 @@ both!(
             csv.lines().count(),
             1 + 5,
             "header + five categories: {csv}"
+        );
+
+        // A narrative that looks like a formula stays text in a spreadsheet.
+        let (_, _, body) = app
+            .download("/export/periods/1/activities.csv", Some(c))
+            .await;
+        let csv = String::from_utf8(body).unwrap();
+        assert!(
+            csv.contains(",FULLY,\"'=HYPERLINK(\"\"https://evil.example\"\",\"\"annex\"\")\""),
+            "{csv}"
         );
 
         let (status, ct, body) = app.download("/export/periods/1.zip", Some(c)).await;
@@ -629,6 +643,201 @@ both!(
             .await
             .0,
             401
+        );
+    }
+);
+
+both!(
+    figures_over_periods_count_what_was_accepted,
+    |app: TestApp| async move {
+        let w = World::build(&app).await;
+        let db = &app.state.db;
+        let c = app.login("coordinator@test.example", PASSWORD).await;
+        let partner = app.login("partner@test.example", PASSWORD).await;
+        let period = "mutation($i: CreateReportingPeriodInput!) { createReportingPeriod(input: $i) { period { id } } }";
+        for (n, from, to, due) in [
+            (1, "2026-01-01", "2026-06-30", "2026-07-31"),
+            (2, "2026-07-01", "2026-12-31", "2027-01-31"),
+            (3, "2027-01-01", "2027-06-30", "2027-07-31"),
+        ] {
+            ok(&app, &c, period, json!({ "i": { "number": n, "startsOn": from, "endsOn": to, "reportDeadline": due } })).await;
+        }
+        let overlap = app
+            .gql(Some(&c), period, json!({ "i": { "number": 4, "startsOn": "2027-06-01", "endsOn": "2027-12-31", "reportDeadline": "2028-01-31" } }))
+            .await;
+        assert_eq!(
+            (
+                code(&overlap),
+                overlap["errors"][0]["extensions"]["field"].as_str()
+            ),
+            ("BAD_USER_INPUT", Some("startsOn")),
+            "periods never overlap: {overlap}"
+        );
+
+        // Public events before the project, in period 1 and in period 2, with attendees.
+        let at = |y, m, d| Utc.with_ymd_and_hms(y, m, d, 9, 0, 0).unwrap();
+        let before = event(db, w.partner_org, at(2025, 12, 15), true, false).await;
+        let first = event(db, w.partner_org, at(2026, 3, 1), true, false).await;
+        let second = event(db, w.partner_org, at(2026, 9, 1), true, false).await;
+        let kiel = fixtures::user(&app, "k@test.example", Role::Municipality, Some(w.kiel)).await;
+        let svendborg = fixtures::user(
+            &app,
+            "s@test.example",
+            Role::Municipality,
+            Some(w.svendborg),
+        )
+        .await;
+        attend(db, before, svendborg, w.svendborg, Some(true)).await;
+        attend(db, first, kiel, w.kiel, Some(true)).await;
+        attend(db, second, kiel, w.kiel, Some(true)).await;
+        attend(db, second, svendborg, w.svendborg, Some(true)).await;
+
+        // RCO84: the partner reports 3 in period 1 (accepted) and 4 in period 2 (submitted);
+        // the lead partner 2 in period 1 without a report.
+        let rco84 = ok(&app, &c, "{ indicators { id code } }", json!({})).await["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["code"] == "RCO84")
+            .unwrap()["id"]
+            .clone();
+        let contribute = "mutation($i: ContributeToIndicatorInput!) { contributeToIndicator(input: $i) { contribution { version } } }";
+        for (who, n, v) in [(&partner, 1, "3"), (&partner, 2, "4"), (&c, 1, "2")] {
+            ok(&app, who, contribute, json!({ "i": { "indicatorId": rco84, "periodNumber": n, "value": v, "evidence": "e" } })).await;
+        }
+        let save = "mutation($i: SavePartnerReportInput!) { savePartnerReport(input: $i) { report { id } } }";
+        let step = |m: &str| {
+            format!(
+                "mutation($i: PartnerReportStepInput!) {{ {m}(input: $i) {{ report {{ status }} }} }}"
+            )
+        };
+        let mut reports = Vec::new();
+        for n in [1, 2] {
+            let r = ok(
+                &app,
+                &partner,
+                save,
+                json!({ "i": { "periodNumber": n, "narrative": "n",
+                "expenditure": [{ "category": "STAFF", "amount": format!("{n}00.00") }] } }),
+            )
+            .await;
+            let id = r["savePartnerReport"]["report"]["id"].clone();
+            ok(
+                &app,
+                &partner,
+                &step("submitPartnerReport"),
+                json!({ "i": { "id": id } }),
+            )
+            .await;
+            reports.push(id);
+        }
+        ok(
+            &app,
+            &c,
+            &step("acceptPartnerReport"),
+            json!({ "i": { "id": reports[0] } }),
+        )
+        .await;
+
+        let q =
+            "{ reportingPeriods { number indicatorValues { indicator { code } inPeriod cumulative }
+                   expenditureTotals { category amount } } }";
+        let figures = |body: Value, code: &str| -> Vec<(String, String)> {
+            body["reportingPeriods"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    let v = indicator(&p["indicatorValues"], code);
+                    (
+                        v["inPeriod"].as_str().unwrap().to_owned(),
+                        v["cumulative"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect()
+        };
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        let before_count = app.statements();
+        let body = ok(&app, &c, q, json!({})).await;
+        let all_periods = app.statements() - before_count;
+        assert_eq!(
+            figures(body.clone(), "RCO115"),
+            pairs(&[("1", "1"), ("1", "2"), ("0", "2")]),
+            "cumulative from the project's first day: the December 2025 event is not counted"
+        );
+        assert_eq!(
+            figures(body.clone(), "RCO87"),
+            pairs(&[("1", "1"), ("2", "2"), ("0", "2")]),
+            "distinct organisations, also over the cumulative window"
+        );
+        assert_eq!(
+            figures(body.clone(), "RCO84"),
+            pairs(&[("3", "3"), ("0", "3"), ("0", "3")]),
+            "only accepted reports' contributions count"
+        );
+        assert_eq!(
+            body["reportingPeriods"][1]["expenditureTotals"][0]["amount"], "0.00",
+            "period 2's report is not accepted yet"
+        );
+        assert_eq!(
+            body["reportingPeriods"][0]["expenditureTotals"][0]["amount"],
+            "100.00"
+        );
+        // The export says the same.
+        let (_, _, json2) = app.download("/export/periods/2.json", Some(&c)).await;
+        let export: Value = serde_json::from_slice(&json2).unwrap();
+        let rco84_export = indicator(&export["project_indicators"], "RCO84");
+        assert_eq!(
+            (
+                rco84_export["delivered_in_period"].as_str(),
+                rco84_export["delivered_cumulative"].as_str()
+            ),
+            (Some("0"), Some("3"))
+        );
+
+        ok(
+            &app,
+            &c,
+            &step("acceptPartnerReport"),
+            json!({ "i": { "id": reports[1] } }),
+        )
+        .await;
+        let body = ok(&app, &c, q, json!({})).await;
+        assert_eq!(
+            figures(body, "RCO84"),
+            pairs(&[("3", "3"), ("4", "7"), ("0", "7")])
+        );
+
+        // One period or three: the same number of statements.
+        let before_count = app.statements();
+        ok(&app, &c, "{ reportingPeriod(number: 1) { number indicatorValues { indicator { code } inPeriod cumulative }
+                   expenditureTotals { category amount } } }", json!({})).await;
+        let one_period = app.statements() - before_count;
+        assert_eq!(
+            one_period, all_periods,
+            "figures are batched across periods"
+        );
+        // The user, the periods; for the figures: the periods seen, indicators, all periods,
+        // attendances, public events, plans, contributions; for expenditure: the periods seen,
+        // the totals.
+        assert_eq!(all_periods, 11);
+
+        // A failure before the first byte is a plain 500 with the API's error body, never a
+        // 200 with a truncated file.
+        use sea_orm::ConnectionTrait;
+        db.execute_unprepared("DROP TABLE indicator_contribution")
+            .await
+            .unwrap();
+        let (status, _, body) = app.download("/export/periods/1.json", Some(&c)).await;
+        assert_eq!(status, 500);
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"],
+            "INTERNAL_SERVER_ERROR"
         );
     }
 );

@@ -113,6 +113,58 @@ both!(
         assert_eq!(first["close"], 4403, "{first}");
         let (_ws, first) = app.websocket(Some("not.a.token")).await;
         assert_eq!(first["close"], 4403, "{first}");
+
+        // Integration tokens read by POST; they cannot hold a socket open.
+        let coordinator = app.login("coordinator@test.example", PASSWORD).await;
+        let secret = app
+            .gql(
+                Some(&coordinator),
+                "mutation { createIntegrationToken(input: {name: \"sync\", scopes: [KPI_READ, REPORTING_READ]}) { secret } }",
+                json!({}),
+            )
+            .await["data"]["createIntegrationToken"]["secret"]
+            .as_str()
+            .expect("secret")
+            .to_owned();
+        let (_ws, first) = app.websocket(Some(&secret)).await;
+        assert_eq!(first["close"], 4403, "{first}");
+    }
+);
+
+both!(
+    the_socket_carries_subscriptions_only,
+    |app: TestApp| async move {
+        World::build(&app).await;
+        let coordinator = app.login("coordinator@test.example", PASSWORD).await;
+        let (mut ws, first) = app.websocket(Some(&coordinator)).await;
+        assert_eq!(first["type"], "connection_ack", "{first}");
+        // A query or a mutation over the socket would outlive its token's revocation and the
+        // request time limit: refused, and the socket stays usable.
+        for (id, query) in [
+            ("q", "{ me { email } }"),
+            ("m", "mutation { logout { ok } }"),
+        ] {
+            ws.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query } }))
+                .await;
+            let reply = ws.next().await;
+            assert_eq!(reply["id"], id, "{reply}");
+            assert!(reply["payload"]["data"].is_null(), "{reply}");
+            assert_eq!(
+                reply["payload"]["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+                "{reply}"
+            );
+            let done = ws.next().await;
+            assert_eq!(
+                (done["type"].as_str(), done["id"].as_str()),
+                (Some("complete"), Some(id))
+            );
+        }
+        ws.subscribe(
+            "s",
+            "subscription { applicationStatusChanged { application { title } } }",
+            json!({}),
+        )
+        .await;
     }
 );
 

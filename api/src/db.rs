@@ -8,8 +8,8 @@ use migration::Migrator;
 use migration::sea_orm_migration::MigratorTrait;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use crate::config::Config;
@@ -74,6 +74,52 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                 ..Default::default()
             })
+            .await
+        }
+        _ => db.begin().await,
+    }
+}
+
+/// Serialises the transaction's writes to `table` with every other transaction that calls this
+/// for the same table, while reads go on: on PostgreSQL a `SHARE ROW EXCLUSIVE` table lock
+/// (needed where a check spans rows that do not exist yet, e.g. "no overlapping period"); on
+/// SQLite `BEGIN IMMEDIATE` (see [`begin_write`]) already serialises all writers.
+pub async fn serialise_writes(txn: &DatabaseTransaction, table: &str) -> Result<(), DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        debug_assert!(table.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+        txn.execute_unprepared(&format!(
+            "LOCK TABLE \"{table}\" IN SHARE ROW EXCLUSIVE MODE"
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// `select` with `FOR UPDATE` on PostgreSQL: the rows it reads stay locked until the transaction
+/// ends, so a check made on them still holds when the transaction writes. (SQLite has no row
+/// locks and needs none: `BEGIN IMMEDIATE` serialises writers.)
+pub fn for_update<E: sea_orm::EntityTrait>(
+    select: sea_orm::Select<E>,
+    db: &impl ConnectionTrait,
+) -> sea_orm::Select<E> {
+    use sea_orm::QuerySelect;
+    if db.get_database_backend() == DbBackend::Postgres {
+        select.lock_exclusive()
+    } else {
+        select
+    }
+}
+
+/// Starts a read-only transaction that sees one snapshot of the database for all its reads
+/// (PostgreSQL: REPEATABLE READ READ ONLY; SQLite: a read transaction in WAL mode, which holds
+/// its snapshot from the first read).
+pub async fn begin_snapshot(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            db.begin_with_config(
+                Some(sea_orm::IsolationLevel::RepeatableRead),
+                Some(sea_orm::AccessMode::ReadOnly),
+            )
             .await
         }
         _ => db.begin().await,

@@ -8,9 +8,7 @@
 use std::collections::HashMap;
 
 use entity::{application, edition, organisation};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
@@ -31,11 +29,8 @@ pub async fn lock_edition(
     db: &impl ConnectionTrait,
     edition_id: Uuid,
 ) -> AppResult<edition::Model> {
-    let mut q = edition::Entity::find_by_id(edition_id);
-    if db.get_database_backend() == DbBackend::Postgres {
-        q = q.lock_exclusive();
-    }
-    q.one(db)
+    crate::db::for_update(edition::Entity::find_by_id(edition_id), db)
+        .one(db)
         .await?
         .ok_or_else(|| AppError::internal("application without edition"))
 }

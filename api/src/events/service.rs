@@ -11,8 +11,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -199,11 +198,8 @@ pub async fn create(
 
 /// Locks an event visible to the actor for the rest of the transaction.
 async fn locked(txn: &DatabaseTransaction, actor: &Actor, id: Uuid) -> AppResult<event::Model> {
-    let mut q = scope::events(actor).filter(event::Column::Id.eq(id));
-    if txn.get_database_backend() == DbBackend::Postgres {
-        q = q.lock_exclusive();
-    }
-    q.one(txn)
+    crate::db::for_update(scope::events(actor).filter(event::Column::Id.eq(id)), txn)
+        .one(txn)
         .await?
         .ok_or_else(|| AppError::not_found("event"))
 }

@@ -286,21 +286,28 @@ impl Extension for AliasLimitExt {
 /// Marker put into the data of requests that arrived by HTTP GET.
 pub struct HttpGet;
 
-/// Refuses mutations (and subscriptions) that arrive by GET: a GET must be safe to follow from a
-/// link or an `<img>`, which is what CSRF abuses. Checked after persisted queries are resolved,
-/// so a hash-only GET of a stored mutation is refused too.
-pub struct ReadOnlyOverGet;
+/// Marker put into the session data of a `/graphql/ws` connection.
+pub struct WebSocketSession;
 
-impl ExtensionFactory for ReadOnlyOverGet {
+/// Which operations each transport carries, checked after persisted queries are resolved (so a
+/// hash-only request of a stored operation is checked too):
+/// - GET runs queries only: a GET must be safe to follow from a link or an `<img>`, which is what
+///   CSRF abuses;
+/// - `/graphql/ws` runs subscriptions only: queries and mutations go by POST, where each request
+///   is authenticated afresh and runs under the request time limit (a long-lived socket would
+///   keep a revoked or expired token's access alive).
+pub struct TransportRules;
+
+impl ExtensionFactory for TransportRules {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ReadOnlyOverGetExt)
+        Arc::new(TransportRulesExt)
     }
 }
 
-struct ReadOnlyOverGetExt;
+struct TransportRulesExt;
 
 #[async_graphql::async_trait::async_trait]
-impl Extension for ReadOnlyOverGetExt {
+impl Extension for TransportRulesExt {
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -309,13 +316,19 @@ impl Extension for ReadOnlyOverGetExt {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let doc = next.run(ctx, query, variables).await?;
-        if ctx.data_opt::<HttpGet>().is_some()
-            && doc
-                .operations
-                .iter()
-                .any(|(_, op)| op.node.ty != OperationType::Query)
+        let only = |ty: OperationType| doc.operations.iter().all(|(_, op)| op.node.ty == ty);
+        let refusal = if ctx.data_opt::<HttpGet>().is_some() && !only(OperationType::Query) {
+            Some("mutations must be sent with POST")
+        } else if ctx.data_opt::<WebSocketSession>().is_some() && !only(OperationType::Subscription)
         {
-            let mut e = ServerError::new("mutations must be sent with POST", None);
+            Some(
+                "the WebSocket carries subscriptions; send queries and mutations with POST /graphql",
+            )
+        } else {
+            None
+        };
+        if let Some(message) = refusal {
+            let mut e = ServerError::new(message, None);
             set_code(&mut e, code::BAD_USER_INPUT);
             return Err(e);
         }

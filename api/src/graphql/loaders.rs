@@ -39,6 +39,8 @@ macro_rules! key {
 }
 
 key!(
+    IndicatorValuesOf,
+    ExpenditureTotalsOf,
     OrganisationById,
     UserById,
     EditionById,
@@ -822,5 +824,55 @@ impl Loader<MentoringSummaryOf> for Loaders {
             out.insert(MentoringSummaryOf(app), (n, minutes.unwrap_or(0)));
         }
         Ok(out)
+    }
+}
+
+/// A period's indicator figures: every period of the request in one batch (the figures are
+/// programme-wide; whoever may read a period may read them).
+impl Loader<IndicatorValuesOf> for Loaders {
+    type Value = Vec<crate::reporting::figures::IndicatorFigure>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[IndicatorValuesOf],
+    ) -> Result<HashMap<IndicatorValuesOf, Self::Value>, AppError> {
+        let periods = scope::reporting_periods(&self.actor)
+            .filter(reporting_period::Column::Id.is_in(keys.iter().map(|k| k.0)))
+            .all(&self.db)
+            .await?;
+        Ok(
+            crate::reporting::figures::indicators_for(&self.db, &periods)
+                .await?
+                .into_iter()
+                .map(|(id, figures)| (IndicatorValuesOf(id), figures))
+                .collect(),
+        )
+    }
+}
+
+/// A period's expenditure totals per cost category, every period of the request in one batch.
+impl Loader<ExpenditureTotalsOf> for Loaders {
+    type Value = Vec<(entity::CostCategory, i64)>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[ExpenditureTotalsOf],
+    ) -> Result<HashMap<ExpenditureTotalsOf, Self::Value>, AppError> {
+        let visible: Vec<Uuid> = scope::reporting_periods(&self.actor)
+            .filter(reporting_period::Column::Id.is_in(keys.iter().map(|k| k.0)))
+            .select_only()
+            .column(reporting_period::Column::Id)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(
+            crate::reporting::figures::expenditure_totals_for(&self.db, &visible)
+                .await?
+                .into_iter()
+                .map(|(id, lines)| (ExpenditureTotalsOf(id), lines))
+                .collect(),
+        )
     }
 }

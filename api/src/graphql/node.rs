@@ -62,6 +62,15 @@ pub enum Node {
     Event(crate::events::types::Event),
     Participation(crate::events::types::Participation),
     PeerLearningGroup(crate::peers::types::PeerLearningGroup),
+    ReportingPeriod(crate::reporting::types::ReportingPeriod),
+    WorkPackage(crate::reporting::types::WorkPackage),
+    Activity(crate::reporting::types::Activity),
+    Deliverable(crate::reporting::types::Deliverable),
+    Output(crate::reporting::types::Output),
+    Indicator(crate::reporting::types::Indicator),
+    IndicatorContribution(crate::reporting::types::IndicatorContribution),
+    PartnerReport(crate::reporting::types::PartnerReport),
+    IntegrationToken(crate::integrations::graphql::IntegrationToken),
 }
 
 /// Resolves one global id for the caller; NOT_FOUND for unknown ids and for objects outside the
@@ -221,6 +230,19 @@ async fn resolve(rc: &RequestContext, id: &ID, field: &str) -> AppResult<Node> {
                 .ok_or_else(nf)?
                 .into(),
         ),
+        "ReportingPeriod" => Node::ReportingPeriod(scoped!(reporting_periods, reporting_period)),
+        "WorkPackage" => Node::WorkPackage(scoped!(work_packages, work_package)),
+        "Activity" => Node::Activity(scoped!(activities, activity)),
+        "Deliverable" => Node::Deliverable(scoped!(deliverables, deliverable)),
+        "Output" => Node::Output(scoped!(outputs, output)),
+        "Indicator" => Node::Indicator(scoped!(indicators, indicator)),
+        "IndicatorContribution" => {
+            Node::IndicatorContribution(scoped!(contributions, indicator_contribution))
+        }
+        "PartnerReport" => Node::PartnerReport(scoped!(partner_reports, partner_report)),
+        "IntegrationToken" => {
+            Node::IntegrationToken(scoped!(integration_tokens, integration_token))
+        }
         _ => return Err(nf()),
     })
 }

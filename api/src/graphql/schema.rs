@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::editions::graphql::{EditionMutation, EditionQuery};
 use crate::events::graphql::{EventMutation, EventQuery};
 use crate::graphql::extensions::{
-    AliasLimit, FieldErrors, IntegrationGate, ReadOnlyOverGet, TrustedDocuments,
+    AliasLimit, FieldErrors, IntegrationGate, TransportRules, TrustedDocuments,
 };
 use crate::graphql::node::NodeQuery;
 use crate::integrations::graphql::{IntegrationMutation, IntegrationQuery};
@@ -115,7 +115,7 @@ pub fn build(config: &Config) -> Result<PearlsSchema, String> {
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
             config.apq_cache_size.max(1),
         )))
-        .extension(ReadOnlyOverGet);
+        .extension(TransportRules);
     if config.is_production() {
         b = b.disable_introspection().disable_suggestions();
     }

@@ -2,8 +2,9 @@
 //! protocol. The access token travels in the `connection_init` payload
 //! (`{"authorization": "Bearer …"}`; `token` and `accessToken` are accepted too): browsers cannot
 //! set headers on a WebSocket, and a token in the URL would end up in logs. A connection whose
-//! init carries no valid token is closed with 4403; operations run with the same schema, limits
-//! and access policy as over HTTP.
+//! init carries no valid person's token is closed with 4403 (integration tokens cannot
+//! subscribe); the socket carries subscriptions only (queries and mutations go by POST), with
+//! the same schema, limits and access policy as over HTTP.
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use futures_util::StreamExt;
 
 use crate::auth::request::authenticate_token;
 use crate::graphql::context::RequestContext;
+use crate::graphql::extensions::WebSocketSession;
 use crate::graphql::schema::PearlsSchema;
 use crate::state::AppState;
 
@@ -111,10 +113,16 @@ pub async fn subscriptions(
                 let who = authenticate_token(&init_state, &token)
                     .await
                     .map_err(|e| refuse(e.public_message()))?;
+                if !matches!(who.actor, crate::policy::Actor::User(_)) {
+                    return Err(refuse(
+                        "subscriptions are for signed-in people, not integration tokens".into(),
+                    ));
+                }
                 let mut rc = RequestContext::new(who.actor, init_state, client_address);
                 rc.token_expires_at = who.expires_at;
                 let mut data = Data::default();
                 data.insert(Arc::new(rc));
+                data.insert(WebSocketSession);
                 Ok(data)
             });
         loop {

@@ -2,7 +2,7 @@
 
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use entity::integration_token;
-use sea_orm::{EntityTrait, QueryOrder};
+use sea_orm::QueryOrder;
 
 use crate::domain::NonEmptyText;
 use crate::error::AppError;
@@ -10,7 +10,7 @@ use crate::graphql::context::req;
 use crate::graphql::ids;
 use crate::graphql::loaders::UserById;
 use crate::graphql::scalars::Timestamp;
-use crate::policy::rules;
+use crate::policy::{rules, scope};
 use crate::users::types::User;
 
 /// What a token may read.
@@ -101,7 +101,7 @@ impl IntegrationQuery {
     async fn integration_tokens(&self, ctx: &Context<'_>) -> Result<Vec<IntegrationToken>> {
         let rc = req(ctx);
         rules::manage_programme(&rc.actor)?;
-        let rows = integration_token::Entity::find()
+        let rows = scope::integration_tokens(&rc.actor)
             .order_by_desc(integration_token::Column::CreatedAt)
             .all(rc.db())
             .await

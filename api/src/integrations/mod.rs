@@ -127,15 +127,23 @@ pub async fn authenticate(
         .await?
         .filter(|t| t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now))
         .ok_or_else(invalid)?;
-    if token
-        .last_used_at
-        .is_none_or(|t| t < now - chrono::Duration::seconds(60))
-    {
-        integration_token::Entity::update_many()
+    let a_minute_ago = now - chrono::Duration::seconds(60);
+    if token.last_used_at.is_none_or(|t| t < a_minute_ago) {
+        // Conditional, so concurrent requests (on any node) write it once; best effort, so a
+        // busy database never fails a read over bookkeeping.
+        let noted = integration_token::Entity::update_many()
             .col_expr(integration_token::Column::LastUsedAt, Expr::value(now))
             .filter(integration_token::Column::Id.eq(token.id))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(integration_token::Column::LastUsedAt.is_null())
+                    .add(integration_token::Column::LastUsedAt.lt(a_minute_ago)),
+            )
             .exec(db)
-            .await?;
+            .await;
+        if let Err(e) = noted {
+            tracing::warn!(error = %e, "could not note an integration token's last use");
+        }
     }
     let scopes: Vec<&str> = token.scopes.split_whitespace().collect();
     Ok((

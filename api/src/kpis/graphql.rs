@@ -412,8 +412,9 @@ impl Kpis {
             .collect())
     }
 
-    /// Published practices and their reuse in plans. Groups: THEME, COUNTRY, MONTH, QUARTER (by
-    /// publication).
+    /// Published practices and their reuse in plans (programme-wide, as each practice's public
+    /// `reuseCount`). Groups: THEME, COUNTRY, MONTH, QUARTER (by publication). Practices belong
+    /// to no edition: `editionYears` does not narrow them.
     async fn practices(
         &self,
         ctx: &Context<'_>,

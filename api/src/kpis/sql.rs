@@ -423,6 +423,9 @@ pub async fn plan_actions(
                  ORDER BY pu.posted_at DESC, pu.id DESC LIMIT 1)",
             ),
         );
+    if scope::kpi_submitted_plans_only(actor) {
+        q.and_where(Expr::cust("plan.submitted_version > 0"));
+    }
     if group_by.contains(&Dim::Theme) {
         q.left_join(
             Alias::new("plan_action_theme"),
@@ -507,7 +510,10 @@ pub async fn events(
     );
     k.figure(
         "attended",
-        "SUM(CASE WHEN participation.attended THEN 1 ELSE 0 END)".into(),
+        format!(
+            "SUM(CASE WHEN participation.attended AND participation.status = '{}' THEN 1 ELSE 0 END)",
+            ParticipationStatus::Registered.as_str()
+        ),
     );
     k.run(db, group_by).await
 }
@@ -582,7 +588,10 @@ pub async fn participations(
     );
     k.figure(
         "attended",
-        "SUM(CASE WHEN participation.attended THEN 1 ELSE 0 END)".into(),
+        format!(
+            "SUM(CASE WHEN participation.attended AND participation.status = '{}' THEN 1 ELSE 0 END)",
+            ParticipationStatus::Registered.as_str()
+        ),
     );
     k.run(db, group_by).await
 }

@@ -7,10 +7,11 @@ use entity::{
     ApplicationStatus, OrganisationKind, PracticeStatus, Role, activity, activity_progress,
     application, application_co_applicant, application_status_change, assessment, assessment_score,
     assessor_assignment, audit_entry, criterion, deliverable, deliverable_progress, edition, event,
-    expenditure, good_practice, indicator, indicator_contribution, mentor_assignment,
-    mentoring_session, organisation, output, participation, partner_report, peer_learning_group,
-    peer_learning_member, phase, plan, plan_action, plan_comment, plan_indicator, plan_version,
-    progress_update, reporting_period, user, vocabulary_term, work_package,
+    expenditure, good_practice, indicator, indicator_contribution, integration_token,
+    mentor_assignment, mentoring_session, organisation, output, participation, partner_report,
+    peer_learning_group, peer_learning_member, phase, plan, plan_action, plan_comment,
+    plan_indicator, plan_version, progress_update, reporting_period, user, vocabulary_term,
+    work_package,
 };
 use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select};
@@ -509,6 +510,15 @@ project_level!(
     output
 );
 
+/// Integration tokens (their metadata; secrets are never stored): coordinators only.
+pub fn integration_tokens(actor: &Actor) -> Select<integration_token::Entity> {
+    let all = integration_token::Entity::find();
+    match actor {
+        Actor::User(p) if p.role == Role::Coordinator => all,
+        _ => all.filter(integration_token::Column::Id.is_null()),
+    }
+}
+
 /// Partner reports: coordinators and reporting integrations read all; a partner its own
 /// organisation's; nobody else any.
 pub fn partner_reports(actor: &Actor) -> Select<partner_report::Entity> {
@@ -562,7 +572,8 @@ pub fn expenditure(actor: &Actor) -> Select<expenditure::Entity> {
 /// The applications an actor's KPIs cover: a coordinator's all; a partner's (and a `kpi:read`
 /// integration's) every submitted one; a mentor's the assigned ones; a municipality's its own.
 /// KPIs are aggregates over these (and their plans, sessions, actions), so partners get the
-/// programme's figures even where they see no rows (mentoring sessions, unsubmitted plans).
+/// programme's figures even where they see no rows (mentoring sessions); plan figures follow
+/// [`kpi_submitted_plans_only`].
 pub fn kpi_applications(actor: &Actor) -> SelectStatement {
     let submitted = || {
         ids(
@@ -578,6 +589,17 @@ pub fn kpi_applications(actor: &Actor) -> SelectStatement {
             application::Entity::find().filter(application::Column::Id.is_null()),
             application::Column::Id,
         ),
+    }
+}
+
+/// Whether an actor's plan KPIs cover submitted plans only: partners and `kpi:read`
+/// integrations see no plan before its first submission, so no breakdown (by organisation,
+/// say) reveals a draft's actions or budget. Coordinators, mentors and municipalities count
+/// the drafts they may read anyway.
+pub fn kpi_submitted_plans_only(actor: &Actor) -> bool {
+    match actor {
+        Actor::User(p) => p.role == Role::Partner,
+        _ => true,
     }
 }
 

@@ -19,10 +19,12 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use entity::{
-    OrganisationKind, Role, activity, activity_progress, deliverable, deliverable_progress,
-    expenditure, organisation, partner_report, reporting_period, work_package,
+    OrganisationKind, ReportStatus, Role, activity, activity_progress, deliverable,
+    deliverable_progress, expenditure, organisation, partner_report, reporting_period,
+    work_package,
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use futures_util::StreamExt;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -104,7 +106,7 @@ enum Out {
 
 struct Sink {
     out: Out,
-    tx: mpsc::Sender<Bytes>,
+    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
 }
 
 fn io(e: impl std::fmt::Display) -> AppError {
@@ -144,7 +146,7 @@ impl Sink {
                 std::mem::take(&mut *shared.0.lock().unwrap_or_else(|p| p.into_inner()))
             }
         };
-        if !chunk.is_empty() && self.tx.send(Bytes::from(chunk)).await.is_err() {
+        if !chunk.is_empty() && self.tx.send(Ok(Bytes::from(chunk))).await.is_err() {
             return Err(AppError::internal("export: the client went away"));
         }
         Ok(())
@@ -160,9 +162,19 @@ impl Sink {
     }
 }
 
+/// A cell a spreadsheet would not run: text starting like a formula (`=`, `+`, `-`, `@`, tab,
+/// carriage return — OWASP's list) gets a leading apostrophe, so partners' narratives stay text.
+fn cell(field: &str) -> std::borrow::Cow<'_, str> {
+    match field.trim_start_matches(' ').chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{field}").into(),
+        _ => field.into(),
+    }
+}
+
 fn csv_row(fields: &[String]) -> AppResult<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(fields).map_err(io)?;
+    w.write_record(fields.iter().map(|f| cell(f).into_owned()))
+        .map_err(io)?;
     w.into_inner().map_err(io)
 }
 
@@ -176,7 +188,7 @@ fn eur(cents: i64) -> String {
 
 /// The consortium in pages: lead partner and partners, by name then id.
 async fn partners_page(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     after: Option<(String, Uuid)>,
 ) -> AppResult<Vec<organisation::Model>> {
     let mut q = organisation::Entity::find()
@@ -203,7 +215,7 @@ async fn partners_page(
 
 /// The reports of a page of organisations for the period, with their expenditure.
 async fn reports_of(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     period: Uuid,
     orgs: &[Uuid],
 ) -> AppResult<(Vec<partner_report::Model>, Vec<expenditure::Model>)> {
@@ -212,16 +224,25 @@ async fn reports_of(
         .filter(partner_report::Column::OrganisationId.is_in(orgs.iter().copied()))
         .all(db)
         .await?;
+    // Only accepted reports' expenditure goes to the programme (as in the GraphQL totals).
     let lines = expenditure::Entity::find()
-        .filter(expenditure::Column::ReportId.is_in(reports.iter().map(|r| r.id)))
+        .filter(
+            expenditure::Column::ReportId.is_in(
+                reports
+                    .iter()
+                    .filter(|r| r.status == ReportStatus::Accepted)
+                    .map(|r| r.id),
+            ),
+        )
         .all(db)
         .await?;
     Ok((reports, lines))
 }
 
 async fn write_json(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     period: &reporting_period::Model,
+    figures: &[figures::IndicatorFigure],
     s: &mut Sink,
 ) -> AppResult<()> {
     let head = json!({
@@ -239,7 +260,7 @@ async fn write_json(
     let head = serde_json::to_string(&head).map_err(io)?;
     s.write(&head.as_bytes()[..head.len() - 1])?;
     s.write(b",\"project_indicators\":[")?;
-    for (i, f) in figures::indicators(db, period).await?.iter().enumerate() {
+    for (i, f) in figures.iter().enumerate() {
         if i > 0 {
             s.write(b",")?;
         }
@@ -341,14 +362,15 @@ async fn write_json(
     s.flush().await
 }
 
-/// Partner reports of the period in pages (by id), with the organisations' names.
+/// Accepted partner reports of the period in pages (by id), with the organisations' names.
 async fn reports_page(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     period: Uuid,
     after: Option<Uuid>,
 ) -> AppResult<Vec<(partner_report::Model, String)>> {
     let mut q = partner_report::Entity::find()
         .filter(partner_report::Column::PeriodId.eq(period))
+        .filter(partner_report::Column::Status.eq(ReportStatus::Accepted))
         .order_by_asc(partner_report::Column::Id)
         .limit(PAGE);
     if let Some(a) = after {
@@ -376,7 +398,7 @@ type DeliverableRow = (String, String, String, String, String, String, String);
 
 /// Every (activity, partner) progress line of the period's reports, page by page.
 async fn each_activity_row(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     period: &reporting_period::Model,
     mut emit: impl FnMut(ActivityRow) -> AppResult<Vec<u8>>,
     s: &mut Sink,
@@ -428,7 +450,7 @@ async fn each_activity_row(
 
 /// Every (deliverable, partner) status line of the period's reports, page by page.
 async fn each_deliverable_row(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     period: &reporting_period::Model,
     mut emit: impl FnMut(DeliverableRow) -> AppResult<Vec<u8>>,
     s: &mut Sink,
@@ -489,8 +511,9 @@ async fn each_deliverable_row(
 }
 
 async fn write_csv(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     period: &reporting_period::Model,
+    figures: &[figures::IndicatorFigure],
     table: Table,
     s: &mut Sink,
 ) -> AppResult<()> {
@@ -509,7 +532,7 @@ async fn write_csv(
                 "derived",
                 "derivation",
             ])?)?;
-            for f in figures::indicators(db, period).await? {
+            for f in figures {
                 s.write(&csv_row(&[
                     f.indicator.code.clone(),
                     f.indicator.name.clone(),
@@ -576,7 +599,9 @@ async fn write_csv(
                 let ids: Vec<Uuid> = page.iter().map(|o| o.id).collect();
                 let (reports, lines) = reports_of(db, period.id, &ids).await?;
                 for org in &page {
-                    let Some(report) = reports.iter().find(|r| r.organisation_id == org.id) else {
+                    let Some(report) = reports.iter().find(|r| {
+                        r.organisation_id == org.id && r.status == ReportStatus::Accepted
+                    }) else {
                         continue;
                     };
                     for c in super::types::COST_CATEGORIES {
@@ -656,7 +681,7 @@ async fn serve(
         Ok(p) => p,
         Err(e) => return refuse(e),
     };
-    let (tx, mut rx) = mpsc::channel::<Bytes>(CHANNEL);
+    let (tx, mut rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHANNEL);
     let db = state.db.clone();
     let out = match format {
         Format::Zip => {
@@ -669,30 +694,45 @@ async fn serve(
         _ => Out::Plain(Vec::new()),
     };
     tokio::spawn(async move {
+        let failed = tx.clone();
         let mut sink = Sink { out, tx };
         let run = async {
+            // One snapshot for the whole export, so its files agree with each other.
+            let txn = crate::db::begin_snapshot(&db).await?;
+            let figures = figures::indicators(&txn, &period).await?;
             match format {
-                Format::Json => write_json(&db, &period, &mut sink).await?,
-                Format::Csv(t) => write_csv(&db, &period, t, &mut sink).await?,
+                Format::Json => write_json(&txn, &period, &figures, &mut sink).await?,
+                Format::Csv(t) => write_csv(&txn, &period, &figures, t, &mut sink).await?,
                 Format::Zip => {
                     sink.start_file(&format!("period-{}.json", period.number))?;
-                    write_json(&db, &period, &mut sink).await?;
+                    write_json(&txn, &period, &figures, &mut sink).await?;
                     for t in Table::ALL {
                         sink.start_file(&format!("period-{}-{}.csv", period.number, t.name()))?;
-                        write_csv(&db, &period, t, &mut sink).await?;
+                        write_csv(&txn, &period, &figures, t, &mut sink).await?;
                     }
                 }
             }
+            txn.commit().await?;
             sink.finish().await
         };
         if let Err(e) = run.await {
-            // Headers are sent: the client sees a cut-off download.
-            tracing::error!(error = ?e, "export stopped while streaming");
+            tracing::error!(error = ?e, "export failed");
+            // An error item makes the server cut the connection instead of ending the body
+            // properly, so a client never takes a truncated file for a complete one.
+            let _ = failed
+                .send(Err(std::io::Error::other("export failed")))
+                .await;
         }
     });
-    let body = futures_util::stream::poll_fn(move |cx| {
-        rx.poll_recv(cx).map(|o| o.map(Ok::<_, actix_web::Error>))
-    });
+    // The first chunk comes after the figures are computed: a failure up to there is a plain
+    // 500, not a 200 with a broken body.
+    let first = match rx.recv().await {
+        Some(Ok(bytes)) => Some(bytes),
+        Some(Err(_)) => return refuse(AppError::internal("export failed (see the log)")),
+        None => None,
+    };
+    let body = futures_util::stream::iter(first.map(Ok::<_, std::io::Error>))
+        .chain(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
     let (content_type, filename) = match format {
         Format::Json => ("application/json", format!("period-{number}.json")),
         Format::Csv(t) => (

@@ -1,6 +1,10 @@
 //! The reporting figures, computed in SQL and used alike by the GraphQL API and the exports (so
-//! their numbers are equal): each indicator's value in a period and cumulated up to its end, and
-//! expenditure totals.
+//! their numbers are equal): each indicator's value in a period and cumulated from the start of
+//! the project (the first period's first day) to the period's end, and expenditure totals.
+//!
+//! Periods are calendar days in UTC. Figures count what has been reviewed: contributed values of
+//! an organisation count once its partner report for that period is ACCEPTED (a returned or
+//! pending report's figures wait), and so does its expenditure.
 //!
 //! Derived indicators (DOMAIN.md: "derived, never retyped"):
 //! - RCO81, attended participations: registrations whose attendance was recorded, at programme
@@ -9,8 +13,9 @@
 //! - RCO115, public events: public, not cancelled events starting within the window;
 //! - RCO83, action plans: CuReAP plans whose first version was submitted within the window.
 //!
-//! Contributed indicators sum the partners' contributions for the period (cumulative: for every
-//! period up to and including it).
+//! However many periods are asked for, the figures cost six statements: indicators, periods,
+//! contributions grouped by period, and one conditional aggregate per source of derived data
+//! (attendances, public events, plans) with a column per period and window.
 
 use std::collections::HashMap;
 
@@ -19,13 +24,15 @@ use entity::{
     CostCategory, Derivation, ParticipationStatus, ReportStatus, event, expenditure, indicator,
     indicator_contribution, participation, partner_report, plan_version, reporting_period,
 };
-use sea_orm::sea_query::{Alias, Expr, Func};
+use sea_orm::sea_query::{
+    Alias, CaseStatement, Expr, ExprTrait, Func, IntoCondition, SelectStatement,
+};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, QueryTrait,
 };
 use uuid::Uuid;
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// What a derivation counts, in words (served as `derivedHow`).
 pub fn explain(d: Derivation) -> &'static str {
@@ -75,61 +82,6 @@ pub fn window(p: &reporting_period::Model) -> (DateTime<Utc>, DateTime<Utc>) {
     )
 }
 
-async fn derived(
-    db: &impl ConnectionTrait,
-    d: Derivation,
-    from: Option<DateTime<Utc>>,
-    until: DateTime<Utc>,
-) -> AppResult<i64> {
-    let n = match d {
-        Derivation::AttendedParticipations | Derivation::CooperatingOrganisations => {
-            let mut q = participation::Entity::find()
-                .join(JoinType::InnerJoin, participation_event())
-                .filter(participation::Column::Attended.eq(true))
-                .filter(participation::Column::Status.eq(ParticipationStatus::Registered))
-                .filter(event::Column::CancelledAt.is_null())
-                .filter(event::Column::StartsAt.lt(until));
-            if let Some(f) = from {
-                q = q.filter(event::Column::StartsAt.gte(f));
-            }
-            if d == Derivation::AttendedParticipations {
-                q.count(db).await? as i64
-            } else {
-                let orgs: Vec<Option<Uuid>> = q
-                    .select_only()
-                    .column(participation::Column::OrganisationId)
-                    .distinct()
-                    .filter(participation::Column::OrganisationId.is_not_null())
-                    .into_tuple()
-                    .all(db)
-                    .await?;
-                orgs.len() as i64
-            }
-        }
-        Derivation::PublicEvents => {
-            let mut q = event::Entity::find()
-                .filter(event::Column::IsPublic.eq(true))
-                .filter(event::Column::CancelledAt.is_null())
-                .filter(event::Column::StartsAt.lt(until));
-            if let Some(f) = from {
-                q = q.filter(event::Column::StartsAt.gte(f));
-            }
-            q.count(db).await? as i64
-        }
-        Derivation::PlansSubmitted => {
-            let mut q = plan_version::Entity::find()
-                .filter(plan_version::Column::Number.eq(1))
-                .filter(plan_version::Column::SubmittedAt.lt(until));
-            if let Some(f) = from {
-                q = q.filter(plan_version::Column::SubmittedAt.gte(f));
-            }
-            q.count(db).await? as i64
-        }
-    };
-    // Counts are whole units; values are kept in thousandths.
-    Ok(n * 1000)
-}
-
 fn participation_event() -> sea_orm::RelationDef {
     participation::Entity::belongs_to(event::Entity)
         .from(participation::Column::EventId)
@@ -137,83 +89,294 @@ fn participation_event() -> sea_orm::RelationDef {
         .into()
 }
 
-/// Every indicator's figures for a period.
-pub async fn indicators(
+/// The windows figures are computed for: per period asked for, `[its start, its end)` and
+/// `[project start, its end)`.
+/// A half-open time window `[from, until)`.
+type Window = (DateTime<Utc>, DateTime<Utc>);
+
+struct Windows {
+    /// Per period: its id, its own window, the cumulative window.
+    periods: Vec<(Uuid, Window, Window)>,
+}
+
+impl Windows {
+    /// `COUNT(CASE WHEN col in window THEN value END)` — one column per period and window,
+    /// named `{prefix}p{i}` (in period) and `{prefix}c{i}` (cumulative); `distinct` counts
+    /// distinct values.
+    fn columns(
+        &self,
+        q: &mut SelectStatement,
+        prefix: &str,
+        time: Expr,
+        value: Expr,
+        distinct: bool,
+    ) {
+        for (i, (_, in_period, cumulative)) in self.periods.iter().enumerate() {
+            for (name, (from, until)) in [("p", in_period), ("c", cumulative)] {
+                let case = CaseStatement::new()
+                    .case(
+                        time.clone()
+                            .gte(*from)
+                            .and(time.clone().lt(*until))
+                            .into_condition(),
+                        value.clone(),
+                    )
+                    .finally(Expr::null());
+                let count = if distinct {
+                    Func::count_distinct(case)
+                } else {
+                    Func::count(case)
+                };
+                q.expr_as(count, Alias::new(format!("{prefix}{name}{i}")));
+            }
+        }
+    }
+
+    /// Reads the `{prefix}p{i}`/`{prefix}c{i}` columns of `row` back: (in period, cumulative)
+    /// per period id, in thousandths.
+    fn read(
+        &self,
+        row: &sea_orm::QueryResult,
+        prefix: &str,
+    ) -> AppResult<HashMap<Uuid, (i64, i64)>> {
+        let mut out = HashMap::new();
+        for (i, (id, _, _)) in self.periods.iter().enumerate() {
+            let p = row.try_get::<i64>("", &format!("{prefix}p{i}"))?;
+            let c = row.try_get::<i64>("", &format!("{prefix}c{i}"))?;
+            out.insert(*id, (p * 1000, c * 1000));
+        }
+        Ok(out)
+    }
+
+    /// The earliest instant any window starts.
+    fn earliest(&self) -> DateTime<Utc> {
+        self.periods
+            .iter()
+            .map(|(_, _, c)| c.0)
+            .min()
+            .unwrap_or_else(Utc::now)
+    }
+
+    /// The latest instant any window ends.
+    fn latest(&self) -> DateTime<Utc> {
+        self.periods
+            .iter()
+            .map(|(_, p, _)| p.1)
+            .max()
+            .unwrap_or_else(Utc::now)
+    }
+}
+
+/// Runs an aggregate and returns its one row.
+async fn one_row(
     db: &impl ConnectionTrait,
-    period: &reporting_period::Model,
-) -> AppResult<Vec<IndicatorFigure>> {
-    let mut all = indicator::Entity::find().all(db).await?;
-    all.sort_by_cached_key(super::indicator_order);
-    let sum = |e: Expr| Expr::expr(Func::cast_as(Func::sum(e), Alias::new("BIGINT")));
-    let in_period: HashMap<Uuid, i64> = indicator_contribution::Entity::find()
-        .select_only()
-        .column(indicator_contribution::Column::IndicatorId)
-        .column_as(
-            sum(Expr::col(indicator_contribution::Column::ValueMilli)),
-            "v",
-        )
-        .filter(indicator_contribution::Column::PeriodId.eq(period.id))
-        .group_by(indicator_contribution::Column::IndicatorId)
-        .into_tuple::<(Uuid, Option<i64>)>()
-        .all(db)
+    q: &SelectStatement,
+) -> AppResult<sea_orm::QueryResult> {
+    db.query_one(q)
         .await?
-        .into_iter()
-        .map(|(i, v)| (i, v.unwrap_or(0)))
-        .collect();
-    let cumulative: HashMap<Uuid, i64> = indicator_contribution::Entity::find()
-        .select_only()
-        .column(indicator_contribution::Column::IndicatorId)
-        .column_as(
-            sum(Expr::col((
-                indicator_contribution::Entity,
-                indicator_contribution::Column::ValueMilli,
-            ))),
-            "v",
-        )
-        .join(
-            JoinType::InnerJoin,
-            indicator_contribution::Entity::belongs_to(reporting_period::Entity)
-                .from(indicator_contribution::Column::PeriodId)
-                .to(reporting_period::Column::Id)
-                .into(),
-        )
-        .filter(reporting_period::Column::Number.lte(period.number))
-        .group_by(indicator_contribution::Column::IndicatorId)
-        .into_tuple::<(Uuid, Option<i64>)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(i, v)| (i, v.unwrap_or(0)))
-        .collect();
-    let (from, until) = window(period);
-    let mut out = Vec::with_capacity(all.len());
-    for ind in all {
-        let (p, c) = match ind.derivation {
-            Some(d) => (
-                derived(db, d, Some(from), until).await?,
-                derived(db, d, None, until).await?,
-            ),
-            None => (
-                in_period.get(&ind.id).copied().unwrap_or(0),
-                cumulative.get(&ind.id).copied().unwrap_or(0),
-            ),
-        };
-        out.push(IndicatorFigure {
-            indicator: ind,
-            in_period: p,
-            cumulative: c,
-        });
+        .ok_or_else(|| AppError::internal("aggregate returned no row"))
+}
+
+/// The derived figures per derivation and period: (in period, cumulative). One statement per
+/// source: attendances (RCO81 and RCO87 together), public events, submitted plans.
+async fn derived(
+    db: &impl ConnectionTrait,
+    w: &Windows,
+    wanted: &[Derivation],
+) -> AppResult<HashMap<(Derivation, Uuid), (i64, i64)>> {
+    let mut out = HashMap::new();
+    let mut put = |d: Derivation, figures: HashMap<Uuid, (i64, i64)>| {
+        for (period, v) in figures {
+            out.insert((d, period), v);
+        }
+    };
+    let starts = || Expr::col((event::Entity, event::Column::StartsAt));
+    let attendances = wanted.contains(&Derivation::AttendedParticipations);
+    let organisations = wanted.contains(&Derivation::CooperatingOrganisations);
+    if attendances || organisations {
+        let mut q = participation::Entity::find()
+            .select_only()
+            .join(JoinType::InnerJoin, participation_event())
+            .filter(participation::Column::Attended.eq(true))
+            .filter(participation::Column::Status.eq(ParticipationStatus::Registered))
+            .filter(event::Column::CancelledAt.is_null())
+            .filter(event::Column::StartsAt.gte(w.earliest()))
+            .filter(event::Column::StartsAt.lt(w.latest()))
+            .into_query();
+        let org = Expr::col((participation::Entity, participation::Column::OrganisationId));
+        w.columns(&mut q, "a", starts(), Expr::val(1), false);
+        w.columns(&mut q, "o", starts(), org, true);
+        let row = one_row(db, &q).await?;
+        put(Derivation::AttendedParticipations, w.read(&row, "a")?);
+        put(Derivation::CooperatingOrganisations, w.read(&row, "o")?);
+    }
+    if wanted.contains(&Derivation::PublicEvents) {
+        let mut q = event::Entity::find()
+            .select_only()
+            .filter(event::Column::IsPublic.eq(true))
+            .filter(event::Column::CancelledAt.is_null())
+            .filter(event::Column::StartsAt.gte(w.earliest()))
+            .filter(event::Column::StartsAt.lt(w.latest()))
+            .into_query();
+        w.columns(&mut q, "e", starts(), Expr::val(1), false);
+        put(
+            Derivation::PublicEvents,
+            w.read(&one_row(db, &q).await?, "e")?,
+        );
+    }
+    if wanted.contains(&Derivation::PlansSubmitted) {
+        let submitted = Expr::col((plan_version::Entity, plan_version::Column::SubmittedAt));
+        let mut q = plan_version::Entity::find()
+            .select_only()
+            .filter(plan_version::Column::Number.eq(1))
+            .filter(plan_version::Column::SubmittedAt.gte(w.earliest()))
+            .filter(plan_version::Column::SubmittedAt.lt(w.latest()))
+            .into_query();
+        w.columns(&mut q, "v", submitted, Expr::val(1), false);
+        put(
+            Derivation::PlansSubmitted,
+            w.read(&one_row(db, &q).await?, "v")?,
+        );
     }
     Ok(out)
 }
 
-/// Expenditure of a period's accepted partner reports, per cost category, in cents.
-pub async fn expenditure_totals(
+/// The contributions that count: those of organisations whose report for the period is
+/// accepted, summed per (indicator, period), in thousandths.
+async fn accepted_contributions(
     db: &impl ConnectionTrait,
-    period_id: Uuid,
-) -> AppResult<Vec<(CostCategory, i64)>> {
-    let rows: Vec<(CostCategory, Option<i64>)> = expenditure::Entity::find()
+) -> AppResult<HashMap<(Uuid, Uuid), i64>> {
+    let report: sea_orm::RelationDef =
+        indicator_contribution::Entity::belongs_to(partner_report::Entity)
+            .from(indicator_contribution::Column::PeriodId)
+            .to(partner_report::Column::PeriodId)
+            .into();
+    let report = report.on_condition(|c, r| {
+        Expr::col((c, indicator_contribution::Column::OrganisationId))
+            .equals((r, partner_report::Column::OrganisationId))
+            .into_condition()
+    });
+    let rows: Vec<(Uuid, Uuid, Option<i64>)> = indicator_contribution::Entity::find()
         .select_only()
+        .column(indicator_contribution::Column::IndicatorId)
+        .column(indicator_contribution::Column::PeriodId)
+        .column_as(
+            Expr::expr(Func::cast_as(
+                Func::sum(Expr::col((
+                    indicator_contribution::Entity,
+                    indicator_contribution::Column::ValueMilli,
+                ))),
+                Alias::new("BIGINT"),
+            )),
+            "v",
+        )
+        .join(JoinType::InnerJoin, report)
+        .filter(partner_report::Column::Status.eq(ReportStatus::Accepted))
+        .group_by(indicator_contribution::Column::IndicatorId)
+        .group_by(indicator_contribution::Column::PeriodId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(i, p, v)| ((i, p), v.unwrap_or(0)))
+        .collect())
+}
+
+/// Every indicator's figures for each of `periods`, by period id.
+pub async fn indicators_for(
+    db: &impl ConnectionTrait,
+    periods: &[reporting_period::Model],
+) -> AppResult<HashMap<Uuid, Vec<IndicatorFigure>>> {
+    if periods.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut all = indicator::Entity::find().all(db).await?;
+    all.sort_by_cached_key(super::indicator_order);
+    let every = reporting_period::Entity::find().all(db).await?;
+    let project_start = every
+        .iter()
+        .map(|p| p.starts_on)
+        .min()
+        .map(day_start)
+        .unwrap_or_else(Utc::now);
+    let windows = Windows {
+        periods: periods
+            .iter()
+            .map(|p| {
+                let (from, until) = window(p);
+                (
+                    p.id,
+                    (from, until),
+                    (std::cmp::min(project_start, from), until),
+                )
+            })
+            .collect(),
+    };
+    let wanted: Vec<Derivation> = all.iter().filter_map(|i| i.derivation).collect();
+    let derived = derived(db, &windows, &wanted).await?;
+    let contributed = if all.iter().any(|i| i.derivation.is_none()) {
+        accepted_contributions(db).await?
+    } else {
+        HashMap::new()
+    };
+    let number: HashMap<Uuid, i32> = every.iter().map(|p| (p.id, p.number)).collect();
+    let mut out = HashMap::new();
+    for period in periods {
+        let figures = all
+            .iter()
+            .map(|ind| {
+                let (in_period, cumulative) = match ind.derivation {
+                    Some(d) => derived.get(&(d, period.id)).copied().unwrap_or((0, 0)),
+                    None => {
+                        let mut in_period = 0;
+                        let mut cumulative = 0;
+                        for ((i, p), v) in &contributed {
+                            if *i != ind.id {
+                                continue;
+                            }
+                            if *p == period.id {
+                                in_period += v;
+                            }
+                            if number.get(p).is_some_and(|n| *n <= period.number) {
+                                cumulative += v;
+                            }
+                        }
+                        (in_period, cumulative)
+                    }
+                };
+                IndicatorFigure {
+                    indicator: ind.clone(),
+                    in_period,
+                    cumulative,
+                }
+            })
+            .collect();
+        out.insert(period.id, figures);
+    }
+    Ok(out)
+}
+
+/// Every indicator's figures for one period.
+pub async fn indicators(
+    db: &impl ConnectionTrait,
+    period: &reporting_period::Model,
+) -> AppResult<Vec<IndicatorFigure>> {
+    Ok(indicators_for(db, std::slice::from_ref(period))
+        .await?
+        .remove(&period.id)
+        .unwrap_or_default())
+}
+
+/// Expenditure of the periods' accepted partner reports, per period and cost category (every
+/// category, zero where nothing was spent), in cents.
+pub async fn expenditure_totals_for(
+    db: &impl ConnectionTrait,
+    period_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<(CostCategory, i64)>>> {
+    let rows: Vec<(Uuid, CostCategory, Option<i64>)> = expenditure::Entity::find()
+        .select_only()
+        .column(partner_report::Column::PeriodId)
         .column(expenditure::Column::Category)
         .column_as(
             Expr::expr(Func::cast_as(
@@ -232,16 +395,25 @@ pub async fn expenditure_totals(
                 .to(partner_report::Column::Id)
                 .into(),
         )
-        .filter(partner_report::Column::PeriodId.eq(period_id))
+        .filter(partner_report::Column::PeriodId.is_in(period_ids.iter().copied()))
         .filter(partner_report::Column::Status.eq(ReportStatus::Accepted))
+        .group_by(partner_report::Column::PeriodId)
         .group_by(expenditure::Column::Category)
         .into_tuple()
         .all(db)
         .await?;
-    let by: HashMap<CostCategory, i64> =
-        rows.into_iter().map(|(c, v)| (c, v.unwrap_or(0))).collect();
-    Ok(crate::reporting::types::COST_CATEGORIES
+    let by: HashMap<(Uuid, CostCategory), i64> = rows
+        .into_iter()
+        .map(|(p, c, v)| ((p, c), v.unwrap_or(0)))
+        .collect();
+    Ok(period_ids
         .iter()
-        .map(|c| (*c, by.get(c).copied().unwrap_or(0)))
+        .map(|p| {
+            let lines = crate::reporting::types::COST_CATEGORIES
+                .iter()
+                .map(|c| (*c, by.get(&(*p, *c)).copied().unwrap_or(0)))
+                .collect();
+            (*p, lines)
+        })
         .collect())
 }

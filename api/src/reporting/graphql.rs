@@ -203,6 +203,8 @@ pub struct ContributeToIndicatorInput {
     pub period_number: i32,
     /// For coordinators: the organisation; partners contribute for their own.
     pub organisation_id: Option<ID>,
+    /// When replacing an earlier value: its current `version` (a stale one is CONFLICT).
+    pub expected_version: Option<i32>,
     /// The value (not negative, three decimals).
     pub value: Decimal,
     /// What supports it (1–5000 characters).
@@ -594,6 +596,7 @@ impl ReportingMutation {
             ind,
             input.period_number,
             org,
+            input.expected_version,
             Measure::parse("value", input.value.0)?,
             NonEmptyText::parse("evidence", &input.evidence, 5000)?.into_inner(),
             input

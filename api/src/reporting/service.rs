@@ -5,8 +5,8 @@
 
 use chrono::{NaiveDate, Utc};
 use entity::{
-    CostCategory, DeliverableStatus, Implementation, ReportStatus, Role, activity,
-    activity_progress, deliverable, deliverable_progress, expenditure, indicator,
+    CostCategory, DeliverableStatus, Implementation, OrganisationKind, ReportStatus, Role,
+    activity, activity_progress, deliverable, deliverable_progress, expenditure, indicator,
     indicator_contribution, organisation, output, partner_report, reporting_period, work_package,
 };
 use sea_orm::{
@@ -17,7 +17,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit;
-use crate::db::begin_write;
+use crate::db::{begin_write, for_update};
 use crate::domain::{EurAmount, Measure, NonEmptyText};
 use crate::error::{AppError, AppResult};
 use crate::policy::{Actor, Principal, rules, scope};
@@ -58,6 +58,7 @@ pub async fn create_period(
         ));
     }
     let txn = begin_write(db).await?;
+    crate::db::serialise_writes(&txn, "reporting_period").await?;
     if reporting_period::Entity::find()
         .filter(reporting_period::Column::Number.eq(number))
         .one(&txn)
@@ -67,6 +68,21 @@ pub async fn create_period(
         return Err(AppError::conflict(format!(
             "reporting period {number} already exists"
         )));
+    }
+    // Figures are counted per period: a day may belong to one period only.
+    if let Some(other) = reporting_period::Entity::find()
+        .filter(reporting_period::Column::StartsOn.lte(ends_on))
+        .filter(reporting_period::Column::EndsOn.gte(starts_on))
+        .one(&txn)
+        .await?
+    {
+        return Err(AppError::bad_input(
+            "startsOn",
+            format!(
+                "overlaps period {} ({} – {})",
+                other.number, other.starts_on, other.ends_on
+            ),
+        ));
     }
     let now = Utc::now();
     let model = reporting_period::ActiveModel {
@@ -338,12 +354,17 @@ pub async fn set_targets(
     Ok(updated)
 }
 
-/// The organisation a reporting write is for: a partner's own; a coordinator names one.
-fn reporting_org(p: &Principal, requested: Option<Uuid>) -> AppResult<Uuid> {
-    match p.role {
+/// The organisation a reporting write is for: a partner's own; a coordinator names one (or
+/// reports for its own, the lead partner). Only consortium partners report.
+async fn reporting_org(
+    txn: &DatabaseTransaction,
+    p: &Principal,
+    requested: Option<Uuid>,
+) -> AppResult<Uuid> {
+    let org = match p.role {
         Role::Coordinator => requested
             .or(p.organisation_id)
-            .ok_or_else(|| AppError::bad_input("organisationId", "name the organisation")),
+            .ok_or_else(|| AppError::bad_input("organisationId", "name the organisation"))?,
         Role::Partner => {
             let own = p
                 .organisation_id
@@ -353,25 +374,43 @@ fn reporting_org(p: &Principal, requested: Option<Uuid>) -> AppResult<Uuid> {
                     "partners report for their own organisation",
                 ));
             }
-            Ok(own)
+            own
         }
-        _ => Err(AppError::forbidden(
-            "reporting is written by partners and coordinators",
-        )),
+        _ => {
+            return Err(AppError::forbidden(
+                "reporting is written by partners and coordinators",
+            ));
+        }
+    };
+    let partner = organisation::Entity::find_by_id(org)
+        .one(txn)
+        .await?
+        .is_some_and(|o| {
+            matches!(
+                o.kind,
+                OrganisationKind::LeadPartner | OrganisationKind::Partner
+            )
+        });
+    if !partner {
+        return Err(AppError::bad_input(
+            "organisationId",
+            "reports come from the consortium's partners",
+        ));
     }
+    Ok(org)
 }
 
-/// The organisation's report for the period, if any, locked for the transaction's writes.
+/// The organisation's report for the period, if any, locked for the transaction's writes (so
+/// its status cannot change between the check and the write).
 async fn report_of(
     txn: &DatabaseTransaction,
     period: Uuid,
     org: Uuid,
 ) -> AppResult<Option<partner_report::Model>> {
-    Ok(partner_report::Entity::find()
+    let q = partner_report::Entity::find()
         .filter(partner_report::Column::PeriodId.eq(period))
-        .filter(partner_report::Column::OrganisationId.eq(org))
-        .one(txn)
-        .await?)
+        .filter(partner_report::Column::OrganisationId.eq(org));
+    Ok(for_update(q, txn).one(txn).await?)
 }
 
 /// Records (or replaces) an organisation's contribution to a contributed indicator in a period.
@@ -383,16 +422,17 @@ pub async fn contribute(
     indicator_id: Uuid,
     period_number: i32,
     organisation_id: Option<Uuid>,
+    expected_version: Option<i32>,
     value: Measure,
     evidence: String,
     evidence_url: Option<String>,
 ) -> AppResult<indicator_contribution::Model> {
     let p = actor.require_role(&[Role::Coordinator, Role::Partner])?;
-    let org = reporting_org(p, organisation_id)?;
     if value.milli() < 0 {
         return Err(AppError::bad_input("value", "must not be negative"));
     }
     let txn = begin_write(db).await?;
+    let org = reporting_org(&txn, p, organisation_id).await?;
     let period = period(&txn, actor, period_number).await?;
     let ind = indicator::Entity::find_by_id(indicator_id)
         .one(&txn)
@@ -416,14 +456,20 @@ pub async fn contribute(
         ));
     }
     let now = Utc::now();
-    let existing = indicator_contribution::Entity::find()
-        .filter(indicator_contribution::Column::IndicatorId.eq(ind.id))
-        .filter(indicator_contribution::Column::PeriodId.eq(period.id))
-        .filter(indicator_contribution::Column::OrganisationId.eq(org))
-        .one(&txn)
-        .await?;
+    let existing = for_update(
+        indicator_contribution::Entity::find()
+            .filter(indicator_contribution::Column::IndicatorId.eq(ind.id))
+            .filter(indicator_contribution::Column::PeriodId.eq(period.id))
+            .filter(indicator_contribution::Column::OrganisationId.eq(org)),
+        &txn,
+    )
+    .one(&txn)
+    .await?;
     let model = match existing {
         Some(c) => {
+            if expected_version != Some(c.version) {
+                return Err(AppError::stale_version("contribution"));
+            }
             let version = c.version;
             let mut am: indicator_contribution::ActiveModel = c.into();
             am.value_milli = Set(value.milli());
@@ -484,8 +530,8 @@ pub async fn save_report(
     c: ReportContent,
 ) -> AppResult<partner_report::Model> {
     let p = actor.require_role(&[Role::Coordinator, Role::Partner])?;
-    let org = reporting_org(p, organisation_id)?;
     let txn = begin_write(db).await?;
+    let org = reporting_org(&txn, p, organisation_id).await?;
     let period = period(&txn, actor, period_number).await?;
     let known_activities: Vec<Uuid> = activity::Entity::find()
         .filter(activity::Column::Id.is_in(c.activities.iter().map(|a| a.0)))
@@ -644,11 +690,13 @@ pub async fn review_report(
 ) -> AppResult<partner_report::Model> {
     let p = actor.require_role(&[Role::Coordinator, Role::Partner])?;
     let txn = begin_write(db).await?;
-    let current = scope::partner_reports(actor)
-        .filter(partner_report::Column::Id.eq(id))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("partner report"))?;
+    let current = for_update(
+        scope::partner_reports(actor).filter(partner_report::Column::Id.eq(id)),
+        &txn,
+    )
+    .one(&txn)
+    .await?
+    .ok_or_else(|| AppError::not_found("partner report"))?;
     let (from, to): (&[ReportStatus], ReportStatus) = match step {
         ReportStep::Submit => (
             &[ReportStatus::Draft, ReportStatus::Returned],

@@ -17,8 +17,9 @@ use crate::graphql::enums::{
 use crate::graphql::ids;
 use crate::graphql::loaders::{
     ActivitiesOfWorkPackage, ActivityById, ActivityProgressOf, ContributionsOfIndicator,
-    DeliverableById, DeliverableProgressOf, DeliverablesOfActivity, ExpenditureOf, IndicatorById,
-    OrganisationById, OutputsOfWorkPackage, PeriodById, ReportsOfPeriod,
+    DeliverableById, DeliverableProgressOf, DeliverablesOfActivity, ExpenditureOf,
+    ExpenditureTotalsOf, IndicatorById, IndicatorValuesOf, OrganisationById, OutputsOfWorkPackage,
+    PeriodById, ReportsOfPeriod,
 };
 use crate::graphql::scalars::{Date, Decimal, Timestamp};
 use crate::organisations::types::Organisation;
@@ -70,13 +71,21 @@ impl From<reporting_period::Model> for ReportingPeriod {
 impl ReportingPeriod {
     /// Every indicator's value in this period and cumulated to its end, against its target.
     async fn indicator_values(&self, ctx: &Context<'_>) -> Result<Vec<IndicatorValue>> {
-        let figures = figures::indicators(req(ctx).db(), &self.model).await?;
+        let figures = req(ctx)
+            .loaders
+            .load_one(IndicatorValuesOf(self.model.id))
+            .await?
+            .unwrap_or_default();
         Ok(figures.into_iter().map(IndicatorValue::from).collect())
     }
 
     /// Expenditure of this period's accepted partner reports, per cost category.
     async fn expenditure_totals(&self, ctx: &Context<'_>) -> Result<Vec<ExpenditureLine>> {
-        let rows = figures::expenditure_totals(req(ctx).db(), self.model.id).await?;
+        let rows = req(ctx)
+            .loaders
+            .load_one(ExpenditureTotalsOf(self.model.id))
+            .await?
+            .unwrap_or_default();
         Ok(rows
             .into_iter()
             .map(|(c, cents)| ExpenditureLine {
