@@ -148,3 +148,108 @@ both!(
         );
     }
 );
+
+both!(
+    the_scale_seed_is_deterministic_and_usable,
+    |app: TestApp| async move {
+        use pearls_api::seed::scale::{ScaleOptions, load};
+        use sea_orm::{ConnectionTrait, Statement};
+        let opts = ScaleOptions {
+            scale: 1,
+            anchor: chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+        };
+        let report = load(&app.state.db, &app.state.passwords, &opts)
+            .await
+            .expect("scale seed");
+        assert!(report.inserted > 3_000, "{}", report.inserted);
+        let again = load(&app.state.db, &app.state.passwords, &opts).await;
+        assert!(again.is_err(), "only into an empty database");
+
+        // Same N and anchor, same rows: a second database gets the same ids.
+        let other = TestApp::spawn(app.backend)
+            .await
+            .expect("a second database");
+        load(&other.state.db, &other.state.passwords, &opts)
+            .await
+            .expect("scale seed");
+        let ids = |db: sea_orm::DatabaseConnection| async move {
+            let backend = db.get_database_backend();
+            let mut out = Vec::new();
+            for table in [
+                "application",
+                "plan_action",
+                "participation",
+                "good_practice",
+            ] {
+                let rows = db
+                    .query_all_raw(Statement::from_string(
+                        backend,
+                        match backend {
+                            sea_orm::DbBackend::Sqlite => {
+                                format!("SELECT hex(id) AS id FROM {table} ORDER BY id")
+                            }
+                            _ => format!("SELECT CAST(id AS TEXT) AS id FROM {table} ORDER BY id"),
+                        },
+                    ))
+                    .await
+                    .unwrap();
+                out.push(
+                    rows.iter()
+                        .map(|r| r.try_get::<String>("", "id").unwrap())
+                        .collect::<Vec<_>>(),
+                );
+            }
+            out
+        };
+        let (a, b) = (
+            ids(app.state.db.clone()).await,
+            ids(other.state.db.clone()).await,
+        );
+        assert!(a.iter().all(|t| !t.is_empty()));
+        assert_eq!(a, b, "deterministic");
+
+        // The logins work and see their part: the municipality edits its CuReAP.
+        let municipality = app
+            .login("municipality@pearls.example", "pearls-demo")
+            .await;
+        let body = app
+            .gql(
+                Some(&municipality),
+                "{ applications { edges { node { status plan { id version } } } } }",
+                json!({}),
+            )
+            .await;
+        let edges = body["data"]["applications"]["edges"].as_array().unwrap();
+        let statuses: Vec<&str> = edges
+            .iter()
+            .map(|e| e["node"]["status"].as_str().unwrap())
+            .collect();
+        assert!(statuses.contains(&"CUREAP_IN_DEVELOPMENT"), "{body}");
+        assert!(statuses.contains(&"TITLE_YEAR_ACTIVE"), "{body}");
+        let plan = edges
+            .iter()
+            .find(|e| e["node"]["status"] == "CUREAP_IN_DEVELOPMENT")
+            .unwrap()["node"]["plan"]
+            .clone();
+        let body = app
+            .gql(
+                Some(&municipality),
+                "mutation($i: UpdatePlanInput!) { updatePlan(input: $i) { plan { version } } }",
+                json!({ "i": { "planId": plan["id"], "expectedVersion": plan["version"], "vision": "Sing" } }),
+            )
+            .await;
+        assert_eq!(code(&body), "<no error>", "{body}");
+        // The frozen versions read back (their snapshots have the served shape).
+        let coordinator = app.login("coordinator@pearls.example", "pearls-demo").await;
+        let body = app
+            .gql(
+                Some(&coordinator),
+                "{ applications(first: 100, filter: {status: [CUREAP_SUBMITTED, TITLE_YEAR_ACTIVE]}) { edges { node {
+                   plan { versions { number content { vision actions { title } } } } } } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(code(&body), "<no error>", "{body}");
+        assert!(body.to_string().contains("\"number\":1"), "{body}");
+    }
+);

@@ -36,8 +36,16 @@ pub enum Command {
     /// Load data into the database.
     Seed {
         /// Real public facts about the programme plus fictional demo accounts (idempotent).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "scale")]
         demo: bool,
+        /// A deterministic synthetic programme for benchmarks, into an empty database: N = 1 is
+        /// about the real programme's size, N = 1000 about a million participations.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        scale: Option<u32>,
+        /// The day the synthetic calendar is anchored to (default: today, UTC); the same N and
+        /// anchor give the same data.
+        #[arg(long, value_name = "YYYY-MM-DD", requires = "scale")]
+        anchor: Option<chrono::NaiveDate>,
     },
     /// Print the GraphQL SDL (what `schema.graphql` must contain).
     Schema,
@@ -138,19 +146,37 @@ pub async fn run(cli: Cli) -> CliResult {
                 }
             }
         }
-        Command::Seed { demo } => {
-            if !demo {
-                return Err("say what to seed: --demo".into());
+        Command::Seed {
+            demo,
+            scale,
+            anchor,
+        } => {
+            if !demo && scale.is_none() {
+                return Err("say what to seed: --demo or --scale N".into());
             }
             if config.is_production() {
-                return Err("refusing to load demo data in production mode".into());
+                return Err("refusing to load demo or synthetic data in production mode".into());
             }
             let (db, statements) = prepare_database(&config).await?;
             let state = build_state(&config, db, statements)?;
-            let report = crate::seed::demo(&state.db, &state.passwords)
-                .await
-                .map_err(app_err)?;
-            println!("demo data loaded: {} rows inserted", report.inserted);
+            if let Some(scale) = scale {
+                let opts = crate::seed::scale::ScaleOptions {
+                    scale,
+                    anchor: anchor.unwrap_or_else(|| chrono::Utc::now().date_naive()),
+                };
+                let report = crate::seed::scale::load(&state.db, &state.passwords, &opts)
+                    .await
+                    .map_err(app_err)?;
+                println!(
+                    "synthetic programme loaded (scale {scale}, anchor {}): {} rows inserted",
+                    opts.anchor, report.inserted
+                );
+            } else {
+                let report = crate::seed::demo(&state.db, &state.passwords)
+                    .await
+                    .map_err(app_err)?;
+                println!("demo data loaded: {} rows inserted", report.inserted);
+            }
         }
         Command::User {
             action:

@@ -16,6 +16,8 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
+pub mod scale;
+
 use crate::audit;
 use crate::auth::password::Passwords;
 use crate::error::AppResult;
