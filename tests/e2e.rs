@@ -13,6 +13,7 @@ mod auth;
 mod catalogue;
 mod events;
 mod kpis;
+mod performance;
 mod plans;
 mod platform;
 mod readme;

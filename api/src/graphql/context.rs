@@ -19,6 +19,9 @@ pub struct RequestContext {
     /// When the caller's access token expires; a subscription ends then (the client reconnects
     /// with a fresh token).
     pub token_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The signed-in user as authentication read them for this request (so `me` costs no
+    /// second read).
+    pub user: Option<entity::user::Model>,
 }
 
 impl RequestContext {
@@ -36,6 +39,7 @@ impl RequestContext {
             loaders,
             client_address,
             token_expires_at: None,
+            user: None,
         }
     }
 

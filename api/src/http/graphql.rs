@@ -89,18 +89,16 @@ async fn run(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let actor = match authenticate(state, authorization).await {
-        Ok(a) => a.actor,
+    let (actor, user) = match authenticate(state, authorization).await {
+        Ok(a) => (a.actor, a.user),
         // A client whose access token expired must still be able to get a new one: an operation
         // that only signs in or refreshes runs anonymously despite the stale header.
-        Err(AppError::Unauthenticated(_)) if only_signs_in(&batch) => Actor::Anonymous,
+        Err(AppError::Unauthenticated(_)) if only_signs_in(&batch) => (Actor::Anonymous, None),
         Err(e) => return refuse_app(e),
     };
-    let rc = Arc::new(RequestContext::new(
-        actor,
-        state.clone(),
-        client_address(req, state),
-    ));
+    let mut rc = RequestContext::new(actor, state.clone(), client_address(req, state));
+    rc.user = user;
+    let rc = Arc::new(rc);
     let batch = match batch {
         BatchRequest::Single(r) => BatchRequest::Single(with_data(r, &rc, via_get)),
         BatchRequest::Batch(rs) => {
