@@ -259,6 +259,8 @@ async fn fixture(app: &TestApp, w: &World) -> Fixture {
         ends_on: Set(None),
         budget_cents: Set(100_000),
         status: Set(ActionStatus::Completed),
+        latest_implementation: Set(None),
+        latest_participants_reached: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -293,6 +295,20 @@ async fn fixture(app: &TestApp, w: &World) -> Fixture {
         .await
         .unwrap();
     }
+    // As `postProgress` keeps them: the action's latest post.
+    entity::plan_action::Entity::update_many()
+        .col_expr(
+            entity::plan_action::Column::LatestImplementation,
+            sea_orm::sea_query::Expr::value("PARTLY"),
+        )
+        .col_expr(
+            entity::plan_action::Column::LatestParticipantsReached,
+            sea_orm::sea_query::Expr::value(250),
+        )
+        .filter(entity::plan_action::Column::Id.eq(first_a))
+        .exec(db)
+        .await
+        .unwrap();
 
     // Events: a public forum (A attended, C registered, B waiting), a cancelled webinar, a
     // conference (A registered).

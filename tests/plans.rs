@@ -275,6 +275,37 @@ both!(
             body["data"]["node"]["latestProgress"]["percentage"], 45,
             "{body}"
         );
+        // The implementation KPIs follow the latest post (kept on the action with each post).
+        let fully = json!({ "i": { "actionId": action_id, "implementation": "FULLY", "percentage": 100,
+            "participantsReached": 500 } });
+        assert_eq!(code(&app.gql(Some(&kiel), post, fully).await), "<no error>");
+        let body = app
+            .gql(
+                Some(&coordinator),
+                "{ kpis { planActions(groupBy: [IMPLEMENTATION]) { group { implementation } actions participantsReached } } }",
+                json!({}),
+            )
+            .await;
+        let rows = body["data"]["kpis"]["planActions"]
+            .as_array()
+            .expect("rows");
+        let fully = rows
+            .iter()
+            .find(|r| r["group"]["implementation"] == "FULLY")
+            .expect("a FULLY group");
+        assert_eq!(
+            (
+                fully["actions"].as_i64(),
+                fully["participantsReached"].as_i64()
+            ),
+            (Some(1), Some(500)),
+            "{body}"
+        );
+        assert!(
+            rows.iter()
+                .all(|r| r["group"]["implementation"] != "PARTLY"),
+            "an earlier post no longer counts: {body}"
+        );
         let _ = Role::Mentor;
     }
 );

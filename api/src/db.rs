@@ -26,6 +26,10 @@ impl StatementCounter {
     }
 }
 
+/// Statements slower than this are logged as warnings (every statement is logged at TRACE
+/// level under the `pearls_api::sql` target).
+const SLOW_STATEMENT: Duration = Duration::from_millis(500);
+
 /// Opens the pool. SQLite gets WAL, a busy timeout and enforced foreign keys so that several
 /// pooled connections behave like one database; the file is created on first start.
 pub async fn connect(config: &Config) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
@@ -35,6 +39,9 @@ pub async fn connect(config: &Config) -> Result<(DatabaseConnection, StatementCo
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
+        // JIT compilation pays off for long analytical queries, not for a web API's: it added
+        // 20–100 ms to KPI aggregates at scale 1000 (BENCHMARKS.md).
+        .map_sqlx_postgres_opts(|o| o.options([("jit", "off")]))
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
@@ -47,8 +54,13 @@ pub async fn connect(config: &Config) -> Result<(DatabaseConnection, StatementCo
     let c = counter.clone();
     db.set_metric_callback(move |info| {
         c.0.fetch_add(1, Ordering::Relaxed);
+        let ms = info.elapsed.as_secs_f64() * 1000.0;
         if info.failed {
-            tracing::debug!(sql = %info.statement, "statement failed");
+            tracing::debug!(target: "pearls_api::sql", sql = %info.statement, ms, "statement failed");
+        } else if info.elapsed >= SLOW_STATEMENT {
+            tracing::warn!(target: "pearls_api::sql", sql = %info.statement, ms, "slow statement");
+        } else {
+            tracing::trace!(target: "pearls_api::sql", sql = %info.statement, ms, "statement");
         }
     });
     Ok((db, counter))

@@ -99,8 +99,17 @@ impl Query {
 
     /// PostgreSQL tsquery text for term `i`; terms are letters and digits only, quoted anyway.
     fn pg_term(&self, i: usize) -> String {
-        let suffix = if self.is_prefix(i) { ":*" } else { "" };
-        format!("'{}'{suffix}", self.terms[i])
+        self.pg_weighted(i, "")
+    }
+
+    /// Term `i` restricted to a weight (`A` title, `B` summary, `C` body; "" for any).
+    fn pg_weighted(&self, i: usize, weight: &str) -> String {
+        let star = if self.is_prefix(i) { "*" } else { "" };
+        if star.is_empty() && weight.is_empty() {
+            format!("'{}'", self.terms[i])
+        } else {
+            format!("'{}':{star}{weight}", self.terms[i])
+        }
     }
 
     /// SQLite FTS5 string for term `i` (a quoted string, so it is never an operator).
@@ -119,11 +128,10 @@ impl Query {
                     .map(|i| self.pg_term(i))
                     .collect::<Vec<_>>()
                     .join(" & ");
+                // `search_tsv`: the stored, GIN-indexed vector of title (A), summary (B) and
+                // body (C) — see migration 8.
                 Expr::cust_with_values(
-                    format!(
-                        "to_tsvector('simple', {table}.search_title || ' ' || {table}.search_summary \
-                         || ' ' || {table}.search_body) @@ to_tsquery('simple', $1)"
-                    ),
+                    format!("{table}.search_tsv @@ to_tsquery('simple', $1)"),
                     [q],
                 )
             }
@@ -145,13 +153,15 @@ impl Query {
         let mut parts: Vec<String> = Vec::new();
         let mut values: Vec<String> = Vec::new();
         for i in 0..self.terms.len() {
-            for (column, weight) in [("title", 4), ("summary", 2), ("body", 1)] {
+            for (column, letter, weight) in
+                [("title", "A", 4), ("summary", "B", 2), ("body", "C", 1)]
+            {
                 match backend {
                     DbBackend::Postgres => {
-                        values.push(self.pg_term(i));
+                        values.push(self.pg_weighted(i, letter));
                         parts.push(format!(
-                            "(CASE WHEN to_tsvector('simple', {table}.search_{column}) @@ \
-                             to_tsquery('simple', ${}) THEN {weight} ELSE 0 END)",
+                            "(CASE WHEN {table}.search_tsv @@ to_tsquery('simple', ${}) \
+                             THEN {weight} ELSE 0 END)",
                             values.len()
                         ));
                     }

@@ -23,6 +23,10 @@ pub struct Model {
     pub ends_on: Option<Date>,
     pub budget_cents: i64,
     pub status: ActionStatus,
+    /// The implementation of the latest progress post (kept with each post).
+    pub latest_implementation: Option<crate::Implementation>,
+    /// The participants reached of the latest progress post (kept with each post).
+    pub latest_participants_reached: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -11,6 +11,7 @@ mod m20261124_000004_plans;
 mod m20261124_000005_assessment;
 mod m20261124_000006_knowledge;
 mod m20261124_000007_reporting;
+mod m20261124_000008_performance;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_assessment::Migration),
             Box::new(m20261124_000006_knowledge::Migration),
             Box::new(m20261124_000007_reporting::Migration),
+            Box::new(m20261124_000008_performance::Migration),
         ]
     }
 }

@@ -333,6 +333,8 @@ pub async fn complete_plan(db: &DatabaseConnection, application: Uuid) -> Uuid {
         ends_on: Set(None),
         budget_cents: Set(4_500_050),
         status: Set(ActionStatus::Planned),
+        latest_implementation: Set(None),
+        latest_participants_reached: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use entity::{application, edition, organisation};
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SubQueryStatement};
 use sea_orm::{ColumnTrait, Order, QueryFilter};
 
 use super::lifecycle::Action;
@@ -48,15 +48,23 @@ impl ApplicationQuery {
         let mut select = scope::applications(&rc.actor);
         if let Some(f) = filter {
             if let Some(years) = f.edition_year {
-                select = select.filter(
-                    application::Column::EditionId.in_subquery(
-                        Query::select()
-                            .column(edition::Column::Id)
-                            .from(edition::Entity)
-                            .and_where(edition::Column::TitleYear.is_in(years))
-                            .to_owned(),
-                    ),
-                );
+                let editions = Query::select()
+                    .column(edition::Column::Id)
+                    .from(edition::Entity)
+                    .and_where(edition::Column::TitleYear.is_in(years.clone()))
+                    .to_owned();
+                select = select.filter(if years.len() == 1 {
+                    // One edition (the usual dashboard): `= (SELECT …)` is a single value to the
+                    // planner, so the page is a range of the (edition, order) index.
+                    Expr::col((application::Entity, application::Column::EditionId)).eq(
+                        Expr::SubQuery(
+                            None,
+                            Box::new(SubQueryStatement::SelectStatement(editions)),
+                        ),
+                    )
+                } else {
+                    application::Column::EditionId.in_subquery(editions)
+                });
             }
             if let Some(statuses) = f.status {
                 select = select.filter(

@@ -239,21 +239,22 @@ fn date_bounds_on_dates(q: &mut SelectStatement, col: &str, f: &Filter) {
 
 /// The application rows a KPI covers, with their edition and lead municipality joined.
 fn applications(actor: &Actor, f: &Filter) -> SelectStatement {
+    // LEFT JOINs on primary keys: both databases drop them when a query uses neither table
+    // (every application has both, so the rows are the same as with inner joins).
     let mut q = Query::select()
         .from(Alias::new("application"))
-        .inner_join(
+        .left_join(
             Alias::new("edition"),
             Expr::cust("edition.id = application.edition_id"),
         )
-        .inner_join(
+        .left_join(
             Alias::new("organisation"),
             Expr::cust("organisation.id = application.lead_municipality_id"),
         )
-        .and_where(
-            Expr::col((Alias::new("application"), Alias::new("id")))
-                .in_subquery(scope::kpi_applications(actor)),
-        )
         .to_owned();
+    if let Some(covered) = scope::kpi_applications(actor) {
+        q.cond_where(covered);
+    }
     if let Some(years) = &f.edition_years {
         q.and_where(within("edition.title_year", years));
     }
@@ -411,18 +412,14 @@ pub async fn plan_actions(
     group_by: &[Dim],
 ) -> AppResult<Vec<Row>> {
     let mut q = applications(actor, f);
-    q.inner_join(Alias::new("plan"), Expr::cust("plan.application_id = application.id"))
-        .inner_join(
-            Alias::new("plan_action"),
-            Expr::cust("plan_action.plan_id = plan.id"),
-        )
-        .left_join(
-            Alias::new("progress_update"),
-            Expr::cust(
-                "progress_update.id = (SELECT pu.id FROM progress_update pu WHERE pu.action_id = plan_action.id \
-                 ORDER BY pu.posted_at DESC, pu.id DESC LIMIT 1)",
-            ),
-        );
+    q.inner_join(
+        Alias::new("plan"),
+        Expr::cust("plan.application_id = application.id"),
+    )
+    .inner_join(
+        Alias::new("plan_action"),
+        Expr::cust("plan_action.plan_id = plan.id"),
+    );
     if scope::kpi_submitted_plans_only(actor) {
         q.and_where(Expr::cust("plan.submitted_version > 0"));
     }
@@ -436,12 +433,15 @@ pub async fn plan_actions(
     application_dims(&mut k);
     k.dim(Dim::Status, "plan_action.status".into());
     k.dim(Dim::Theme, "plan_action_theme.term_id".into());
-    k.dim(Dim::Implementation, "progress_update.implementation".into());
+    k.dim(
+        Dim::Implementation,
+        "plan_action.latest_implementation".into(),
+    );
     k.figure("actions", "COUNT(*)".into());
     k.figure("budget_cents", "SUM(plan_action.budget_cents)".into());
     k.figure(
         "participants",
-        "SUM(progress_update.participants_reached)".into(),
+        "SUM(plan_action.latest_participants_reached)".into(),
     );
     k.run(db, group_by).await
 }

@@ -731,7 +731,15 @@ pub async fn post_progress(
 ) -> AppResult<progress_update::Model> {
     let p = actor.principal()?;
     let txn = begin_write(db).await?;
-    let action = action_of(&txn, actor, action_id).await?;
+    // Locked: posts on one action follow each other, so its latest-progress columns always
+    // describe its newest post.
+    let action = crate::db::for_update(
+        scope::plan_actions(actor).filter(plan_action::Column::Id.eq(action_id)),
+        &txn,
+    )
+    .one(&txn)
+    .await?
+    .ok_or_else(|| AppError::not_found("plan action"))?;
     let plan = reload(&txn, action.plan_id).await?;
     let app = application::Entity::find_by_id(plan.application_id)
         .one(&txn)
@@ -766,6 +774,18 @@ pub async fn post_progress(
     }
     .insert(&txn)
     .await?;
+    plan_action::Entity::update_many()
+        .col_expr(
+            plan_action::Column::LatestImplementation,
+            Expr::value(model.implementation.as_str()),
+        )
+        .col_expr(
+            plan_action::Column::LatestParticipantsReached,
+            Expr::value(model.participants_reached),
+        )
+        .filter(plan_action::Column::Id.eq(action_id))
+        .exec(&txn)
+        .await?;
     audit::record(
         &txn,
         Some(p.user_id),

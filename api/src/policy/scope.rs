@@ -570,25 +570,21 @@ pub fn expenditure(actor: &Actor) -> Select<expenditure::Entity> {
 }
 
 /// The applications an actor's KPIs cover: a coordinator's all; a partner's (and a `kpi:read`
-/// integration's) every submitted one; a mentor's the assigned ones; a municipality's its own.
+/// integration's) every submitted one; a mentor's the assigned ones; a municipality's its own —
+/// as a condition on the `application` table (`None`: all of them).
 /// KPIs are aggregates over these (and their plans, sessions, actions), so partners get the
 /// programme's figures even where they see no rows (mentoring sessions); plan figures follow
 /// [`kpi_submitted_plans_only`].
-pub fn kpi_applications(actor: &Actor) -> SelectStatement {
-    let submitted = || {
-        ids(
-            application::Entity::find().filter(application::Column::SubmittedAt.is_not_null()),
-            application::Column::Id,
-        )
-    };
+pub fn kpi_applications(actor: &Actor) -> Option<Condition> {
+    let submitted = || Condition::all().add(application::Column::SubmittedAt.is_not_null());
     match actor {
-        Actor::Integration(i) if i.kpi_read => submitted(),
-        Actor::User(p) if p.role == Role::Partner => submitted(),
-        Actor::User(_) => ids(applications(actor), application::Column::Id),
-        _ => ids(
-            application::Entity::find().filter(application::Column::Id.is_null()),
-            application::Column::Id,
-        ),
+        Actor::Integration(i) if i.kpi_read => Some(submitted()),
+        Actor::User(p) if p.role == Role::Partner => Some(submitted()),
+        Actor::User(p) if p.role == Role::Coordinator => None,
+        Actor::User(_) => Some(Condition::all().add(
+            application::Column::Id.in_subquery(ids(applications(actor), application::Column::Id)),
+        )),
+        _ => Some(Condition::all().add(application::Column::Id.is_null())),
     }
 }
 

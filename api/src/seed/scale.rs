@@ -979,6 +979,41 @@ pub async fn load(
             } else {
                 ActionStatus::Planned
             };
+            // Title-year progress: the posts in time order, the last one the action's latest.
+            let mut posts = Vec::new();
+            if pearl {
+                let title_start = p[5].1;
+                let until = p[5].2.min(now).max(title_start + Duration::days(1));
+                let n_posts = g.between(0, 6);
+                let mut times: Vec<DateTime<Utc>> =
+                    (0..n_posts).map(|_| g.during(title_start, until)).collect();
+                times.sort();
+                for (k, posted_at) in times.into_iter().enumerate() {
+                    let k = k as i64;
+                    let implementation = match (k + 1 == n_posts, g.below(3)) {
+                        (true, 0) | (true, 1) => Implementation::Fully,
+                        (_, 2) => Implementation::Not,
+                        _ => Implementation::Partly,
+                    };
+                    posts.push(progress_update::ActiveModel {
+                        id: Set(g.id()),
+                        action_id: Set(action),
+                        implementation: Set(implementation),
+                        percentage: Set(((k + 1) * 100 / n_posts) as i32),
+                        participants_reached: Set(g.between(0, 800) as i32),
+                        evidence_url: Set(None),
+                        note: Set(g.words(8)),
+                        posted_by: Set(Some(contacts[a.municipality])),
+                        posted_at: Set(posted_at),
+                    });
+                }
+            }
+            let latest = posts.last().map(|u| {
+                (
+                    u.implementation.clone().unwrap(),
+                    u.participants_reached.clone().unwrap(),
+                )
+            });
             action_bulk.push(plan_action::ActiveModel {
                 id: Set(action),
                 plan_id: Set(plan_id),
@@ -991,9 +1026,14 @@ pub async fn load(
                 ends_on: Set(Some(ends.date_naive())),
                 budget_cents: Set(action_budget),
                 status: Set(status),
+                latest_implementation: Set(latest.map(|l| l.0)),
+                latest_participants_reached: Set(latest.map(|l| l.1)),
                 created_at: Set(edited),
                 updated_at: Set(edited),
             });
+            for post in posts {
+                progress_bulk.push(post);
+            }
             theme_bulk.push(plan_action_theme::ActiveModel {
                 action_id: Set(action),
                 term_id: Set(theme),
@@ -1006,29 +1046,6 @@ pub async fn load(
                     practice_id: Set(practice),
                 });
                 cited.push(practice_title);
-            }
-            if pearl {
-                let title_start = p[5].1;
-                let until = p[5].2.min(now).max(title_start + Duration::days(1));
-                let posts = g.between(0, 6);
-                for k in 0..posts {
-                    let implementation = match (k + 1 == posts, g.below(3)) {
-                        (true, 0) | (true, 1) => Implementation::Fully,
-                        (_, 2) => Implementation::Not,
-                        _ => Implementation::Partly,
-                    };
-                    progress_bulk.push(progress_update::ActiveModel {
-                        id: Set(g.id()),
-                        action_id: Set(action),
-                        implementation: Set(implementation),
-                        percentage: Set(((k + 1) * 100 / posts) as i32),
-                        participants_reached: Set(g.between(0, 800) as i32),
-                        evidence_url: Set(None),
-                        note: Set(g.words(8)),
-                        posted_by: Set(Some(contacts[a.municipality])),
-                        posted_at: Set(g.during(title_start, until)),
-                    });
-                }
             }
             snapshot_actions.push(ActionSnapshot {
                 title,
@@ -1259,8 +1276,11 @@ pub async fn load(
     txn.commit().await?;
     // Fresh statistics for the query planners.
     let analyse = Instant::now();
-    db.execute_unprepared("ANALYZE").await?;
-    if db.get_database_backend() == DbBackend::Sqlite {
+    if db.get_database_backend() == DbBackend::Postgres {
+        // As autovacuum would soon: statistics, and the visibility map index-only scans need.
+        db.execute_unprepared("VACUUM ANALYZE").await?;
+    } else {
+        db.execute_unprepared("ANALYZE").await?;
         db.execute_unprepared("PRAGMA optimize").await?;
     }
     eprintln!(
