@@ -14,7 +14,8 @@ const CREATE: &str = "mutation($i: CreateApplicationInput!) { createApplication(
     application { id title status version leadMunicipality { name } coApplicants { name } } } }";
 const UPDATE: &str = "mutation($i: UpdateApplicationInput!) { updateApplication(input: $i) { application { title motivation version } } }";
 const SUBMIT: &str = "mutation($i: ApplicationTransitionInput!) { submitApplication(input: $i) {
-    application { status submittedAt statusHistory { fromStatus toStatus note actor { email } } } } }";
+    application { status submittedAt statusHistory { fromStatus toStatus note actor { email } }
+    latestStatusChange { fromStatus toStatus note } } } }";
 
 both!(
     a_municipality_applies_edits_and_submits,
@@ -121,6 +122,11 @@ both!(
         assert_eq!(history[1]["toStatus"], "SUBMITTED");
         assert_eq!(history[1]["note"], "Here it is");
         assert_eq!(history[1]["actor"]["email"], "kiel@test.example");
+        // The latest change is the last of the history (chosen in SQL, not from the history).
+        assert_eq!(
+            s["latestStatusChange"],
+            json!({ "fromStatus": "DRAFT", "toStatus": "SUBMITTED", "note": "Here it is" })
+        );
         // Submitted applications are no longer editable, nor submittable again.
         let edit = app
             .gql(
@@ -245,7 +251,7 @@ both!(
             "statements must not grow with the page: {counts:?}"
         );
         // The signed-in user, the page with its count, the municipalities, the assignments with
-        // their mentors, the plans, the status history: six, whatever the page size.
+        // their mentors, the plans, the latest status changes: six, whatever the page size.
         assert_eq!(counts[1], 6, "{counts:?}");
         eprintln!("statements per dashboard page: {counts:?}");
     }

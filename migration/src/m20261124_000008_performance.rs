@@ -1,6 +1,8 @@
 //! What the benchmarks at scale 1000 asked for (BENCHMARKS.md has the before and after):
 //! - applications by edition in the dashboard's orders, so a page is an index range, not a sort
 //!   of the whole edition;
+//! - covering indexes for the funnel's "ever reached" probes and for counting registrations
+//!   and attendance per event;
 //! - each plan action carries its latest progress (implementation, participants reached),
 //!   written with every progress post, so the implementation KPIs aggregate actions without
 //!   looking for each one's newest post;
@@ -47,9 +49,16 @@ fn index(table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
     i
 }
 
-const INDEXES: [(&str, &[&str]); 2] = [
+const INDEXES: [(&str, &[&str]); 4] = [
     ("application", &["edition_id", "updated_at"]),
     ("application", &["edition_id", "created_at"]),
+    // The funnel asks per application whether it ever reached a status: an index-only probe.
+    (
+        "application_status_change",
+        &["application_id", "to_status"],
+    ),
+    // Registrations and attendance per event, counted from the index alone.
+    ("participation", &["event_id", "status", "attended"]),
 ];
 
 #[async_trait::async_trait]

@@ -12,7 +12,8 @@ use crate::graphql::context::req;
 use crate::graphql::enums::ApplicationStatus;
 use crate::graphql::ids;
 use crate::graphql::loaders::{
-    CoApplicantsOf, EditionById, MentorAssignmentsOf, OrganisationById, StatusHistoryOf, UserById,
+    CoApplicantsOf, EditionById, LatestStatusChangeOf, MentorAssignmentsOf, OrganisationById,
+    StatusHistoryOf, UserById,
 };
 use crate::graphql::scalars::CountryCode;
 use crate::mentoring::types::MentorAssignment;
@@ -122,12 +123,11 @@ impl Application {
 
     /// The most recent status change (signed-in readers only: null for the public).
     async fn latest_status_change(&self, ctx: &Context<'_>) -> Result<Option<StatusChange>> {
-        let rows = req(ctx)
+        Ok(req(ctx)
             .loaders
-            .load_one(StatusHistoryOf(self.model.id))
+            .load_one(LatestStatusChangeOf(self.model.id))
             .await?
-            .unwrap_or_default();
-        Ok(rows.into_iter().last().map(StatusChange::from))
+            .map(StatusChange::from))
     }
 
     /// The lifecycle steps the caller's role may take from the current status (the phase and the

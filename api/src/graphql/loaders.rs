@@ -47,6 +47,7 @@ key!(
     ApplicationById,
     PhasesOfEdition,
     StatusHistoryOf,
+    LatestStatusChangeOf,
     MentorAssignmentsOf,
     CoApplicantsOf,
     MembersOf,
@@ -437,6 +438,36 @@ children_via_parent!(
     ApplicationId,
     ChangedAt
 );
+/// Each application's most recent status change (by time, then id: the last of its history),
+/// chosen in SQL so a dashboard page reads one row per application, not whole histories.
+impl Loader<LatestStatusChangeOf> for Loaders {
+    type Value = application_status_change::Model;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[LatestStatusChangeOf],
+    ) -> Result<HashMap<LatestStatusChangeOf, Self::Value>, AppError> {
+        let rows = scope::status_changes(&self.actor)
+            .filter(
+                application_status_change::Column::ApplicationId.is_in(keys.iter().map(|k| k.0)),
+            )
+            .filter(Expr::cust(
+                "NOT EXISTS (SELECT 1 FROM application_status_change later \
+                 WHERE later.application_id = application_status_change.application_id \
+                 AND (later.changed_at > application_status_change.changed_at \
+                 OR (later.changed_at = application_status_change.changed_at \
+                 AND later.id > application_status_change.id)))",
+            ))
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (LatestStatusChangeOf(row.application_id), row))
+            .collect())
+    }
+}
+
 /// An application's mentor assignments with their mentors, in one statement: the mentor is
 /// joined only where the actor's user scope admits them (the scope sits in the join condition,
 /// so an assignment whose mentor is hidden keeps its row and gets no mentor).
