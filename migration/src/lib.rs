@@ -4,6 +4,7 @@ pub use m20261124_000002_countries::COUNTRIES;
 pub use sea_orm_migration;
 use sea_orm_migration::prelude::*;
 
+mod index;
 mod m20261124_000001_foundation;
 mod m20261124_000002_countries;
 mod m20261124_000003_title_cycle;

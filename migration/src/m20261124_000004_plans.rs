@@ -7,6 +7,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::index::index;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -25,20 +27,6 @@ fn fk(
         f.on_delete(ForeignKeyAction::Cascade);
     }
     f
-}
-
-fn index(table: &'static str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
-    let mut i = Index::create()
-        .name(format!("ix_{table}_{}", cols.join("_")))
-        .table(table)
-        .to_owned();
-    for c in cols {
-        i.col(*c);
-    }
-    if unique {
-        i.unique();
-    }
-    i
 }
 
 #[async_trait::async_trait]

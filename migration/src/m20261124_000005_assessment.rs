@@ -5,6 +5,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::index::index;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -15,20 +17,6 @@ fn fk(from: &'static str, col: &'static str, to: &'static str) -> ForeignKeyCrea
         .to(to, "id")
         .on_delete(ForeignKeyAction::Cascade)
         .to_owned()
-}
-
-fn index(table: &'static str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
-    let mut i = Index::create()
-        .name(format!("ix_{table}_{}", cols.join("_")))
-        .table(table)
-        .to_owned();
-    for c in cols {
-        i.col(*c);
-    }
-    if unique {
-        i.unique();
-    }
-    i
 }
 
 #[async_trait::async_trait]

@@ -11,6 +11,8 @@ use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
+use crate::index::index;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -30,20 +32,6 @@ fn fk(
         f.on_delete(ForeignKeyAction::Cascade);
     }
     f
-}
-
-fn index(table: &'static str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
-    let mut i = Index::create()
-        .name(format!("ix_{table}_{}", cols.join("_")))
-        .table(table)
-        .to_owned();
-    for c in cols {
-        i.col(*c);
-    }
-    if unique {
-        i.unique();
-    }
-    i
 }
 
 fn link(table: &'static str, a: &'static str, b: &'static str) -> TableCreateStatement {

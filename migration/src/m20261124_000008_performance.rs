@@ -12,6 +12,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
+use crate::index::{index, index_name};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -38,17 +40,6 @@ const BACKFILL: &str = "UPDATE plan_action SET \
     latest_participants_reached = (SELECT pu.participants_reached FROM progress_update pu \
       WHERE pu.action_id = plan_action.id ORDER BY pu.posted_at DESC, pu.id DESC LIMIT 1)";
 
-fn index(table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
-    let mut i = Index::create()
-        .name(format!("ix_{table}_{}", cols.join("_")))
-        .table(table)
-        .to_owned();
-    for c in cols {
-        i.col(*c);
-    }
-    i
-}
-
 const INDEXES: [(&str, &[&str]); 4] = [
     ("application", &["edition_id", "updated_at"]),
     ("application", &["edition_id", "created_at"]),
@@ -65,7 +56,7 @@ const INDEXES: [(&str, &[&str]); 4] = [
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for (table, cols) in INDEXES {
-            m.create_index(index(table, cols)).await?;
+            m.create_index(index(table, cols, false)).await?;
         }
         m.alter_table(
             Table::alter()
@@ -118,7 +109,7 @@ impl MigrationTrait for Migration {
         for (table, cols) in INDEXES {
             m.drop_index(
                 Index::drop()
-                    .name(format!("ix_{table}_{}", cols.join("_")))
+                    .name(index_name(table, cols))
                     .table(table)
                     .to_owned(),
             )

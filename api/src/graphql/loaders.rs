@@ -14,10 +14,10 @@ use entity::{
     plan_action, plan_action_practice, plan_action_theme, plan_comment, plan_indicator,
     plan_version, practice_term, progress_update, reporting_period, user, vocabulary_term,
 };
-use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoCondition, Query};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
-    RelationTrait,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait,
 };
 use uuid::Uuid;
 
@@ -61,6 +61,7 @@ key!(
     CommentsOfPlan,
     VersionsOfPlan,
     ProgressOfAction,
+    LatestProgressOf,
     CriterionById,
     TermById,
     PeriodById,
@@ -438,35 +439,65 @@ children_via_parent!(
     ApplicationId,
     ChangedAt
 );
-/// Each application's most recent status change (by time, then id: the last of its history),
-/// chosen in SQL so a dashboard page reads one row per application, not whole histories.
-impl Loader<LatestStatusChangeOf> for Loaders {
-    type Value = application_status_change::Model;
-    type Error = AppError;
+/// A loader of each parent's newest child (by `$order`, then id: the last row of the
+/// `children_via_parent!` list of the same parent), chosen in SQL with `NOT EXISTS` a later
+/// sibling, so a page reads one row per parent instead of whole histories.
+macro_rules! latest_via_parent {
+    ($key:ident, $module:ident, $scope:path, $parent:ident, $order:ident) => {
+        impl Loader<$key> for Loaders {
+            type Value = $module::Model;
+            type Error = AppError;
 
-    async fn load(
-        &self,
-        keys: &[LatestStatusChangeOf],
-    ) -> Result<HashMap<LatestStatusChangeOf, Self::Value>, AppError> {
-        let rows = scope::status_changes(&self.actor)
-            .filter(
-                application_status_change::Column::ApplicationId.is_in(keys.iter().map(|k| k.0)),
-            )
-            .filter(Expr::cust(
-                "NOT EXISTS (SELECT 1 FROM application_status_change later \
-                 WHERE later.application_id = application_status_change.application_id \
-                 AND (later.changed_at > application_status_change.changed_at \
-                 OR (later.changed_at = application_status_change.changed_at \
-                 AND later.id > application_status_change.id)))",
-            ))
-            .all(&self.db)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| (LatestStatusChangeOf(row.application_id), row))
-            .collect())
-    }
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, AppError> {
+                use $module::{Column as C, Entity as E};
+                let later = Alias::new("later");
+                let newer_sibling = Query::select()
+                    .expr(Expr::val(1))
+                    .from_as(E, later.clone())
+                    .and_where(Expr::col((later.clone(), C::$parent)).equals((E, C::$parent)))
+                    .cond_where(
+                        Condition::any()
+                            .add(
+                                Expr::col((later.clone(), C::$order)).gt(Expr::col((E, C::$order))),
+                            )
+                            .add(
+                                Condition::all()
+                                    .add(
+                                        Expr::col((later.clone(), C::$order))
+                                            .equals((E, C::$order)),
+                                    )
+                                    .add(Expr::col((later, C::Id)).gt(Expr::col((E, C::Id)))),
+                            ),
+                    )
+                    .to_owned();
+                let rows = $scope(&self.actor)
+                    .filter(C::$parent.is_in(keys.iter().map(|k| k.0)))
+                    .filter(Expr::exists(newer_sibling).not())
+                    .all(&self.db)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|row| ($key(ParentField::parent(&row)), row))
+                    .collect())
+            }
+        }
+    };
 }
+
+latest_via_parent!(
+    LatestStatusChangeOf,
+    application_status_change,
+    scope::status_changes,
+    ApplicationId,
+    ChangedAt
+);
+latest_via_parent!(
+    LatestProgressOf,
+    progress_update,
+    scope::progress_updates,
+    ActionId,
+    PostedAt
+);
 
 /// An application's mentor assignments with their mentors, in one statement: the mentor is
 /// joined only where the actor's user scope admits them (the scope sits in the join condition,

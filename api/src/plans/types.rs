@@ -220,12 +220,11 @@ impl PlanAction {
 
     /// The latest progress update.
     async fn latest_progress(&self, ctx: &Context<'_>) -> Result<Option<ProgressUpdate>> {
-        let rows = req(ctx)
+        Ok(req(ctx)
             .loaders
-            .load_one(ProgressOfAction(self.uuid))
+            .load_one(crate::graphql::loaders::LatestProgressOf(self.uuid))
             .await?
-            .unwrap_or_default();
-        Ok(rows.into_iter().last().map(Into::into))
+            .map(Into::into))
     }
 }
 

@@ -244,29 +244,21 @@ pub fn mentor_assignments(actor: &Actor) -> Select<mentor_assignment::Entity> {
 /// municipality those of its applications. Partners see aggregates only (no rows).
 pub fn mentoring_sessions(actor: &Actor) -> Select<mentoring_session::Entity> {
     let all = mentoring_session::Entity::find();
-    let none = || mentoring_session::Entity::find().filter(mentoring_session::Column::Id.is_null());
-    let Actor::User(p) = actor else { return none() };
-    let assignments = |cond: Condition| {
-        Query::select()
-            .column(mentor_assignment::Column::Id)
-            .from(mentor_assignment::Entity)
-            .cond_where(cond)
-            .to_owned()
+    let Actor::User(p) = actor else {
+        return all.filter(mentoring_session::Column::Id.is_null());
     };
     match p.role {
         Role::Coordinator => all,
-        Role::Mentor => all.filter(mentoring_session::Column::AssignmentId.in_subquery(
-            assignments(Condition::all().add(mentor_assignment::Column::MentorId.eq(p.user_id))),
+        // The assignments a mentor holds, or those of the municipality's applications.
+        Role::Mentor | Role::Municipality => all.filter(exists_in(
+            mentor_assignments(actor),
+            mentor_assignment::Column::Id,
+            (
+                mentoring_session::Entity,
+                mentoring_session::Column::AssignmentId,
+            ),
         )),
-        Role::Municipality => all.filter(
-            mentoring_session::Column::AssignmentId.in_subquery(assignments(
-                Condition::all().add(
-                    mentor_assignment::Column::ApplicationId
-                        .in_subquery(ids(applications(actor), application::Column::Id)),
-                ),
-            )),
-        ),
-        Role::Partner => none(),
+        Role::Partner => all.filter(mentoring_session::Column::Id.is_null()),
     }
 }
 

@@ -95,6 +95,19 @@ struct Seeder<'a> {
 }
 
 impl Seeder<'_> {
+    /// The countries (kept by the migrations; made sure of here) and the consortium's
+    /// organisations, in [`CONSORTIUM`] order: the lead partner first.
+    async fn consortium(&mut self) -> AppResult<Vec<Uuid>> {
+        for (code, name) in migration::COUNTRIES {
+            self.country(code, name).await?;
+        }
+        let mut ids = Vec::with_capacity(CONSORTIUM.len());
+        for (name, cc, kind) in CONSORTIUM {
+            ids.push(self.organisation(name, cc, *kind).await?);
+        }
+        Ok(ids)
+    }
+
     async fn country(&mut self, code: &str, name: &str) -> AppResult<()> {
         if country::Entity::find_by_id(code.to_owned())
             .one(self.txn)
@@ -296,14 +309,7 @@ pub async fn demo(db: &DatabaseConnection, passwords: &Passwords) -> AppResult<S
         now: Utc::now(),
         report: SeedReport::default(),
     };
-    // Countries come with the migrations (reference data); the seed only makes sure.
-    for (code, name) in migration::COUNTRIES {
-        s.country(code, name).await?;
-    }
-    let mut consortium = Vec::new();
-    for (name, cc, kind) in CONSORTIUM {
-        consortium.push(s.organisation(name, cc, *kind).await?);
-    }
+    let consortium = s.consortium().await?;
     let lead_partner = consortium[0];
     let creative_estonia = consortium[7];
 

@@ -38,7 +38,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{CONSORTIUM, DEMO_PASSWORD, SeedReport, Seeder, TERMS};
+use super::{DEMO_PASSWORD, SeedReport, Seeder, TERMS};
 use crate::auth::password::Passwords;
 use crate::error::{AppError, AppResult};
 use crate::plans::service::{ActionSnapshot, IndicatorSnapshot, Snapshot};
@@ -368,13 +368,7 @@ pub async fn load(
     );
 
     // The consortium and the named logins.
-    for (code, name) in migration::COUNTRIES {
-        s.country(code, name).await?;
-    }
-    let mut consortium = Vec::new();
-    for (name, cc, kind) in CONSORTIUM {
-        consortium.push(s.organisation(name, cc, *kind).await?);
-    }
+    let consortium = s.consortium().await?;
     let lead_partner = consortium[0];
     let partner_orgs: Vec<Uuid> = consortium[1..].to_vec();
     let hash = passwords.hash(DEMO_PASSWORD).await?;
