@@ -137,3 +137,27 @@ pub async fn begin_snapshot(db: &DatabaseConnection) -> Result<DatabaseTransacti
         _ => db.begin().await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+
+    /// `.cargo/config.toml` builds the bundled SQLite without STAT4, which would prepare
+    /// statements again at every execution once ANALYZE has run (BENCHMARKS.md).
+    #[tokio::test]
+    async fn the_embedded_sqlite_is_built_without_stat4() {
+        let db = Database::connect("sqlite::memory:").await.expect("opens");
+        let options: Vec<String> = db
+            .query_all_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "PRAGMA compile_options",
+            ))
+            .await
+            .expect("reads")
+            .iter()
+            .map(|r| r.try_get_by_index::<String>(0).expect("text"))
+            .collect();
+        assert!(options.iter().any(|o| o == "ENABLE_FTS5"), "{options:?}");
+        assert!(!options.iter().any(|o| o.contains("STAT4")), "{options:?}");
+    }
+}

@@ -2,7 +2,7 @@
 //! an [`Actor`].
 
 use chrono::{DateTime, Utc};
-use entity::user;
+use entity::{organisation, user};
 use sea_orm::{ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 
@@ -14,6 +14,8 @@ use crate::state::AppState;
 pub struct Authenticated {
     pub actor: Actor,
     pub user: Option<user::Model>,
+    /// The user's organisation, read by the same statement (most pages show it).
+    pub organisation: Option<organisation::Model>,
     /// When the presented access token expires (`None` for anonymous requests).
     pub expires_at: Option<DateTime<Utc>>,
 }
@@ -33,16 +35,15 @@ pub async fn current_principal(
         .one(db)
         .await?
         .filter(|u| u.active)
-        .map(|u| {
-            (
-                Principal {
-                    user_id: u.id,
-                    role: u.role,
-                    organisation_id: u.organisation_id,
-                },
-                u,
-            )
-        }))
+        .map(|u| (principal_of(&u), u)))
+}
+
+fn principal_of(u: &user::Model) -> Principal {
+    Principal {
+        user_id: u.id,
+        role: u.role,
+        organisation_id: u.organisation_id,
+    }
 }
 
 /// Verifies a bare access token and loads its user — a token of a deleted or deactivated user is
@@ -53,17 +54,22 @@ pub async fn authenticate_token(state: &AppState, token: &str) -> AppResult<Auth
         return Ok(Authenticated {
             actor: Actor::Integration(integration),
             user: None,
+            organisation: None,
             expires_at,
         });
     }
     let claims = state.keys.verify(token)?;
     let id = Uuid::parse_str(&claims.sub).map_err(|_| invalid())?;
-    let (principal, user) = current_principal(&state.db, id)
+    let (user, organisation) = user::Entity::find_by_id(id)
+        .find_also_related(organisation::Entity)
+        .one(&state.db)
         .await?
+        .filter(|(u, _)| u.active)
         .ok_or_else(invalid)?;
     Ok(Authenticated {
-        actor: Actor::User(principal),
+        actor: Actor::User(principal_of(&user)),
         user: Some(user),
+        organisation,
         expires_at: DateTime::from_timestamp(claims.exp, 0),
     })
 }
@@ -77,6 +83,7 @@ pub async fn authenticate(
         return Ok(Authenticated {
             actor: Actor::Anonymous,
             user: None,
+            organisation: None,
             expires_at: None,
         });
     };

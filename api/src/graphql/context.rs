@@ -22,6 +22,9 @@ pub struct RequestContext {
     /// The signed-in user as authentication read them for this request (so `me` costs no
     /// second read).
     pub user: Option<entity::user::Model>,
+    /// That user's organisation as authentication read it (so `me { organisation }` costs no
+    /// second read either). Every signed-in user may read every organisation.
+    pub organisation: Option<entity::organisation::Model>,
 }
 
 impl RequestContext {
@@ -40,6 +43,7 @@ impl RequestContext {
             client_address,
             token_expires_at: None,
             user: None,
+            organisation: None,
         }
     }
 

@@ -1,15 +1,23 @@
-//! async-graphql extensions that make the server behave as the GraphQL spec and our contract say.
+//! The one async-graphql extension that makes the server behave as the GraphQL spec and our
+//! contract say ([`Contract`]). It is one extension, not one per concern, because async-graphql
+//! wraps every resolved field in every registered extension's `resolve` hook (a boxed future
+//! each, overridden or not): five extensions cost a dashboard page ~1,600 hook calls.
 //!
-//! - [`FieldErrors`]: *Handling Field Errors*. async-graphql 7.0 lets a field error propagate to
-//!   the root, nulling all `data`. This extension catches the error at the failing field: a
-//!   nullable field becomes `null` with its error recorded, a non-null field passes the error up
-//!   to its parent — which, when nullable, is caught there. Siblings keep their data and keys stay
-//!   in query order (7.0 builds objects in selection order). It also gives every error one of the
-//!   contract's `extensions.code` values and masks anything unexpected.
-//! - [`AliasLimit`]: refuses documents with more aliased fields than configured.
-//! - [`TrustedDocuments`]: in trusted-documents mode only allow-listed operations run.
+//! - *Handling Field Errors*: async-graphql 7.0 lets a field error propagate to the root,
+//!   nulling all `data`. The extension catches the error at the failing field: a nullable field
+//!   becomes `null` with its error recorded, a non-null field passes the error up to its parent —
+//!   which, when nullable, is caught there. Siblings keep their data and keys stay in query order
+//!   (7.0 builds objects in selection order). Every error gets one of the contract's
+//!   `extensions.code` values and anything unexpected is masked.
+//! - The integration-token gate: integration tokens resolve only the root fields their scopes
+//!   name.
+//! - Parsed documents: the parsed form of operation texts seen before is reused.
+//! - The alias limit: documents with more aliased fields than configured are refused.
+//! - Transport rules: GET runs queries only, the WebSocket subscriptions only.
+//! - Trusted documents: in trusted-documents mode only allow-listed operations run.
 
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
 use async_graphql::extensions::{
@@ -21,27 +29,54 @@ use async_graphql::{Request, Response, ServerError, ServerResult, Value, Variabl
 
 use crate::error::code;
 
-/// Factory of [`FieldErrors`] (one instance per request, holding that request's caught errors).
-pub struct FieldErrors;
+/// Factory of the contract's extension; one instance per request holds that request's caught
+/// field errors, the parsed-document cache is shared by all.
+pub struct Contract {
+    max_aliases: usize,
+    trusted: Option<Arc<HashMap<String, String>>>,
+    documents: Arc<Mutex<DocumentCache>>,
+}
 
-impl ExtensionFactory for FieldErrors {
+impl Contract {
+    /// `trusted`: the allow-listed operations by the hex SHA-256 of their text, in
+    /// trusted-documents mode.
+    pub fn new(max_aliases: usize, trusted: Option<HashMap<String, String>>) -> Self {
+        Self {
+            max_aliases,
+            trusted: trusted.map(Arc::new),
+            documents: Arc::new(Mutex::new(DocumentCache::new())),
+        }
+    }
+}
+
+impl ExtensionFactory for Contract {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(FieldErrorsExt {
+        Arc::new(ContractExt {
             caught: Mutex::new(Vec::new()),
+            max_aliases: self.max_aliases,
+            trusted: self.trusted.clone(),
+            documents: self.documents.clone(),
         })
     }
 }
 
-struct FieldErrorsExt {
+struct ContractExt {
     caught: Mutex<Vec<ServerError>>,
+    max_aliases: usize,
+    trusted: Option<Arc<HashMap<String, String>>>,
+    documents: Arc<Mutex<DocumentCache>>,
 }
 
-impl FieldErrorsExt {
+impl ContractExt {
     fn record(&self, e: ServerError) {
         self.caught
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(e);
+    }
+
+    fn documents(&self) -> std::sync::MutexGuard<'_, DocumentCache> {
+        self.documents.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -93,7 +128,7 @@ fn normalise(mut e: ServerError) -> ServerError {
 }
 
 #[async_graphql::async_trait::async_trait]
-impl Extension for FieldErrorsExt {
+impl Extension for ContractExt {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
         response.errors = std::mem::take(&mut response.errors)
@@ -101,6 +136,83 @@ impl Extension for FieldErrorsExt {
             .map(normalise)
             .collect();
         response
+    }
+
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let Some(trusted) = &self.trusted else {
+            return next.run(ctx, request).await;
+        };
+        let named = request
+            .extensions
+            .get("persistedQuery")
+            .and_then(|pq| match pq {
+                Value::Object(o) => o.get("sha256Hash").cloned(),
+                _ => None,
+            })
+            .and_then(|h| match h {
+                Value::String(s) => Some(s),
+                _ => None,
+            });
+        let hash = match named {
+            Some(h) => h,
+            None if request.query.is_empty() => {
+                return Err(forbidden("only trusted documents run on this server"));
+            }
+            None => crate::auth::sha256_hex(request.query.as_bytes()),
+        };
+        match trusted.get(&hash) {
+            Some(text) => {
+                request.query = text.clone();
+                request.extensions.remove("persistedQuery");
+                next.run(ctx, request).await
+            }
+            None => Err(forbidden("this operation is not in the trusted documents")),
+        }
+    }
+
+    /// Cached or parsed, every document then passes the alias limit and the transport rules.
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        // An automatic persisted query arrives already parsed with an empty text: never cached.
+        let cached = if query.is_empty() {
+            None
+        } else {
+            self.documents().get(query)
+        };
+        let doc = match cached {
+            Some(doc) => doc,
+            None => {
+                let doc = next.run(ctx, query, variables).await?;
+                if !query.is_empty() {
+                    self.documents().put(query, &doc);
+                }
+                doc
+            }
+        };
+        let n = aliases_in(&doc);
+        if n > self.max_aliases {
+            let mut e = ServerError::new(
+                format!(
+                    "the operation uses {n} aliases; at most {} are allowed (too many aliases)",
+                    self.max_aliases
+                ),
+                None,
+            );
+            set_code(&mut e, code::QUERY_TOO_COMPLEX);
+            return Err(e);
+        }
+        transport_rules(ctx, &doc)?;
+        Ok(doc)
     }
 
     async fn execute(
@@ -127,7 +239,11 @@ impl Extension for FieldErrorsExt {
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
         let nullable = !info.return_type.ends_with('!');
-        match next.run(ctx, info).await {
+        let result = match integration_refusal(ctx, &info) {
+            Some(refusal) => Err(refusal),
+            None => next.run(ctx, info).await,
+        };
+        match result {
             Err(e) if is_propagation(&e) && nullable => Ok(Some(Value::Null)),
             Err(e) if is_propagation(&e) => Err(e),
             Err(e) if nullable => {
@@ -155,51 +271,22 @@ impl Extension for FieldErrorsExt {
 /// Integration tokens resolve only the root fields their scopes name
 /// ([`crate::policy::rules::integration_may_read`]); any other root field is FORBIDDEN before
 /// its resolver runs. Below an allowed root, the row scopes apply as for everyone.
-pub struct IntegrationGate;
-
-impl ExtensionFactory for IntegrationGate {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(IntegrationGateExt)
+fn integration_refusal(ctx: &ExtensionContext<'_>, info: &ResolveInfo<'_>) -> Option<ServerError> {
+    if info.path_node.parent.is_none()
+        && let Some(rc) = ctx.data_opt::<Arc<crate::graphql::context::RequestContext>>()
+        && let crate::policy::Actor::Integration(i) = &rc.actor
+        && !crate::policy::rules::integration_may_read(i, info.parent_type, info.name)
+    {
+        let mut e = ServerError::new(
+            "this integration token's scopes do not cover this field",
+            None,
+        );
+        set_code(&mut e, code::FORBIDDEN);
+        e.path = vec![async_graphql::PathSegment::Field(info.name.to_owned())];
+        return Some(e);
     }
+    None
 }
-
-struct IntegrationGateExt;
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for IntegrationGateExt {
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        if info.path_node.parent.is_none()
-            && let Some(rc) = ctx.data_opt::<Arc<crate::graphql::context::RequestContext>>()
-            && let crate::policy::Actor::Integration(i) = &rc.actor
-            && !crate::policy::rules::integration_may_read(i, info.parent_type, info.name)
-        {
-            let mut e = ServerError::new(
-                "this integration token's scopes do not cover this field",
-                None,
-            );
-            set_code(&mut e, code::FORBIDDEN);
-            e.path = vec![async_graphql::PathSegment::Field(info.name.to_owned())];
-            return Err(e);
-        }
-        next.run(ctx, info).await
-    }
-}
-
-/// Refuses documents with more than `max` aliased fields (a cheap amplification vector).
-pub struct AliasLimit(pub usize);
-
-impl ExtensionFactory for AliasLimit {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(AliasLimitExt(self.0))
-    }
-}
-
-struct AliasLimitExt(usize);
 
 /// Counts the aliased fields an operation would resolve, fragment spreads included (a fragment
 /// spread under three aliased parents counts three times). Each fragment is counted once and
@@ -257,29 +344,51 @@ fn aliases_in(doc: &ExecutableDocument) -> usize {
         .unwrap_or(0)
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for AliasLimitExt {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        let n = aliases_in(&doc);
-        if n > self.0 {
-            let mut e = ServerError::new(
-                format!(
-                    "the operation uses {n} aliases; at most {} are allowed (too many aliases)",
-                    self.0
-                ),
-                None,
-            );
-            set_code(&mut e, code::QUERY_TOO_COMPLEX);
-            return Err(e);
+/// The parsed form of operation texts seen before, shared by all requests of this process.
+///
+/// A frontend sends the same few documents over and over (a dashboard polls one text with new
+/// variables). Parsing depends on the text alone, so a cached document is exactly what parsing
+/// would return, and nothing here needs to agree between nodes. The checks that follow parsing
+/// run on every request, cached or not. Bounded in entries and in text bytes, and texts longer
+/// than [`DocumentCache::MAX_TEXT`] are never kept, so a client sending many different documents
+/// only evicts entries (least recently used first) and pays what parsing always cost.
+pub struct DocumentCache {
+    docs: lru::LruCache<String, ExecutableDocument>,
+    text_bytes: usize,
+}
+
+impl DocumentCache {
+    /// Documents kept at most.
+    pub const ENTRIES: usize = 256;
+    /// Sum of the kept documents' text lengths at most (their parsed form is about ten times
+    /// larger, so a few MiB in all).
+    pub const TEXT_BUDGET: usize = 512 * 1024;
+    /// Longer texts are parsed every time.
+    pub const MAX_TEXT: usize = 16 * 1024;
+
+    fn new() -> Self {
+        Self {
+            docs: lru::LruCache::new(NonZeroUsize::new(Self::ENTRIES).expect("non-zero")),
+            text_bytes: 0,
         }
-        Ok(doc)
+    }
+
+    fn get(&mut self, text: &str) -> Option<ExecutableDocument> {
+        self.docs.get(text).cloned()
+    }
+
+    fn put(&mut self, text: &str, doc: &ExecutableDocument) {
+        if text.len() > Self::MAX_TEXT || self.docs.contains(text) {
+            return;
+        }
+        while self.text_bytes + text.len() > Self::TEXT_BUDGET || self.docs.len() >= Self::ENTRIES {
+            match self.docs.pop_lru() {
+                Some((old, _)) => self.text_bytes -= old.len(),
+                None => break,
+            }
+        }
+        self.text_bytes += text.len();
+        self.docs.put(text.to_owned(), doc.clone());
     }
 }
 
@@ -296,100 +405,30 @@ pub struct WebSocketSession;
 /// - `/graphql/ws` runs subscriptions only: queries and mutations go by POST, where each request
 ///   is authenticated afresh and runs under the request time limit (a long-lived socket would
 ///   keep a revoked or expired token's access alive).
-pub struct TransportRules;
-
-impl ExtensionFactory for TransportRules {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(TransportRulesExt)
+fn transport_rules(ctx: &ExtensionContext<'_>, doc: &ExecutableDocument) -> ServerResult<()> {
+    let only = |ty: OperationType| doc.operations.iter().all(|(_, op)| op.node.ty == ty);
+    let refusal = if ctx.data_opt::<HttpGet>().is_some() && !only(OperationType::Query) {
+        Some("mutations must be sent with POST")
+    } else if ctx.data_opt::<WebSocketSession>().is_some() && !only(OperationType::Subscription) {
+        Some("the WebSocket carries subscriptions; send queries and mutations with POST /graphql")
+    } else {
+        None
+    };
+    if let Some(message) = refusal {
+        let mut e = ServerError::new(message, None);
+        set_code(&mut e, code::BAD_USER_INPUT);
+        return Err(e);
     }
+    Ok(())
 }
 
-struct TransportRulesExt;
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for TransportRulesExt {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        let only = |ty: OperationType| doc.operations.iter().all(|(_, op)| op.node.ty == ty);
-        let refusal = if ctx.data_opt::<HttpGet>().is_some() && !only(OperationType::Query) {
-            Some("mutations must be sent with POST")
-        } else if ctx.data_opt::<WebSocketSession>().is_some() && !only(OperationType::Subscription)
-        {
-            Some(
-                "the WebSocket carries subscriptions; send queries and mutations with POST /graphql",
-            )
-        } else {
-            None
-        };
-        if let Some(message) = refusal {
-            let mut e = ServerError::new(message, None);
-            set_code(&mut e, code::BAD_USER_INPUT);
-            return Err(e);
-        }
-        Ok(doc)
-    }
-}
-
-/// Trusted-documents mode: the operations allowed, by the hex SHA-256 of their text. A request
-/// names one by `extensions.persistedQuery.sha256Hash` (or sends its exact text); anything else is
-/// refused with FORBIDDEN before it is parsed.
-pub struct TrustedDocuments(pub Arc<HashMap<String, String>>);
-
-impl ExtensionFactory for TrustedDocuments {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(TrustedDocumentsExt(self.0.clone()))
-    }
-}
-
-struct TrustedDocumentsExt(Arc<HashMap<String, String>>);
-
+/// Trusted-documents mode ([`Contract::new`]): the operations allowed, by the hex SHA-256 of their
+/// text. A request names one by `extensions.persistedQuery.sha256Hash` (or sends its exact
+/// text); anything else is refused with FORBIDDEN before it is parsed.
 fn forbidden(message: &str) -> ServerError {
     let mut e = ServerError::new(message, None);
     set_code(&mut e, code::FORBIDDEN);
     e
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for TrustedDocumentsExt {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let named = request
-            .extensions
-            .get("persistedQuery")
-            .and_then(|pq| match pq {
-                Value::Object(o) => o.get("sha256Hash").cloned(),
-                _ => None,
-            })
-            .and_then(|h| match h {
-                Value::String(s) => Some(s),
-                _ => None,
-            });
-        let hash = match named {
-            Some(h) => h,
-            None if request.query.is_empty() => {
-                return Err(forbidden("only trusted documents run on this server"));
-            }
-            None => crate::auth::sha256_hex(request.query.as_bytes()),
-        };
-        match self.0.get(&hash) {
-            Some(text) => {
-                request.query = text.clone();
-                request.extensions.remove("persistedQuery");
-                next.run(ctx, request).await
-            }
-            None => Err(forbidden("this operation is not in the trusted documents")),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -426,8 +465,7 @@ mod tests {
 
     fn schema() -> Schema<Root, EmptyMutation, EmptySubscription> {
         Schema::build(Root, EmptyMutation, EmptySubscription)
-            .extension(FieldErrors)
-            .extension(AliasLimit(3))
+            .extension(Contract::new(3, None))
             .finish()
     }
 
@@ -477,5 +515,67 @@ mod tests {
         // Within the limit.
         let res = schema().execute("{ a: first { ok } b: second }").await;
         assert!(res.errors.is_empty(), "{:?}", res.errors);
+    }
+
+    #[tokio::test]
+    async fn parsed_documents_answer_as_parsing_does_and_stay_bounded() {
+        let contract = Contract::new(3, None);
+        let documents = contract.documents.clone();
+        let cached = Schema::build(Root, EmptyMutation, EmptySubscription)
+            .extension(contract)
+            .finish();
+        for q in [
+            "{ first { ok maybe } second }",
+            "{ first { ok maybe } second }",
+            "{ a: first { ok } b: first { ok } c: first { ok } d: second }",
+            "{ a: first { ok } b: first { ok } c: first { ok } d: second }",
+            "{ first { nope } }",
+            "{ first { nope } }",
+        ] {
+            let fresh = Schema::build(Root, EmptyMutation, EmptySubscription)
+                .extension(Contract::new(3, None))
+                .finish()
+                .execute(q)
+                .await;
+            let again = cached.execute(q).await;
+            assert_eq!(
+                serde_json::to_value(&again).expect("json"),
+                serde_json::to_value(&fresh).expect("json"),
+                "{q}"
+            );
+        }
+        // Kept: the three texts that parse. The alias limit still refuses the second on every
+        // request, cached or not, and validation still refuses the third.
+        assert_eq!(documents.lock().expect("lock").docs.len(), 3);
+        // An already parsed request (an automatic persisted query) has no text: not cached.
+        let mut request = Request::new("");
+        request.set_parsed_query(async_graphql::parser::parse_query("{ second }").expect("ok"));
+        assert!(cached.execute(request).await.errors.is_empty());
+        assert!(documents.lock().expect("lock").get("").is_none());
+
+        // Bounded by entries and by text bytes; long texts are never kept.
+        let doc = async_graphql::parser::parse_query("{ second }").expect("parses");
+        let mut c = DocumentCache::new();
+        for i in 0..DocumentCache::ENTRIES + 10 {
+            c.put(&format!("{{ second }} # {i}"), &doc);
+        }
+        assert_eq!(c.docs.len(), DocumentCache::ENTRIES);
+        assert!(c.get("{ second } # 0").is_none(), "the oldest was evicted");
+        assert!(
+            c.get(&format!("{{ second }} # {}", DocumentCache::ENTRIES + 9))
+                .is_some()
+        );
+        let long = "x".repeat(DocumentCache::MAX_TEXT + 1);
+        c.put(&long, &doc);
+        assert!(c.get(&long).is_none());
+        let big = DocumentCache::MAX_TEXT - 100;
+        for i in 0..DocumentCache::TEXT_BUDGET / big + 5 {
+            c.put(&format!("{i:0>big$}"), &doc);
+        }
+        assert!(c.text_bytes <= DocumentCache::TEXT_BUDGET);
+        assert_eq!(
+            c.text_bytes,
+            c.docs.iter().map(|(k, _)| k.len()).sum::<usize>()
+        );
     }
 }

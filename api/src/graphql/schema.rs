@@ -2,7 +2,6 @@
 //! limits and extensions of the contract are applied from configuration.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use async_graphql::extensions::apollo_persisted_queries::{
     ApolloPersistedQueries, LruCacheStorage,
@@ -17,9 +16,7 @@ use crate::auth::graphql::AuthMutation;
 use crate::config::Config;
 use crate::editions::graphql::{EditionMutation, EditionQuery};
 use crate::events::graphql::{EventMutation, EventQuery};
-use crate::graphql::extensions::{
-    AliasLimit, FieldErrors, IntegrationGate, TransportRules, TrustedDocuments,
-};
+use crate::graphql::extensions::Contract;
 use crate::graphql::node::NodeQuery;
 use crate::integrations::graphql::{IntegrationMutation, IntegrationQuery};
 use crate::kpis::graphql::KpiQuery;
@@ -100,22 +97,21 @@ pub fn load_trusted_documents(path: &std::path::Path) -> Result<HashMap<String, 
 
 /// Builds the served schema with the configured limits and extensions.
 pub fn build(config: &Config) -> Result<PearlsSchema, String> {
+    let trusted = match &config.trusted_documents {
+        Some(path) => Some(load_trusted_documents(path)?),
+        None => None,
+    };
+    // Two extensions in all: each one wraps every resolved field (graphql/extensions.rs).
+    // Persisted queries come second: trusted documents are resolved before them.
     let mut b = builder()
-        .extension(FieldErrors)
-        .extension(IntegrationGate)
-        .extension(AliasLimit(config.max_aliases))
+        .extension(Contract::new(config.max_aliases, trusted))
+        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
+            config.apq_cache_size.max(1),
+        )))
         .limit_depth(config.max_depth)
         .limit_complexity(config.max_complexity)
         .limit_recursive_depth(64)
         .limit_directives(20);
-    if let Some(path) = &config.trusted_documents {
-        b = b.extension(TrustedDocuments(Arc::new(load_trusted_documents(path)?)));
-    }
-    b = b
-        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
-            config.apq_cache_size.max(1),
-        )))
-        .extension(TransportRules);
     if config.is_production() {
         b = b.disable_introspection().disable_suggestions();
     }

@@ -89,15 +89,18 @@ async fn run(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let (actor, user) = match authenticate(state, authorization).await {
-        Ok(a) => (a.actor, a.user),
+    let (actor, user, organisation) = match authenticate(state, authorization).await {
+        Ok(a) => (a.actor, a.user, a.organisation),
         // A client whose access token expired must still be able to get a new one: an operation
         // that only signs in or refreshes runs anonymously despite the stale header.
-        Err(AppError::Unauthenticated(_)) if only_signs_in(&batch) => (Actor::Anonymous, None),
+        Err(AppError::Unauthenticated(_)) if only_signs_in(&batch) => {
+            (Actor::Anonymous, None, None)
+        }
         Err(e) => return refuse_app(e),
     };
     let mut rc = RequestContext::new(actor, state.clone(), client_address(req, state));
     rc.user = user;
+    rc.organisation = organisation;
     let rc = Arc::new(rc);
     let batch = match batch {
         BatchRequest::Single(r) => BatchRequest::Single(with_data(r, &rc, via_get)),

@@ -71,6 +71,11 @@ impl User {
             return Ok(None);
         };
         let rc = req(ctx);
+        if let Some(own) = rc.organisation.as_ref().filter(|o| o.id == org)
+            && matches!(rc.actor, crate::policy::Actor::User(_))
+        {
+            return Ok(Some(own.clone().into()));
+        }
         if self.session_owner {
             let own = entity::organisation::Entity::find_by_id(org)
                 .one(rc.db())
