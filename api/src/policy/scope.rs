@@ -61,7 +61,11 @@ pub fn ids<E: EntityTrait>(select: Select<E>, id: E::Column) -> SelectStatement 
 /// builds that list in full for every statement (47.7 ms against a probe of 0.06 ms for a
 /// partner's applications at scale 1000, BENCHMARKS.md). Not for a scope over the outer
 /// table itself (its unqualified columns would bind to the inner one).
-fn exists_in<E: EntityTrait>(scope: Select<E>, id: E::Column, outer: impl IntoColumnRef) -> Expr {
+pub fn exists_in<E: EntityTrait>(
+    scope: Select<E>,
+    id: E::Column,
+    outer: impl IntoColumnRef,
+) -> Expr {
     let mut q = scope.select_only().expr(Expr::val(1)).into_query();
     q.and_where(Expr::col((E::default(), id)).equals(outer));
     Expr::exists(q)
