@@ -223,6 +223,23 @@ pub fn transition(action: Action) -> &'static Transition {
         .expect("every action has a row in TRANSITIONS")
 }
 
+/// The states an application can be in once it has been in `state`, short of withdrawing: `state`
+/// and everything the table's other transitions lead on to (the KPI funnel's "reached").
+pub fn reached_or_past(state: S) -> Vec<S> {
+    let mut reached = vec![state];
+    let mut i = 0;
+    while i < reached.len() {
+        let from = reached[i];
+        for t in TRANSITIONS {
+            if t.action != Action::Withdraw && t.from.contains(&from) && !reached.contains(&t.to) {
+                reached.push(t.to);
+            }
+        }
+        i += 1;
+    }
+    reached
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

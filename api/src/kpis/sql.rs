@@ -8,6 +8,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
 use uuid::Uuid;
 
+use crate::applications::lifecycle::reached_or_past;
 use crate::error::{AppError, AppResult};
 use crate::policy::{Actor, scope};
 
@@ -270,18 +271,12 @@ fn application_dims(k: &mut Kpi) {
     k.dim(Dim::Organisation, "organisation.id".into());
 }
 
-/// "Reached this status": now in it or past it, or was in it before withdrawing. Withdrawal is
-/// the only way off the forward path ([`crate::applications::lifecycle::TRANSITIONS`]; a test
-/// below checks it), so
-/// only withdrawn applications need their history read: across all editions at scale 1000 that
-/// is a few thousand index probes instead of ~65,000.
-fn reached(status: S, implied: &[S]) -> String {
-    debug_assert!(
-        MILESTONES
-            .iter()
-            .any(|(m, i)| *m == status && *i == implied)
-    );
-    let implied: Vec<&str> = implied.iter().map(|s| s.as_str()).collect();
+/// "Reached this status": now in it or past it ([`reached_or_past`], from the lifecycle table),
+/// or was in it before withdrawing. Withdrawal is the only way off the forward path (a test
+/// below checks it), so only withdrawn applications need their history read: across all
+/// editions at scale 1000 that is a few thousand index probes instead of ~65,000.
+fn reached(status: S) -> String {
+    let implied: Vec<&str> = reached_or_past(status).iter().map(|s| s.as_str()).collect();
     format!(
         "SUM(CASE WHEN application.status IN ({}) OR (application.status = '{}' AND EXISTS \
          (SELECT 1 FROM application_status_change sc WHERE sc.application_id = application.id \
@@ -291,43 +286,6 @@ fn reached(status: S, implied: &[S]) -> String {
         status.as_str()
     )
 }
-
-const AFTER_CUREAP: [S; 6] = [
-    S::CureapInDevelopment,
-    S::CureapSubmitted,
-    S::Awarded,
-    S::NotAwarded,
-    S::TitleYearActive,
-    S::TitleYearCompleted,
-];
-
-/// The funnel's milestones: the status reached, and the statuses that mean it was.
-const ELIGIBLE_OR_PAST: [S; 9] = [
-    S::Eligible,
-    S::Shortlisted,
-    S::NotShortlisted,
-    S::CureapInDevelopment,
-    S::CureapSubmitted,
-    S::Awarded,
-    S::NotAwarded,
-    S::TitleYearActive,
-    S::TitleYearCompleted,
-];
-const SHORTLISTED_OR_PAST: [S; 7] = [
-    S::Shortlisted,
-    S::CureapInDevelopment,
-    S::CureapSubmitted,
-    S::Awarded,
-    S::NotAwarded,
-    S::TitleYearActive,
-    S::TitleYearCompleted,
-];
-const AWARDED_OR_PAST: [S; 3] = [S::Awarded, S::TitleYearActive, S::TitleYearCompleted];
-const MILESTONES: [(S, &[S]); 3] = [
-    (S::Eligible, &ELIGIBLE_OR_PAST),
-    (S::Shortlisted, &SHORTLISTED_OR_PAST),
-    (S::Awarded, &AWARDED_OR_PAST),
-];
 
 /// The selection funnel: applied (submitted), eligible, shortlisted, plans submitted (and on
 /// time: by the CuReAP deadline or the application's extension), awarded.
@@ -378,8 +336,8 @@ pub async fn funnel(
         period(backend, "application.submitted_at", Dim::Quarter, true),
     );
     k.figure("applied", "COUNT(*)".into());
-    k.figure("eligible", reached(S::Eligible, &ELIGIBLE_OR_PAST));
-    k.figure("shortlisted", reached(S::Shortlisted, &SHORTLISTED_OR_PAST));
+    k.figure("eligible", reached(S::Eligible));
+    k.figure("shortlisted", reached(S::Shortlisted));
     // A plan has versions exactly when its submitted version is above 0 (numbered from 1).
     k.figure(
         "plans_submitted",
@@ -392,7 +350,7 @@ pub async fn funnel(
          OR plan_version.submitted_at <= deadline_extension.extended_until THEN 1 ELSE 0 END)"
             .into(),
     );
-    k.figure("awarded", reached(S::Awarded, &AWARDED_OR_PAST));
+    k.figure("awarded", reached(S::Awarded));
     k.run(db, group_by).await
 }
 
@@ -405,7 +363,10 @@ pub async fn coverage(
     group_by: &[Dim],
 ) -> AppResult<Vec<Row>> {
     let mut q = applications(actor, f);
-    let statuses: Vec<&str> = AFTER_CUREAP.iter().map(|s| s.as_str()).collect();
+    let statuses: Vec<&str> = reached_or_past(S::CureapInDevelopment)
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
     q.and_where(Expr::cust(format!(
         "application.status IN ({})",
         quoted(&statuses)
@@ -728,12 +689,16 @@ mod tests {
     use super::*;
     use crate::applications::lifecycle::TRANSITIONS;
 
+    /// The funnel's milestones (its `reached` figures).
+    const MILESTONES: [S; 3] = [S::Eligible, S::Shortlisted, S::Awarded];
+
     /// `reached` reads the history of withdrawn applications only. That is exact while every
     /// transition out of a milestone's "reached" statuses stays inside them or withdraws, and
     /// the milestone is entered by the one transition to it.
     #[test]
     fn only_withdrawal_leaves_a_reached_milestone() {
-        for (milestone, implied) in MILESTONES {
+        for milestone in MILESTONES {
+            let implied = reached_or_past(milestone);
             assert!(implied.contains(&milestone));
             for t in TRANSITIONS {
                 if t.from.iter().any(|f| implied.contains(f)) {
@@ -749,5 +714,36 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The sets the funnel and the coverage KPI used to spell out by hand.
+    #[test]
+    fn reached_statuses_follow_the_lifecycle() {
+        let sorted = |mut v: Vec<S>| {
+            v.sort_by_key(|s| s.as_str());
+            v
+        };
+        let after_cureap = vec![
+            S::CureapInDevelopment,
+            S::CureapSubmitted,
+            S::Awarded,
+            S::NotAwarded,
+            S::TitleYearActive,
+            S::TitleYearCompleted,
+        ];
+        assert_eq!(
+            sorted(reached_or_past(S::CureapInDevelopment)),
+            sorted(after_cureap.clone())
+        );
+        let mut shortlisted = vec![S::Shortlisted];
+        shortlisted.extend(after_cureap.clone());
+        assert_eq!(sorted(reached_or_past(S::Shortlisted)), sorted(shortlisted));
+        let mut eligible = vec![S::Eligible, S::Shortlisted, S::NotShortlisted];
+        eligible.extend(after_cureap);
+        assert_eq!(sorted(reached_or_past(S::Eligible)), sorted(eligible));
+        assert_eq!(
+            sorted(reached_or_past(S::Awarded)),
+            sorted(vec![S::Awarded, S::TitleYearActive, S::TitleYearCompleted])
+        );
     }
 }
