@@ -207,6 +207,8 @@ both!(
             (Some(8), Some(4)),
             "{body}"
         );
+        // Each registration, cancellation and promotion recounted the event under its lock.
+        common::assert_rollups_exact(&app).await;
     }
 );
 
@@ -426,6 +428,7 @@ both!(
             ),
             "CONFLICT"
         );
+        common::assert_rollups_exact(&app).await;
     }
 );
 

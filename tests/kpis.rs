@@ -418,6 +418,7 @@ async fn fixture(app: &TestApp, w: &World) -> Fixture {
     cite(db, first_action(db, plan_c).await, p2).await;
 
     fixtures::user(app, "a.contact@test.example", Role::Municipality, Some(a)).await;
+    fixtures::rebuild_rollups(db).await;
     Fixture {
         a_user: app.login("a.contact@test.example", PASSWORD).await,
         mentor: app.login("mentor@test.example", PASSWORD).await,
@@ -697,3 +698,106 @@ both!(every_figure_on_a_known_fixture, |app: TestApp| async move {
         "UNAUTHENTICATED"
     );
 });
+
+/// Cents of a decimal amount ("45000.5" → 4500050).
+fn cents(amount: &Value) -> i64 {
+    let s = amount.as_str().expect("an amount");
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    let sign = if whole.starts_with('-') { -1 } else { 1 };
+    let frac = format!("{frac:0<2}");
+    whole.parse::<i64>().expect("whole") * 100 + sign * frac[..2].parse::<i64>().expect("cents")
+}
+
+/// Asks the programme-wide plan-action figures (answered from the rollup) and the same with
+/// STATUS added (counted from the actions), and checks that they add up to the same per group.
+async fn rollup_agrees_with_the_actions(app: &TestApp, token: &str) {
+    let fields =
+        "group { edition countryCode theme { id } } actions budgetPlanned participantsReached";
+    for dims in ["", "THEME", "COUNTRY", "EDITION, COUNTRY, THEME"] {
+        let with_status = if dims.is_empty() {
+            "STATUS".to_owned()
+        } else {
+            format!("{dims}, STATUS")
+        };
+        let k = kpis(
+            app,
+            token,
+            &format!(
+                "rolled: planActions(groupBy: [{dims}]) {{ {fields} }} \
+                 counted: planActions(groupBy: [{with_status}]) {{ {fields} }}"
+            ),
+        )
+        .await;
+        let sums = |rows: &Value| {
+            let mut out = std::collections::BTreeMap::<String, [i64; 3]>::new();
+            for r in rows.as_array().expect("rows") {
+                let e = out.entry(r["group"].to_string()).or_default();
+                e[0] += r["actions"].as_i64().expect("actions");
+                e[1] += cents(&r["budgetPlanned"]);
+                e[2] += r["participantsReached"].as_i64().expect("participants");
+            }
+            out
+        };
+        assert!(
+            !k["rolled"].as_array().expect("rows").is_empty(),
+            "{dims}: {k}"
+        );
+        assert_eq!(sums(&k["rolled"]), sums(&k["counted"]), "{dims}: {k}");
+    }
+}
+
+both!(
+    programme_wide_totals_follow_the_rows,
+    |app: TestApp| async move {
+        let w = World::build(&app).await;
+        let fx = fixture(&app, &w).await;
+        let coordinator = app.login("coordinator@test.example", PASSWORD).await;
+        let partner = app.login("partner@test.example", PASSWORD).await;
+        common::assert_rollups_exact(&app).await;
+        rollup_agrees_with_the_actions(&app, &coordinator).await;
+        rollup_agrees_with_the_actions(&app, &partner).await;
+
+        // A-town moves to Poland: its plans' actions move with it in the country totals.
+        let before = kpis(
+            &app,
+            &coordinator,
+            "planActions(groupBy: [COUNTRY]) { group { countryCode } actions }",
+        )
+        .await;
+        let actions_in = |k: &Value, cc: &str| {
+            k["planActions"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .find(|r| r["group"]["countryCode"] == cc)
+                .and_then(|r| r["actions"].as_i64())
+                .unwrap_or(0)
+        };
+        let a_actions = actions_in(&before, "DE");
+        assert!(a_actions > 0, "{before}");
+        assert_eq!(actions_in(&before, "PL"), 0);
+        let body = app
+            .gql(
+                Some(&coordinator),
+                "mutation($i: UpdateOrganisationInput!) { updateOrganisation(input: $i) { organisation { version } } }",
+                json!({ "i": { "id": pearls_api::graphql::ids::encode("Organisation", fx.a).0, "expectedVersion": 1,
+                    "organisation": { "kind": "MUNICIPALITY", "name": "A-town", "countryCode": "PL" } } }),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+        common::assert_rollups_exact(&app).await;
+        let after = kpis(
+            &app,
+            &coordinator,
+            "planActions(groupBy: [COUNTRY]) { group { countryCode } actions }",
+        )
+        .await;
+        assert_eq!(
+            (actions_in(&after, "DE"), actions_in(&after, "PL")),
+            (0, a_actions),
+            "{after}"
+        );
+        rollup_agrees_with_the_actions(&app, &coordinator).await;
+        rollup_agrees_with_the_actions(&app, &partner).await;
+    }
+);

@@ -306,6 +306,8 @@ both!(
                 .all(|r| r["group"]["implementation"] != "PARTLY"),
             "an earlier post no longer counts: {body}"
         );
+        // Every write above (actions, themes, submission, progress) kept the KPI rollups exact.
+        common::assert_rollups_exact(&app).await;
         let _ = Role::Mentor;
     }
 );

@@ -47,6 +47,11 @@ pub enum Command {
         #[arg(long, value_name = "YYYY-MM-DD", requires = "scale")]
         anchor: Option<chrono::NaiveDate>,
     },
+    /// The programme-wide KPI rollups the services keep (plan action totals, event counts).
+    Rollups {
+        #[command(subcommand)]
+        action: RollupAction,
+    },
     /// Print the GraphQL SDL (what `schema.graphql` must contain).
     Schema,
     /// Manage user accounts.
@@ -68,6 +73,15 @@ pub enum MigrateAction {
     },
     /// List applied and pending migrations.
     Status,
+}
+
+/// KPI rollup commands.
+#[derive(Subcommand)]
+pub enum RollupAction {
+    /// Recompute them from the rows (after loading or fixing rows outside the API).
+    Rebuild,
+    /// List where they differ from the rows; fails if they do.
+    Check,
 }
 
 /// Role names accepted on the command line.
@@ -143,6 +157,31 @@ pub async fn run(cli: Cli) -> CliResult {
                     for m in Migrator::get_pending_migrations(&db).await? {
                         println!("pending  {}", m.name());
                     }
+                }
+            }
+        }
+        Command::Rollups { action } => {
+            let (db, _) = prepare_database(&config).await?;
+            match action {
+                RollupAction::Rebuild => {
+                    let txn = crate::db::begin_write(&db).await?;
+                    crate::kpis::rollup::rebuild(&txn).await.map_err(app_err)?;
+                    txn.commit().await?;
+                    println!("KPI rollups rebuilt");
+                }
+                RollupAction::Check => {
+                    let drift = crate::kpis::rollup::drift(&db).await.map_err(app_err)?;
+                    for line in &drift {
+                        println!("{line}");
+                    }
+                    if !drift.is_empty() {
+                        return Err(format!(
+                            "{} KPI rollup rows differ from the data",
+                            drift.len()
+                        )
+                        .into());
+                    }
+                    println!("KPI rollups match the data");
                 }
             }
         }

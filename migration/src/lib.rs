@@ -13,6 +13,7 @@ mod m20261124_000005_assessment;
 mod m20261124_000006_knowledge;
 mod m20261124_000007_reporting;
 mod m20261124_000008_performance;
+mod m20261124_000009_kpi_rollups;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000006_knowledge::Migration),
             Box::new(m20261124_000007_reporting::Migration),
             Box::new(m20261124_000008_performance::Migration),
+            Box::new(m20261124_000009_kpi_rollups::Migration),
         ]
     }
 }

@@ -355,7 +355,19 @@ pub async fn complete_plan(db: &DatabaseConnection, application: Uuid) -> Uuid {
     .insert(db)
     .await
     .expect("indicator");
+    rebuild_rollups(db).await;
     id
+}
+
+/// Recomputes the KPI rollups after rows were inserted directly (as the seeders do): the
+/// services keep them, fixtures bypass the services.
+pub async fn rebuild_rollups(db: &DatabaseConnection) {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await.expect("begin");
+    pearls_api::kpis::rollup::rebuild(&txn)
+        .await
+        .expect("rebuild the KPI rollups");
+    txn.commit().await.expect("commit");
 }
 
 /// A vocabulary term.

@@ -357,6 +357,14 @@ impl TestApp {
     }
 }
 
+/// Asserts that the KPI rollups the services keep equal what the rows add up to.
+pub async fn assert_rollups_exact(app: &TestApp) {
+    let drift = pearls_api::kpis::rollup::drift(&app.state.db)
+        .await
+        .expect("recompute the KPI rollups");
+    assert!(drift.is_empty(), "KPI rollups drifted: {drift:#?}");
+}
+
 /// The `extensions.code` of the first error of a response.
 pub fn code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"]

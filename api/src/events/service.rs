@@ -20,6 +20,7 @@ use crate::audit;
 use crate::db::begin_write;
 use crate::domain::{NonEmptyText, parse_url};
 use crate::error::{AppError, AppResult};
+use crate::kpis::rollup::recount_event;
 use crate::policy::{Actor, Principal, scope};
 
 /// An event's content, checked.
@@ -279,6 +280,7 @@ pub async fn update(
     am.version = Set(current.version + 1);
     let updated = am.update(&txn).await?;
     let promoted = promote(&txn, &updated).await?;
+    recount_event(&txn, id).await?;
     audit::record(
         &txn,
         Some(p.user_id),
@@ -432,6 +434,7 @@ pub async fn register(
             .await?
         }
     };
+    recount_event(&txn, ev.id).await?;
     audit::record(
         &txn,
         Some(p.user_id),
@@ -466,8 +469,10 @@ pub async fn cancel_registration(
 ) -> AppResult<(participation::Model, Vec<Uuid>)> {
     let p = actor.principal()?;
     let txn = begin_write(db).await?;
+    let event_id = participation_of(&txn, actor, id).await?.event_id;
+    let ev = locked(&txn, actor, event_id).await?;
+    // Read again under the event's lock: a concurrent cancellation may have come first.
     let current = participation_of(&txn, actor, id).await?;
-    let ev = locked(&txn, actor, current.event_id).await?;
     if current.user_id != p.user_id && !manages(p, ev.organiser_id) {
         return Err(AppError::forbidden(
             "only the registered person or the event's organisers cancel a registration",
@@ -487,6 +492,7 @@ pub async fn cancel_registration(
     } else {
         Vec::new()
     };
+    recount_event(&txn, ev.id).await?;
     audit::record(
         &txn,
         Some(p.user_id),
@@ -509,12 +515,10 @@ pub async fn record_attendance(
 ) -> AppResult<participation::Model> {
     let p = actor.principal()?;
     let txn = begin_write(db).await?;
+    let event_id = participation_of(&txn, actor, id).await?.event_id;
+    // The event's lock orders the writes that recount its attendance.
+    let ev = locked(&txn, actor, event_id).await?;
     let current = participation_of(&txn, actor, id).await?;
-    let ev = scope::events(actor)
-        .filter(event::Column::Id.eq(current.event_id))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("event"))?;
     if !manages(p, ev.organiser_id) {
         return Err(AppError::forbidden(
             "attendance is recorded by the event's organisers",
@@ -536,6 +540,7 @@ pub async fn record_attendance(
     am.updated_at = Set(Utc::now());
     am.version = Set(version + 1);
     let updated = am.update(&txn).await?;
+    recount_event(&txn, ev.id).await?;
     audit::record(
         &txn,
         Some(p.user_id),

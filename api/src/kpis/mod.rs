@@ -4,4 +4,5 @@
 //! to what the caller's KPIs cover (a mentor's mentees, a municipality's own applications).
 
 pub mod graphql;
+pub mod rollup;
 pub mod sql;

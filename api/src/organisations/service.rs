@@ -13,6 +13,7 @@ use crate::audit;
 use crate::db::begin_write;
 use crate::domain::NonEmptyText;
 use crate::error::{AppError, AppResult};
+use crate::kpis::rollup::{ActionTotals, Plans};
 use crate::policy::{Actor, rules};
 
 /// The editable fields of an organisation, checked.
@@ -127,6 +128,12 @@ pub async fn update(
     check_country(&txn, &f.country_code).await?;
     let name = f.name.into_inner();
     check_unique(&txn, &name, &f.country_code, Some(id)).await?;
+    // A new country moves the organisation's plans in the KPI totals (kept per country).
+    let totals = if current.country_code != f.country_code {
+        Some(ActionTotals::read(&txn, Plans::LedBy(id)).await?)
+    } else {
+        None
+    };
     let before = json!({ "name": current.name, "kind": current.kind.as_str(), "countryCode": current.country_code,
                          "region": current.region, "population": current.population, "isCapital": current.is_capital });
     let mut am: organisation::ActiveModel = current.clone().into();
@@ -146,6 +153,9 @@ pub async fn update(
         .await?;
     if res.rows_affected != 1 {
         return Err(AppError::stale_version("organisation"));
+    }
+    if let Some(totals) = totals {
+        totals.settle(&txn).await?;
     }
     let updated = am.try_into_model()?;
     let after = json!({ "name": updated.name, "kind": updated.kind.as_str(), "countryCode": updated.country_code,

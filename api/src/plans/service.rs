@@ -21,6 +21,7 @@ use crate::audit;
 use crate::db::begin_write;
 use crate::domain::{EurAmount, Measure};
 use crate::error::{AppError, AppResult};
+use crate::kpis::rollup::{ActionTotals, Plans};
 use crate::live::{Event, EventBus};
 use crate::policy::{Actor, scope};
 use crate::vocabulary::service::check_terms;
@@ -346,6 +347,7 @@ pub async fn add_action(
 ) -> AppResult<plan::Model> {
     let txn = begin_write(db).await?;
     editable(&txn, actor, plan_id, expected_version).await?;
+    let totals = ActionTotals::read(&txn, Plans::One(plan_id)).await?;
     let last = plan_action::Entity::find()
         .filter(plan_action::Column::PlanId.eq(plan_id))
         .order_by_desc(plan_action::Column::Position)
@@ -365,6 +367,7 @@ pub async fn add_action(
     let action = am.insert(&txn).await?;
     replace_links(&txn, id, links).await?;
     bump(&txn, plan_id, expected_version).await?;
+    totals.settle(&txn).await?;
     audit::record(
         &txn,
         actor.user_id(),
@@ -403,12 +406,14 @@ pub async fn update_action(
     let action = action_of(&txn, actor, action_id).await?;
     editable(&txn, actor, action.plan_id, expected_version).await?;
     let plan_id = action.plan_id;
+    let totals = ActionTotals::read(&txn, Plans::One(plan_id)).await?;
     let links = check_links(&txn, actor, Some(action_id), &f).await?;
     let mut am: plan_action::ActiveModel = action.into();
     set_fields(&mut am, f);
     am.update(&txn).await?;
     replace_links(&txn, action_id, links).await?;
     bump(&txn, plan_id, expected_version).await?;
+    totals.settle(&txn).await?;
     audit::record(
         &txn,
         actor.user_id(),
@@ -433,10 +438,12 @@ pub async fn remove_action(
     let txn = begin_write(db).await?;
     let action = action_of(&txn, actor, action_id).await?;
     editable(&txn, actor, action.plan_id, expected_version).await?;
+    let totals = ActionTotals::read(&txn, Plans::One(action.plan_id)).await?;
     plan_action::Entity::delete_by_id(action_id)
         .exec(&txn)
         .await?;
     bump(&txn, action.plan_id, expected_version).await?;
+    totals.settle(&txn).await?;
     audit::record(
         &txn,
         actor.user_id(),
@@ -614,6 +621,9 @@ pub async fn freeze(
         .one(txn)
         .await?
         .ok_or_else(|| AppError::conflict("this application has no CuReAP plan"))?;
+    // Under the plan's lock: the frozen content is what the KPI totals move to "submitted".
+    let totals = ActionTotals::read(txn, Plans::One(plan.id)).await?;
+    let plan = reload(txn, plan.id).await?;
     let actions = plan_action::Entity::find()
         .filter(plan_action::Column::PlanId.eq(plan.id))
         .order_by_asc(plan_action::Column::Position)
@@ -709,6 +719,7 @@ pub async fn freeze(
         .filter(plan::Column::Id.eq(plan.id))
         .exec(txn)
         .await?;
+    totals.settle(txn).await?;
     Ok(version)
 }
 
@@ -731,15 +742,14 @@ pub async fn post_progress(
 ) -> AppResult<progress_update::Model> {
     let p = actor.principal()?;
     let txn = begin_write(db).await?;
-    // Locked: posts on one action follow each other, so its latest-progress columns always
-    // describe its newest post.
-    let action = crate::db::for_update(
-        scope::plan_actions(actor).filter(plan_action::Column::Id.eq(action_id)),
-        &txn,
-    )
-    .one(&txn)
-    .await?
-    .ok_or_else(|| AppError::not_found("plan action"))?;
+    let action = scope::plan_actions(actor)
+        .filter(plan_action::Column::Id.eq(action_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("plan action"))?;
+    // Locks the plan: posts on its actions follow each other, so an action's latest-progress
+    // columns always describe its newest post and the KPI totals move by each post in turn.
+    let totals = ActionTotals::read(&txn, Plans::One(action.plan_id)).await?;
     let plan = reload(&txn, action.plan_id).await?;
     let app = application::Entity::find_by_id(plan.application_id)
         .one(&txn)
@@ -786,6 +796,7 @@ pub async fn post_progress(
         .filter(plan_action::Column::Id.eq(action_id))
         .exec(&txn)
         .await?;
+    totals.settle(&txn).await?;
     audit::record(
         &txn,
         Some(p.user_id),

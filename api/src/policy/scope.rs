@@ -623,6 +623,17 @@ pub fn kpi_applications(actor: &Actor) -> Option<Condition> {
     }
 }
 
+/// Whether an actor's KPIs cover the whole programme (coordinators; partners and `kpi:read`
+/// integrations, every submitted application): the programme-wide rollups answer for them, as
+/// [`kpi_applications`] and [`kpi_submitted_plans_only`] narrow them.
+pub fn kpi_whole_programme(actor: &Actor) -> bool {
+    match actor {
+        Actor::Integration(i) => i.kpi_read,
+        Actor::User(p) => matches!(p.role, Role::Coordinator | Role::Partner),
+        _ => false,
+    }
+}
+
 /// Whether an actor's plan KPIs cover submitted plans only: partners and `kpi:read`
 /// integrations see no plan before its first submission, so no breakdown (by organisation,
 /// say) reveals a draft's actions or budget. Coordinators, mentors and municipalities count

@@ -464,6 +464,7 @@ pub async fn demo(db: &DatabaseConnection, passwords: &Passwords) -> AppResult<S
     knowledge(&mut s, creative_estonia, demoville).await?;
     reporting(&mut s, lead_partner).await?;
     let report = s.report;
+    crate::kpis::rollup::rebuild(&txn).await?;
     if report.inserted > 0 {
         audit::record(
             &txn,

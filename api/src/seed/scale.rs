@@ -1302,6 +1302,8 @@ pub async fn load(
     super::reporting(&mut s, lead_partner).await?;
 
     let report = s.report;
+    eprintln!("KPI rollups …");
+    crate::kpis::rollup::rebuild(&txn).await?;
     crate::audit::record(
         &txn,
         None,

@@ -1,0 +1,362 @@
+//! The programme-wide KPI figures the writing transactions keep, so a panel across every
+//! edition reads a few thousand sums instead of the whole history (migration 9 has the tables):
+//!
+//! - `kpi_action_total`: plan actions, budget and participants reached, summed per edition,
+//!   lead municipality's country, submitted or not, and theme (`by_theme = false`: every action
+//!   once; `by_theme = true`: under each of its themes, or under the nil id without one).
+//!   Whoever changes a plan's actions, their themes or progress, a plan's submission or an
+//!   organisation's country takes [`ActionTotals::read`] of the plans concerned *while holding
+//!   their row locks*, makes the change, then [`ActionTotals::settle`]s: the difference between
+//!   the plans' sums before and after goes into the table in the same transaction. Differences
+//!   are additive, so transactions on different plans never wait for one another's reads.
+//! - `event.registered_count` / `event.attended_count`: recounted by [`recount_event`] under
+//!   the event's row lock by every registration write.
+//!
+//! Bulk loaders (the seeders, tests that insert rows directly) call [`rebuild`]; [`drift`]
+//! recomputes everything from the rows and lists what differs (tests assert it is empty).
+
+use std::collections::BTreeMap;
+
+use entity::{ParticipationStatus, application, plan};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, SelectStatement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+};
+use uuid::Uuid;
+
+use crate::error::AppResult;
+
+pub(super) const TABLE: &str = "kpi_action_total";
+const KEY: [&str; 5] = [
+    "edition_id",
+    "country_code",
+    "submitted",
+    "by_theme",
+    "term_id",
+];
+const FIGURES: [&str; 3] = ["actions", "budget_cents", "participants"];
+
+/// Which plans a change touches.
+#[derive(Clone, Copy, Debug)]
+pub enum Plans {
+    One(Uuid),
+    /// Every plan whose application this organisation leads.
+    LedBy(Uuid),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    edition_id: Uuid,
+    country_code: String,
+    submitted: bool,
+    by_theme: bool,
+    term_id: Uuid,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Figures([i64; 3]);
+
+impl Figures {
+    fn add(&mut self, o: Figures) {
+        for (a, b) in self.0.iter_mut().zip(o.0) {
+            *a += b;
+        }
+    }
+    fn minus(self, o: Figures) -> Figures {
+        let mut d = self;
+        for (a, b) in d.0.iter_mut().zip(o.0) {
+            *a -= b;
+        }
+        d
+    }
+    fn is_zero(&self) -> bool {
+        self.0 == [0, 0, 0]
+    }
+}
+
+type Totals = BTreeMap<Key, Figures>;
+
+/// The sums of some plans' actions, taken before a change.
+#[must_use = "settle the totals after the change, in the same transaction"]
+pub struct ActionTotals {
+    plans: Plans,
+    before: Totals,
+}
+
+impl ActionTotals {
+    /// Locks the plans (PostgreSQL: their rows, `FOR UPDATE`; SQLite's writers are serialised
+    /// already) and reads their sums. Lock plans before their actions: every writer does, so
+    /// they cannot deadlock.
+    pub async fn read(txn: &impl ConnectionTrait, plans: Plans) -> AppResult<Self> {
+        let locked = plan::Entity::find().select_only().column(plan::Column::Id);
+        let locked = match plans {
+            Plans::One(id) => locked.filter(plan::Column::Id.eq(id)),
+            Plans::LedBy(org) => locked.filter(
+                plan::Column::ApplicationId.in_subquery(
+                    application::Entity::find()
+                        .select_only()
+                        .column(application::Column::Id)
+                        .filter(application::Column::LeadMunicipalityId.eq(org))
+                        .into_query(),
+                ),
+            ),
+        };
+        let locked = crate::db::for_update(locked, txn);
+        txn.query_all(&locked.into_query()).await?;
+        Ok(Self {
+            plans,
+            before: totals(txn, Some(plans)).await?,
+        })
+    }
+
+    /// Reads the plans' sums again and writes the differences.
+    pub async fn settle(self, txn: &impl ConnectionTrait) -> AppResult<()> {
+        let after = totals(txn, Some(self.plans)).await?;
+        let mut delta: Totals = BTreeMap::new();
+        for (k, v) in &after {
+            delta.insert(k.clone(), *v);
+        }
+        for (k, v) in self.before {
+            let d = delta.remove(&k).unwrap_or_default().minus(v);
+            delta.insert(k, d);
+        }
+        delta.retain(|_, v| !v.is_zero());
+        add(txn, &delta).await
+    }
+}
+
+/// The sums per key of the given plans' actions (all plans: `None`), computed from the rows.
+async fn totals(db: &impl ConnectionTrait, plans: Option<Plans>) -> AppResult<Totals> {
+    let mut out = Totals::new();
+    for by_theme in [false, true] {
+        for r in db.query_all(&totals_query(plans, by_theme)).await? {
+            let key = Key {
+                edition_id: r.try_get("", "edition_id")?,
+                country_code: r.try_get("", "country_code")?,
+                submitted: r.try_get::<i32>("", "submitted_version")? > 0,
+                by_theme,
+                term_id: r
+                    .try_get::<Option<Uuid>>("", "term_id")?
+                    .unwrap_or(Uuid::nil()),
+            };
+            let f = Figures([
+                r.try_get("", "actions")?,
+                r.try_get("", "budget_cents")?,
+                r.try_get("", "participants")?,
+            ]);
+            out.entry(key).or_default().add(f);
+        }
+    }
+    Ok(out)
+}
+
+fn totals_query(plans: Option<Plans>, by_theme: bool) -> SelectStatement {
+    let mut q = Query::select()
+        .from(Alias::new("plan_action"))
+        .inner_join(
+            Alias::new("plan"),
+            Expr::cust("plan.id = plan_action.plan_id"),
+        )
+        .inner_join(
+            Alias::new("application"),
+            Expr::cust("application.id = plan.application_id"),
+        )
+        .inner_join(
+            Alias::new("organisation"),
+            Expr::cust("organisation.id = application.lead_municipality_id"),
+        )
+        .expr_as(
+            Expr::cust("application.edition_id"),
+            Alias::new("edition_id"),
+        )
+        .expr_as(
+            Expr::cust("organisation.country_code"),
+            Alias::new("country_code"),
+        )
+        .expr_as(
+            Expr::cust("plan.submitted_version"),
+            Alias::new("submitted_version"),
+        )
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("actions"))
+        .expr_as(
+            Expr::cust("CAST(COALESCE(SUM(plan_action.budget_cents), 0) AS BIGINT)"),
+            Alias::new("budget_cents"),
+        )
+        .expr_as(
+            Expr::cust("CAST(COALESCE(SUM(plan_action.latest_participants_reached), 0) AS BIGINT)"),
+            Alias::new("participants"),
+        )
+        .add_group_by([
+            Expr::cust("application.edition_id"),
+            Expr::cust("organisation.country_code"),
+            Expr::cust("plan.submitted_version"),
+        ])
+        .to_owned();
+    if by_theme {
+        q.left_join(
+            Alias::new("plan_action_theme"),
+            Expr::cust("plan_action_theme.action_id = plan_action.id"),
+        )
+        .expr_as(
+            Expr::cust("plan_action_theme.term_id"),
+            Alias::new("term_id"),
+        )
+        .add_group_by([Expr::cust("plan_action_theme.term_id")]);
+    }
+    match plans {
+        Some(Plans::One(id)) => {
+            q.and_where(Expr::cust("plan.id").eq(id));
+        }
+        Some(Plans::LedBy(org)) => {
+            q.and_where(Expr::cust("application.lead_municipality_id").eq(org));
+        }
+        None => {}
+    }
+    q
+}
+
+/// Adds figures to the table's rows (creating missing ones), in statements of 500 rows.
+async fn add(db: &impl ConnectionTrait, delta: &Totals) -> AppResult<()> {
+    let entries: Vec<_> = delta.iter().collect();
+    for chunk in entries.chunks(500) {
+        let mut insert = Query::insert()
+            .into_table(Alias::new(TABLE))
+            .columns(KEY.into_iter().chain(FIGURES).map(Alias::new))
+            .to_owned();
+        for (k, v) in chunk {
+            insert.values_panic([
+                k.edition_id.into(),
+                k.country_code.clone().into(),
+                k.submitted.into(),
+                k.by_theme.into(),
+                k.term_id.into(),
+                v.0[0].into(),
+                v.0[1].into(),
+                v.0[2].into(),
+            ]);
+        }
+        let mut on_conflict = OnConflict::columns(KEY.map(Alias::new));
+        for f in FIGURES {
+            on_conflict.value(
+                Alias::new(f),
+                Expr::cust(format!("{TABLE}.{f} + excluded.{f}")),
+            );
+        }
+        insert.on_conflict(on_conflict);
+        db.execute(&insert).await?;
+    }
+    Ok(())
+}
+
+fn recount(registered: &str) -> [(&'static str, String); 2] {
+    [
+        (
+            "registered_count",
+            format!(
+                "(SELECT COUNT(*) FROM participation p WHERE p.event_id = event.id \
+                 AND p.status = '{registered}')"
+            ),
+        ),
+        (
+            "attended_count",
+            format!(
+                "(SELECT COUNT(*) FROM participation p WHERE p.event_id = event.id \
+                 AND p.status = '{registered}' AND p.attended)"
+            ),
+        ),
+    ]
+}
+
+/// Recounts an event's registrations and attendances. Call it under the event's row lock after
+/// changing its participations, so concurrent writers count one after the other.
+pub async fn recount_event(txn: &impl ConnectionTrait, event_id: Uuid) -> AppResult<()> {
+    let mut q = Query::update()
+        .table(Alias::new("event"))
+        .and_where(Expr::cust("event.id").eq(event_id))
+        .to_owned();
+    for (col, sql) in recount(ParticipationStatus::Registered.as_str()) {
+        q.value(Alias::new(col), Expr::cust(sql));
+    }
+    txn.execute(&q).await?;
+    Ok(())
+}
+
+/// Recomputes every rollup from the rows (for bulk loads, which bypass the services). Run it in
+/// a transaction: on PostgreSQL it first waits for the writers of the tables it reads and holds
+/// them (and any other rebuild) off until commit, so no change is counted twice or missed;
+/// readers go on.
+pub async fn rebuild(db: &impl ConnectionTrait) -> AppResult<()> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared(&format!(
+            "LOCK TABLE plan_action, plan_action_theme, plan, application, organisation, \
+             participation, event, {TABLE} IN SHARE ROW EXCLUSIVE MODE"
+        ))
+        .await?;
+    }
+    db.execute(&Query::delete().from_table(Alias::new(TABLE)).to_owned())
+        .await?;
+    add(db, &totals(db, None).await?).await?;
+    let mut q = Query::update().table(Alias::new("event")).to_owned();
+    for (col, sql) in recount(ParticipationStatus::Registered.as_str()) {
+        q.value(Alias::new(col), Expr::cust(sql));
+    }
+    db.execute(&q).await?;
+    Ok(())
+}
+
+/// What the stored rollups get wrong, recomputed from the rows: empty when they are exact.
+pub async fn drift(db: &impl ConnectionTrait) -> AppResult<Vec<String>> {
+    let mut out = Vec::new();
+    let expected = totals(db, None).await?;
+    let mut stored = Totals::new();
+    let q = Query::select()
+        .from(Alias::new(TABLE))
+        .columns(KEY.into_iter().chain(FIGURES).map(Alias::new))
+        .to_owned();
+    for r in db.query_all(&q).await? {
+        let f = Figures([
+            r.try_get("", "actions")?,
+            r.try_get("", "budget_cents")?,
+            r.try_get("", "participants")?,
+        ]);
+        if f.is_zero() {
+            continue;
+        }
+        let key = Key {
+            edition_id: r.try_get("", "edition_id")?,
+            country_code: r.try_get("", "country_code")?,
+            submitted: r.try_get("", "submitted")?,
+            by_theme: r.try_get("", "by_theme")?,
+            term_id: r.try_get("", "term_id")?,
+        };
+        stored.insert(key, f);
+    }
+    if stored != expected {
+        for (k, v) in &expected {
+            if stored.get(k) != Some(v) {
+                out.push(format!("{k:?}: stored {:?}, rows {v:?}", stored.get(k)));
+            }
+        }
+        for (k, v) in &stored {
+            if !expected.contains_key(k) {
+                out.push(format!("{k:?}: stored {v:?}, no rows"));
+            }
+        }
+    }
+    let registered = ParticipationStatus::Registered.as_str();
+    let mut q = Query::select()
+        .from(Alias::new("event"))
+        .expr_as(Expr::cust("event.id"), Alias::new("id"))
+        .to_owned();
+    let [(_, registrations), (_, attended)] = recount(registered);
+    q.and_where(Expr::cust(format!(
+        "(event.registered_count <> {registrations} OR event.attended_count <> {attended})"
+    )));
+    for r in db.query_all(&q).await? {
+        out.push(format!(
+            "event {}: stored counts differ from its participations",
+            r.try_get::<Uuid>("", "id")?
+        ));
+    }
+    Ok(out)
+}
