@@ -17,10 +17,11 @@
 
 use std::collections::BTreeMap;
 
-use entity::{ParticipationStatus, application, plan};
+use entity::{ParticipationStatus, application, organisation, plan};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
 };
 use uuid::Uuid;
 
@@ -84,11 +85,47 @@ pub struct ActionTotals {
 }
 
 impl ActionTotals {
-    /// Locks the plans (PostgreSQL: their rows, `FOR UPDATE`; SQLite's writers are serialised
-    /// already) and reads their sums. Lock plans before their actions: every writer does, so
-    /// they cannot deadlock.
+    /// Locks what the sums depend on and reads them. On PostgreSQL: first the lead
+    /// organisation's row (`FOR SHARE` for one plan; `FOR UPDATE` for a country change, which
+    /// then waits for every plan write of that organisation and holds new ones off, so no
+    /// action is counted under both countries), then the plans' rows (`FOR UPDATE`, in id
+    /// order). SQLite serialises its writers already. Every writer locks organisation, plan,
+    /// then actions, in that order, so they cannot deadlock.
     pub async fn read(txn: &impl ConnectionTrait, plans: Plans) -> AppResult<Self> {
-        let locked = plan::Entity::find().select_only().column(plan::Column::Id);
+        if txn.get_database_backend() == DbBackend::Postgres {
+            let org = organisation::Entity::find()
+                .select_only()
+                .column(organisation::Column::Id);
+            let org = match plans {
+                Plans::One(id) => org
+                    .filter(
+                        organisation::Column::Id.in_subquery(
+                            application::Entity::find()
+                                .select_only()
+                                .column(application::Column::LeadMunicipalityId)
+                                .filter(
+                                    application::Column::Id.in_subquery(
+                                        plan::Entity::find()
+                                            .select_only()
+                                            .column(plan::Column::ApplicationId)
+                                            .filter(plan::Column::Id.eq(id))
+                                            .into_query(),
+                                    ),
+                                )
+                                .into_query(),
+                        ),
+                    )
+                    .lock_shared(),
+                Plans::LedBy(org_id) => org
+                    .filter(organisation::Column::Id.eq(org_id))
+                    .lock_exclusive(),
+            };
+            txn.query_all(&org.into_query()).await?;
+        }
+        let locked = plan::Entity::find()
+            .select_only()
+            .column(plan::Column::Id)
+            .order_by_asc(plan::Column::Id);
         let locked = match plans {
             Plans::One(id) => locked.filter(plan::Column::Id.eq(id)),
             Plans::LedBy(org) => locked.filter(
