@@ -18,10 +18,12 @@
 use std::collections::BTreeMap;
 
 use entity::{ParticipationStatus, application, organisation, plan};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, SelectStatement};
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait, OnConflict, Query, SelectStatement, UpdateStatement,
+};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QueryResult,
+    QuerySelect, QueryTrait,
 };
 use uuid::Uuid;
 
@@ -58,6 +60,13 @@ struct Key {
 struct Figures([i64; 3]);
 
 impl Figures {
+    fn read(r: &QueryResult) -> AppResult<Self> {
+        let mut f = Figures::default();
+        for (v, name) in f.0.iter_mut().zip(FIGURES) {
+            *v = r.try_get("", name)?;
+        }
+        Ok(f)
+    }
     fn add(&mut self, o: Figures) {
         for (a, b) in self.0.iter_mut().zip(o.0) {
             *a += b;
@@ -97,25 +106,19 @@ impl ActionTotals {
                 .select_only()
                 .column(organisation::Column::Id);
             let org = match plans {
-                Plans::One(id) => org
-                    .filter(
-                        organisation::Column::Id.in_subquery(
-                            application::Entity::find()
-                                .select_only()
-                                .column(application::Column::LeadMunicipalityId)
-                                .filter(
-                                    application::Column::Id.in_subquery(
-                                        plan::Entity::find()
-                                            .select_only()
-                                            .column(plan::Column::ApplicationId)
-                                            .filter(plan::Column::Id.eq(id))
-                                            .into_query(),
-                                    ),
-                                )
-                                .into_query(),
-                        ),
-                    )
-                    .lock_shared(),
+                Plans::One(id) => {
+                    let lead = Query::select()
+                        .expr(Expr::cust("application.lead_municipality_id"))
+                        .from(Alias::new("application"))
+                        .inner_join(
+                            Alias::new("plan"),
+                            Expr::cust("plan.application_id = application.id"),
+                        )
+                        .and_where(Expr::cust("plan.id").eq(id))
+                        .to_owned();
+                    org.filter(organisation::Column::Id.in_subquery(lead))
+                        .lock_shared()
+                }
                 Plans::LedBy(org_id) => org
                     .filter(organisation::Column::Id.eq(org_id))
                     .lock_exclusive(),
@@ -176,12 +179,7 @@ async fn totals(db: &impl ConnectionTrait, plans: Option<Plans>) -> AppResult<To
                     .try_get::<Option<Uuid>>("", "term_id")?
                     .unwrap_or(Uuid::nil()),
             };
-            let f = Figures([
-                r.try_get("", "actions")?,
-                r.try_get("", "budget_cents")?,
-                r.try_get("", "participants")?,
-            ]);
-            out.entry(key).or_default().add(f);
+            out.entry(key).or_default().add(Figures::read(&r)?);
         }
     }
     Ok(out)
@@ -285,35 +283,35 @@ async fn add(db: &impl ConnectionTrait, delta: &Totals) -> AppResult<()> {
     Ok(())
 }
 
-fn recount(registered: &str) -> [(&'static str, String); 2] {
+/// The counts an event keeps, as subqueries over its participations.
+fn recount() -> [(&'static str, String); 2] {
+    let registered = ParticipationStatus::Registered.as_str();
+    let count = |extra: &str| {
+        format!(
+            "(SELECT COUNT(*) FROM participation p WHERE p.event_id = event.id \
+             AND p.status = '{registered}'{extra})"
+        )
+    };
     [
-        (
-            "registered_count",
-            format!(
-                "(SELECT COUNT(*) FROM participation p WHERE p.event_id = event.id \
-                 AND p.status = '{registered}')"
-            ),
-        ),
-        (
-            "attended_count",
-            format!(
-                "(SELECT COUNT(*) FROM participation p WHERE p.event_id = event.id \
-                 AND p.status = '{registered}' AND p.attended)"
-            ),
-        ),
+        ("registered_count", count("")),
+        ("attended_count", count(" AND p.attended")),
     ]
+}
+
+/// `UPDATE event SET` its counts, recounted (every event unless narrowed).
+fn recount_events() -> UpdateStatement {
+    let mut q = Query::update().table(Alias::new("event")).to_owned();
+    for (col, sql) in recount() {
+        q.value(Alias::new(col), Expr::cust(sql));
+    }
+    q
 }
 
 /// Recounts an event's registrations and attendances. Call it under the event's row lock after
 /// changing its participations, so concurrent writers count one after the other.
 pub async fn recount_event(txn: &impl ConnectionTrait, event_id: Uuid) -> AppResult<()> {
-    let mut q = Query::update()
-        .table(Alias::new("event"))
-        .and_where(Expr::cust("event.id").eq(event_id))
-        .to_owned();
-    for (col, sql) in recount(ParticipationStatus::Registered.as_str()) {
-        q.value(Alias::new(col), Expr::cust(sql));
-    }
+    let mut q = recount_events();
+    q.and_where(Expr::cust("event.id").eq(event_id));
     txn.execute(&q).await?;
     Ok(())
 }
@@ -333,11 +331,7 @@ pub async fn rebuild(db: &impl ConnectionTrait) -> AppResult<()> {
     db.execute(&Query::delete().from_table(Alias::new(TABLE)).to_owned())
         .await?;
     add(db, &totals(db, None).await?).await?;
-    let mut q = Query::update().table(Alias::new("event")).to_owned();
-    for (col, sql) in recount(ParticipationStatus::Registered.as_str()) {
-        q.value(Alias::new(col), Expr::cust(sql));
-    }
-    db.execute(&q).await?;
+    db.execute(&recount_events()).await?;
     Ok(())
 }
 
@@ -351,11 +345,7 @@ pub async fn drift(db: &impl ConnectionTrait) -> AppResult<Vec<String>> {
         .columns(KEY.into_iter().chain(FIGURES).map(Alias::new))
         .to_owned();
     for r in db.query_all(&q).await? {
-        let f = Figures([
-            r.try_get("", "actions")?,
-            r.try_get("", "budget_cents")?,
-            r.try_get("", "participants")?,
-        ]);
+        let f = Figures::read(&r)?;
         if f.is_zero() {
             continue;
         }
@@ -380,12 +370,11 @@ pub async fn drift(db: &impl ConnectionTrait) -> AppResult<Vec<String>> {
             }
         }
     }
-    let registered = ParticipationStatus::Registered.as_str();
     let mut q = Query::select()
         .from(Alias::new("event"))
         .expr_as(Expr::cust("event.id"), Alias::new("id"))
         .to_owned();
-    let [(_, registrations), (_, attended)] = recount(registered);
+    let [(_, registrations), (_, attended)] = recount();
     q.and_where(Expr::cust(format!(
         "(event.registered_count <> {registrations} OR event.attended_count <> {attended})"
     )));
