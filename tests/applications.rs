@@ -164,6 +164,8 @@ both!(
             body["data"]["withdrawApplication"]["application"]["status"], "WITHDRAWN",
             "{body}"
         );
+        // The funnel's copy of "withdrawn from" is the history's.
+        common::assert_rollups_exact(&app).await;
     }
 );
 

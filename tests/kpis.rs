@@ -203,6 +203,18 @@ async fn fixture(app: &TestApp, w: &World) -> Fixture {
         to_status: Set(S::Eligible),
         actor_id: Set(None),
         note: Set(None),
+        changed_at: Set(Utc::now() - chrono::Duration::days(1)),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    entity::application_status_change::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        application_id: Set(e1e),
+        from_status: Set(Some(S::Eligible)),
+        to_status: Set(S::Withdrawn),
+        actor_id: Set(None),
+        note: Set(None),
         changed_at: Set(Utc::now()),
     }
     .insert(db)

@@ -14,6 +14,8 @@ mod m20261124_000006_knowledge;
 mod m20261124_000007_reporting;
 mod m20261124_000008_performance;
 mod m20261124_000009_kpi_rollups;
+mod m20261124_000010_funnel_milestones;
+mod m20261124_000011_submitted_pages;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -31,6 +33,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000007_reporting::Migration),
             Box::new(m20261124_000008_performance::Migration),
             Box::new(m20261124_000009_kpi_rollups::Migration),
+            Box::new(m20261124_000010_funnel_milestones::Migration),
+            Box::new(m20261124_000011_submitted_pages::Migration),
         ]
     }
 }

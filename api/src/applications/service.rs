@@ -21,6 +21,7 @@ use crate::db::begin_write;
 use crate::domain::NonEmptyText;
 use crate::editions::require_open_phase;
 use crate::error::{AppError, AppResult};
+use crate::kpis::rollup;
 use crate::live::{Event, EventBus};
 use crate::policy::{Actor, rules, scope};
 
@@ -417,9 +418,11 @@ pub async fn transition(
         let ed = awards::lock_edition(&txn, current.edition_id).await?;
         awards::check_policy(&txn, &ed, &current).await?;
     }
-    if rule.checks.contains(&Check::PlanComplete) {
-        crate::plans::service::freeze(&txn, id, Some(p.user_id)).await?;
-    }
+    let frozen = if rule.checks.contains(&Check::PlanComplete) {
+        Some(crate::plans::service::freeze(&txn, id, Some(p.user_id)).await?)
+    } else {
+        None
+    };
     if rule.to == ApplicationStatus::CureapInDevelopment {
         crate::plans::service::ensure_plan(&txn, id).await?;
     }
@@ -431,6 +434,13 @@ pub async fn transition(
     am.updated_at = Set(now);
     am.version = Set(current.version + 1);
     let updated = save_versioned(&txn, id, current.version, am).await?;
+    // The funnel's milestones on the row (kpis::rollup): what it reads instead of the history.
+    if rule.to == ApplicationStatus::Withdrawn {
+        rollup::record_withdrawal(&txn, id, current.status).await?;
+    }
+    if let Some(version) = frozen {
+        rollup::record_cureap_submission(&txn, id, version.submitted_at).await?;
+    }
     let changed = record_status(
         &txn,
         id,

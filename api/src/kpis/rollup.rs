@@ -12,12 +12,17 @@
 //! - `event.registered_count` / `event.attended_count`: recounted by [`recount_event`] under
 //!   the event's row lock by every registration write.
 //!
+//! - `application.withdrawn_from` / `application.cureap_submitted_at`: the funnel's milestones
+//!   (migration 10), written by the lifecycle transition that withdraws an application or
+//!   hands in its CuReAP ([`record_withdrawal`], [`record_cureap_submission`]).
+//!
 //! Bulk loaders (the seeders, tests that insert rows directly) call [`rebuild`]; [`drift`]
 //! recomputes everything from the rows and lists what differs (tests assert it is empty).
 
 use std::collections::BTreeMap;
 
-use entity::{ParticipationStatus, application, organisation, plan};
+use chrono::{DateTime, Utc};
+use entity::{ApplicationStatus, ParticipationStatus, application, organisation, plan};
 use sea_orm::sea_query::{
     Alias, Expr, ExprTrait, OnConflict, Query, SelectStatement, UpdateStatement,
 };
@@ -316,6 +321,72 @@ pub async fn recount_event(txn: &impl ConnectionTrait, event_id: Uuid) -> AppRes
     Ok(())
 }
 
+/// The funnel's milestones each application row carries (migration 10), as the rows define
+/// them: the status it was withdrawn from (withdrawal is terminal, so there is one such change)
+/// and when its plan's first version was handed in.
+fn milestones() -> [(&'static str, String); 2] {
+    let withdrawn = ApplicationStatus::Withdrawn.as_str();
+    [
+        (
+            "withdrawn_from",
+            format!(
+                "CASE WHEN application.status = '{withdrawn}' THEN (SELECT sc.from_status \
+                 FROM application_status_change sc WHERE sc.application_id = application.id \
+                 AND sc.to_status = '{withdrawn}' ORDER BY sc.changed_at DESC, sc.id DESC \
+                 LIMIT 1) END"
+            ),
+        ),
+        (
+            "cureap_submitted_at",
+            "(SELECT pv.submitted_at FROM plan p JOIN plan_version pv ON pv.plan_id = p.id \
+             AND pv.number = 1 WHERE p.application_id = application.id)"
+                .to_owned(),
+        ),
+    ]
+}
+
+/// Applications whose stored milestones differ from their rows.
+fn milestones_differ() -> String {
+    milestones()
+        .iter()
+        .map(|(col, sql)| format!("application.{col} IS DISTINCT FROM {sql}"))
+        .collect::<Vec<_>>()
+        .join(" OR ")
+}
+
+/// Records on the application row the status it is being withdrawn from (the transition's
+/// transaction; the funnel reads it instead of the status history).
+pub async fn record_withdrawal(
+    txn: &impl ConnectionTrait,
+    application_id: Uuid,
+    from: ApplicationStatus,
+) -> AppResult<()> {
+    let q = Query::update()
+        .table(Alias::new("application"))
+        .value(Alias::new("withdrawn_from"), from.as_str())
+        .and_where(Expr::cust("application.id").eq(application_id))
+        .to_owned();
+    txn.execute(&q).await?;
+    Ok(())
+}
+
+/// Records on the application row when its CuReAP was first handed in (kept on a later
+/// submission: "on time" is about the first).
+pub async fn record_cureap_submission(
+    txn: &impl ConnectionTrait,
+    application_id: Uuid,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    let q = Query::update()
+        .table(Alias::new("application"))
+        .value(Alias::new("cureap_submitted_at"), at)
+        .and_where(Expr::cust("application.id").eq(application_id))
+        .and_where(Expr::cust("application.cureap_submitted_at IS NULL"))
+        .to_owned();
+    txn.execute(&q).await?;
+    Ok(())
+}
+
 /// Recomputes every rollup from the rows (for bulk loads, which bypass the services). Run it in
 /// a transaction: on PostgreSQL it first waits for the writers of the tables it reads and holds
 /// them (and any other rebuild) off until commit, so no change is counted twice or missed;
@@ -323,8 +394,9 @@ pub async fn recount_event(txn: &impl ConnectionTrait, event_id: Uuid) -> AppRes
 pub async fn rebuild(db: &impl ConnectionTrait) -> AppResult<()> {
     if db.get_database_backend() == DbBackend::Postgres {
         db.execute_unprepared(&format!(
-            "LOCK TABLE plan_action, plan_action_theme, plan, application, organisation, \
-             participation, event, {TABLE} IN SHARE ROW EXCLUSIVE MODE"
+            "LOCK TABLE plan_action, plan_action_theme, plan, plan_version, application, \
+             application_status_change, organisation, participation, event, {TABLE} \
+             IN SHARE ROW EXCLUSIVE MODE"
         ))
         .await?;
     }
@@ -332,6 +404,12 @@ pub async fn rebuild(db: &impl ConnectionTrait) -> AppResult<()> {
         .await?;
     add(db, &totals(db, None).await?).await?;
     db.execute(&recount_events()).await?;
+    let mut q = Query::update().table(Alias::new("application")).to_owned();
+    for (col, sql) in milestones() {
+        q.value(Alias::new(col), Expr::cust(sql));
+    }
+    q.and_where(Expr::cust(milestones_differ()));
+    db.execute(&q).await?;
     Ok(())
 }
 
@@ -381,6 +459,17 @@ pub async fn drift(db: &impl ConnectionTrait) -> AppResult<Vec<String>> {
     for r in db.query_all(&q).await? {
         out.push(format!(
             "event {}: stored counts differ from its participations",
+            r.try_get::<Uuid>("", "id")?
+        ));
+    }
+    let q = Query::select()
+        .from(Alias::new("application"))
+        .expr_as(Expr::cust("application.id"), Alias::new("id"))
+        .and_where(Expr::cust(milestones_differ()))
+        .to_owned();
+    for r in db.query_all(&q).await? {
+        out.push(format!(
+            "application {}: stored funnel milestones differ from its history and plan",
             r.try_get::<Uuid>("", "id")?
         ));
     }

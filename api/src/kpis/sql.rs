@@ -272,18 +272,19 @@ fn application_dims(k: &mut Kpi) {
 }
 
 /// "Reached this status": now in it or past it ([`reached_or_past`], from the lifecycle table),
-/// or was in it before withdrawing. Withdrawal is the only way off the forward path (a test
-/// below checks it), so only withdrawn applications need their history read: across all
-/// editions at scale 1000 that is a few thousand index probes instead of ~65,000.
+/// or withdrawn from a status in or past it. Withdrawal is the only way off the forward path (a
+/// test below checks it), so the status an application was withdrawn from, which the
+/// transition keeps on the row, stands for its whole history.
 fn reached(status: S) -> String {
-    let implied: Vec<&str> = reached_or_past(status).iter().map(|s| s.as_str()).collect();
+    let implied = quoted(
+        &reached_or_past(status)
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>(),
+    );
     format!(
-        "SUM(CASE WHEN application.status IN ({}) OR (application.status = '{}' AND EXISTS \
-         (SELECT 1 FROM application_status_change sc WHERE sc.application_id = application.id \
-         AND sc.to_status = '{}')) THEN 1 ELSE 0 END)",
-        quoted(&implied),
-        S::Withdrawn.as_str(),
-        status.as_str()
+        "SUM(CASE WHEN application.status IN ({implied}) \
+         OR application.withdrawn_from IN ({implied}) THEN 1 ELSE 0 END)"
     )
 }
 
@@ -299,20 +300,11 @@ pub async fn funnel(
     let mut q = applications(actor, f);
     q.and_where(Expr::cust("application.submitted_at IS NOT NULL"));
     date_bounds(&mut q, "application.submitted_at", f);
-    // The plan milestones by joins on unique keys (one plan per application, one first version
-    // per plan, one CuReAP phase per edition, one extension per application and phase), not by
-    // per-application subqueries: the database can then hash-join whole editions (all editions
-    // at scale 1000: 39k applications) and still probe indexes for one.
+    // The plan's first submission is on the application row (migration 10); the deadline it
+    // is measured against stays a join (one CuReAP phase per edition, one extension per
+    // application and phase), so "on time" follows a moved deadline or a late extension.
     let cureap = PhaseKind::CureapDevelopment.as_str();
     q.left_join(
-        Alias::new("plan"),
-        Expr::cust("plan.application_id = application.id"),
-    )
-    .left_join(
-        Alias::new("plan_version"),
-        Expr::cust("plan_version.plan_id = plan.id AND plan_version.number = 1"),
-    )
-    .left_join(
         Alias::new("phase"),
         Expr::cust(format!(
             "phase.edition_id = application.edition_id AND phase.kind = '{cureap}'"
@@ -338,16 +330,16 @@ pub async fn funnel(
     k.figure("applied", "COUNT(*)".into());
     k.figure("eligible", reached(S::Eligible));
     k.figure("shortlisted", reached(S::Shortlisted));
-    // A plan has versions exactly when its submitted version is above 0 (numbered from 1).
     k.figure(
         "plans_submitted",
-        "SUM(CASE WHEN plan_version.id IS NOT NULL THEN 1 ELSE 0 END)".into(),
+        "SUM(CASE WHEN application.cureap_submitted_at IS NOT NULL THEN 1 ELSE 0 END)".into(),
     );
     // On time: the first version by the CuReAP deadline or the application's extension.
     k.figure(
         "plans_on_time",
-        "SUM(CASE WHEN plan_version.submitted_at <= phase.ends_at \
-         OR plan_version.submitted_at <= deadline_extension.extended_until THEN 1 ELSE 0 END)"
+        "SUM(CASE WHEN application.cureap_submitted_at <= phase.ends_at \
+         OR application.cureap_submitted_at <= deadline_extension.extended_until \
+         THEN 1 ELSE 0 END)"
             .into(),
     );
     k.figure("awarded", reached(S::Awarded));
@@ -756,9 +748,9 @@ mod tests {
     /// The funnel's milestones (its `reached` figures).
     const MILESTONES: [S; 3] = [S::Eligible, S::Shortlisted, S::Awarded];
 
-    /// `reached` reads the history of withdrawn applications only. That is exact while every
-    /// transition out of a milestone's "reached" statuses stays inside them or withdraws, and
-    /// the milestone is entered by the one transition to it.
+    /// `reached` reads the status a withdrawn application was withdrawn from, not its history.
+    /// That is exact while every transition out of a milestone's "reached" statuses stays
+    /// inside them or withdraws, and the milestone is entered by the one transition to it.
     #[test]
     fn only_withdrawal_leaves_a_reached_milestone() {
         for milestone in MILESTONES {
