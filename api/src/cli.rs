@@ -47,7 +47,8 @@ pub enum Command {
         #[arg(long, value_name = "YYYY-MM-DD", requires = "scale")]
         anchor: Option<chrono::NaiveDate>,
     },
-    /// The programme-wide KPI rollups the services keep (plan action totals, event counts).
+    /// The programme-wide KPI rollups the services keep (plan action totals, event counts, the
+    /// funnel's milestones on applications).
     Rollups {
         #[command(subcommand)]
         action: RollupAction,
