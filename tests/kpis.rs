@@ -813,3 +813,47 @@ both!(
         rollup_agrees_with_the_actions(&app, &partner).await;
     }
 );
+
+/// `pearls rollups rebuild` on a live PostgreSQL database next to a writer that holds one of
+/// the tables it reads (a registration holds the participations) and then needs another (the
+/// applications): a rebuild that held its locks while waiting for the next would deadlock with
+/// it and PostgreSQL would abort one of the two. Both must finish. (SQLite has one writer at a
+/// time and no table locks: nothing to test there.)
+#[actix_web::test]
+async fn a_rebuild_never_deadlocks_with_a_writer() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    use std::time::Duration;
+    let Some(app) = TestApp::spawn(common::Backend::Postgres).await else {
+        return;
+    };
+    let db = app.state.db.clone();
+    let writer = db.begin().await.unwrap();
+    writer
+        .execute_unprepared("LOCK TABLE participation IN ROW EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let rebuild = actix_web::rt::spawn({
+        let db = db.clone();
+        async move {
+            let txn = db.begin().await?;
+            pearls_api::kpis::rollup::rebuild(&txn).await?;
+            txn.commit().await?;
+            Ok::<_, pearls_api::error::AppError>(())
+        }
+    });
+    // Long enough for a rebuild to take every table before the participations and wait there.
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    actix_web::rt::time::timeout(
+        Duration::from_secs(20),
+        writer.execute_unprepared("LOCK TABLE application IN ROW EXCLUSIVE MODE"),
+    )
+    .await
+    .expect("the writer is not kept waiting by the rebuild")
+    .expect("the writer is not chosen as a deadlock victim");
+    writer.commit().await.unwrap();
+    rebuild
+        .await
+        .unwrap()
+        .expect("the rebuild finishes once the writer has committed");
+    common::assert_rollups_exact(&app).await;
+}

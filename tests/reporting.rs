@@ -194,6 +194,8 @@ both!(
         .insert(db)
         .await
         .unwrap();
+        // Inserted past the services: the derived figures (the funnel's milestones) follow.
+        fixtures::rebuild_rollups(db).await;
 
         // Contributions: the partner for its own organisation, the coordinator for the lead partner.
         let contribute = "mutation($i: ContributeToIndicatorInput!) { contributeToIndicator(input: $i) { contribution { value version } } }";

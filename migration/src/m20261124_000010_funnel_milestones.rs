@@ -46,8 +46,8 @@ const BACKFILL: [&str; 2] = [
     "UPDATE application SET cureap_submitted_at = (SELECT pv.submitted_at \
        FROM plan p JOIN plan_version pv ON pv.plan_id = p.id AND pv.number = 1 \
        WHERE p.application_id = application.id) \
-     WHERE EXISTS (SELECT 1 FROM plan p \
-       WHERE p.application_id = application.id AND p.submitted_version > 0)",
+     WHERE EXISTS (SELECT 1 FROM plan p JOIN plan_version pv ON pv.plan_id = p.id \
+       AND pv.number = 1 WHERE p.application_id = application.id)",
 ];
 
 fn funnel_index(cols: &[&'static str]) -> IndexCreateStatement {

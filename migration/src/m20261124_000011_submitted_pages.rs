@@ -21,11 +21,8 @@ const INDEXES: [(&str, &str); 2] = [
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
-    /// In one transaction on SQLite too (SeaORM wraps only PostgreSQL's by default): all or
-    /// nothing, every statement on one connection. Run statement by statement over the pool,
-    /// this migration failed once on the scale-1000 SQLite database with "index
-    /// ix_application_funnel already exists" right after dropping it, and left its columns
-    /// added without being recorded.
+    /// In one transaction on SQLite too (SeaORM wraps only PostgreSQL's by default): both
+    /// indexes or neither, as migration 10.
     fn use_transaction(&self) -> Option<bool> {
         Some(true)
     }

@@ -345,7 +345,8 @@ fn milestones() -> [(&'static str, String); 2] {
     ]
 }
 
-/// Applications whose stored milestones differ from their rows.
+/// Applications whose stored milestones differ from their rows (`IS DISTINCT FROM`: NULL-safe;
+/// SQLite has it since 3.39, the bundled library is newer).
 fn milestones_differ() -> String {
     milestones()
         .iter()
@@ -387,18 +388,60 @@ pub async fn record_cureap_submission(
     Ok(())
 }
 
+/// How long [`rebuild`] keeps trying to take its locks before it gives up.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Takes, on PostgreSQL, every table the rollups are computed from and the rollup itself in
+/// `SHARE ROW EXCLUSIVE` mode: writers wait until the rebuild commits, readers go on. The
+/// writers take these tables in different orders (a registration writes the participation,
+/// then the event; an event edit the event, then its promotions), so no one order of
+/// `LOCK TABLE` is safe: holding some while waiting for the next deadlocks with a writer. All
+/// are taken at once with `NOWAIT`, and whenever one is busy everything taken is let go (the
+/// savepoint) and the attempt repeated a moment later, so the rebuild never waits while holding.
+async fn lock_sources(db: &impl ConnectionTrait) -> AppResult<()> {
+    let lock = format!(
+        "LOCK TABLE plan_action, plan_action_theme, plan_version, plan, organisation, \
+         application, application_status_change, participation, event, {TABLE} \
+         IN SHARE ROW EXCLUSIVE MODE NOWAIT"
+    );
+    let give_up = std::time::Instant::now() + LOCK_PATIENCE;
+    loop {
+        db.execute_unprepared("SAVEPOINT rollup_locks").await?;
+        match db.execute_unprepared(&lock).await {
+            Ok(_) => {
+                db.execute_unprepared("RELEASE SAVEPOINT rollup_locks")
+                    .await?;
+                return Ok(());
+            }
+            Err(e) if lock_not_available(&e) && std::time::Instant::now() < give_up => {
+                db.execute_unprepared("ROLLBACK TO SAVEPOINT rollup_locks")
+                    .await?;
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// PostgreSQL's `lock_not_available` (SQLSTATE 55P03): a `NOWAIT` lock was busy.
+fn lock_not_available(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    match e {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .is_some_and(|code| code == "55P03"),
+        _ => false,
+    }
+}
+
 /// Recomputes every rollup from the rows (for bulk loads, which bypass the services). Run it in
-/// a transaction: on PostgreSQL it first waits for the writers of the tables it reads and holds
-/// them (and any other rebuild) off until commit, so no change is counted twice or missed;
-/// readers go on.
+/// a transaction: on PostgreSQL it first waits for the writers of the tables it reads
+/// ([`lock_sources`], never while holding a lock) and holds them (and any other rebuild) off
+/// until commit, so no change is counted twice or missed; readers go on.
 pub async fn rebuild(db: &impl ConnectionTrait) -> AppResult<()> {
     if db.get_database_backend() == DbBackend::Postgres {
-        db.execute_unprepared(&format!(
-            "LOCK TABLE plan_action, plan_action_theme, plan, plan_version, application, \
-             application_status_change, organisation, participation, event, {TABLE} \
-             IN SHARE ROW EXCLUSIVE MODE"
-        ))
-        .await?;
+        lock_sources(db).await?;
     }
     db.execute(&Query::delete().from_table(Alias::new(TABLE)).to_owned())
         .await?;
