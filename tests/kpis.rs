@@ -857,3 +857,115 @@ async fn a_rebuild_never_deadlocks_with_a_writer() {
         .expect("the rebuild finishes once the writer has committed");
     common::assert_rollups_exact(&app).await;
 }
+
+/// Migration 10 fills the funnel's milestones from what is already there: the status a
+/// withdrawn application left and when a plan's version 1 was handed in, as `rollup::drift`
+/// defines them (the migration keeps its own frozen copy of that definition).
+#[actix_web::test]
+async fn migration_10_backfills_the_funnel_milestones() {
+    use migration::Migrator;
+    use migration::sea_orm_migration::MigratorTrait;
+    use sea_orm::ConnectionTrait;
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+    for backend in [common::Backend::Sqlite, common::Backend::Postgres] {
+        let Some(database) = common::TestDatabase::create(backend).await else {
+            continue;
+        };
+        let db = sea_orm::Database::connect(&database.url).await.unwrap();
+        Migrator::up(&db, Some(9)).await.unwrap();
+        let edition = fixtures::edition(&db, 2070, false).await;
+        let town = |name: &'static str| {
+            fixtures::organisation(&db, name, "DE", OrganisationKind::Municipality)
+        };
+        let (w, p, d) = (
+            town("W-town").await,
+            town("P-town").await,
+            town("D-town").await,
+        );
+        let withdrawn = fixtures::application(&db, edition, w, "W", S::Withdrawn).await;
+        for (from, to) in [(S::Submitted, S::Eligible), (S::Eligible, S::Withdrawn)] {
+            entity::application_status_change::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                application_id: Set(withdrawn),
+                from_status: Set(Some(from)),
+                to_status: Set(to),
+                actor_id: Set(None),
+                note: Set(None),
+                changed_at: Set(Utc::now()),
+            }
+            .insert(&db)
+            .await
+            .unwrap();
+        }
+        let submitted = fixtures::application(&db, edition, p, "P", S::CureapSubmitted).await;
+        let drafted = fixtures::application(&db, edition, d, "D", S::CureapInDevelopment).await;
+        let mut plans = Vec::new();
+        for application in [submitted, drafted] {
+            let plan = entity::plan::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                application_id: Set(application),
+                vision: Set("v".into()),
+                context: Set("c".into()),
+                objectives: Set("o".into()),
+                stakeholders: Set("s".into()),
+                budget_cents: Set(None),
+                timeline: Set("t".into()),
+                submitted_version: Set(i32::from(application == submitted)),
+                created_at: Set(Utc::now()),
+                updated_at: Set(Utc::now()),
+                version: Set(1),
+            }
+            .insert(&db)
+            .await
+            .unwrap();
+            plans.push(plan.id);
+        }
+        let handed_in = at(2069, 12, 1);
+        entity::plan_version::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            plan_id: Set(plans[0]),
+            number: Set(1),
+            snapshot: Set(json!({})),
+            submitted_at: Set(handed_in),
+            submitted_by: Set(None),
+        }
+        .insert(&db)
+        .await
+        .unwrap();
+
+        Migrator::up(&db, None).await.unwrap();
+        let milestones = |id: Uuid| {
+            let db = &db;
+            async move {
+                let q = Query::select()
+                    .columns([
+                        Alias::new("withdrawn_from"),
+                        Alias::new("cureap_submitted_at"),
+                    ])
+                    .from(Alias::new("application"))
+                    .and_where(Expr::col(Alias::new("id")).eq(id))
+                    .to_owned();
+                let row = db.query_one(&q).await.unwrap().unwrap();
+                (
+                    row.try_get::<Option<String>>("", "withdrawn_from").unwrap(),
+                    row.try_get::<Option<chrono::DateTime<Utc>>>("", "cureap_submitted_at")
+                        .unwrap(),
+                )
+            }
+        };
+        assert_eq!(
+            milestones(withdrawn).await,
+            (Some("ELIGIBLE".into()), None),
+            "{backend:?}"
+        );
+        assert_eq!(
+            milestones(submitted).await,
+            (None, Some(handed_in)),
+            "{backend:?}"
+        );
+        assert_eq!(milestones(drafted).await, (None, None), "{backend:?}");
+        let drift = pearls_api::kpis::rollup::drift(&db).await.unwrap();
+        assert!(drift.is_empty(), "{backend:?}: {drift:#?}");
+        db.close().await.unwrap();
+    }
+}
