@@ -969,3 +969,60 @@ async fn migration_10_backfills_the_funnel_milestones() {
         db.close().await.unwrap();
     }
 }
+
+// The funnel after lifecycle steps taken through the API: an application found eligible and
+// then withdrawn by its municipality still counts as eligible (the transition records on the
+// row what it was withdrawn from), and one withdrawn before screening does not.
+both!(
+    withdrawals_through_the_api_keep_the_funnel_exact,
+    |app: TestApp| async move {
+        let w = World::build(&app).await;
+        let db = &app.state.db;
+        let edition = fixtures::edition_all_phases(db, 2075, true, (4, false, 0)).await;
+        let screened = fixtures::application(db, edition, w.kiel, "Kiel 2075", S::Submitted).await;
+        let unscreened =
+            fixtures::application(db, edition, w.svendborg, "Svendborg 2075", S::Submitted).await;
+        let coordinator = app.login("coordinator@test.example", PASSWORD).await;
+        let kiel = app.login("kiel@test.example", PASSWORD).await;
+        let svendborg = app.login("svendborg@test.example", PASSWORD).await;
+        let id = |u| pearls_api::graphql::ids::encode("Application", u).0;
+        let body = app
+            .gql(
+                Some(&coordinator),
+                "mutation($i: AdvanceApplicationInput!) { advanceApplication(input: $i) { application { status } } }",
+                json!({ "i": { "id": id(screened), "action": "CONFIRM_ELIGIBILITY" } }),
+            )
+            .await;
+        assert_eq!(
+            body["data"]["advanceApplication"]["application"]["status"], "ELIGIBLE",
+            "{body}"
+        );
+        let withdraw = "mutation($i: ApplicationTransitionInput!) { withdrawApplication(input: $i) { application { status } } }";
+        for (token, application) in [(&kiel, screened), (&svendborg, unscreened)] {
+            let body = app
+                .gql(
+                    Some(token),
+                    withdraw,
+                    json!({ "i": { "id": id(application) } }),
+                )
+                .await;
+            assert_eq!(
+                body["data"]["withdrawApplication"]["application"]["status"], "WITHDRAWN",
+                "{body}"
+            );
+        }
+        let body = app
+            .gql(
+                Some(&coordinator),
+                "{ kpis(filter: {editionYears: [2075]}) { funnel { applied eligible shortlisted } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            body["data"]["kpis"]["funnel"],
+            json!([{ "applied": 2, "eligible": 1, "shortlisted": 0 }]),
+            "{body}"
+        );
+        common::assert_rollups_exact(&app).await;
+    }
+);
