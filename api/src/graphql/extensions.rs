@@ -138,6 +138,9 @@ impl Extension for ContractExt {
         response
     }
 
+    /// Trusted-documents mode ([`Contract::new`]): the operations allowed, by the hex SHA-256
+    /// of their text. A request names one by `extensions.persistedQuery.sha256Hash` (or sends
+    /// its exact text); anything else is refused with FORBIDDEN before it is parsed.
     async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -187,10 +190,11 @@ impl Extension for ContractExt {
         let cached = if query.is_empty() {
             None
         } else {
+            // Only the `Arc` is taken under the lock every request shares; the copy is made after.
             self.documents().get(query)
         };
         let doc = match cached {
-            Some(doc) => doc,
+            Some(doc) => ExecutableDocument::clone(&doc),
             None => {
                 let doc = next.run(ctx, query, variables).await?;
                 if !query.is_empty() {
@@ -277,11 +281,7 @@ fn integration_refusal(ctx: &ExtensionContext<'_>, info: &ResolveInfo<'_>) -> Op
         && let crate::policy::Actor::Integration(i) = &rc.actor
         && !crate::policy::rules::integration_may_read(i, info.parent_type, info.name)
     {
-        let mut e = ServerError::new(
-            "this integration token's scopes do not cover this field",
-            None,
-        );
-        set_code(&mut e, code::FORBIDDEN);
+        let mut e = forbidden("this integration token's scopes do not cover this field");
         e.path = vec![async_graphql::PathSegment::Field(info.name.to_owned())];
         return Some(e);
     }
@@ -352,19 +352,19 @@ fn aliases_in(doc: &ExecutableDocument) -> usize {
 /// run on every request, cached or not. Bounded in entries and in text bytes, and texts longer
 /// than [`DocumentCache::MAX_TEXT`] are never kept, so a client sending many different documents
 /// only evicts entries (least recently used first) and pays what parsing always cost.
-pub struct DocumentCache {
-    docs: lru::LruCache<String, ExecutableDocument>,
+struct DocumentCache {
+    docs: lru::LruCache<String, Arc<ExecutableDocument>>,
     text_bytes: usize,
 }
 
 impl DocumentCache {
     /// Documents kept at most.
-    pub const ENTRIES: usize = 256;
+    const ENTRIES: usize = 256;
     /// Sum of the kept documents' text lengths at most (their parsed form is about ten times
     /// larger, so a few MiB in all).
-    pub const TEXT_BUDGET: usize = 512 * 1024;
+    const TEXT_BUDGET: usize = 512 * 1024;
     /// Longer texts are parsed every time.
-    pub const MAX_TEXT: usize = 16 * 1024;
+    const MAX_TEXT: usize = 16 * 1024;
 
     fn new() -> Self {
         Self {
@@ -373,7 +373,7 @@ impl DocumentCache {
         }
     }
 
-    fn get(&mut self, text: &str) -> Option<ExecutableDocument> {
+    fn get(&mut self, text: &str) -> Option<Arc<ExecutableDocument>> {
         self.docs.get(text).cloned()
     }
 
@@ -388,7 +388,7 @@ impl DocumentCache {
             }
         }
         self.text_bytes += text.len();
-        self.docs.put(text.to_owned(), doc.clone());
+        self.docs.put(text.to_owned(), Arc::new(doc.clone()));
     }
 }
 
@@ -422,9 +422,7 @@ fn transport_rules(ctx: &ExtensionContext<'_>, doc: &ExecutableDocument) -> Serv
     Ok(())
 }
 
-/// Trusted-documents mode ([`Contract::new`]): the operations allowed, by the hex SHA-256 of their
-/// text. A request names one by `extensions.persistedQuery.sha256Hash` (or sends its exact
-/// text); anything else is refused with FORBIDDEN before it is parsed.
+/// A FORBIDDEN error.
 fn forbidden(message: &str) -> ServerError {
     let mut e = ServerError::new(message, None);
     set_code(&mut e, code::FORBIDDEN);

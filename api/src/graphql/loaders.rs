@@ -297,9 +297,8 @@ impl Loader<PracticesOfAction> for Loaders {
         // practice for each plan page (25 ms of 35 at scale 1000).
         let rows = plan_action_practice::Entity::find()
             .filter(plan_action_practice::Column::ActionId.is_in(keys.iter().map(|k| k.0)))
-            .filter(scope::exists_in(
-                scope::practices(&self.actor),
-                good_practice::Column::Id,
+            .filter(scope::visible_practice(
+                &self.actor,
                 (
                     plan_action_practice::Entity,
                     plan_action_practice::Column::PracticeId,

@@ -156,14 +156,10 @@ impl ActionTotals {
 
     /// Reads the plans' sums again and writes the differences.
     pub async fn settle(self, txn: &impl ConnectionTrait) -> AppResult<()> {
-        let after = totals(txn, Some(self.plans)).await?;
-        let mut delta: Totals = BTreeMap::new();
-        for (k, v) in &after {
-            delta.insert(k.clone(), *v);
-        }
+        let mut delta = totals(txn, Some(self.plans)).await?;
         for (k, v) in self.before {
-            let d = delta.remove(&k).unwrap_or_default().minus(v);
-            delta.insert(k, d);
+            let d = delta.entry(k).or_default();
+            *d = d.minus(v);
         }
         delta.retain(|_, v| !v.is_zero());
         add(txn, &delta).await
@@ -288,71 +284,125 @@ async fn add(db: &impl ConnectionTrait, delta: &Totals) -> AppResult<()> {
     Ok(())
 }
 
-/// The counts an event keeps, as subqueries over its participations.
-fn recount() -> [(&'static str, String); 2] {
-    let registered = ParticipationStatus::Registered.as_str();
-    let count = |extra: &str| {
-        format!(
-            "(SELECT COUNT(*) FROM participation p WHERE p.event_id = event.id \
-             AND p.status = '{registered}'{extra})"
-        )
-    };
-    [
-        ("registered_count", count("")),
-        ("attended_count", count(" AND p.attended")),
-    ]
+/// Columns that restate what other rows say, each with the SQL that recomputes it for the row
+/// at hand: the writers keep them, [`rebuild`] recomputes them, [`drift`] compares them.
+struct Derived {
+    table: &'static str,
+    columns: [(&'static str, String); 2],
+    /// What the columns are derived from, for [`drift`]'s lines.
+    from: &'static str,
 }
 
-/// `UPDATE event SET` its counts, recounted (every event unless narrowed).
-fn recount_events() -> UpdateStatement {
-    let mut q = Query::update().table(Alias::new("event")).to_owned();
-    for (col, sql) in recount() {
-        q.value(Alias::new(col), Expr::cust(sql));
+impl Derived {
+    /// An event's registrations and attendances.
+    fn event_counts() -> Self {
+        let registered = ParticipationStatus::Registered.as_str();
+        let count = |extra: &str| {
+            format!(
+                "(SELECT COUNT(*) FROM participation p WHERE p.event_id = event.id \
+                 AND p.status = '{registered}'{extra})"
+            )
+        };
+        Self {
+            table: "event",
+            columns: [
+                ("registered_count", count("")),
+                ("attended_count", count(" AND p.attended")),
+            ],
+            from: "its participations",
+        }
     }
-    q
+
+    /// The funnel's milestones on an application (migration 10): the status it was withdrawn
+    /// from (withdrawal is terminal, so there is one such change) and when its plan's first
+    /// version was handed in.
+    fn funnel_milestones() -> Self {
+        let withdrawn = ApplicationStatus::Withdrawn.as_str();
+        Self {
+            table: "application",
+            columns: [
+                (
+                    "withdrawn_from",
+                    format!(
+                        "CASE WHEN application.status = '{withdrawn}' THEN (SELECT \
+                         sc.from_status FROM application_status_change sc \
+                         WHERE sc.application_id = application.id \
+                         AND sc.to_status = '{withdrawn}' \
+                         ORDER BY sc.changed_at DESC, sc.id DESC LIMIT 1) END"
+                    ),
+                ),
+                (
+                    "cureap_submitted_at",
+                    "(SELECT pv.submitted_at FROM plan p JOIN plan_version pv \
+                     ON pv.plan_id = p.id AND pv.number = 1 \
+                     WHERE p.application_id = application.id)"
+                        .to_owned(),
+                ),
+            ],
+            from: "its history and plan",
+        }
+    }
+
+    /// `UPDATE` every row's columns to what they derive from (narrow it with `and_where`).
+    fn recompute(&self) -> UpdateStatement {
+        let mut q = Query::update().table(Alias::new(self.table)).to_owned();
+        for (col, sql) in &self.columns {
+            q.value(Alias::new(*col), Expr::cust(sql.clone()));
+        }
+        q
+    }
+
+    /// The rows whose stored columns differ from what they derive from (`IS DISTINCT FROM`:
+    /// NULL-safe; SQLite has it since 3.39, the bundled library is newer).
+    fn differ(&self) -> Expr {
+        Expr::cust(
+            self.columns
+                .iter()
+                .map(|(col, sql)| format!("{}.{col} IS DISTINCT FROM {sql}", self.table))
+                .collect::<Vec<_>>()
+                .join(" OR "),
+        )
+    }
+
+    /// Recomputes the rows that differ.
+    async fn rebuild(&self, db: &impl ConnectionTrait) -> AppResult<()> {
+        let mut q = self.recompute();
+        q.and_where(self.differ());
+        db.execute(&q).await?;
+        Ok(())
+    }
+
+    /// A line for each row that differs.
+    async fn drift(&self, db: &impl ConnectionTrait, out: &mut Vec<String>) -> AppResult<()> {
+        let q = Query::select()
+            .from(Alias::new(self.table))
+            .expr_as(Expr::cust(format!("{}.id", self.table)), Alias::new("id"))
+            .and_where(self.differ())
+            .to_owned();
+        for r in db.query_all(&q).await? {
+            out.push(format!(
+                "{} {}: stored {} differ from {}",
+                self.table,
+                r.try_get::<Uuid>("", "id")?,
+                self.columns
+                    .iter()
+                    .map(|(col, _)| *col)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                self.from
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Recounts an event's registrations and attendances. Call it under the event's row lock after
 /// changing its participations, so concurrent writers count one after the other.
 pub async fn recount_event(txn: &impl ConnectionTrait, event_id: Uuid) -> AppResult<()> {
-    let mut q = recount_events();
+    let mut q = Derived::event_counts().recompute();
     q.and_where(Expr::cust("event.id").eq(event_id));
     txn.execute(&q).await?;
     Ok(())
-}
-
-/// The funnel's milestones each application row carries (migration 10), as the rows define
-/// them: the status it was withdrawn from (withdrawal is terminal, so there is one such change)
-/// and when its plan's first version was handed in.
-fn milestones() -> [(&'static str, String); 2] {
-    let withdrawn = ApplicationStatus::Withdrawn.as_str();
-    [
-        (
-            "withdrawn_from",
-            format!(
-                "CASE WHEN application.status = '{withdrawn}' THEN (SELECT sc.from_status \
-                 FROM application_status_change sc WHERE sc.application_id = application.id \
-                 AND sc.to_status = '{withdrawn}' ORDER BY sc.changed_at DESC, sc.id DESC \
-                 LIMIT 1) END"
-            ),
-        ),
-        (
-            "cureap_submitted_at",
-            "(SELECT pv.submitted_at FROM plan p JOIN plan_version pv ON pv.plan_id = p.id \
-             AND pv.number = 1 WHERE p.application_id = application.id)"
-                .to_owned(),
-        ),
-    ]
-}
-
-/// Applications whose stored milestones differ from their rows (`IS DISTINCT FROM`: NULL-safe;
-/// SQLite has it since 3.39, the bundled library is newer).
-fn milestones_differ() -> String {
-    milestones()
-        .iter()
-        .map(|(col, sql)| format!("application.{col} IS DISTINCT FROM {sql}"))
-        .collect::<Vec<_>>()
-        .join(" OR ")
 }
 
 /// Records on the application row the status it is being withdrawn from (the transition's
@@ -446,13 +496,8 @@ pub async fn rebuild(db: &impl ConnectionTrait) -> AppResult<()> {
     db.execute(&Query::delete().from_table(Alias::new(TABLE)).to_owned())
         .await?;
     add(db, &totals(db, None).await?).await?;
-    db.execute(&recount_events()).await?;
-    let mut q = Query::update().table(Alias::new("application")).to_owned();
-    for (col, sql) in milestones() {
-        q.value(Alias::new(col), Expr::cust(sql));
-    }
-    q.and_where(Expr::cust(milestones_differ()));
-    db.execute(&q).await?;
+    Derived::event_counts().rebuild(db).await?;
+    Derived::funnel_milestones().rebuild(db).await?;
     Ok(())
 }
 
@@ -491,30 +536,7 @@ pub async fn drift(db: &impl ConnectionTrait) -> AppResult<Vec<String>> {
             }
         }
     }
-    let mut q = Query::select()
-        .from(Alias::new("event"))
-        .expr_as(Expr::cust("event.id"), Alias::new("id"))
-        .to_owned();
-    let [(_, registrations), (_, attended)] = recount();
-    q.and_where(Expr::cust(format!(
-        "(event.registered_count <> {registrations} OR event.attended_count <> {attended})"
-    )));
-    for r in db.query_all(&q).await? {
-        out.push(format!(
-            "event {}: stored counts differ from its participations",
-            r.try_get::<Uuid>("", "id")?
-        ));
-    }
-    let q = Query::select()
-        .from(Alias::new("application"))
-        .expr_as(Expr::cust("application.id"), Alias::new("id"))
-        .and_where(Expr::cust(milestones_differ()))
-        .to_owned();
-    for r in db.query_all(&q).await? {
-        out.push(format!(
-            "application {}: stored funnel milestones differ from its history and plan",
-            r.try_get::<Uuid>("", "id")?
-        ));
-    }
+    Derived::event_counts().drift(db, &mut out).await?;
+    Derived::funnel_milestones().drift(db, &mut out).await?;
     Ok(out)
 }

@@ -271,17 +271,22 @@ fn application_dims(k: &mut Kpi) {
     k.dim(Dim::Organisation, "organisation.id".into());
 }
 
+/// `'A', 'B', …`: the statuses at or past `status` ([`reached_or_past`]) as SQL literals.
+fn reached_or_past_sql(status: S) -> String {
+    quoted(
+        &reached_or_past(status)
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>(),
+    )
+}
+
 /// "Reached this status": now in it or past it ([`reached_or_past`], from the lifecycle table),
 /// or withdrawn from a status in or past it. Withdrawal is the only way off the forward path (a
 /// test below checks it), so the status an application was withdrawn from, which the
 /// transition keeps on the row, stands for its whole history.
 fn reached(status: S) -> String {
-    let implied = quoted(
-        &reached_or_past(status)
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>(),
-    );
+    let implied = reached_or_past_sql(status);
     format!(
         "SUM(CASE WHEN application.status IN ({implied}) \
          OR application.withdrawn_from IN ({implied}) THEN 1 ELSE 0 END)"
@@ -355,13 +360,9 @@ pub async fn coverage(
     group_by: &[Dim],
 ) -> AppResult<Vec<Row>> {
     let mut q = applications(actor, f);
-    let statuses: Vec<&str> = reached_or_past(S::CureapInDevelopment)
-        .iter()
-        .map(|s| s.as_str())
-        .collect();
     q.and_where(Expr::cust(format!(
         "application.status IN ({})",
-        quoted(&statuses)
+        reached_or_past_sql(S::CureapInDevelopment)
     )));
     let mut k = Kpi::new(q);
     application_dims(&mut k);

@@ -61,11 +61,7 @@ pub fn ids<E: EntityTrait>(select: Select<E>, id: E::Column) -> SelectStatement 
 /// builds that list in full for every statement (47.7 ms against a probe of 0.06 ms for a
 /// partner's applications at scale 1000, BENCHMARKS.md). Not for a scope over the outer
 /// table itself (its unqualified columns would bind to the inner one).
-pub fn exists_in<E: EntityTrait>(
-    scope: Select<E>,
-    id: E::Column,
-    outer: impl IntoColumnRef,
-) -> Expr {
+fn exists_in<E: EntityTrait>(scope: Select<E>, id: E::Column, outer: impl IntoColumnRef) -> Expr {
     let mut q = scope.select_only().expr(Expr::val(1)).into_query();
     q.and_where(Expr::col((E::default(), id)).equals(outer));
     Expr::exists(q)
@@ -287,6 +283,11 @@ pub fn plans(actor: &Actor) -> Select<plan::Entity> {
 /// `outer` names a plan the actor may see.
 fn visible_plan(actor: &Actor, outer: impl IntoColumnRef) -> Expr {
     exists_in(plans(actor), plan::Column::Id, outer)
+}
+
+/// `outer` (a practice id column of another table) names a practice the actor may read.
+pub fn visible_practice(actor: &Actor, outer: impl IntoColumnRef) -> Expr {
+    exists_in(practices(actor), good_practice::Column::Id, outer)
 }
 
 /// Plan actions follow their plan.
@@ -649,9 +650,10 @@ pub fn kpi_submitted_plans_only(actor: &Actor) -> bool {
 /// (coordinators, partners, `kpi:read` integrations); a mentor's mentee municipalities; a
 /// municipality itself.
 pub fn kpi_organisations(actor: &Actor) -> Option<SelectStatement> {
+    if kpi_whole_programme(actor) {
+        return None;
+    }
     match actor {
-        Actor::Integration(i) if i.kpi_read => None,
-        Actor::User(p) if matches!(p.role, Role::Coordinator | Role::Partner) => None,
         Actor::User(p) if p.role == Role::Mentor => Some(
             application::Entity::find()
                 .filter(application::Column::Id.in_subquery(assigned_to(p.user_id)))

@@ -71,9 +71,8 @@ impl User {
             return Ok(None);
         };
         let rc = req(ctx);
-        if let Some(own) = rc.organisation.as_ref().filter(|o| o.id == org)
-            && matches!(rc.actor, crate::policy::Actor::User(_))
-        {
+        // Filled only for a signed-in user, who may read every organisation.
+        if let Some(own) = rc.organisation.as_ref().filter(|o| o.id == org) {
             return Ok(Some(own.clone().into()));
         }
         if self.session_owner {
