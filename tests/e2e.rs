@@ -12,6 +12,7 @@ mod assessment;
 mod auth;
 mod catalogue;
 mod events;
+mod faults;
 mod kpis;
 mod performance;
 mod plans;

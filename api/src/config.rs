@@ -54,6 +54,23 @@ pub struct Config {
     )]
     pub db_max_connections: u32,
 
+    /// Longest wait for a pooled database connection, in milliseconds. While the database is
+    /// away, every request is answered UNAVAILABLE (HTTP 503) within this time.
+    #[arg(
+        long,
+        env = "PEARLS_DB_ACQUIRE_TIMEOUT_MS",
+        default_value_t = 750,
+        global = true
+    )]
+    pub db_acquire_timeout_ms: u64,
+
+    /// A size quota for the embedded SQLite database, in bytes (whole 4 KiB pages): writes that
+    /// would grow the file beyond it are refused with UNAVAILABLE (storage full) instead of
+    /// filling the disk other services share. Reads go on; writes succeed again once rows are
+    /// deleted or the quota is raised (restart). No quota by default; ignored on PostgreSQL.
+    #[arg(long, env = "PEARLS_SQLITE_MAX_BYTES", global = true)]
+    pub sqlite_max_bytes: Option<u64>,
+
     /// Address the HTTP server listens on (`127.0.0.1:0` picks a free port).
     #[arg(
         long,

@@ -30,24 +30,49 @@ impl StatementCounter {
 /// level under the `pearls_api::sql` target).
 const SLOW_STATEMENT: Duration = Duration::from_millis(500);
 
+/// SQLite's page size for new databases (we never change it): the unit of the storage quota.
+pub const SQLITE_PAGE_BYTES: u64 = 4096;
+
 /// Opens the pool. SQLite gets WAL, a busy timeout and enforced foreign keys so that several
 /// pooled connections behave like one database; the file is created on first start.
+///
+/// Two guards make sure a write is acknowledged only when it committed:
+/// - every statement error that means "the database cannot serve now" is answered UNAVAILABLE
+///   (`error::unavailability`), never as a success;
+/// - a SQLite connection that comes back to the pool still inside a transaction (a failed
+///   `COMMIT` or `ROLLBACK` after a full disk or an I/O error, where SQLite and sqlx may
+///   disagree on whether a transaction is open) is closed instead of reused: reused, the next
+///   write on it would run inside the dead transaction — answered as a success and lost at
+///   shutdown — while holding the write lock every other writer waits for.
 pub async fn connect(config: &Config) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
     let mut opts = ConnectOptions::new(config.database_url.clone());
+    let max_pages = config
+        .sqlite_max_bytes
+        .map(|bytes| (bytes / SQLITE_PAGE_BYTES).max(1));
     opts.max_connections(config.db_max_connections.max(1))
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10))
+        // A request waits at most this long for a connection: while the database is away, every
+        // request is answered UNAVAILABLE within it instead of hanging (README, Failure modes).
+        .acquire_timeout(Duration::from_millis(config.db_acquire_timeout_ms.max(1)))
         .sqlx_logging(false)
         // JIT compilation pays off for long analytical queries, not for a web API's: it added
         // 20–100 ms to KPI aggregates at scale 1000 (BENCHMARKS.md).
         .map_sqlx_postgres_opts(|o| o.options([("jit", "off")]))
-        .map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(SqliteJournalMode::Wal)
+        .map_sqlx_sqlite_opts(move |o| {
+            let o = o
+                .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(10))
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true)
-                .create_if_missing(true)
+                .create_if_missing(true);
+            match max_pages {
+                Some(pages) => o.pragma("max_page_count", pages.to_string()),
+                None => o,
+            }
+        })
+        .map_sqlx_sqlite_pool_opts(|o| {
+            o.after_release(|conn, _| Box::pin(sqlite_connection_is_clean(conn)))
         });
     let mut db = Database::connect(opts).await?;
     let counter = StatementCounter::default();
@@ -64,6 +89,37 @@ pub async fn connect(config: &Config) -> Result<(DatabaseConnection, StatementCo
         }
     });
     Ok((db, counter))
+}
+
+/// How long a SQLite writer waits for another's write lock before the request is answered
+/// UNAVAILABLE (busy). Write transactions take milliseconds; a wait this long means something
+/// is wrong, and the client is better served by a clean answer it may retry.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Whether a SQLite connection coming back to the pool is outside any transaction, both as
+/// SQLite sees it and as sqlx counts it. Taking the handle first lets the connection's worker
+/// run what is queued before (the rollback a dropped transaction queued). Anything else closes
+/// the connection (SQLite rolls an open transaction back on close) and the pool opens a new one.
+async fn sqlite_connection_is_clean(
+    conn: &mut sea_orm::sqlx::SqliteConnection,
+) -> Result<bool, sea_orm::sqlx::Error> {
+    use sea_orm::sqlx::Connection;
+    let mut handle = conn.lock_handle().await?;
+    // SAFETY: the handle is locked out of the worker thread for the duration of this call, and
+    // `sqlite3_get_autocommit` only reads the connection's state.
+    let autocommit =
+        unsafe { libsqlite3_sys::sqlite3_get_autocommit(handle.as_raw_handle().as_ptr()) } != 0;
+    drop(handle);
+    let counted = conn.is_in_transaction();
+    if autocommit && !counted {
+        return Ok(true);
+    }
+    tracing::warn!(
+        sqlite_in_transaction = !autocommit,
+        sqlx_in_transaction = counted,
+        "closing a pooled SQLite connection left inside a transaction"
+    );
+    Ok(false)
 }
 
 /// Applies all pending migrations.
@@ -141,6 +197,74 @@ pub async fn begin_snapshot(db: &DatabaseConnection) -> Result<DatabaseTransacti
 #[cfg(test)]
 mod tests {
     use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+
+    async fn count(db: &impl ConnectionTrait, sql: &str) -> i64 {
+        db.query_one_raw(Statement::from_string(DbBackend::Sqlite, sql))
+            .await
+            .expect("query")
+            .expect("row")
+            .try_get_by_index::<i64>(0)
+            .expect("count")
+    }
+
+    /// The mechanism behind writes acknowledged and then lost on a full disk: a `COMMIT` that
+    /// fails with SQLITE_FULL may make SQLite roll the whole transaction back by itself, while
+    /// sqlx still counts it open. Reused, that connection turns the next transaction into a
+    /// savepoint; a failed write then ends with `ROLLBACK TO SAVEPOINT`, which leaves SQLite
+    /// inside a transaction holding the write lock; and the next write — a savepoint inside
+    /// that dead transaction — is "committed" by `RELEASE`, acknowledged, and never written.
+    /// Here SQLite is made to end the transaction behind sqlx's back the same way; the pool
+    /// must close that connection, so the write after it is really committed.
+    #[tokio::test]
+    async fn a_connection_left_inside_a_transaction_is_never_reused() {
+        let path = std::env::temp_dir().join(format!(
+            "pearls_unit_release_{}.db",
+            uuid::Uuid::now_v7().simple()
+        ));
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let mut config = crate::config::Config::from_env_for_tests();
+        config.database_url = url.clone();
+        config.db_max_connections = 1;
+        let (db, _) = super::connect(&config).await.expect("pool");
+        db.execute_unprepared("CREATE TABLE t (v INTEGER)")
+            .await
+            .expect("table");
+
+        let txn = super::begin_write(&db).await.expect("begin");
+        txn.execute_unprepared("COMMIT")
+            .await
+            .expect("SQLite ends it");
+        drop(txn);
+
+        let txn = super::begin_write(&db).await.expect("begin");
+        txn.execute_unprepared("INSERT INTO t VALUES (1)")
+            .await
+            .expect("insert");
+        drop(txn); // a write that failed half-way: rolled back
+
+        let txn = super::begin_write(&db).await.expect("begin");
+        txn.execute_unprepared("INSERT INTO t VALUES (2)")
+            .await
+            .expect("insert");
+        txn.commit().await.expect("acknowledged");
+
+        let other = Database::connect(url.as_str()).await.expect("other");
+        assert_eq!(
+            count(&other, "SELECT COUNT(*) FROM t WHERE v = 2").await,
+            1,
+            "the acknowledged write is committed"
+        );
+        assert_eq!(count(&other, "SELECT COUNT(*) FROM t WHERE v = 1").await, 0);
+        // And nobody holds the write lock: another connection writes at once.
+        other
+            .execute_unprepared("INSERT INTO t VALUES (3)")
+            .await
+            .expect("the write lock is free");
+        drop((db, other));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
 
     /// `.cargo/config.toml` builds the bundled SQLite with the query planner stability
     /// guarantee; without it every statement with `LIMIT ?` was prepared again at every

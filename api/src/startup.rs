@@ -51,9 +51,16 @@ pub async fn prepare_database(
     let (db, counter) = db::connect(config)
         .await
         .map_err(|e| err(format!("database: {e}")))?;
-    db::migrate(&db)
+    // Only when something is pending: a database opened read-only (a copy under inspection, a
+    // read-only mount) serves reads, and answers writes UNAVAILABLE, instead of failing to start.
+    let pending = !db::migrations_applied(&db)
         .await
         .map_err(|e| err(format!("migrations: {e}")))?;
+    if pending {
+        db::migrate(&db)
+            .await
+            .map_err(|e| err(format!("migrations: {e}")))?;
+    }
     Ok((db, counter))
 }
 

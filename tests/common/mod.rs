@@ -17,6 +17,7 @@ use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
 pub mod fixtures;
+pub mod proxy;
 
 /// Which database a test runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -239,9 +240,22 @@ impl TestApp {
         Some(app)
     }
 
+    /// Starts a server on a database the test already made (the server's URL may differ from
+    /// the database's, e.g. through a proxy): the app owns and removes the database.
+    pub async fn on_database(
+        db: TestDatabase,
+        backend: Backend,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Self {
+        let mut app = Self::start(backend, &db.url, tweak).await;
+        app._db = Some(db);
+        app
+    }
+
     async fn start(backend: Backend, url: &str, tweak: impl FnOnce(&mut Config)) -> Self {
         let mut config = test_config(url);
         tweak(&mut config);
+        let url = config.database_url.clone();
         let app = Application::build(config).await.expect("server starts");
         let base = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().clone();
@@ -254,7 +268,7 @@ impl TestApp {
             state,
             backend,
             client,
-            url: url.to_owned(),
+            url,
             _db: None,
         }
     }
@@ -262,6 +276,34 @@ impl TestApp {
     /// Starts a second API node on the same database (as a load balancer would run several).
     pub async fn second_node(&self) -> TestApp {
         Self::start(self.backend, &self.url, |_| {}).await
+    }
+
+    /// Starts another API node on the same database with a configuration tweak (a storage
+    /// quota, a read-only URL, a shorter timeout).
+    pub async fn node_with(&self, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        Self::start(self.backend, &self.url, tweak).await
+    }
+
+    /// A coordinator (of a lead partner organisation) signed in: its access token.
+    pub async fn coordinator(&self) -> String {
+        let org = fixtures::organisation(
+            &self.state.db,
+            "CBSS Secretariat",
+            "SE",
+            entity::OrganisationKind::LeadPartner,
+        )
+        .await;
+        let email = format!("coordinator-{}@test.example", uuid::Uuid::now_v7().simple());
+        fixtures::user(self, &email, entity::Role::Coordinator, Some(org)).await;
+        self.login(&email, fixtures::PASSWORD).await
+    }
+
+    /// Opens a connection of the test's own to the server's database (to inspect what was
+    /// committed, or to cause a fault beside the server).
+    pub async fn own_connection(&self) -> sea_orm::DatabaseConnection {
+        Database::connect(self.url.as_str())
+            .await
+            .expect("a connection of the test's own")
     }
 
     /// Opens a GraphQL WebSocket (graphql-transport-ws), sends `connection_init` with the token

@@ -4,12 +4,10 @@
 //! headers: the secret from `createCalendarFeed` is the credential, revocable by creating a new
 //! one).
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use entity::{event, participation};
 use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::request::authenticate;
@@ -19,18 +17,7 @@ use crate::policy::{Actor, scope};
 use crate::state::AppState;
 
 fn error(err: AppError) -> HttpResponse {
-    let status = match &err {
-        AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-        AppError::NotFound(_) => StatusCode::NOT_FOUND,
-        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-        AppError::Internal(detail) => {
-            tracing::error!(error = %detail, "calendar export failed");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
-        _ => StatusCode::BAD_REQUEST,
-    };
-    HttpResponse::build(status).json(json!({ "errors": [{ "message": err.public_message(),
-        "extensions": { "code": err.code() } }] }))
+    err.http_response()
 }
 
 fn ics(body: String, filename: &str) -> HttpResponse {

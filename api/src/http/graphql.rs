@@ -30,16 +30,11 @@ fn refuse(status: StatusCode, code: &str, message: &str) -> HttpResponse {
     res.json(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
 }
 
+/// A refusal before execution: authentication failed, or the database could not say who the
+/// caller is. Status, headers and body from [`AppError::http_response`]; input and limit errors
+/// stay 400 as the transport's own refusals.
 fn refuse_app(err: AppError) -> HttpResponse {
-    let status = match err {
-        AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-        AppError::Internal(ref detail) => {
-            tracing::error!(error = %detail, "internal error before execution");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
-        _ => StatusCode::BAD_REQUEST,
-    };
-    refuse(status, err.code(), &err.public_message())
+    err.http_response()
 }
 
 /// The client's address for throttling. Behind a trusted proxy (`PEARLS_TRUST_FORWARDED_FOR`) it
@@ -163,12 +158,48 @@ fn with_data(r: Request, rc: &Arc<RequestContext>, via_get: bool) -> Request {
     if via_get { r.data(HttpGet) } else { r }
 }
 
+/// The HTTP answer of an executed request. When the database could not serve it (an error
+/// coded UNAVAILABLE), the status is 503 with `Retry-After`, so load balancers and client retry
+/// policies see a retryable failure; the body is the GraphQL response all the same.
 fn respond(response: BatchResponse) -> HttpResponse {
-    let mut res = HttpResponse::Ok();
-    if let Some(cc) = response.cache_control().value() {
+    let retry_after = unavailable_retry_after(&response);
+    let mut res = match retry_after {
+        Some(_) => HttpResponse::ServiceUnavailable(),
+        None => HttpResponse::Ok(),
+    };
+    if let Some(secs) = retry_after {
+        res.insert_header((header::RETRY_AFTER, secs.to_string()));
+    } else if let Some(cc) = response.cache_control().value() {
         res.insert_header((header::CACHE_CONTROL, cc));
     }
     res.content_type(ContentType::json()).json(response)
+}
+
+/// The longest `retryAfterSeconds` among the response's UNAVAILABLE errors, if it has any.
+fn unavailable_retry_after(response: &BatchResponse) -> Option<u64> {
+    let one = |r: &async_graphql::Response| {
+        r.errors
+            .iter()
+            .filter(|e| {
+                e.extensions.as_ref().and_then(|x| x.get("code"))
+                    == Some(&async_graphql::Value::from(code::UNAVAILABLE))
+            })
+            .map(|e| {
+                match e
+                    .extensions
+                    .as_ref()
+                    .and_then(|x| x.get("retryAfterSeconds"))
+                {
+                    Some(async_graphql::Value::Number(n)) => n.as_u64().unwrap_or(1),
+                    _ => 1,
+                }
+            })
+            .max()
+    };
+    match response {
+        BatchResponse::Single(r) => one(r),
+        BatchResponse::Batch(rs) => rs.iter().filter_map(one).max(),
+    }
 }
 
 /// `POST /graphql` with a JSON body (one operation or a batch array).

@@ -84,9 +84,7 @@ where
                 Ok(Some(item)) => return Some((item, (rx, rc, pick))),
                 Ok(None) => continue,
                 Err(e) => {
-                    if let AppError::Internal(detail) = e {
-                        tracing::error!(error = %detail, "loading an event for a subscriber");
-                    }
+                    e.log();
                     continue;
                 }
             }

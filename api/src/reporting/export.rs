@@ -14,7 +14,6 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -635,18 +634,7 @@ enum Format {
 }
 
 fn refuse(err: AppError) -> HttpResponse {
-    let status = match &err {
-        AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-        AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-        AppError::NotFound(_) => StatusCode::NOT_FOUND,
-        AppError::Internal(detail) => {
-            tracing::error!(error = %detail, "export failed before streaming");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
-        _ => StatusCode::BAD_REQUEST,
-    };
-    HttpResponse::build(status).json(json!({ "errors": [{ "message": err.public_message(),
-        "extensions": { "code": err.code() } }] }))
+    err.http_response()
 }
 
 /// Coordinators and integrations with `reporting:read` export; everyone else is refused.
