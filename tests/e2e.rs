@@ -13,6 +13,7 @@ mod auth;
 mod catalogue;
 mod events;
 mod faults;
+mod inputs;
 mod kpis;
 mod performance;
 mod plans;

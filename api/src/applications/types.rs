@@ -326,7 +326,7 @@ pub struct ApplicationFilter {
     pub lead_municipality_id: Option<ID>,
     /// Only applications whose lead municipality is in one of these countries.
     pub country_code: Option<Vec<CountryCode>>,
-    /// Title contains this text (case-insensitive).
+    /// Title contains this text (case-insensitive; at most 200 characters).
     pub title_contains: Option<String>,
 }
 

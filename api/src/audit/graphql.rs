@@ -74,7 +74,7 @@ crate::connection!(
 /// Which audit entries to list; all conditions must hold.
 #[derive(InputObject, Default)]
 pub struct AuditEntryFilter {
-    /// Only changes to objects of this type (e.g. `Application`).
+    /// Only changes to objects of this type (e.g. `Application`; at most 200 characters).
     pub entity_type: Option<String>,
     /// Only changes to this object.
     pub entity_id: Option<ID>,

@@ -15,6 +15,8 @@
 //! - The alias limit: documents with more aliased fields than configured are refused.
 //! - Transport rules: GET runs queries only, the WebSocket subscriptions only.
 //! - Trusted documents: in trusted-documents mode only allow-listed operations run.
+//! - Text inputs: NUL characters and over-long values are refused before execution, by the one
+//!   rule of [`super::inputs`].
 
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
@@ -216,6 +218,7 @@ impl Extension for ContractExt {
             return Err(e);
         }
         transport_rules(ctx, &doc)?;
+        super::inputs::check(&ctx.schema_env.registry, &doc, variables)?;
         Ok(doc)
     }
 

@@ -7,6 +7,7 @@ pub mod enums;
 pub mod extensions;
 pub mod filter;
 pub mod ids;
+pub mod inputs;
 pub mod loaders;
 pub mod node;
 pub mod scalars;

@@ -7,14 +7,19 @@ use chrono::NaiveDate;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Date(pub NaiveDate);
 
-/// A calendar date in ISO 8601 form, `YYYY-MM-DD`.
+/// A calendar date in ISO 8601 form, `YYYY-MM-DD` (years 0001 to 9999, four digits).
 #[Scalar(name = "Date")]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
+        // Four-digit years only (RFC 3339's `full-date`): chrono would also read `+262142-…`,
+        // where a day's arithmetic overflows.
         match &value {
-            Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            Value::String(s) if s.len() == 10 => NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .map(Date)
                 .map_err(|_| InputValueError::custom("expected a date as YYYY-MM-DD")),
+            Value::String(_) => Err(InputValueError::custom(
+                "expected a date as YYYY-MM-DD (years 0001 to 9999)",
+            )),
             _ => Err(InputValueError::expected_type(value)),
         }
     }

@@ -31,6 +31,13 @@ use crate::users::graphql::{UserMutation, UserQuery};
 use crate::vocabulary::graphql::{VocabularyMutation, VocabularyQuery};
 
 /// Everything that can be read.
+///
+/// Text inputs, everywhere (arguments, input fields, list items, inline or as variables): a
+/// value holding a NUL character, or longer than the bound of its kind, is refused with
+/// BAD_USER_INPUT and `extensions.field` naming it. Bounds in characters: `ID` 128; search
+/// texts and filter values (`search` arguments, fields of `…Filter` inputs) 200; e-mail 254;
+/// passwords 256; the text forms of `Date`, `DateTime`, `Decimal` and `CountryCode` 64; any
+/// other text 100,000. A field may set a tighter bound of its own (its description says so).
 #[derive(MergedObject, Default)]
 pub struct Query(
     NodeQuery,

@@ -220,11 +220,9 @@ fn date_bounds(q: &mut SelectStatement, col: &str, f: &Filter) {
             Expr::cust(col.to_owned()).gte(from.and_hms_opt(0, 0, 0).expect("midnight").and_utc()),
         );
     }
-    if let Some(to) = f.to {
-        let end = (to + chrono::Duration::days(1))
-            .and_hms_opt(0, 0, 0)
-            .expect("midnight")
-            .and_utc();
+    // The day after `to` (none after the calendar's last day: then no upper bound is needed).
+    if let Some(end) = f.to.and_then(|to| to.succ_opt()) {
+        let end = end.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
         q.and_where(Expr::cust(col.to_owned()).lt(end));
     }
 }

@@ -88,7 +88,7 @@ pub struct OrganisationFilter {
     pub kind: Option<Vec<OrganisationKind>>,
     /// Only these countries.
     pub country_code: Option<Vec<CountryCode>>,
-    /// Name contains this text (case-insensitive).
+    /// Name contains this text (case-insensitive; at most 200 characters).
     pub name_contains: Option<String>,
 }
 

@@ -57,7 +57,9 @@ impl PracticeQuery {
             i32,
         >,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Words to look for (all must occur; the last may be a prefix).")]
+        #[graphql(
+            desc = "Words to look for (all must occur; the last may be a prefix; at most 200 characters)."
+        )]
         search: Option<String>,
         #[graphql(desc = "Conditions the rows must meet.")] filter: Option<PracticeFilter>,
         #[graphql(desc = "Ordering criteria (after the search rank, when searching).")]

@@ -177,7 +177,7 @@ pub struct PracticeFilter {
     pub cultural_tool_ids: Option<Vec<ID>>,
     /// From these countries.
     pub country_code: Option<Vec<CountryCode>>,
-    /// In these languages (ISO 639-1).
+    /// In these languages (ISO 639-1 codes, at most 200 characters each).
     pub language: Option<Vec<String>>,
     /// Written by this user.
     pub author_id: Option<ID>,

@@ -76,10 +76,11 @@ fn day_start(d: NaiveDate) -> DateTime<Utc> {
 
 /// `[start, end)` of a period in UTC: from its first day to the day after its last.
 pub fn window(p: &reporting_period::Model) -> (DateTime<Utc>, DateTime<Utc>) {
-    (
-        day_start(p.starts_on),
-        day_start(p.ends_on) + chrono::Duration::days(1),
-    )
+    let after = p
+        .ends_on
+        .succ_opt()
+        .map_or(DateTime::<Utc>::MAX_UTC, day_start);
+    (day_start(p.starts_on), after)
 }
 
 fn participation_event() -> sea_orm::RelationDef {

@@ -101,7 +101,7 @@ pub struct UserFilter {
     pub organisation_id: Option<ID>,
     /// Only active (true) or deactivated (false) users.
     pub active: Option<bool>,
-    /// Name or e-mail contains this text (case-insensitive).
+    /// Name or e-mail contains this text (case-insensitive; at most 200 characters).
     pub search: Option<String>,
 }
 
