@@ -96,11 +96,17 @@ both!(
         let limited = bodies.iter().filter(|b| code(b) == "RATE_LIMITED").count();
         assert_eq!(checked + limited, 12, "{bodies:?}");
         assert!(checked <= 5, "{checked} guesses were checked: {bodies:?}");
-        // An overlong address or e-mail cannot break the throttle (keys are digests).
-        let long = format!("{}@test.example", "a".repeat(400));
+        // A long e-mail cannot break the throttle (keys are digests); one past any e-mail's
+        // length is refused as input before anything runs.
+        let long = format!("{}@test.example", "a".repeat(240));
         assert_eq!(
             code(&login(&app, &long, "whatever it is").await),
             "UNAUTHENTICATED"
+        );
+        let longer = format!("{}@test.example", "a".repeat(400));
+        assert_eq!(
+            code(&login(&app, &longer, "whatever it is").await),
+            "BAD_USER_INPUT"
         );
     }
 );
@@ -201,6 +207,39 @@ both!(
             ),
             "UNAUTHENTICATED"
         );
+        // The session's access token stops at once, not when it expires; the reused family's
+        // access token too.
+        assert_eq!(
+            code(&app.gql(Some(&access3), ME, json!({})).await),
+            "UNAUTHENTICATED",
+            "an access token outlived its logout"
+        );
+        assert_eq!(
+            code(&app.gql(Some(&access2), ME, json!({})).await),
+            "UNAUTHENTICATED",
+            "an access token outlived its family's revocation"
+        );
+
+        // `everywhere` ends every session of the user, and only theirs.
+        let a = app.login("partner@test.example", PASSWORD).await;
+        let b = app.login("partner@test.example", PASSWORD).await;
+        let other = app.login("coordinator@test.example", PASSWORD).await;
+        assert!(app.gql(Some(&b), ME, json!({})).await["errors"].is_null());
+        let out = app
+            .gql(
+                Some(&a),
+                "mutation { logout(input: {everywhere: true}) { success } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(out["data"]["logout"]["success"], true, "{out}");
+        for t in [&a, &b] {
+            assert_eq!(
+                code(&app.gql(Some(t), ME, json!({})).await),
+                "UNAUTHENTICATED"
+            );
+        }
+        assert!(app.gql(Some(&other), ME, json!({})).await["errors"].is_null());
         assert_eq!(
             code(
                 &app.gql(None, REFRESH, json!({ "i": { "refreshToken": "garbage" } }))
@@ -216,6 +255,14 @@ fn claims(sub: &str, iat: i64, nbf: i64, exp: i64, iss: &str, aud: &str) -> Valu
             "iss": iss, "aud": aud, "jti": "t" })
 }
 
+/// The session id (`sid`) an access token we issued carries.
+fn session_of(token: &str) -> String {
+    let payload = token.split('.').nth(1).expect("a JWT");
+    let claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64")).expect("json");
+    claims["sid"].as_str().expect("a session id").to_owned()
+}
+
 fn sign(alg: Algorithm, kid: Option<&str>, secret: &str, c: &Value) -> String {
     let mut header = Header::new(alg);
     header.kid = kid.map(String::from);
@@ -229,11 +276,19 @@ both!(
         let sub = w.coordinator.to_string();
         let now = Utc::now().timestamp();
         let (iss, aud) = ("bsr-cultural-pearls", "pearls-portal");
+        // Our tokens belong to a session (a refresh-token family): a token signed with the
+        // right key is good only with a live one.
+        let issued = app.login("coordinator@test.example", PASSWORD).await;
+        let sid = session_of(&issued);
+        let with_sid = |mut c: Value, sid: &str| {
+            c["sid"] = json!(sid);
+            c
+        };
         let good = sign(
             Algorithm::HS256,
             None,
             TEST_SECRET,
-            &claims(&sub, now, now, now + 600, iss, aud),
+            &with_sid(claims(&sub, now, now, now + 600, iss, aud), &sid),
         );
         assert_eq!(
             app.gql(Some(&good), ME, json!({})).await["data"]["me"]["role"],
@@ -323,6 +378,39 @@ both!(
                         now + 600,
                         iss,
                         aud,
+                    ),
+                ),
+            ),
+            (
+                "no session",
+                sign(
+                    Algorithm::HS256,
+                    None,
+                    TEST_SECRET,
+                    &claims(&sub, now, now, now + 600, iss, aud),
+                ),
+            ),
+            (
+                "unknown session",
+                sign(
+                    Algorithm::HS256,
+                    None,
+                    TEST_SECRET,
+                    &with_sid(
+                        claims(&sub, now, now, now + 600, iss, aud),
+                        &uuid::Uuid::now_v7().to_string(),
+                    ),
+                ),
+            ),
+            (
+                "another user's session",
+                sign(
+                    Algorithm::HS256,
+                    None,
+                    TEST_SECRET,
+                    &with_sid(
+                        claims(&w.partner.to_string(), now, now, now + 600, iss, aud),
+                        &sid,
                     ),
                 ),
             ),

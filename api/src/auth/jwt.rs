@@ -32,6 +32,18 @@ pub struct Claims {
     pub aud: String,
     /// Unique token id, for log correlation.
     pub jti: String,
+    /// The session (refresh-token family) the token belongs to: a token of ours is valid only
+    /// while its session is live, so logout and revocation end it at once. Tokens of an
+    /// external identity provider have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}
+
+/// A verified token: its claims, and whether we signed it (then its session must be live) or
+/// an external identity provider did.
+pub struct Verified {
+    pub claims: Claims,
+    pub ours: bool,
 }
 
 struct Verifier {
@@ -155,12 +167,13 @@ impl TokenKeys {
         })
     }
 
-    /// Issues an access token for a user; returns it with its expiry.
+    /// Issues an access token for a user's session; returns it with its expiry.
     pub fn issue(
         &self,
         user_id: Uuid,
         role: &str,
         organisation_id: Option<Uuid>,
+        session: Uuid,
     ) -> Result<(String, DateTime<Utc>), AppError> {
         let now = Utc::now();
         let exp = now + chrono::Duration::seconds(self.ttl_secs);
@@ -174,6 +187,7 @@ impl TokenKeys {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             jti: Uuid::now_v7().to_string(),
+            sid: Some(session.to_string()),
         };
         let mut header = Header::new(self.algorithm);
         header.kid = self.kid.clone();
@@ -183,16 +197,17 @@ impl TokenKeys {
     }
 
     /// Verifies a bearer token and returns its claims, or UNAUTHENTICATED.
-    pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
+    pub fn verify(&self, token: &str) -> Result<Verified, AppError> {
         let reject = |why: &str| {
             tracing::debug!(reason = why, "access token refused");
             AppError::Unauthenticated("invalid or expired access token".into())
         };
         let header = jsonwebtoken::decode_header(token).map_err(|_| reject("header"))?;
-        let verifier = self
+        let (index, verifier) = self
             .verifiers
             .iter()
-            .find(|v| v.kid == header.kid && v.algorithm == header.alg)
+            .enumerate()
+            .find(|(_, v)| v.kid == header.kid && v.algorithm == header.alg)
             .ok_or_else(|| reject("unknown kid or algorithm"))?;
         let mut validation = Validation::new(verifier.algorithm);
         validation.algorithms = vec![verifier.algorithm];
@@ -203,7 +218,15 @@ impl TokenKeys {
         validation.leeway = 5;
         let data = jsonwebtoken::decode::<Claims>(token, &verifier.key, &validation)
             .map_err(|_| reject("signature or claims"))?;
-        Ok(data.claims)
+        // The first verifier is our own key; the others come from the JWKS.
+        let ours = index == 0;
+        if ours && data.claims.sid.is_none() {
+            return Err(reject("no session"));
+        }
+        Ok(Verified {
+            claims: data.claims,
+            ours,
+        })
     }
 
     /// The algorithms this server accepts, for diagnostics.

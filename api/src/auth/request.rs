@@ -2,8 +2,8 @@
 //! an [`Actor`].
 
 use chrono::{DateTime, Utc};
-use entity::{organisation, user};
-use sea_orm::{ConnectionTrait, EntityTrait};
+use entity::{organisation, refresh_token, user};
+use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
@@ -18,6 +18,8 @@ pub struct Authenticated {
     pub organisation: Option<organisation::Model>,
     /// When the presented access token expires (`None` for anonymous requests).
     pub expires_at: Option<DateTime<Utc>>,
+    /// The session (refresh-token family) of the token, when we issued it.
+    pub session: Option<Uuid>,
 }
 
 fn invalid() -> AppError {
@@ -25,17 +27,45 @@ fn invalid() -> AppError {
 }
 
 /// The principal of a user as the database knows them now: `None` when the user is gone or
-/// deactivated. Role and organisation come from here, never from the token, so a change applies
-/// to tokens already issued.
+/// deactivated, or when `session` (the token's refresh-token family) was ended. Role and
+/// organisation come from here, never from the token, so a change applies to tokens already
+/// issued.
 pub async fn current_principal(
     db: &impl ConnectionTrait,
     user_id: Uuid,
+    session: Option<Uuid>,
 ) -> AppResult<Option<(Principal, user::Model)>> {
-    Ok(user::Entity::find_by_id(user_id)
-        .one(db)
+    let mut q = user::Entity::find_by_id(user_id);
+    if let Some(session) = session {
+        q = q.filter(session_live(session));
+    }
+    Ok(q.one(db)
         .await?
         .filter(|u| u.active)
         .map(|u| (principal_of(&u), u)))
+}
+
+/// The user row's session `session` is live: some token of that refresh-token family, of this
+/// user, is not revoked (logout, `everywhere`, reuse detection revoke the whole family). Part
+/// of the authenticating statement, so checking it costs no statement of its own.
+fn session_live(session: Uuid) -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(refresh_token::Entity)
+            .and_where(
+                Expr::col((refresh_token::Entity, refresh_token::Column::FamilyId)).eq(session),
+            )
+            .and_where(
+                Expr::col((refresh_token::Entity, refresh_token::Column::UserId))
+                    .equals((user::Entity, user::Column::Id)),
+            )
+            .and_where(
+                Expr::col((refresh_token::Entity, refresh_token::Column::RevokedAt)).is_null(),
+            )
+            .to_owned(),
+    )
 }
 
 fn principal_of(u: &user::Model) -> Principal {
@@ -56,12 +86,22 @@ pub async fn authenticate_token(state: &AppState, token: &str) -> AppResult<Auth
             user: None,
             organisation: None,
             expires_at,
+            session: None,
         });
     }
-    let claims = state.keys.verify(token)?;
+    let verified = state.keys.verify(token)?;
+    let claims = verified.claims;
     let id = Uuid::parse_str(&claims.sub).map_err(|_| invalid())?;
-    let (user, organisation) = user::Entity::find_by_id(id)
-        .find_also_related(organisation::Entity)
+    let session = match (&claims.sid, verified.ours) {
+        (Some(sid), true) => Some(Uuid::parse_str(sid).map_err(|_| invalid())?),
+        // An external identity provider's token: its sessions are the provider's.
+        _ => None,
+    };
+    let mut q = user::Entity::find_by_id(id).find_also_related(organisation::Entity);
+    if let Some(session) = session {
+        q = q.filter(session_live(session));
+    }
+    let (user, organisation) = q
         .one(&state.db)
         .await?
         .filter(|(u, _)| u.active)
@@ -71,6 +111,7 @@ pub async fn authenticate_token(state: &AppState, token: &str) -> AppResult<Auth
         user: Some(user),
         organisation,
         expires_at: DateTime::from_timestamp(claims.exp, 0),
+        session,
     })
 }
 
@@ -85,6 +126,7 @@ pub async fn authenticate(
             user: None,
             organisation: None,
             expires_at: None,
+            session: None,
         });
     };
     let token = value

@@ -45,16 +45,17 @@ async fn issue_session(
     user: user::Model,
     family: Option<Uuid>,
 ) -> AppResult<Session> {
+    let family = family.unwrap_or_else(Uuid::now_v7);
     let (access_token, expires_at) =
         state
             .keys
-            .issue(user.id, user.role.as_str(), user.organisation_id)?;
+            .issue(user.id, user.role.as_str(), user.organisation_id, family)?;
     let secret = new_refresh_secret();
     let now = Utc::now();
     refresh_token::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user.id),
-        family_id: Set(family.unwrap_or_else(Uuid::now_v7)),
+        family_id: Set(family),
         token_hash: Set(sha256_hex(secret.as_bytes())),
         issued_at: Set(now),
         expires_at: Set(now + chrono::Duration::days(state.config.refresh_token_ttl_days as i64)),
@@ -226,7 +227,8 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<Session> {
 }
 
 /// Ends sessions: the family of the given refresh token, or with `everywhere` all of the user's.
-/// Access tokens already issued stay valid until they expire (minutes).
+/// Access tokens of an ended session stop working at their next request (the authenticating
+/// statement checks that the session is live).
 pub async fn logout(
     state: &AppState,
     actor: &Actor,

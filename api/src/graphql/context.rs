@@ -19,6 +19,8 @@ pub struct RequestContext {
     /// When the caller's access token expires; a subscription ends then (the client reconnects
     /// with a fresh token).
     pub token_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The session of the caller's access token (a subscription ends when it is ended).
+    pub session: Option<uuid::Uuid>,
     /// The signed-in user as authentication read them for this request (so `me` costs no
     /// second read).
     pub user: Option<entity::user::Model>,
@@ -42,6 +44,7 @@ impl RequestContext {
             loaders,
             client_address,
             token_expires_at: None,
+            session: None,
             user: None,
             organisation: None,
         }

@@ -120,7 +120,7 @@ pub async fn feed(
         let owner = service::feed_owner(&state.db, secret)
             .await?
             .ok_or_else(|| AppError::not_found("calendar feed"))?;
-        let (principal, _) = crate::auth::request::current_principal(&state.db, owner)
+        let (principal, _) = crate::auth::request::current_principal(&state.db, owner, None)
             .await?
             .ok_or_else(|| AppError::not_found("calendar feed"))?;
         let actor = Actor::User(principal);

@@ -120,6 +120,7 @@ pub async fn subscriptions(
                 }
                 let mut rc = RequestContext::new(who.actor, init_state, client_address);
                 rc.token_expires_at = who.expires_at;
+                rc.session = who.session;
                 rc.user = who.user;
                 let mut data = Data::default();
                 data.insert(Arc::new(rc));

@@ -50,7 +50,7 @@ async fn still_valid(rc: &RequestContext) -> AppResult<bool> {
     {
         return Ok(false);
     }
-    Ok(current_principal(rc.db(), p.user_id)
+    Ok(current_principal(rc.db(), p.user_id, rc.session)
         .await?
         .is_some_and(|(now, _)| now.role == p.role && now.organisation_id == p.organisation_id))
 }
