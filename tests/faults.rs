@@ -329,7 +329,13 @@ async fn a_postgres_outage_is_answered_fast_and_recovers_without_restart() {
         c.database_url = through_proxy;
     })
     .await;
-    let token = app.coordinator().await;
+    let w = crate::common::fixtures::World::build(&app).await;
+    let token = app
+        .login(
+            "coordinator@test.example",
+            crate::common::fixtures::PASSWORD,
+        )
+        .await;
     let before = app
         .gql(
             Some(&token),
@@ -339,6 +345,18 @@ async fn a_postgres_outage_is_answered_fast_and_recovers_without_restart() {
         .await;
     assert!(before["errors"].is_null(), "{before}");
     assert_eq!(readyz(&app).await.0, 200);
+    // A subscriber connected before the outage.
+    let kiel = app
+        .login("kiel@test.example", crate::common::fixtures::PASSWORD)
+        .await;
+    let (mut ws, ack) = app.websocket(Some(&kiel)).await;
+    assert_eq!(ack["type"], "connection_ack");
+    ws.subscribe(
+        "1",
+        "subscription { applicationStatusChanged { cursor change { toStatus } } }",
+        json!({}),
+    )
+    .await;
 
     proxy.cut();
     // Every answer comes quickly (the pool's acquire timeout is 750 ms; the bound leaves room
@@ -385,6 +403,21 @@ async fn a_postgres_outage_is_answered_fast_and_recovers_without_restart() {
     }
     assert!(recovered.is_some(), "the node did not recover by itself");
     assert_eq!(readyz(&app).await.0, 200);
+    // The subscription stayed open through the outage, and an event after it arrives (the
+    // node's LISTEN connection came back, or its subscribers read the log).
+    let submitted = app
+        .gql(
+            Some(&kiel),
+            "mutation($i: ApplicationTransitionInput!) { submitApplication(input: $i) { application { status } } }",
+            json!({ "i": { "id": pearls_api::graphql::ids::encode("Application", w.kiel_app).0 } }),
+        )
+        .await;
+    assert!(submitted["errors"].is_null(), "{submitted}");
+    let msg = ws.next().await;
+    assert_eq!(
+        msg["payload"]["data"]["applicationStatusChanged"]["change"]["toStatus"], "SUBMITTED",
+        "{msg}"
+    );
     assert_all_committed(
         &app,
         &[

@@ -275,3 +275,200 @@ async fn events_cross_api_nodes_on_postgres() {
         "{got}"
     );
 }
+
+const STATUS_AFTER: &str = "subscription($after: String) { applicationStatusChanged(after: $after) { cursor application { title } change { toStatus } } }";
+
+/// Opens a status subscription starting after `after`. Without a cursor it waits until the
+/// server took the subscription up (a ping answered); with one, the replayed events may come
+/// first, so the caller reads them.
+async fn open_after(app: &TestApp, token: &str, after: Option<&str>) -> WsClient {
+    let (mut ws, ack) = app.websocket(Some(token)).await;
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    match after {
+        None => ws.subscribe("1", STATUS_AFTER, json!({})).await,
+        Some(after) => {
+            ws.send(json!({ "id": "1", "type": "subscribe",
+                            "payload": { "query": STATUS_AFTER, "variables": { "after": after } } }))
+                .await
+        }
+    }
+    ws
+}
+
+/// The (title, new status, cursor) of a delivered status event.
+fn status_event(msg: &Value) -> (String, String, String) {
+    let e = &payload(msg)["applicationStatusChanged"];
+    (
+        e["application"]["title"]
+            .as_str()
+            .expect("title")
+            .to_owned(),
+        e["change"]["toStatus"].as_str().expect("status").to_owned(),
+        e["cursor"].as_str().expect("cursor").to_owned(),
+    )
+}
+
+/// A subscriber that lost its connection reconnects with the cursor of the last event it got:
+/// it receives, in order, what it may see of what happened meanwhile — on PostgreSQL through
+/// another API node — then the live events, nothing twice, nothing it may not see.
+async fn reconnect_and_replay(first: &TestApp, second: &TestApp) {
+    let w = World::build(first).await;
+    let db = &first.state.db;
+    let later = fixtures::edition_all_phases(db, 2095, true, (4, true, 1)).await;
+    let kiel_second = fixtures::application(
+        db,
+        later,
+        w.kiel,
+        "Kiel second try",
+        ApplicationStatus::Draft,
+    )
+    .await;
+    let kiel = first.login("kiel@test.example", PASSWORD).await;
+    let coordinator = first.login("coordinator@test.example", PASSWORD).await;
+
+    let mut ws = open_after(first, &kiel, None).await;
+    let submit = first
+        .gql(
+            Some(&kiel),
+            SUBMIT,
+            json!({ "i": { "id": encode("Application", w.kiel_app).0 } }),
+        )
+        .await;
+    assert!(submit["errors"].is_null(), "{submit}");
+    let (title, status, c1) = status_event(&ws.next().await);
+    assert_eq!(
+        (title.as_str(), status.as_str()),
+        ("Kiel culture harbour", "SUBMITTED")
+    );
+    drop(ws);
+
+    // While Kiel is away: a change Kiel may not see, then one it may.
+    for id in [w.svendborg_app, w.kiel_app] {
+        let body = first
+            .gql(
+                Some(&coordinator),
+                WITHDRAW,
+                json!({ "i": { "id": encode("Application", id).0 } }),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+    }
+
+    let mut ws = open_after(second, &kiel, Some(&c1)).await;
+    let (title, status, c2) = status_event(&ws.next().await);
+    assert_eq!(
+        (title.as_str(), status.as_str()),
+        ("Kiel culture harbour", "WITHDRAWN"),
+        "the missed event Kiel may see comes first; Svendborg's never"
+    );
+    // Then live, after the replay, with no duplicate.
+    let body = first
+        .gql(
+            Some(&kiel),
+            SUBMIT,
+            json!({ "i": { "id": encode("Application", kiel_second).0 } }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let (title, status, c3) = status_event(&ws.next().await);
+    assert_eq!(
+        (title.as_str(), status.as_str()),
+        ("Kiel second try", "SUBMITTED")
+    );
+    let order = |c: &str| pearls_api::live::decode_cursor(c).expect("cursor");
+    assert!(order(&c1) < order(&c2) && order(&c2) < order(&c3));
+
+    // A cursor that is not one, or from beyond the log, is refused on subscribe.
+    for bad in [
+        "garbage",
+        pearls_api::live::cursor(order(&c3) + 1000).as_str(),
+    ] {
+        let (mut ws, _) = second.websocket(Some(&kiel)).await;
+        ws.send(json!({ "id": "x", "type": "subscribe",
+                        "payload": { "query": STATUS_AFTER, "variables": { "after": bad } } }))
+            .await;
+        let reply = ws.next().await;
+        assert_eq!(reply["type"], "next", "{reply}");
+        assert_eq!(
+            reply["payload"]["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{reply}"
+        );
+        assert_eq!(ws.next().await["type"], "complete");
+    }
+}
+
+both!(
+    a_reconnecting_subscriber_receives_what_it_missed,
+    |app: TestApp| async move {
+        reconnect_and_replay(&app, &app).await;
+    }
+);
+
+#[actix_web::test]
+async fn replay_crosses_api_nodes_on_postgres() {
+    let Some(a) = TestApp::spawn(common::Backend::Postgres).await else {
+        return;
+    };
+    let b = a.second_node().await;
+    reconnect_and_replay(&a, &b).await;
+}
+
+both!(
+    an_expiring_token_closes_the_socket_with_a_code,
+    tweak = |c| c.access_token_ttl_secs = 1,
+    |app: TestApp| async move {
+        World::build(&app).await;
+        let kiel = app.login("kiel@test.example", PASSWORD).await;
+        let mut ws = open_after(&app, &kiel, None).await;
+        // No event needed: the socket closes when the token expires, never silently.
+        let msg = ws.next().await;
+        assert_eq!(msg["close"], 4401, "{msg}");
+    }
+);
+
+both!(
+    logout_and_a_role_change_close_the_socket_at_the_next_event,
+    |app: TestApp| async move {
+        let w = World::build(&app).await;
+        let kiel = app.login("kiel@test.example", PASSWORD).await;
+        let partner = app.login("partner@test.example", PASSWORD).await;
+        let coordinator = app.login("coordinator@test.example", PASSWORD).await;
+        let mut kiel_ws = open_after(&app, &kiel, None).await;
+        let mut partner_ws = open_after(&app, &partner, None).await;
+        let out = app
+            .gql(
+                Some(&kiel),
+                "mutation { logout(input: {everywhere: true}) { success } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(out["data"]["logout"]["success"], true, "{out}");
+        let version = app
+            .gql(
+                Some(&coordinator),
+                "query($id: ID!) { node(id: $id) { ... on User { version } } }",
+                json!({ "id": encode("User", w.partner).0 }),
+            )
+            .await["data"]["node"]["version"]
+            .clone();
+        let changed = app
+            .gql(
+                Some(&coordinator),
+                "mutation($i: ChangeUserRoleInput!) { changeUserRole(input: $i) { user { role } } }",
+                json!({ "i": { "id": encode("User", w.partner).0, "role": "MENTOR", "expectedVersion": version } }),
+            )
+            .await;
+        assert!(changed["errors"].is_null(), "{changed}");
+        // An event both would have received.
+        let body = app
+            .gql(
+                Some(&coordinator),
+                WITHDRAW,
+                json!({ "i": { "id": encode("Application", w.svendborg_app).0 } }),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+        assert_eq!(kiel_ws.next().await["close"], 4401, "logged out");
+        assert_eq!(partner_ws.next().await["close"], 4403, "role changed");
+    }
+);

@@ -20,4 +20,6 @@ pub struct AppState {
     pub statements: StatementCounter,
     /// This node's live events (fed by LISTEN on PostgreSQL).
     pub live: EventBus,
+    /// Tells long-lived work (subscription sockets) that the server is shutting down.
+    pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
 }

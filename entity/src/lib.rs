@@ -23,6 +23,7 @@ pub mod good_practice;
 pub mod indicator;
 pub mod indicator_contribution;
 pub mod integration_token;
+pub mod live_event;
 pub mod login_failure;
 pub mod mentor_assignment;
 pub mod mentoring_session;

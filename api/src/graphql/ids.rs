@@ -20,6 +20,19 @@ pub fn encode_key(type_name: &str, key: &str) -> ID {
     ID(URL_SAFE_NO_PAD.encode(format!("{type_name}:{key}")))
 }
 
+/// An opaque token for a text (a cursor): URL-safe base64, never to be parsed by clients.
+pub fn opaque(text: &str) -> String {
+    URL_SAFE_NO_PAD.encode(text)
+}
+
+/// The text of an [`opaque`] token, if it is one.
+pub fn unopaque(token: &str) -> Option<String> {
+    if token.len() > 200 {
+        return None;
+    }
+    String::from_utf8(URL_SAFE_NO_PAD.decode(token).ok()?).ok()
+}
+
 /// Splits a global id into its type and key; anything malformed is BAD_USER_INPUT on `field`.
 pub fn split(id: &ID, field: &str) -> AppResult<(String, String)> {
     let invalid = || AppError::bad_input(field, "not a valid id");

@@ -5,6 +5,10 @@
 //! init carries no valid person's token is closed with 4403 (integration tokens cannot
 //! subscribe); the socket carries subscriptions only (queries and mutations go by POST), with
 //! the same schema, limits and access policy as over HTTP.
+//!
+//! The socket never ends a subscription silently: when the token expires, the session ends,
+//! the user's rights change, the database cannot be read or the server shuts down, it closes
+//! with the code of [`crate::live::Close`], and the client reconnects with its last cursor.
 
 use std::sync::Arc;
 
@@ -18,10 +22,16 @@ use crate::auth::request::authenticate_token;
 use crate::graphql::context::RequestContext;
 use crate::graphql::extensions::WebSocketSession;
 use crate::graphql::schema::PearlsSchema;
+use crate::live::{Close, SocketControl};
 use crate::state::AppState;
 
 /// Longest message a client may send (a subscription document with variables).
 const MAX_FRAME: usize = 64 * 1024;
+
+/// How often an open socket checks, without events, that its user is still signed in with the
+/// same rights (a deactivation or role change closes it within this time; an expired token
+/// within a second).
+const RECHECK_EVERY_SECS: u32 = 30;
 
 fn token_of(payload: &serde_json::Value) -> Option<String> {
     let obj = payload.as_object()?;
@@ -72,6 +82,11 @@ pub async fn subscriptions(
         .unwrap_or_else(|| "unknown".into());
     let state = state.get_ref().clone();
     let schema = schema.get_ref().clone();
+    let (control, mut close_requests) = SocketControl::new();
+    let mut shutdown = state.shutdown.subscribe();
+    // The connection's context once `connection_init` signed it in.
+    let signed_in: Arc<std::sync::Mutex<Option<Arc<RequestContext>>>> = Default::default();
+    let init_signed_in = signed_in.clone();
     actix_web::rt::spawn(async move {
         let (closer, mut closed) = tokio::sync::oneshot::channel::<()>();
         let mut closer = Some(closer);
@@ -122,17 +137,22 @@ pub async fn subscriptions(
                 rc.token_expires_at = who.expires_at;
                 rc.session = who.session;
                 rc.user = who.user;
+                let rc = Arc::new(rc);
+                *init_signed_in.lock().unwrap_or_else(|p| p.into_inner()) = Some(rc.clone());
                 let mut data = Data::default();
-                data.insert(Arc::new(rc));
+                data.insert(rc);
                 data.insert(WebSocketSession);
+                data.insert(control);
                 Ok(data)
             });
-        loop {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        let mut ticks: u32 = 0;
+        let close = loop {
             tokio::select! {
                 msg = stream.next() => match msg {
                     Some(WsMessage::Text(text)) => {
                         if session.text(text).await.is_err() {
-                            break;
+                            return;
                         }
                     }
                     Some(WsMessage::Close(code, reason)) => {
@@ -149,12 +169,38 @@ pub async fn subscriptions(
                             .await;
                         return;
                     }
-                    None => break,
+                    None => break None,
                 },
-                _ = &mut closed => break,
+                Some(close) = close_requests.recv() => break Some(close),
+                _ = shutdown.changed() => break Some(Close::GOING_AWAY),
+                _ = tick.tick() => {
+                    ticks = ticks.wrapping_add(1);
+                    let rc = signed_in.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                    if let Some(rc) = rc {
+                        if rc.token_expires_at.is_some_and(|exp| exp <= chrono::Utc::now()) {
+                            break Some(Close::SESSION_ENDED);
+                        }
+                        if ticks % RECHECK_EVERY_SECS == 0 {
+                            match crate::live::graphql::validity(&rc).await {
+                                Ok(None) => {}
+                                Ok(Some(close)) => break Some(close),
+                                Err(e) => e.log(),
+                            }
+                        }
+                    }
+                }
+                _ = &mut closed => break None,
             }
-        }
-        let _ = session.close(None).await;
+        };
+        let reason = close.map(|c| actix_ws::CloseReason {
+            code: match c.code {
+                1001 => actix_ws::CloseCode::Away,
+                1013 => actix_ws::CloseCode::Again,
+                code => actix_ws::CloseCode::Other(code),
+            },
+            description: Some(c.reason.to_owned()),
+        });
+        let _ = session.close(reason).await;
     });
     Ok(response)
 }
