@@ -180,7 +180,7 @@ pub async fn subscriptions(
                         if rc.token_expires_at.is_some_and(|exp| exp <= chrono::Utc::now()) {
                             break Some(Close::SESSION_ENDED);
                         }
-                        if ticks % RECHECK_EVERY_SECS == 0 {
+                        if ticks.is_multiple_of(RECHECK_EVERY_SECS) {
                             match crate::live::graphql::validity(&rc).await {
                                 Ok(None) => {}
                                 Ok(Some(close)) => break Some(close),
