@@ -556,3 +556,54 @@ async fn eddsa_key_files_and_an_external_jwks_sqlite() {
 async fn eddsa_key_files_and_an_external_jwks_postgres() {
     eddsa_key_files_and_an_external_jwks(common::Backend::Postgres).await
 }
+
+both!(
+    the_janitor_sweeps_expired_throttle_rows_and_events,
+    tweak = |c| c.sweep_interval_secs = 1,
+    |app: TestApp| async move {
+        use entity::{live_event, login_failure};
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, PaginatorTrait};
+        let db = &app.state.db;
+
+        let window = app.state.config.login_window_secs as i64;
+        // Failures under keys nobody tries again (random e-mails), one within the window.
+        for (key, age) in [("account:gone", window * 2), ("account:recent", 5)] {
+            login_failure::ActiveModel {
+                id: Set(uuid::Uuid::now_v7()),
+                throttle_key: Set(key.into()),
+                failed_at: Set(Utc::now() - chrono::Duration::seconds(age)),
+            }
+            .insert(db)
+            .await
+            .expect("failure row");
+        }
+        live_event::ActiveModel {
+            occurred_at: Set(Utc::now() - chrono::Duration::hours(25)),
+            payload: Set("{}".into()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("event row");
+        let mut swept = false;
+        for _ in 0..100 {
+            let failures = login_failure::Entity::find()
+                .count(db)
+                .await
+                .expect("count");
+            let events = live_event::Entity::find().count(db).await.expect("count");
+            if failures == 1 && events == 0 {
+                swept = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(swept, "the janitor did not sweep within 10 s");
+        let left = login_failure::Entity::find()
+            .one(db)
+            .await
+            .expect("read")
+            .expect("the recent failure stays");
+        assert_eq!(left.throttle_key, "account:recent");
+    }
+);

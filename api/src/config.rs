@@ -275,6 +275,15 @@ pub struct Config {
     )]
     pub argon2_iterations: u32,
 
+    /// Seconds between two sweeps of expired login failures and live events (each node sweeps).
+    #[arg(
+        long,
+        env = "PEARLS_SWEEP_INTERVAL_SECS",
+        default_value_t = 600,
+        global = true
+    )]
+    pub sweep_interval_secs: u64,
+
     /// Log filter (tracing `EnvFilter` syntax).
     #[arg(
         long,

@@ -15,6 +15,7 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod integrations;
+pub mod janitor;
 pub mod kpis;
 pub mod live;
 pub mod mentoring;

@@ -94,6 +94,10 @@ impl Application {
         crate::live::listen(&state.db, &config.database_url, state.live.clone())
             .await
             .map_err(|e| err(format!("events: {}", e.public_message())))?;
+        crate::janitor::spawn(
+            state.clone(),
+            std::time::Duration::from_secs(config.sweep_interval_secs.max(1)),
+        );
         let listener = TcpListener::bind(config.bind)
             .map_err(|e| err(format!("bind {}: {e}", config.bind)))?;
         let port = listener.local_addr().map_err(err)?.port();

@@ -226,6 +226,14 @@ pub struct TestApp {
     _db: Option<TestDatabase>,
 }
 
+/// A test body that only reads fields of the app (`app.state`, `app.url`) would, by the
+/// closures' disjoint capture, move just those fields into its `async move` block and drop the
+/// rest — the test database with it — before the first statement. A type with `Drop` is always
+/// captured whole.
+impl Drop for TestApp {
+    fn drop(&mut self) {}
+}
+
 impl TestApp {
     /// Starts a server on a fresh database with the default test configuration.
     pub async fn spawn(backend: Backend) -> Option<Self> {

@@ -77,6 +77,18 @@ pub async fn attempt(
     Ok(Attempt { rows })
 }
 
+/// Deletes every failure older than the window, whatever its key: an attempt only ever counts
+/// the window, and keys that are never tried again (credential stuffing with random e-mails)
+/// would otherwise stay forever. Run by the janitor.
+pub async fn sweep(db: &impl ConnectionTrait, window_secs: u64) -> AppResult<u64> {
+    let since = Utc::now() - Duration::seconds(window_secs.min(i64::MAX as u64 / 1000) as i64);
+    Ok(login_failure::Entity::delete_many()
+        .filter(login_failure::Column::FailedAt.lt(since))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 async fn forget(db: &impl ConnectionTrait, rows: &[Uuid]) -> AppResult<()> {
     login_failure::Entity::delete_many()
         .filter(login_failure::Column::Id.is_in(rows.iter().copied()))
