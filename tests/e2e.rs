@@ -10,6 +10,7 @@ mod administration;
 mod applications;
 mod assessment;
 mod auth;
+mod backups;
 mod catalogue;
 mod events;
 mod faults;

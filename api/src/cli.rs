@@ -53,6 +53,19 @@ pub enum Command {
         #[command(subcommand)]
         action: RollupAction,
     },
+    /// Write a consistent copy of the embedded SQLite database to a new file (safe while the
+    /// server runs). For PostgreSQL use pg_dump.
+    Backup {
+        /// The file to write (must not exist).
+        #[arg(long, value_name = "FILE")]
+        to: std::path::PathBuf,
+    },
+    /// Check a backup (integrity, migrations), then copy it over the embedded SQLite database.
+    Restore {
+        /// The backup file.
+        #[arg(long, value_name = "FILE")]
+        from: std::path::PathBuf,
+    },
     /// Print the GraphQL SDL (what `schema.graphql` must contain).
     Schema,
     /// Manage user accounts.
@@ -146,6 +159,28 @@ pub async fn run(cli: Cli) -> CliResult {
             app.run_until_stopped().await?;
         }
         Command::Schema => print!("{}", crate::graphql::schema::sdl()),
+        Command::Backup { to } => {
+            let report = crate::backup::backup(&config, &to).await?;
+            println!(
+                "backup written to {} ({} bytes, {} migrations, integrity ok)",
+                to.display(),
+                report.bytes,
+                report.migrations.len()
+            );
+        }
+        Command::Restore { from } => {
+            let report = crate::backup::restore(&config, &from).await?;
+            println!(
+                "restored {} ({} bytes, integrity ok); migrations to apply at the next start: {}",
+                from.display(),
+                report.bytes,
+                if report.pending.is_empty() {
+                    "none".to_owned()
+                } else {
+                    report.pending.join(", ")
+                }
+            );
+        }
         Command::Migrate { action } => {
             let (db, _) = crate::db::connect(&config).await?;
             match action {

@@ -5,6 +5,7 @@ pub mod applications;
 pub mod assessment;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;
