@@ -23,5 +23,6 @@ mod readme;
 mod reporting;
 mod scenario;
 mod seed;
+mod shutdown;
 mod subscriptions;
 mod title_cycle;

@@ -275,6 +275,16 @@ pub struct Config {
     )]
     pub argon2_iterations: u32,
 
+    /// On SIGTERM, how long requests in flight (a streaming export included) may take to
+    /// finish before the process exits, in seconds.
+    #[arg(
+        long,
+        env = "PEARLS_SHUTDOWN_GRACE_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub shutdown_grace_secs: u64,
+
     /// Seconds between two sweeps of expired login failures and live events (each node sweeps).
     #[arg(
         long,

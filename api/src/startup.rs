@@ -119,9 +119,64 @@ impl Application {
         &self.state
     }
 
-    /// Serves until the process is stopped (SIGINT/SIGTERM stop it gracefully).
+    /// Serves until the process is stopped. SIGTERM or SIGINT (or `state().shutdown` set to
+    /// `true`, which is how tests and embedders ask) starts a graceful shutdown: the listener
+    /// closes, subscription sockets are closed with 1001 (going away), requests in flight —
+    /// a streaming export included — finish within `PEARLS_SHUTDOWN_GRACE_SECS`, then this
+    /// returns `Ok` (the process exits 0).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let handle = self.server.handle();
+        let mut task = actix_web::rt::spawn(self.server);
+        let mut requested = self.state.shutdown.subscribe();
+        tokio::select! {
+            res = &mut task => return res.map_err(std::io::Error::other)?,
+            _ = termination() => tracing::info!("termination signal: shutting down gracefully"),
+            _ = requested.wait_for(|stop| *stop) => tracing::info!("shutdown requested"),
+        }
+        self.state.shutdown.send_replace(true);
+        handle.stop(true).await;
+        let res = task.await.map_err(std::io::Error::other)?;
+        tracing::info!("stopped");
+        res
+    }
+}
+
+/// One request counted in the in-flight gauge until it is answered (or dropped).
+struct InFlight(IntGauge);
+
+impl InFlight {
+    fn enter(gauge: &IntGauge) -> Self {
+        gauge.inc();
+        Self(gauge.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+/// Resolves at the first SIGTERM or SIGINT.
+async fn termination() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -152,6 +207,14 @@ fn run(listener: TcpListener, state: AppState) -> Result<Server, StartupError> {
     registry
         .register(Box::new(statements_gauge.clone()))
         .map_err(err)?;
+    let in_flight = IntGauge::new(
+        "pearls_http_requests_in_flight",
+        "HTTP requests being handled now (not counting /metrics)",
+    )
+    .map_err(err)?;
+    registry
+        .register(Box::new(in_flight.clone()))
+        .map_err(err)?;
     let metrics = PrometheusMetricsBuilder::new("pearls")
         .registry(registry)
         .endpoint("/metrics")
@@ -161,12 +224,14 @@ fn run(listener: TcpListener, state: AppState) -> Result<Server, StartupError> {
         .map_err(err)?;
     let counter = state.statements.clone();
     let max_body = state.config.max_body_bytes;
+    let config_grace = state.config.shutdown_grace_secs;
     let data = web::Data::new(state.clone());
     let schema = web::Data::new(schema);
     let config = state.config.clone();
     let server = HttpServer::new(move || {
         let gauge = statements_gauge.clone();
         let counter = counter.clone();
+        let in_flight = in_flight.clone();
         App::new()
             .wrap(cors(&config))
             .wrap(metrics.clone())
@@ -174,9 +239,11 @@ fn run(listener: TcpListener, state: AppState) -> Result<Server, StartupError> {
                 use actix_web::dev::Service;
                 gauge.set(counter.get() as i64);
                 let id = req.extensions().get::<RequestId>().map(|r| r.to_string());
+                let counted = (req.path() != "/metrics").then(|| InFlight::enter(&in_flight));
                 let fut = srv.call(req);
                 async move {
                     let mut res = fut.await?;
+                    drop(counted);
                     if let Some(id) = id.and_then(|i| HeaderValue::from_str(&i).ok()) {
                         res.headers_mut()
                             .insert(HeaderName::from_static("x-request-id"), id);
@@ -190,6 +257,10 @@ fn run(listener: TcpListener, state: AppState) -> Result<Server, StartupError> {
             .app_data(schema.clone())
             .configure(crate::http::routes)
     })
+    // Signals are ours (`run_until_stopped`): the sockets must be told before the workers
+    // wait for their connections to end.
+    .disable_signals()
+    .shutdown_timeout(config_grace)
     .listen(listener)
     .map_err(err)?
     .run();

@@ -224,6 +224,8 @@ pub struct TestApp {
     pub url: String,
     /// Owned by the first node only: dropped (and the database removed) with it.
     _db: Option<TestDatabase>,
+    /// The running server (it ends after a graceful shutdown).
+    pub server: std::cell::RefCell<Option<tokio::task::JoinHandle<std::io::Result<()>>>>,
 }
 
 /// A test body that only reads fields of the app (`app.state`, `app.url`) would, by the
@@ -267,7 +269,7 @@ impl TestApp {
         let app = Application::build(config).await.expect("server starts");
         let base = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().clone();
-        actix_web::rt::spawn(app.run_until_stopped());
+        let server = actix_web::rt::spawn(app.run_until_stopped());
         let client = awc::Client::builder()
             .timeout(Duration::from_secs(60))
             .finish();
@@ -278,6 +280,7 @@ impl TestApp {
             client,
             url,
             _db: None,
+            server: std::cell::RefCell::new(Some(server)),
         }
     }
 
