@@ -95,6 +95,52 @@ both!(
             .filter_map(|p| p["waitlistPosition"].as_i64())
             .collect();
         assert_eq!(positions.len(), 7);
+        // The same registrations a page at a time, in the same order; a guest sees only theirs.
+        let pages = "query($id: ID!, $after: String) { node(id: $id) { ... on Event {
+            registrations(first: 5, after: $after) { totalCount pageInfo { hasNextPage endCursor }
+              nodes { user { email } } } } } }";
+        let mut paged = Vec::new();
+        let mut after = Value::Null;
+        loop {
+            let body = app
+                .gql(
+                    Some(&partner),
+                    pages,
+                    json!({ "id": event, "after": after }),
+                )
+                .await;
+            let conn = &body["data"]["node"]["registrations"];
+            assert_eq!(conn["totalCount"], 12, "{body}");
+            paged.extend(
+                conn["nodes"]
+                    .as_array()
+                    .expect("nodes")
+                    .iter()
+                    .map(|n| n["user"]["email"].clone()),
+            );
+            if conn["pageInfo"]["hasNextPage"] != true {
+                break;
+            }
+            after = conn["pageInfo"]["endCursor"].clone();
+        }
+        let listed: Vec<Value> = ev["participants"]
+            .as_array()
+            .expect("participants")
+            .iter()
+            .map(|p| p["user"]["email"].clone())
+            .collect();
+        assert_eq!(paged, listed);
+        let guest = app
+            .gql(
+                Some(&tokens[0]),
+                pages,
+                json!({ "id": event, "after": null }),
+            )
+            .await;
+        assert_eq!(
+            guest["data"]["node"]["registrations"]["totalCount"], 1,
+            "{guest}"
+        );
         let mut sorted = positions.clone();
         sorted.sort();
         assert_eq!(sorted, (1..=7).collect::<Vec<_>>());

@@ -1026,3 +1026,39 @@ both!(
         common::assert_rollups_exact(&app).await;
     }
 );
+
+both!(
+    a_grouping_past_the_row_cap_is_refused,
+    tweak = |c| c.kpi_max_groups = 1,
+    |app: TestApp| async move {
+        let w = World::build(&app).await;
+        let coordinator = app.login("coordinator@test.example", PASSWORD).await;
+        let kiel = app.login("kiel@test.example", PASSWORD).await;
+        let submitted = app
+            .gql(
+                Some(&kiel),
+                "mutation($i: ApplicationTransitionInput!) { submitApplication(input: $i) { application { status } } }",
+                json!({ "i": { "id": pearls_api::graphql::ids::encode("Application", w.kiel_app).0 } }),
+            )
+            .await;
+        assert!(submitted["errors"].is_null(), "{submitted}");
+        // Kiel (DE) and Svendborg (DK) applied: two countries, one more than the cap.
+        let body = app
+            .gql(
+                Some(&coordinator),
+                "{ kpis { funnel(groupBy: [COUNTRY]) { group { countryCode } applied } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(common::code(&body), "QUERY_TOO_COMPLEX", "{body}");
+        // Ungrouped, or narrowed to one country, it answers.
+        let body = app
+            .gql(
+                Some(&coordinator),
+                "{ kpis(filter: {countryCodes: [DE]}) { funnel(groupBy: [COUNTRY]) { applied } all: funnel { applied } } }",
+                json!({}),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+    }
+);

@@ -285,6 +285,16 @@ pub struct Config {
     )]
     pub shutdown_grace_secs: u64,
 
+    /// The most rows one grouped KPI figure may return; a grouping that would yield more is
+    /// refused with QUERY_TOO_COMPLEX.
+    #[arg(
+        long,
+        env = "PEARLS_KPI_MAX_GROUPS",
+        default_value_t = 5_000,
+        global = true
+    )]
+    pub kpi_max_groups: u64,
+
     /// Seconds between two sweeps of expired login failures and live events (each node sweeps).
     #[arg(
         long,

@@ -5,7 +5,7 @@ use std::str::FromStr;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Result, SimpleObject};
 use chrono::Utc;
 use entity::{ParticipationStatus as PS, event, participation};
-use sea_orm::Order;
+use sea_orm::{ColumnTrait, Order, QueryFilter};
 
 use crate::editions::types::Edition;
 use crate::graphql::connection::OrderDirection;
@@ -190,15 +190,55 @@ impl Event {
             .map(Participation::from))
     }
 
-    /// Registrations the caller may see: all for its organisers and coordinators, the caller's
-    /// own for everyone else, none for the public. Earliest first.
+    /// Registrations the caller may see (all for its organisers and coordinators, the
+    /// caller's own for everyone else, none for the public), earliest first: at most the first
+    /// 200. Use `registrations` to page through all of them.
+    #[graphql(
+        deprecation = "Use `registrations`, a paged connection; this list stops at 200 entries.",
+        complexity = "PARTICIPANTS_CAP * child_complexity"
+    )]
     async fn participants(&self, ctx: &Context<'_>) -> Result<Vec<Participation>> {
         let rows = req(ctx)
             .loaders
             .load_one(ParticipantsOf(self.model.id))
             .await?
             .unwrap_or_default();
-        Ok(rows.into_iter().map(Participation::from).collect())
+        Ok(rows
+            .into_iter()
+            .take(PARTICIPANTS_CAP)
+            .map(Participation::from)
+            .collect())
+    }
+
+    /// Registrations the caller may see (all for its organisers and coordinators, the
+    /// caller's own for everyone else, none for the public), earliest first, a page at a time.
+    #[graphql(complexity = "crate::graphql::connection::cost(first, last, child_complexity)")]
+    async fn registrations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return at most this many rows from the start (default 20, max 100).")]
+        first: Option<i32>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return at most this many rows from the end (max 100).")] last: Option<
+            i32,
+        >,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
+    ) -> Result<ParticipationConnection> {
+        let rc = req(ctx);
+        let select = crate::policy::scope::participations(&rc.actor)
+            .filter(participation::Column::EventId.eq(self.model.id));
+        let order = vec![
+            (participation::Column::RegisteredAt, Order::Asc),
+            (participation::Column::Id, Order::Asc),
+        ];
+        let args = crate::graphql::connection::PageArgs::new(ctx, first, after, last, before);
+        let (page, total) =
+            crate::graphql::connection::paginate(rc.db(), select, order, &args).await?;
+        Ok(ParticipationConnection::from_page(
+            page,
+            total,
+            Participation::from,
+        ))
     }
 
     /// Where to download it as iCalendar (relative to the API's address).
@@ -206,6 +246,16 @@ impl Event {
         format!("/events/{}.ics", self.model.id)
     }
 }
+
+/// The most entries the deprecated `Event.participants` list returns.
+const PARTICIPANTS_CAP: usize = 200;
+
+crate::connection!(
+    ParticipationConnection,
+    ParticipationEdge,
+    Participation,
+    "A page of an event's registrations."
+);
 
 /// A person's registration for an event.
 #[derive(SimpleObject, Clone)]

@@ -278,7 +278,10 @@ impl Kpis {
     async fn funnel(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Dimensions to group by.")] group_by: Option<Vec<KpiDimension>>,
+        #[graphql(
+            desc = "Dimensions to group by (at most 4; a grouping that yields more rows than the server allows — 5,000 by default — is refused with QUERY_TOO_COMPLEX)."
+        )]
+        group_by: Option<Vec<KpiDimension>>,
     ) -> Result<Vec<FunnelRow>> {
         let rc = req(ctx);
         let rows = sql::funnel(rc.db(), &rc.actor, &self.filter, &dims(group_by)?).await?;
@@ -306,7 +309,10 @@ impl Kpis {
     async fn mentoring(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Dimensions to group by.")] group_by: Option<Vec<KpiDimension>>,
+        #[graphql(
+            desc = "Dimensions to group by (at most 4; a grouping that yields more rows than the server allows — 5,000 by default — is refused with QUERY_TOO_COMPLEX)."
+        )]
+        group_by: Option<Vec<KpiDimension>>,
     ) -> Result<Vec<MentoringRow>> {
         let rc = req(ctx);
         let d = dims(group_by)?;
@@ -357,7 +363,10 @@ impl Kpis {
     async fn plan_actions(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Dimensions to group by.")] group_by: Option<Vec<KpiDimension>>,
+        #[graphql(
+            desc = "Dimensions to group by (at most 4; a grouping that yields more rows than the server allows — 5,000 by default — is refused with QUERY_TOO_COMPLEX)."
+        )]
+        group_by: Option<Vec<KpiDimension>>,
     ) -> Result<Vec<PlanActionRow>> {
         let rc = req(ctx);
         let rows = sql::plan_actions(rc.db(), &rc.actor, &self.filter, &dims(group_by)?).await?;
@@ -377,7 +386,10 @@ impl Kpis {
     async fn events(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Dimensions to group by.")] group_by: Option<Vec<KpiDimension>>,
+        #[graphql(
+            desc = "Dimensions to group by (at most 4; a grouping that yields more rows than the server allows — 5,000 by default — is refused with QUERY_TOO_COMPLEX)."
+        )]
+        group_by: Option<Vec<KpiDimension>>,
     ) -> Result<Vec<EventRow>> {
         let rc = req(ctx);
         let rows = sql::events(rc.db(), &rc.actor, &self.filter, &dims(group_by)?).await?;
@@ -397,7 +409,10 @@ impl Kpis {
     async fn participations(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Dimensions to group by.")] group_by: Option<Vec<KpiDimension>>,
+        #[graphql(
+            desc = "Dimensions to group by (at most 4; a grouping that yields more rows than the server allows — 5,000 by default — is refused with QUERY_TOO_COMPLEX)."
+        )]
+        group_by: Option<Vec<KpiDimension>>,
     ) -> Result<Vec<ParticipationRow>> {
         let rc = req(ctx);
         let rows = sql::participations(rc.db(), &rc.actor, &self.filter, &dims(group_by)?).await?;
@@ -418,7 +433,10 @@ impl Kpis {
     async fn practices(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Dimensions to group by.")] group_by: Option<Vec<KpiDimension>>,
+        #[graphql(
+            desc = "Dimensions to group by (at most 4; a grouping that yields more rows than the server allows — 5,000 by default — is refused with QUERY_TOO_COMPLEX)."
+        )]
+        group_by: Option<Vec<KpiDimension>>,
     ) -> Result<Vec<PracticeRow>> {
         let rc = req(ctx);
         let rows = sql::practices(rc.db(), &self.filter, &dims(group_by)?).await?;
@@ -463,6 +481,7 @@ impl KpiQuery {
                     .map(|c| c.into_iter().map(|c| c.0).collect()),
                 from: f.from.map(|d| d.0),
                 to: f.to.map(|d| d.0),
+                max_groups: req(ctx).state.config.kpi_max_groups,
             },
         }))
     }

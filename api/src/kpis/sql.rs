@@ -66,6 +66,8 @@ pub struct Filter {
     pub country_codes: Option<Vec<String>>,
     pub from: Option<chrono::NaiveDate>,
     pub to: Option<chrono::NaiveDate>,
+    /// The most rows a grouped figure may return (`PEARLS_KPI_MAX_GROUPS`).
+    pub max_groups: u64,
 }
 
 /// The values of a row's dimensions.
@@ -137,7 +139,15 @@ impl Kpi {
         self.figures.push((name, sql));
     }
 
-    async fn run(mut self, db: &DatabaseConnection, group_by: &[Dim]) -> AppResult<Vec<Row>> {
+    /// Runs the figure grouped by `group_by`. A grouping that would return more than
+    /// `max_groups` rows is refused with QUERY_TOO_COMPLEX (four dimensions over a large
+    /// programme multiply quickly).
+    async fn run(
+        mut self,
+        db: &DatabaseConnection,
+        group_by: &[Dim],
+        max_groups: u64,
+    ) -> AppResult<Vec<Row>> {
         let mut chosen: Vec<(Dim, String)> = Vec::new();
         for d in group_by {
             if chosen.iter().any(|(c, _)| c == d) {
@@ -168,7 +178,16 @@ impl Kpi {
                 Alias::new(*name),
             );
         }
+        if !chosen.is_empty() {
+            self.select.limit(max_groups + 1);
+        }
         let rows = db.query_all(&self.select).await?;
+        if rows.len() as u64 > max_groups {
+            return Err(AppError::QueryTooComplex(format!(
+                "this grouping yields more than {max_groups} rows; narrow the filter or group by \
+                 fewer dimensions"
+            )));
+        }
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             out.push(Row {
@@ -346,7 +365,7 @@ pub async fn funnel(
             .into(),
     );
     k.figure("awarded", reached(S::Awarded));
-    k.run(db, group_by).await
+    k.run(db, group_by, f.max_groups).await
 }
 
 /// Mentoring coverage: applications in (or past) CuReAP development and how many have a mentor
@@ -371,7 +390,7 @@ pub async fn coverage(
          THEN 1 ELSE 0 END)"
             .into(),
     );
-    k.run(db, group_by).await
+    k.run(db, group_by, f.max_groups).await
 }
 
 /// Mentoring sessions and their minutes, by when they were held.
@@ -404,7 +423,7 @@ pub async fn sessions(
     );
     k.figure("sessions", "COUNT(*)".into());
     k.figure("minutes", "SUM(mentoring_session.minutes)".into());
-    k.run(db, group_by).await
+    k.run(db, group_by, f.max_groups).await
 }
 
 /// Plan actions: how many, their budget (cents), and the participants their latest progress
@@ -467,7 +486,7 @@ async fn plan_action_totals(
     k.figure("actions", format!("SUM({t}.actions)"));
     k.figure("budget_cents", format!("SUM({t}.budget_cents)"));
     k.figure("participants", format!("SUM({t}.participants)"));
-    let mut rows = k.run(db, group_by).await?;
+    let mut rows = k.run(db, group_by, f.max_groups).await?;
     // Actions without a theme are kept under the nil id; the counted query groups them as NULL.
     for r in &mut rows {
         if r.group.theme == Some(Uuid::nil()) {
@@ -517,7 +536,7 @@ pub async fn plan_actions_counted(
         "participants",
         "SUM(plan_action.latest_participants_reached)".into(),
     );
-    k.run(db, group_by).await
+    k.run(db, group_by, f.max_groups).await
 }
 
 /// Events (not cancelled), their registrations and attendances, by when they start. Mentors and
@@ -598,7 +617,7 @@ pub async fn events(
     k.figure("events", events);
     k.figure("registrations", registrations);
     k.figure("attended", attended);
-    k.run(db, group_by).await
+    k.run(db, group_by, f.max_groups).await
 }
 
 /// Participations in events (not cancelled), by the participants' organisations.
@@ -676,7 +695,7 @@ pub async fn participations(
             ParticipationStatus::Registered.as_str()
         ),
     );
-    k.run(db, group_by).await
+    k.run(db, group_by, f.max_groups).await
 }
 
 /// Published practices and their reuse (distinct plans citing them), by theme, country and
@@ -736,7 +755,7 @@ pub async fn practices(
         "reused_by_plans",
         "COUNT(DISTINCT plan_action.plan_id)".into(),
     );
-    k.run(db, group_by).await
+    k.run(db, group_by, f.max_groups).await
 }
 
 #[cfg(test)]

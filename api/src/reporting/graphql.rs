@@ -73,7 +73,10 @@ impl ReportingQuery {
     }
 
     /// Partner reports the caller may see (coordinators all, a partner its own), optionally of
-    /// one period.
+    /// one period. At most one per consortium partner and period, so the list is bounded by
+    /// the consortium's size times the periods (at most 100); it costs as much as 100 reports
+    /// in the complexity limit.
+    #[graphql(complexity = "100 * child_complexity")]
     async fn partner_reports(
         &self,
         ctx: &Context<'_>,
