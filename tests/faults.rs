@@ -214,6 +214,26 @@ async fn a_full_sqlite_database_loses_no_acknowledged_write_and_recovers() {
     let mut acknowledged = full.acknowledged;
     acknowledged.extend(after.acknowledged);
     assert_all_committed(&app, &acknowledged).await;
+
+    // And after a restart of the node that took the writes: a new server on the same file
+    // lists every acknowledged term.
+    node.state.shutdown.send_replace(true);
+    let stopped = node.server.borrow_mut().take().expect("server task");
+    assert!(stopped.await.expect("joined").is_ok());
+    let restarted = app.node_with(|_| {}).await;
+    let listed: std::collections::HashSet<String> = restarted
+        .gql(
+            Some(&token),
+            "{ vocabulary(kind: THEME) { name } }",
+            json!({}),
+        )
+        .await["data"]["vocabulary"]
+        .as_array()
+        .expect("terms")
+        .iter()
+        .map(|t| t["name"].as_str().expect("name").to_owned())
+        .collect();
+    assert!(acknowledged.iter().all(|n| listed.contains(n)));
 }
 
 #[actix_web::test]
