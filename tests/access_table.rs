@@ -1023,6 +1023,8 @@ both!(knowledge_table, |app: TestApp| async move {
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
+        registered_count: Set(0),
+        attended_count: Set(0),
     };
     let open = event(true).insert(db).await.unwrap().id;
     let internal = event(false).insert(db).await.unwrap().id;

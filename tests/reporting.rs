@@ -41,6 +41,8 @@ async fn event(
         created_at: Set(Utc::now()),
         updated_at: Set(Utc::now()),
         version: Set(1),
+        registered_count: Set(0),
+        attended_count: Set(0),
     }
     .insert(db)
     .await

@@ -126,7 +126,7 @@ impl Application {
     /// returns `Ok` (the process exits 0).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.server.handle();
-        let mut task = actix_web::rt::spawn(self.server);
+        let mut task = tokio::spawn(self.server);
         let mut requested = self.state.shutdown.subscribe();
         tokio::select! {
             res = &mut task => return res.map_err(std::io::Error::other)?,

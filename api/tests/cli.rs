@@ -138,3 +138,50 @@ fn production_refuses_demo_data_and_weak_secrets() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("PEARLS_JWT_SECRET"));
     cleanup(&path);
 }
+
+/// The binary serves, answers, and on SIGTERM shuts down gracefully and exits 0 (as an
+/// orchestrator stopping a node sees it).
+#[test]
+fn serve_answers_and_exits_zero_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::net::TcpStream;
+    let (url, path) = temp_db();
+    let mut child = pearls(&url)
+        .env("PEARLS_BIND", "127.0.0.1:0")
+        .env("PEARLS_SHUTDOWN_GRACE_SECS", "5")
+        .arg("serve")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    let port: u16 = loop {
+        line.clear();
+        if stderr.read_line(&mut line).expect("read") == 0 {
+            let _ = child.kill();
+            panic!("the server exited before it listened");
+        }
+        if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
+            break rest
+                .split('/')
+                .next()
+                .and_then(|p| p.parse().ok())
+                .expect("a port");
+        }
+    };
+    let mut conn = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .expect("send");
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).expect("answer");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(term.success());
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    cleanup(&path);
+}

@@ -21,6 +21,11 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,
+    /// Derived (migration 10): the status it was withdrawn from; NULL unless withdrawn. Kept
+    /// by the lifecycle transition (`kpis/rollup.rs`), read by the funnel.
+    pub withdrawn_from: Option<ApplicationStatus>,
+    /// Derived (migration 10): when its CuReAP's first version was handed in.
+    pub cureap_submitted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

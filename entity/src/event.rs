@@ -29,6 +29,11 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,
+    /// Derived (migration 9): registrations with a place, recounted under the event's row
+    /// lock by every registration write (`kpis/rollup.rs`).
+    pub registered_count: i32,
+    /// Derived (migration 9): registrations with recorded attendance, kept alike.
+    pub attended_count: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,7 @@ pub mod good_practice;
 pub mod indicator;
 pub mod indicator_contribution;
 pub mod integration_token;
+pub mod kpi_action_total;
 pub mod live_event;
 pub mod login_failure;
 pub mod mentor_assignment;
@@ -75,6 +76,8 @@ pub mod prelude {
     pub use super::indicator::Entity as Indicator;
     pub use super::indicator_contribution::Entity as IndicatorContribution;
     pub use super::integration_token::Entity as IntegrationToken;
+    pub use super::kpi_action_total::Entity as KpiActionTotal;
+    pub use super::live_event::Entity as LiveEvent;
     pub use super::login_failure::Entity as LoginFailure;
     pub use super::mentor_assignment::Entity as MentorAssignment;
     pub use super::mentoring_session::Entity as MentoringSession;

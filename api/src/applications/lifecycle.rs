@@ -53,8 +53,6 @@ pub const ALL_ACTIONS: [Action; 12] = [
 /// A condition a transition needs besides role, state and phase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Check {
-    /// A municipality user may act only for the application its organisation leads.
-    LeadMunicipality,
     /// Title and motivation are filled in.
     Complete,
     /// At least one mentor is assigned.
@@ -94,7 +92,7 @@ pub const TRANSITIONS: &[Transition] = &[
         to: S::Submitted,
         roles: &[Role::Municipality, Role::Coordinator],
         phase: Some(PhaseKind::Call),
-        checks: &[Check::LeadMunicipality, Check::Complete],
+        checks: &[Check::Complete],
     },
     Transition {
         action: Action::Withdraw,
@@ -102,7 +100,7 @@ pub const TRANSITIONS: &[Transition] = &[
         to: S::Withdrawn,
         roles: &[Role::Municipality, Role::Coordinator],
         phase: None,
-        checks: &[Check::LeadMunicipality],
+        checks: &[],
     },
     Transition {
         action: Action::ConfirmEligibility,
@@ -150,7 +148,7 @@ pub const TRANSITIONS: &[Transition] = &[
         to: S::CureapSubmitted,
         roles: &[Role::Municipality, Role::Coordinator],
         phase: Some(PhaseKind::CureapDevelopment),
-        checks: &[Check::LeadMunicipality, Check::PlanComplete],
+        checks: &[Check::PlanComplete],
     },
     Transition {
         action: Action::Award,

@@ -224,6 +224,8 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
+        withdrawn_from: Set(None),
+        cureap_submitted_at: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -353,18 +355,9 @@ pub async fn transition(
     actor.principal()?;
     let txn = begin_write(db).await?;
     let current = visible(&txn, actor, id).await?;
-    let p = actor.require_role(rule.roles)?;
+    let p = rules::take_lifecycle_step(actor, rule.roles, &current)?;
     for check in rule.checks {
         match check {
-            Check::LeadMunicipality => {
-                if p.role == Role::Municipality
-                    && !scope::belongs_to(p, current.lead_municipality_id)
-                {
-                    return Err(AppError::forbidden(
-                        "only the lead municipality can do this",
-                    ));
-                }
-            }
             Check::Complete => {
                 if current.motivation.trim().is_empty() {
                     return Err(AppError::bad_input(

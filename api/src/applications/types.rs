@@ -134,15 +134,13 @@ impl Application {
     /// step's checks are verified when the step is taken).
     async fn allowed_actions(&self, ctx: &Context<'_>) -> Vec<super::graphql::ApplicationAction> {
         let rc = req(ctx);
-        let Ok(p) = rc.actor.principal() else {
+        let Some(role) = rc.actor.role() else {
             return Vec::new();
         };
-        let lead = p.role != entity::Role::Municipality
-            || p.organisation_id == Some(self.model.lead_municipality_id);
-        if !lead {
+        if !crate::policy::rules::sees_lifecycle_steps(&rc.actor, &self.model) {
             return Vec::new();
         }
-        super::lifecycle::allowed(p.role, self.model.status)
+        super::lifecycle::allowed(role, self.model.status)
             .into_iter()
             .map(Into::into)
             .collect()
@@ -155,10 +153,7 @@ impl Application {
         ctx: &Context<'_>,
     ) -> Result<Option<Vec<crate::mentoring::types::MentoringSession>>> {
         let rc = req(ctx);
-        let p = rc.actor.principal()?;
-        if p.role == entity::Role::Partner {
-            return Err(AppError::forbidden("partners see mentoring aggregates only").into());
-        }
+        crate::policy::rules::read_mentoring_sessions(&rc.actor)?;
         let rows = rc
             .loaders
             .load_one(crate::graphql::loaders::MentoringSessionsOf(self.model.id))

@@ -103,7 +103,7 @@ impl AssessmentQuery {
         #[graphql(desc = "The stage to rank.")] stage: AssessmentStage,
     ) -> Result<Option<Ranking>> {
         let rc = req(ctx);
-        rules::manage_programme(&rc.actor)?;
+        rules::manage_selection(&rc.actor)?;
         let ed = scope::editions(&rc.actor)
             .filter(edition::Column::TitleYear.eq(edition_year))
             .one(rc.db())
@@ -255,7 +255,7 @@ impl AssessmentMutation {
         #[graphql(desc = "The mutation's input.")] input: CreateCriterionInput,
     ) -> Result<Option<CriterionPayload>> {
         let rc = req(ctx);
-        rules::manage_programme(&rc.actor)?;
+        rules::manage_editions(&rc.actor)?;
         let ed = ids::decode(&input.edition_id, "Edition", "editionId")?;
         let f = CriterionFields::parse(
             &input.name,
@@ -276,7 +276,7 @@ impl AssessmentMutation {
         #[graphql(desc = "The mutation's input.")] input: UpdateCriterionInput,
     ) -> Result<Option<CriterionPayload>> {
         let rc = req(ctx);
-        rules::manage_programme(&rc.actor)?;
+        rules::manage_editions(&rc.actor)?;
         let id = ids::decode(&input.id, "Criterion", "id")?;
         let changes = CriterionChanges {
             name: input
@@ -310,7 +310,7 @@ impl AssessmentMutation {
         #[graphql(desc = "The mutation's input.")] input: DeleteByIdInput,
     ) -> Result<Option<CriterionPayload>> {
         let rc = req(ctx);
-        rules::manage_programme(&rc.actor)?;
+        rules::manage_editions(&rc.actor)?;
         let id = ids::decode(&input.id, "Criterion", "id")?;
         let c = service::delete_criterion(rc.db(), &rc.actor, id).await?;
         Ok(Some(CriterionPayload {
@@ -325,7 +325,7 @@ impl AssessmentMutation {
         #[graphql(desc = "The mutation's input.")] input: AssignAssessorInput,
     ) -> Result<Option<AssessorAssignmentPayload>> {
         let rc = req(ctx);
-        rules::manage_programme(&rc.actor)?;
+        rules::manage_selection(&rc.actor)?;
         let ed = ids::decode(&input.edition_id, "Edition", "editionId")?;
         let user = ids::decode(&input.assessor_id, "User", "assessorId")?;
         let a = service::assign_assessor(rc.db(), &rc.actor, ed, input.stage.into(), user).await?;
@@ -341,7 +341,7 @@ impl AssessmentMutation {
         #[graphql(desc = "The mutation's input.")] input: DeleteByIdInput,
     ) -> Result<Option<AssessorAssignmentPayload>> {
         let rc = req(ctx);
-        rules::manage_programme(&rc.actor)?;
+        rules::manage_selection(&rc.actor)?;
         let id = ids::decode(&input.id, "AssessorAssignment", "id")?;
         let a = service::unassign_assessor(rc.db(), &rc.actor, id).await?;
         Ok(Some(AssessorAssignmentPayload {

@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use entity::{
-    AssessmentStage, Role, application, assessment, assessment_score, assessor_assignment,
-    criterion, edition, user,
+    AssessmentStage, application, assessment, assessment_score, assessor_assignment, criterion,
+    edition, user,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -140,7 +140,7 @@ pub async fn create_criterion(
     stage: AssessmentStage,
     f: CriterionFields,
 ) -> AppResult<criterion::Model> {
-    rules::manage_programme(actor)?;
+    rules::manage_editions(actor)?;
     let txn = begin_write(db).await?;
     edition_of(&txn, edition_id).await?;
     require_scoring_not_started(&txn, edition_id, stage).await?;
@@ -188,7 +188,7 @@ pub async fn update_criterion(
     expected_version: i32,
     c: CriterionChanges,
 ) -> AppResult<criterion::Model> {
-    rules::manage_programme(actor)?;
+    rules::manage_editions(actor)?;
     let txn = begin_write(db).await?;
     let current = scope::criteria(actor)
         .filter(criterion::Column::Id.eq(id))
@@ -244,7 +244,7 @@ pub async fn delete_criterion(
     actor: &Actor,
     id: Uuid,
 ) -> AppResult<criterion::Model> {
-    rules::manage_programme(actor)?;
+    rules::manage_editions(actor)?;
     let txn = begin_write(db).await?;
     let current = scope::criteria(actor)
         .filter(criterion::Column::Id.eq(id))
@@ -274,7 +274,7 @@ pub async fn assign_assessor(
     stage: AssessmentStage,
     assessor_id: Uuid,
 ) -> AppResult<assessor_assignment::Model> {
-    rules::manage_programme(actor)?;
+    rules::manage_selection(actor)?;
     let txn = begin_write(db).await?;
     let ed = edition_of(&txn, edition_id).await?;
     let assessor = scope::users(actor)
@@ -282,7 +282,7 @@ pub async fn assign_assessor(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::bad_input("assessorId", "no such user"))?;
-    if !matches!(assessor.role, Role::Coordinator | Role::Partner) || !assessor.active {
+    if !rules::may_assess_as(&assessor) {
         return Err(AppError::bad_input(
             "assessorId",
             "assessors are active coordinator or partner users",
@@ -331,7 +331,7 @@ pub async fn unassign_assessor(
     actor: &Actor,
     id: Uuid,
 ) -> AppResult<assessor_assignment::Model> {
-    rules::manage_programme(actor)?;
+    rules::manage_selection(actor)?;
     let txn = begin_write(db).await?;
     let current = scope::assessor_assignments(actor)
         .filter(assessor_assignment::Column::Id.eq(id))

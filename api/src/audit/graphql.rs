@@ -2,7 +2,7 @@
 
 use crate::graphql::scalars::Timestamp;
 use async_graphql::{ComplexObject, Context, ID, InputObject, Json, Object, Result, SimpleObject};
-use entity::{Role, audit_entry};
+use entity::audit_entry;
 use sea_orm::{ColumnTrait, Order, QueryFilter};
 
 use crate::graphql::connection::{PageArgs, cost, order_with_tiebreak, paginate};
@@ -107,7 +107,7 @@ impl AuditQuery {
         #[graphql(desc = "Conditions the entries must meet.")] filter: Option<AuditEntryFilter>,
     ) -> Result<Option<AuditEntryConnection>> {
         let rc = req(ctx);
-        rc.actor.require_role(&[Role::Coordinator])?;
+        crate::policy::rules::read_audit_log(&rc.actor)?;
         let mut select = scope::audit_entries(&rc.actor);
         if let Some(f) = filter {
             if let Some(t) = f.entity_type {

@@ -180,7 +180,7 @@ impl EditionMutation {
         #[graphql(desc = "The mutation's input.")] input: CreateEditionInput,
     ) -> Result<Option<EditionPayload>> {
         let rc = req(ctx);
-        crate::policy::rules::manage_programme(&rc.actor)?;
+        crate::policy::rules::manage_editions(&rc.actor)?;
         let name = crate::domain::NonEmptyText::parse("name", &input.name, 200)?;
         let policy = input.award_policy.parse()?;
         let ed = super::service::create(rc.db(), &rc.actor, input.title_year, name, policy).await?;
@@ -194,7 +194,7 @@ impl EditionMutation {
         #[graphql(desc = "The mutation's input.")] input: UpdateEditionInput,
     ) -> Result<Option<EditionPayload>> {
         let rc = req(ctx);
-        crate::policy::rules::manage_programme(&rc.actor)?;
+        crate::policy::rules::manage_editions(&rc.actor)?;
         let id = crate::graphql::ids::decode(&input.id, "Edition", "id")?;
         let name = input
             .name
@@ -218,7 +218,7 @@ impl EditionMutation {
         #[graphql(desc = "The mutation's input.")] input: SetPhaseInput,
     ) -> Result<Option<PhasePayload>> {
         let rc = req(ctx);
-        crate::policy::rules::manage_programme(&rc.actor)?;
+        crate::policy::rules::manage_editions(&rc.actor)?;
         let id = crate::graphql::ids::decode(&input.edition_id, "Edition", "editionId")?;
         let phase = super::service::set_phase(
             rc.db(),
@@ -241,7 +241,7 @@ impl EditionMutation {
         #[graphql(desc = "The mutation's input.")] input: ExtendDeadlineInput,
     ) -> Result<Option<ExtendDeadlinePayload>> {
         let rc = req(ctx);
-        crate::policy::rules::manage_programme(&rc.actor)?;
+        crate::policy::rules::manage_editions(&rc.actor)?;
         let app =
             crate::graphql::ids::decode(&input.application_id, "Application", "applicationId")?;
         let reason = crate::domain::NonEmptyText::parse("reason", &input.reason, 2000)?;

@@ -54,7 +54,7 @@ pub async fn create(
     name: NonEmptyText,
     policy: AwardPolicy,
 ) -> AppResult<edition::Model> {
-    rules::manage_programme(actor)?;
+    rules::manage_editions(actor)?;
     if !(2000..=2100).contains(&title_year) {
         return Err(AppError::bad_input(
             "titleYear",
@@ -110,7 +110,7 @@ pub async fn update(
     name: Option<NonEmptyText>,
     policy: Option<AwardPolicy>,
 ) -> AppResult<edition::Model> {
-    rules::manage_programme(actor)?;
+    rules::manage_editions(actor)?;
     let txn = begin_write(db).await?;
     let current = edition::Entity::find_by_id(id)
         .one(&txn)
@@ -169,7 +169,7 @@ pub async fn set_phase(
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
 ) -> AppResult<phase::Model> {
-    rules::manage_programme(actor)?;
+    rules::manage_editions(actor)?;
     if ends_at <= starts_at {
         return Err(AppError::bad_input("endsAt", "must be after startsAt"));
     }
@@ -227,7 +227,7 @@ pub async fn extend_deadline(
     until: DateTime<Utc>,
     reason: NonEmptyText,
 ) -> AppResult<deadline_extension::Model> {
-    rules::manage_programme(actor)?;
+    rules::manage_editions(actor)?;
     let txn = begin_write(db).await?;
     let app = scope::applications(actor)
         .filter(application::Column::Id.eq(application_id))

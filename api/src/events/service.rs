@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use entity::{
-    EventKind, ParticipationRole, ParticipationStatus as PS, Role, edition, event, organisation,
+    EventKind, ParticipationRole, ParticipationStatus as PS, edition, event, organisation,
     participation, user,
 };
 use sea_orm::{
@@ -21,7 +21,7 @@ use crate::db::begin_write;
 use crate::domain::{NonEmptyText, parse_url};
 use crate::error::{AppError, AppResult};
 use crate::kpis::rollup::recount_event;
-use crate::policy::{Actor, Principal, scope};
+use crate::policy::{Actor, rules, scope};
 
 /// An event's content, checked.
 pub struct EventFields {
@@ -115,22 +115,8 @@ impl EventFields {
     }
 }
 
-/// Whether the actor manages the event: coordinators all, partners their organisation's.
-pub fn manages(p: &Principal, organiser_id: Uuid) -> bool {
-    match p.role {
-        Role::Coordinator => true,
-        Role::Partner => p.organisation_id == Some(organiser_id),
-        _ => false,
-    }
-}
-
 async fn check_refs(db: &impl ConnectionTrait, actor: &Actor, f: &EventFields) -> AppResult<()> {
-    let p = actor.principal()?;
-    if !manages(p, f.organiser_id) {
-        return Err(AppError::forbidden(
-            "partners organise events for their own organisation; coordinators for any",
-        ));
-    }
+    rules::manage_event(actor, f.organiser_id)?;
     scope::organisations(actor)
         .filter(organisation::Column::Id.eq(f.organiser_id))
         .one(db)
@@ -169,7 +155,7 @@ pub async fn create(
     actor: &Actor,
     f: EventFields,
 ) -> AppResult<event::Model> {
-    let p = actor.require_role(&[Role::Coordinator, Role::Partner])?;
+    let p = rules::manage_event(actor, f.organiser_id)?;
     let txn = begin_write(db).await?;
     check_refs(&txn, actor, &f).await?;
     let now = Utc::now();
@@ -263,14 +249,10 @@ pub async fn update(
     expected_version: i32,
     f: EventFields,
 ) -> AppResult<event::Model> {
-    let p = actor.require_role(&[Role::Coordinator, Role::Partner])?;
+    rules::organise_events(actor)?;
     let txn = begin_write(db).await?;
     let current = locked(&txn, actor, id).await?;
-    if !manages(p, current.organiser_id) {
-        return Err(AppError::forbidden(
-            "only the organiser's partners or a coordinator change an event",
-        ));
-    }
+    let p = rules::manage_event(actor, current.organiser_id)?;
     check_refs(&txn, actor, &f).await?;
     if current.version != expected_version {
         return Err(AppError::stale_version("event"));
@@ -302,14 +284,10 @@ pub async fn cancel(
     id: Uuid,
     reason: Option<String>,
 ) -> AppResult<event::Model> {
-    let p = actor.require_role(&[Role::Coordinator, Role::Partner])?;
+    rules::organise_events(actor)?;
     let txn = begin_write(db).await?;
     let current = locked(&txn, actor, id).await?;
-    if !manages(p, current.organiser_id) {
-        return Err(AppError::forbidden(
-            "only the organiser's partners or a coordinator cancel an event",
-        ));
-    }
+    let p = rules::manage_event(actor, current.organiser_id)?;
     if current.cancelled_at.is_some() {
         return Err(AppError::conflict("the event is already cancelled"));
     }
@@ -344,18 +322,10 @@ pub async fn register(
     let p = actor.principal()?;
     let txn = begin_write(db).await?;
     let ev = locked(&txn, actor, event_id).await?;
-    let manager = manages(p, ev.organiser_id);
     let who = user_id.unwrap_or(p.user_id);
-    if who != p.user_id && !manager {
-        return Err(AppError::forbidden(
-            "only the event's organisers register other people",
-        ));
-    }
-    if role != ParticipationRole::Participant && !manager {
-        return Err(AppError::forbidden(
-            "speakers and organisers are registered by the event's organisers",
-        ));
-    }
+    rules::register_for_event(actor, ev.organiser_id, who, role)?;
+    // Managers may still add people after self-registration closed.
+    let manager = rules::manages_event(actor, ev.organiser_id);
     let person: user::Model = scope::users(actor)
         .filter(user::Column::Id.eq(who))
         .one(&txn)
@@ -473,11 +443,7 @@ pub async fn cancel_registration(
     let ev = locked(&txn, actor, event_id).await?;
     // Read again under the event's lock: a concurrent cancellation may have come first.
     let current = participation_of(&txn, actor, id).await?;
-    if current.user_id != p.user_id && !manages(p, ev.organiser_id) {
-        return Err(AppError::forbidden(
-            "only the registered person or the event's organisers cancel a registration",
-        ));
-    }
+    rules::cancel_registration(actor, ev.organiser_id, current.user_id)?;
     if current.status == PS::Cancelled {
         return Err(AppError::conflict("the registration is already cancelled"));
     }
@@ -519,11 +485,7 @@ pub async fn record_attendance(
     // The event's lock orders the writes that recount its attendance.
     let ev = locked(&txn, actor, event_id).await?;
     let current = participation_of(&txn, actor, id).await?;
-    if !manages(p, ev.organiser_id) {
-        return Err(AppError::forbidden(
-            "attendance is recorded by the event's organisers",
-        ));
-    }
+    rules::manage_event(actor, ev.organiser_id)?;
     if Utc::now() < ev.starts_at {
         return Err(AppError::conflict(
             "attendance is recorded once the event has started",

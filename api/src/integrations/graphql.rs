@@ -100,7 +100,7 @@ impl IntegrationQuery {
     /// Every integration token, newest first (coordinators only).
     async fn integration_tokens(&self, ctx: &Context<'_>) -> Result<Vec<IntegrationToken>> {
         let rc = req(ctx);
-        rules::manage_programme(&rc.actor)?;
+        rules::manage_integrations(&rc.actor)?;
         let rows = scope::integration_tokens(&rc.actor)
             .order_by_desc(integration_token::Column::CreatedAt)
             .all(rc.db())
@@ -157,7 +157,7 @@ impl IntegrationMutation {
         #[graphql(desc = "The mutation's input.")] input: CreateIntegrationTokenInput,
     ) -> Result<Option<CreateIntegrationTokenPayload>> {
         let rc = req(ctx);
-        rules::manage_programme(&rc.actor)?;
+        rules::manage_integrations(&rc.actor)?;
         let name = NonEmptyText::parse("name", &input.name, 200)?;
         let scopes = input.scopes.iter().map(|s| s.name()).collect();
         let (token, secret) = super::create(
@@ -181,7 +181,7 @@ impl IntegrationMutation {
         #[graphql(desc = "The mutation's input.")] input: RevokeIntegrationTokenInput,
     ) -> Result<Option<IntegrationTokenPayload>> {
         let rc = req(ctx);
-        rules::manage_programme(&rc.actor)?;
+        rules::manage_integrations(&rc.actor)?;
         let id = ids::decode(&input.id, "IntegrationToken", "id")?;
         let token = super::revoke(rc.db(), &rc.actor, id).await?;
         Ok(Some(IntegrationTokenPayload {

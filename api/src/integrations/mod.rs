@@ -35,7 +35,7 @@ pub async fn create(
     scopes: Vec<&'static str>,
     expires_at: Option<DateTime<Utc>>,
 ) -> AppResult<(integration_token::Model, String)> {
-    rules::manage_programme(actor)?;
+    rules::manage_integrations(actor)?;
     if scopes.is_empty() {
         return Err(AppError::bad_input("scopes", "name at least one scope"));
     }
@@ -85,7 +85,7 @@ pub async fn revoke(
     actor: &Actor,
     id: Uuid,
 ) -> AppResult<integration_token::Model> {
-    rules::manage_programme(actor)?;
+    rules::manage_integrations(actor)?;
     let txn = begin_write(db).await?;
     let current = integration_token::Entity::find_by_id(id)
         .one(&txn)

@@ -22,27 +22,24 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use entity::{ApplicationStatus, ParticipationStatus, application, organisation, plan};
+use entity::kpi_action_total::{self, Column as T};
+use entity::{
+    ApplicationStatus, ParticipationStatus, application, application_status_change, event,
+    organisation, participation, plan, plan_action, plan_action_theme, plan_version,
+};
 use sea_orm::sea_query::{
     Alias, Expr, ExprTrait, OnConflict, Query, SelectStatement, UpdateStatement,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QueryResult,
-    QuerySelect, QueryTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityName, EntityTrait, IdenStatic,
+    QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait,
 };
 use uuid::Uuid;
 
 use crate::error::AppResult;
 
-pub(super) const TABLE: &str = "kpi_action_total";
-const KEY: [&str; 5] = [
-    "edition_id",
-    "country_code",
-    "submitted",
-    "by_theme",
-    "term_id",
-];
-const FIGURES: [&str; 3] = ["actions", "budget_cents", "participants"];
+/// The rollup's figures, in the order of [`Figures`].
+const FIGURES: [T; 3] = [T::Actions, T::BudgetCents, T::Participants];
 
 /// Which plans a change touches.
 #[derive(Clone, Copy, Debug)]
@@ -67,8 +64,8 @@ struct Figures([i64; 3]);
 impl Figures {
     fn read(r: &QueryResult) -> AppResult<Self> {
         let mut f = Figures::default();
-        for (v, name) in f.0.iter_mut().zip(FIGURES) {
-            *v = r.try_get("", name)?;
+        for (v, col) in f.0.iter_mut().zip(FIGURES) {
+            *v = r.try_get("", col.as_str())?;
         }
         Ok(f)
     }
@@ -113,13 +110,14 @@ impl ActionTotals {
             let org = match plans {
                 Plans::One(id) => {
                     let lead = Query::select()
-                        .expr(Expr::cust("application.lead_municipality_id"))
-                        .from(Alias::new("application"))
+                        .column((application::Entity, application::Column::LeadMunicipalityId))
+                        .from(application::Entity)
                         .inner_join(
-                            Alias::new("plan"),
-                            Expr::cust("plan.application_id = application.id"),
+                            plan::Entity,
+                            Expr::col((plan::Entity, plan::Column::ApplicationId))
+                                .equals((application::Entity, application::Column::Id)),
                         )
-                        .and_where(Expr::cust("plan.id").eq(id))
+                        .and_where(Expr::col((plan::Entity, plan::Column::Id)).eq(id))
                         .to_owned();
                     org.filter(organisation::Column::Id.in_subquery(lead))
                         .lock_shared()
@@ -187,64 +185,80 @@ async fn totals(db: &impl ConnectionTrait, plans: Option<Plans>) -> AppResult<To
 }
 
 fn totals_query(plans: Option<Plans>, by_theme: bool) -> SelectStatement {
+    use application::Column as A;
+    use plan::Column as P;
+    use plan_action::Column as PA;
+    let col = |c: &'static str| Alias::new(c);
+    let sum = |c: PA| {
+        Expr::cust(format!(
+            "CAST(COALESCE(SUM({}.{}), 0) AS BIGINT)",
+            plan_action::Entity.table_name(),
+            c.as_str()
+        ))
+    };
     let mut q = Query::select()
-        .from(Alias::new("plan_action"))
+        .from(plan_action::Entity)
         .inner_join(
-            Alias::new("plan"),
-            Expr::cust("plan.id = plan_action.plan_id"),
-        )
-        .inner_join(
-            Alias::new("application"),
-            Expr::cust("application.id = plan.application_id"),
+            plan::Entity,
+            Expr::col((plan::Entity, P::Id)).equals((plan_action::Entity, PA::PlanId)),
         )
         .inner_join(
-            Alias::new("organisation"),
-            Expr::cust("organisation.id = application.lead_municipality_id"),
+            application::Entity,
+            Expr::col((application::Entity, A::Id)).equals((plan::Entity, P::ApplicationId)),
+        )
+        .inner_join(
+            organisation::Entity,
+            Expr::col((organisation::Entity, organisation::Column::Id))
+                .equals((application::Entity, A::LeadMunicipalityId)),
         )
         .expr_as(
-            Expr::cust("application.edition_id"),
-            Alias::new("edition_id"),
+            Expr::col((application::Entity, A::EditionId)),
+            col("edition_id"),
         )
         .expr_as(
-            Expr::cust("organisation.country_code"),
-            Alias::new("country_code"),
+            Expr::col((organisation::Entity, organisation::Column::CountryCode)),
+            col("country_code"),
         )
         .expr_as(
-            Expr::cust("plan.submitted_version"),
-            Alias::new("submitted_version"),
+            Expr::col((plan::Entity, P::SubmittedVersion)),
+            col("submitted_version"),
         )
-        .expr_as(Expr::cust("COUNT(*)"), Alias::new("actions"))
+        .expr_as(Expr::cust("COUNT(*)"), col(T::Actions.as_str()))
+        .expr_as(sum(PA::BudgetCents), col(T::BudgetCents.as_str()))
         .expr_as(
-            Expr::cust("CAST(COALESCE(SUM(plan_action.budget_cents), 0) AS BIGINT)"),
-            Alias::new("budget_cents"),
-        )
-        .expr_as(
-            Expr::cust("CAST(COALESCE(SUM(plan_action.latest_participants_reached), 0) AS BIGINT)"),
-            Alias::new("participants"),
+            sum(PA::LatestParticipantsReached),
+            col(T::Participants.as_str()),
         )
         .add_group_by([
-            Expr::cust("application.edition_id"),
-            Expr::cust("organisation.country_code"),
-            Expr::cust("plan.submitted_version"),
+            Expr::col((application::Entity, A::EditionId)),
+            Expr::col((organisation::Entity, organisation::Column::CountryCode)),
+            Expr::col((plan::Entity, P::SubmittedVersion)),
         ])
         .to_owned();
     if by_theme {
         q.left_join(
-            Alias::new("plan_action_theme"),
-            Expr::cust("plan_action_theme.action_id = plan_action.id"),
+            plan_action_theme::Entity,
+            Expr::col((
+                plan_action_theme::Entity,
+                plan_action_theme::Column::ActionId,
+            ))
+            .equals((plan_action::Entity, PA::Id)),
         )
         .expr_as(
-            Expr::cust("plan_action_theme.term_id"),
-            Alias::new("term_id"),
+            Expr::col((plan_action_theme::Entity, plan_action_theme::Column::TermId)),
+            col("term_id"),
         )
-        .add_group_by([Expr::cust("plan_action_theme.term_id")]);
+        .add_group_by([Expr::col((
+            plan_action_theme::Entity,
+            plan_action_theme::Column::TermId,
+        ))]);
     }
     match plans {
         Some(Plans::One(id)) => {
-            q.and_where(Expr::cust("plan.id").eq(id));
+            q.and_where(Expr::col((plan::Entity, P::Id)).eq(id));
         }
         Some(Plans::LedBy(org)) => {
-            q.and_where(Expr::cust("application.lead_municipality_id").eq(org));
+            q.and_where(Expr::col((application::Entity, A::LeadMunicipalityId)).eq(org));
         }
         None => {}
     }
@@ -255,31 +269,32 @@ fn totals_query(plans: Option<Plans>, by_theme: bool) -> SelectStatement {
 async fn add(db: &impl ConnectionTrait, delta: &Totals) -> AppResult<()> {
     let entries: Vec<_> = delta.iter().collect();
     for chunk in entries.chunks(500) {
-        let mut insert = Query::insert()
-            .into_table(Alias::new(TABLE))
-            .columns(KEY.into_iter().chain(FIGURES).map(Alias::new))
-            .to_owned();
-        for (k, v) in chunk {
-            insert.values_panic([
-                k.edition_id.into(),
-                k.country_code.clone().into(),
-                k.submitted.into(),
-                k.by_theme.into(),
-                k.term_id.into(),
-                v.0[0].into(),
-                v.0[1].into(),
-                v.0[2].into(),
-            ]);
-        }
-        let mut on_conflict = OnConflict::columns(KEY.map(Alias::new));
+        let rows = chunk.iter().map(|(k, v)| kpi_action_total::ActiveModel {
+            edition_id: Set(k.edition_id),
+            country_code: Set(k.country_code.clone()),
+            submitted: Set(k.submitted),
+            by_theme: Set(k.by_theme),
+            term_id: Set(k.term_id),
+            actions: Set(v.0[0]),
+            budget_cents: Set(v.0[1]),
+            participants: Set(v.0[2]),
+        });
+        let table = kpi_action_total::Entity.table_name();
+        let mut on_conflict = OnConflict::columns([
+            T::EditionId,
+            T::CountryCode,
+            T::Submitted,
+            T::ByTheme,
+            T::TermId,
+        ]);
         for f in FIGURES {
-            on_conflict.value(
-                Alias::new(f),
-                Expr::cust(format!("{TABLE}.{f} + excluded.{f}")),
-            );
+            let f = f.as_str();
+            on_conflict.value(f, Expr::cust(format!("{table}.{f} + excluded.{f}")));
         }
-        insert.on_conflict(on_conflict);
-        db.execute(&insert).await?;
+        kpi_action_total::Entity::insert_many(rows)
+            .on_conflict(on_conflict)
+            .exec_without_returning(db)
+            .await?;
     }
     Ok(())
 }
@@ -289,6 +304,7 @@ async fn add(db: &impl ConnectionTrait, delta: &Totals) -> AppResult<()> {
 struct Derived {
     table: &'static str,
     columns: [(&'static str, String); 2],
+    // (The names come from the entities: `event::Column::RegisteredCount.as_str()` …)
     /// What the columns are derived from, for [`drift`]'s lines.
     from: &'static str,
 }
@@ -304,10 +320,13 @@ impl Derived {
             )
         };
         Self {
-            table: "event",
+            table: event::Entity.table_name(),
             columns: [
-                ("registered_count", count("")),
-                ("attended_count", count(" AND p.attended")),
+                (event::Column::RegisteredCount.as_str(), count("")),
+                (
+                    event::Column::AttendedCount.as_str(),
+                    count(" AND p.attended"),
+                ),
             ],
             from: "its participations",
         }
@@ -319,10 +338,10 @@ impl Derived {
     fn funnel_milestones() -> Self {
         let withdrawn = ApplicationStatus::Withdrawn.as_str();
         Self {
-            table: "application",
+            table: application::Entity.table_name(),
             columns: [
                 (
-                    "withdrawn_from",
+                    application::Column::WithdrawnFrom.as_str(),
                     format!(
                         "CASE WHEN application.status = '{withdrawn}' THEN (SELECT \
                          sc.from_status FROM application_status_change sc \
@@ -332,7 +351,7 @@ impl Derived {
                     ),
                 ),
                 (
-                    "cureap_submitted_at",
+                    application::Column::CureapSubmittedAt.as_str(),
                     "(SELECT pv.submitted_at FROM plan p JOIN plan_version pv \
                      ON pv.plan_id = p.id AND pv.number = 1 \
                      WHERE p.application_id = application.id)"
@@ -400,7 +419,7 @@ impl Derived {
 /// changing its participations, so concurrent writers count one after the other.
 pub async fn recount_event(txn: &impl ConnectionTrait, event_id: Uuid) -> AppResult<()> {
     let mut q = Derived::event_counts().recompute();
-    q.and_where(Expr::cust("event.id").eq(event_id));
+    q.and_where(Expr::col((event::Entity, event::Column::Id)).eq(event_id));
     txn.execute(&q).await?;
     Ok(())
 }
@@ -412,12 +431,11 @@ pub async fn record_withdrawal(
     application_id: Uuid,
     from: ApplicationStatus,
 ) -> AppResult<()> {
-    let q = Query::update()
-        .table(Alias::new("application"))
-        .value(Alias::new("withdrawn_from"), from.as_str())
-        .and_where(Expr::cust("application.id").eq(application_id))
-        .to_owned();
-    txn.execute(&q).await?;
+    application::Entity::update_many()
+        .col_expr(application::Column::WithdrawnFrom, Expr::value(from))
+        .filter(application::Column::Id.eq(application_id))
+        .exec(txn)
+        .await?;
     Ok(())
 }
 
@@ -428,13 +446,12 @@ pub async fn record_cureap_submission(
     application_id: Uuid,
     at: DateTime<Utc>,
 ) -> AppResult<()> {
-    let q = Query::update()
-        .table(Alias::new("application"))
-        .value(Alias::new("cureap_submitted_at"), at)
-        .and_where(Expr::cust("application.id").eq(application_id))
-        .and_where(Expr::cust("application.cureap_submitted_at IS NULL"))
-        .to_owned();
-    txn.execute(&q).await?;
+    application::Entity::update_many()
+        .col_expr(application::Column::CureapSubmittedAt, Expr::value(at))
+        .filter(application::Column::Id.eq(application_id))
+        .filter(application::Column::CureapSubmittedAt.is_null())
+        .exec(txn)
+        .await?;
     Ok(())
 }
 
@@ -449,10 +466,21 @@ const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
 /// are taken at once with `NOWAIT`, and whenever one is busy everything taken is let go (the
 /// savepoint) and the attempt repeated a moment later, so the rebuild never waits while holding.
 async fn lock_sources(db: &impl ConnectionTrait) -> AppResult<()> {
+    let tables = [
+        plan_action::Entity.table_name(),
+        plan_action_theme::Entity.table_name(),
+        plan_version::Entity.table_name(),
+        plan::Entity.table_name(),
+        organisation::Entity.table_name(),
+        application::Entity.table_name(),
+        application_status_change::Entity.table_name(),
+        participation::Entity.table_name(),
+        event::Entity.table_name(),
+        kpi_action_total::Entity.table_name(),
+    ];
     let lock = format!(
-        "LOCK TABLE plan_action, plan_action_theme, plan_version, plan, organisation, \
-         application, application_status_change, participation, event, {TABLE} \
-         IN SHARE ROW EXCLUSIVE MODE NOWAIT"
+        "LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE NOWAIT",
+        tables.join(", ")
     );
     let give_up = std::time::Instant::now() + LOCK_PATIENCE;
     loop {
@@ -493,8 +521,7 @@ pub async fn rebuild(db: &impl ConnectionTrait) -> AppResult<()> {
     if db.get_database_backend() == DbBackend::Postgres {
         lock_sources(db).await?;
     }
-    db.execute(&Query::delete().from_table(Alias::new(TABLE)).to_owned())
-        .await?;
+    kpi_action_total::Entity::delete_many().exec(db).await?;
     add(db, &totals(db, None).await?).await?;
     Derived::event_counts().rebuild(db).await?;
     Derived::funnel_milestones().rebuild(db).await?;
@@ -506,21 +533,17 @@ pub async fn drift(db: &impl ConnectionTrait) -> AppResult<Vec<String>> {
     let mut out = Vec::new();
     let expected = totals(db, None).await?;
     let mut stored = Totals::new();
-    let q = Query::select()
-        .from(Alias::new(TABLE))
-        .columns(KEY.into_iter().chain(FIGURES).map(Alias::new))
-        .to_owned();
-    for r in db.query_all(&q).await? {
-        let f = Figures::read(&r)?;
+    for r in kpi_action_total::Entity::find().all(db).await? {
+        let f = Figures([r.actions, r.budget_cents, r.participants]);
         if f.is_zero() {
             continue;
         }
         let key = Key {
-            edition_id: r.try_get("", "edition_id")?,
-            country_code: r.try_get("", "country_code")?,
-            submitted: r.try_get("", "submitted")?,
-            by_theme: r.try_get("", "by_theme")?,
-            term_id: r.try_get("", "term_id")?,
+            edition_id: r.edition_id,
+            country_code: r.country_code,
+            submitted: r.submitted,
+            by_theme: r.by_theme,
+            term_id: r.term_id,
         };
         stored.insert(key, f);
     }

@@ -456,7 +456,7 @@ async fn plan_action_totals(
     f: &Filter,
     group_by: &[Dim],
 ) -> AppResult<Vec<Row>> {
-    let t = super::rollup::TABLE;
+    let t = sea_orm::EntityName::table_name(&entity::kpi_action_total::Entity);
     let mut q = Query::select()
         .from(Alias::new(t))
         .left_join(

@@ -84,13 +84,29 @@ struct Feed<F> {
 }
 
 impl<F> Feed<F> {
-    /// Reads what the log holds after `last`.
+    /// Reads what the log holds after `last`. A database that is only just back (the node's
+    /// `LISTEN` connection came back first) gets a few tries, half a second apart, before the
+    /// error is the caller's.
     async fn catch_up(&mut self) -> AppResult<()> {
-        let missed = live::since(self.rc.db(), self.last, live::REPLAY_EVENTS).await?;
-        self.backlog.extend(missed);
-        Ok(())
+        let mut tries = 0;
+        loop {
+            match live::since(self.rc.db(), self.last, live::REPLAY_EVENTS).await {
+                Ok(missed) => {
+                    self.backlog.extend(missed);
+                    return Ok(());
+                }
+                Err(AppError::Unavailable(_)) if tries < CATCH_UP_TRIES => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 }
+
+/// How often a subscription tries to read what it missed before it closes with 1013.
+const CATCH_UP_TRIES: u32 = 6;
 
 /// Turns the log and the bus into the stream of one subscription: each event is checked by
 /// `pick` (which loads it through the subscriber's scope and returns `None` for events it may

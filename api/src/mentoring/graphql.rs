@@ -108,7 +108,7 @@ impl MentoringMutation {
         #[graphql(desc = "The mutation's input.")] input: AssignMentorInput,
     ) -> Result<Option<MentorAssignmentPayload>> {
         let rc = req(ctx);
-        crate::policy::rules::manage_programme(&rc.actor)?;
+        crate::policy::rules::manage_mentor_assignments(&rc.actor)?;
         let app = ids::decode(&input.application_id, "Application", "applicationId")?;
         let mentor = ids::decode(&input.mentor_id, "User", "mentorId")?;
         let a = service::assign(
@@ -133,7 +133,7 @@ impl MentoringMutation {
         #[graphql(desc = "The mutation's input.")] input: EndMentorAssignmentInput,
     ) -> Result<Option<MentorAssignmentPayload>> {
         let rc = req(ctx);
-        crate::policy::rules::manage_programme(&rc.actor)?;
+        crate::policy::rules::manage_mentor_assignments(&rc.actor)?;
         let id = ids::decode(&input.id, "MentorAssignment", "id")?;
         let a = service::end(rc.db(), &rc.actor, id, input.ends_on.0).await?;
         Ok(Some(MentorAssignmentPayload {
@@ -148,7 +148,7 @@ impl MentoringMutation {
         #[graphql(desc = "The mutation's input.")] input: LogMentoringSessionInput,
     ) -> Result<Option<MentoringSessionPayload>> {
         let rc = req(ctx);
-        rc.actor.require_role(&[entity::Role::Mentor])?;
+        crate::policy::rules::log_mentoring_sessions(&rc.actor)?;
         let assignment = ids::decode(&input.assignment_id, "MentorAssignment", "assignmentId")?;
         let fields = input.session.parse()?;
         let s = service::log_session(rc.db(), &rc.actor, assignment, fields).await?;
@@ -162,7 +162,7 @@ impl MentoringMutation {
         #[graphql(desc = "The mutation's input.")] input: UpdateMentoringSessionInput,
     ) -> Result<Option<MentoringSessionPayload>> {
         let rc = req(ctx);
-        rc.actor.require_role(&[entity::Role::Mentor])?;
+        crate::policy::rules::log_mentoring_sessions(&rc.actor)?;
         let id = ids::decode(&input.id, "MentoringSession", "id")?;
         let fields = input.session.parse()?;
         let s =

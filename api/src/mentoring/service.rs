@@ -1,9 +1,7 @@
 //! Mentoring use cases: the coordinator assigns mentors; mentors log their sessions.
 
 use chrono::{NaiveDate, Utc};
-use entity::{
-    MentorKind, Role, SessionFormat, application, mentor_assignment, mentoring_session, user,
-};
+use entity::{MentorKind, SessionFormat, application, mentor_assignment, mentoring_session, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
     TryIntoModel,
@@ -26,7 +24,7 @@ pub async fn assign(
     starts_on: NaiveDate,
     ends_on: Option<NaiveDate>,
 ) -> AppResult<mentor_assignment::Model> {
-    rules::manage_programme(actor)?;
+    rules::manage_mentor_assignments(actor)?;
     if ends_on.is_some_and(|e| e < starts_on) {
         return Err(AppError::bad_input("endsOn", "must not be before startsOn"));
     }
@@ -39,7 +37,7 @@ pub async fn assign(
     let mentor = user::Entity::find_by_id(mentor_id)
         .one(&txn)
         .await?
-        .filter(|u| u.role == Role::Mentor && u.active)
+        .filter(rules::may_mentor)
         .ok_or_else(|| AppError::bad_input("mentorId", "not an active mentor"))?;
     let exists = mentor_assignment::Entity::find()
         .filter(mentor_assignment::Column::ApplicationId.eq(application_id))
@@ -83,7 +81,7 @@ pub async fn end(
     id: Uuid,
     ends_on: NaiveDate,
 ) -> AppResult<mentor_assignment::Model> {
-    rules::manage_programme(actor)?;
+    rules::manage_mentor_assignments(actor)?;
     let txn = begin_write(db).await?;
     let current = scope::mentor_assignments(actor)
         .filter(mentor_assignment::Column::Id.eq(id))
@@ -165,7 +163,7 @@ pub async fn log_session(
     assignment_id: Uuid,
     f: SessionFields,
 ) -> AppResult<mentoring_session::Model> {
-    let p = actor.require_role(&[Role::Mentor])?;
+    let p = rules::log_mentoring_sessions(actor)?;
     let txn = begin_write(db).await?;
     let assignment = scope::mentor_assignments(actor)
         .filter(mentor_assignment::Column::Id.eq(assignment_id))
@@ -208,7 +206,7 @@ pub async fn update_session(
     expected_version: i32,
     f: SessionFields,
 ) -> AppResult<mentoring_session::Model> {
-    let p = actor.require_role(&[Role::Mentor])?;
+    let p = rules::log_mentoring_sessions(actor)?;
     let txn = begin_write(db).await?;
     let current = scope::mentoring_sessions(actor)
         .filter(mentoring_session::Column::Id.eq(id))

@@ -192,7 +192,7 @@ impl OrganisationMutation {
         #[graphql(desc = "The mutation's input.")] input: CreateOrganisationInput,
     ) -> Result<Option<OrganisationPayload>> {
         let rc = req(ctx);
-        crate::policy::rules::manage_programme(&rc.actor)?;
+        crate::policy::rules::manage_organisations(&rc.actor)?;
         let fields = input.organisation.parse()?;
         let org = super::service::create(rc.db(), &rc.actor, fields).await?;
         Ok(Some(OrganisationPayload {
@@ -207,7 +207,7 @@ impl OrganisationMutation {
         #[graphql(desc = "The mutation's input.")] input: UpdateOrganisationInput,
     ) -> Result<Option<OrganisationPayload>> {
         let rc = req(ctx);
-        crate::policy::rules::manage_programme(&rc.actor)?;
+        crate::policy::rules::manage_organisations(&rc.actor)?;
         let id = crate::graphql::ids::decode(&input.id, "Organisation", "id")?;
         let fields = input.organisation.parse()?;
         let org =

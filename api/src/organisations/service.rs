@@ -75,7 +75,7 @@ pub async fn create(
     actor: &Actor,
     f: OrganisationFields,
 ) -> AppResult<organisation::Model> {
-    rules::manage_programme(actor)?;
+    rules::manage_organisations(actor)?;
     let txn = begin_write(db).await?;
     check_country(&txn, &f.country_code).await?;
     let name = f.name.into_inner();
@@ -116,7 +116,7 @@ pub async fn update(
     expected_version: i32,
     f: OrganisationFields,
 ) -> AppResult<organisation::Model> {
-    rules::manage_programme(actor)?;
+    rules::manage_organisations(actor)?;
     let txn = begin_write(db).await?;
     let current = organisation::Entity::find_by_id(id)
         .one(&txn)

@@ -4,8 +4,8 @@
 
 use chrono::Utc;
 use entity::{
-    OrganisationKind, PeerRole, Role, edition, organisation, peer_learning_group,
-    peer_learning_member, user,
+    OrganisationKind, PeerRole, edition, organisation, peer_learning_group, peer_learning_member,
+    user,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -18,7 +18,8 @@ use crate::audit;
 use crate::db::begin_write;
 use crate::domain::NonEmptyText;
 use crate::error::{AppError, AppResult};
-use crate::policy::{Actor, Principal, scope};
+use crate::policy::rules;
+use crate::policy::{Actor, scope};
 
 /// A group's content, checked.
 pub struct GroupFields {
@@ -76,29 +77,20 @@ impl GroupFields {
     }
 }
 
-/// Checks the references and returns the facilitator.
+/// Checks the references (`facilitator` as the rule decided it).
 async fn check(
     db: &impl ConnectionTrait,
     actor: &Actor,
-    p: &Principal,
+    facilitator: Option<Uuid>,
     f: &GroupFields,
-) -> AppResult<Option<Uuid>> {
-    let facilitator = match (p.role, f.facilitator_id) {
-        (Role::Mentor, Some(id)) if id != p.user_id => {
-            return Err(AppError::forbidden(
-                "a mentor forms groups it facilitates itself",
-            ));
-        }
-        (Role::Mentor, _) => Some(p.user_id),
-        (_, id) => id,
-    };
+) -> AppResult<()> {
     if let Some(id) = facilitator {
         let u = scope::users(actor)
             .filter(user::Column::Id.eq(id))
             .one(db)
             .await?
             .ok_or_else(|| AppError::bad_input("facilitatorId", "no such user"))?;
-        if u.role != Role::Mentor || !u.active {
+        if !rules::may_mentor(&u) {
             return Err(AppError::bad_input(
                 "facilitatorId",
                 "the facilitator is an active mentor",
@@ -125,7 +117,7 @@ async fn check(
             "members are municipalities of the portal",
         ));
     }
-    Ok(facilitator)
+    Ok(())
 }
 
 async fn write_members(
@@ -164,9 +156,9 @@ pub async fn create(
     actor: &Actor,
     f: GroupFields,
 ) -> AppResult<peer_learning_group::Model> {
-    let p = actor.require_role(&[Role::Coordinator, Role::Mentor])?;
+    let (p, facilitator) = rules::form_peer_group(actor, f.facilitator_id)?;
     let txn = begin_write(db).await?;
-    let facilitator = check(&txn, actor, p, &f).await?;
+    check(&txn, actor, facilitator, &f).await?;
     let now = Utc::now();
     let model = peer_learning_group::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -203,21 +195,15 @@ pub async fn update(
     expected_version: i32,
     f: GroupFields,
 ) -> AppResult<peer_learning_group::Model> {
-    let p = actor.principal()?;
+    actor.principal()?;
     let txn = begin_write(db).await?;
     let current = scope::peer_learning_groups(actor)
         .filter(peer_learning_group::Column::Id.eq(id))
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("peer-learning group"))?;
-    let may = p.role == Role::Coordinator
-        || (p.role == Role::Mentor && current.facilitator_id == Some(p.user_id));
-    if !may {
-        return Err(AppError::forbidden(
-            "a group is changed by the coordinator or its facilitating mentor",
-        ));
-    }
-    let facilitator = check(&txn, actor, p, &f).await?;
+    let (p, facilitator) = rules::change_peer_group(actor, &current, f.facilitator_id)?;
+    check(&txn, actor, facilitator, &f).await?;
     if current.version != expected_version {
         return Err(AppError::stale_version("peer-learning group"));
     }

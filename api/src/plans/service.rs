@@ -4,7 +4,7 @@
 
 use chrono::{NaiveDate, Utc};
 use entity::{
-    ActionStatus, ApplicationStatus, Implementation, PlanSection, PracticeStatus, Role, TermKind,
+    ActionStatus, ApplicationStatus, Implementation, PlanSection, PracticeStatus, TermKind,
     application, good_practice, plan, plan_action, plan_action_practice, plan_action_theme,
     plan_comment, plan_indicator, plan_version, progress_update, vocabulary_term,
 };
@@ -23,7 +23,7 @@ use crate::domain::{EurAmount, Measure};
 use crate::error::{AppError, AppResult};
 use crate::kpis::rollup::{ActionTotals, Plans};
 use crate::live::{Event, EventBus};
-use crate::policy::{Actor, scope};
+use crate::policy::{Actor, rules, scope};
 use crate::vocabulary::service::check_terms;
 
 /// Changes to a plan's sections; `None` leaves a section as it is.
@@ -141,7 +141,7 @@ async fn editable(
     plan_id: Uuid,
     expected_version: i32,
 ) -> AppResult<(plan::Model, application::Model)> {
-    let p = actor.principal()?;
+    actor.principal()?;
     let plan = scope::plans(actor)
         .filter(plan::Column::Id.eq(plan_id))
         .one(txn)
@@ -151,11 +151,7 @@ async fn editable(
         .one(txn)
         .await?
         .ok_or_else(|| AppError::internal("plan without application"))?;
-    if p.role != Role::Municipality || p.organisation_id != Some(app.lead_municipality_id) {
-        return Err(AppError::forbidden(
-            "only the lead municipality writes its CuReAP",
-        ));
-    }
+    rules::write_plan(actor, &app)?;
     if plan.submitted_version > 0 || app.status != ApplicationStatus::CureapInDevelopment {
         return Err(AppError::conflict(format!(
             "the plan is frozen (submitted as version {}); it can no longer be edited",
@@ -546,7 +542,7 @@ pub async fn comment(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("plan"))?;
-    let p = actor.require_role(&[Role::Coordinator, Role::Partner, Role::Mentor])?;
+    let p = rules::comment_on_plan(actor)?;
     let model = plan_comment::ActiveModel {
         id: Set(Uuid::now_v7()),
         plan_id: Set(plan.id),
@@ -755,17 +751,7 @@ pub async fn post_progress(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::internal("plan without application"))?;
-    let allowed = match p.role {
-        Role::Municipality => p.organisation_id == Some(app.lead_municipality_id),
-        // The action is in the mentor's scope only through an assignment.
-        Role::Mentor => true,
-        _ => false,
-    };
-    if !allowed {
-        return Err(AppError::forbidden(
-            "progress is posted by the Pearl and its mentors",
-        ));
-    }
+    rules::record_progress(actor, &app)?;
     if app.status != ApplicationStatus::TitleYearActive {
         return Err(AppError::conflict(
             "progress is posted during the title year",
@@ -874,16 +860,7 @@ pub async fn record_actual(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::internal("plan without application"))?;
-    let allowed = match p.role {
-        Role::Municipality => p.organisation_id == Some(app.lead_municipality_id),
-        Role::Mentor => true,
-        _ => false,
-    };
-    if !allowed {
-        return Err(AppError::forbidden(
-            "indicator values are recorded by the Pearl and its mentors",
-        ));
-    }
+    rules::record_progress(actor, &app)?;
     if app.status != ApplicationStatus::TitleYearActive {
         return Err(AppError::conflict(
             "indicator values are recorded during the title year",

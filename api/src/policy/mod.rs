@@ -10,6 +10,8 @@
 
 pub mod rules;
 pub mod scope;
+#[cfg(test)]
+mod write_table;
 
 use entity::Role;
 use uuid::Uuid;

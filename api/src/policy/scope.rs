@@ -17,7 +17,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Query, SelectStatement}
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select};
 use uuid::Uuid;
 
-use super::{Actor, Principal};
+use super::Actor;
 
 /// Statuses after the award decision that make an application public (the title holders).
 pub const PUBLIC_STATUSES: [ApplicationStatus; 3] = [
@@ -679,9 +679,4 @@ pub fn kpi_organisations(actor: &Actor) -> Option<SelectStatement> {
                 .into_query(),
         ),
     }
-}
-
-/// Whether `p` is a member of the organisation.
-pub fn belongs_to(p: &Principal, organisation_id: Uuid) -> bool {
-    p.organisation_id == Some(organisation_id)
 }

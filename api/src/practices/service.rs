@@ -14,6 +14,7 @@ use crate::audit;
 use crate::db::begin_write;
 use crate::domain::{NonEmptyText, parse_url};
 use crate::error::{AppError, AppResult};
+use crate::policy::rules;
 use crate::policy::{Actor, scope};
 use crate::search::normalise;
 use crate::vocabulary::service::check_terms;
@@ -180,7 +181,7 @@ pub async fn create(
     actor: &Actor,
     f: PracticeFields,
 ) -> AppResult<good_practice::Model> {
-    let p = actor.require_role(&[Role::Coordinator, Role::Partner, Role::Mentor])?;
+    let p = rules::write_practice(actor)?;
     let txn = begin_write(db).await?;
     let id = Uuid::now_v7();
     let now = Utc::now();
@@ -231,26 +232,20 @@ pub async fn update(
     expected_version: i32,
     f: PracticeFields,
 ) -> AppResult<good_practice::Model> {
-    let p = actor.principal()?;
+    actor.principal()?;
     let txn = begin_write(db).await?;
     let current = visible(&txn, actor, id).await?;
-    let author = current.author_id == Some(p.user_id);
+    let p = rules::edit_practice(actor, &current)?;
     match (p.role, current.status) {
         (_, PracticeStatus::Archived) => {
             return Err(AppError::conflict("an archived practice cannot be edited"));
         }
-        (Role::Coordinator, _) => {}
-        (_, PracticeStatus::Draft) if author => {}
-        (_, status) if author => {
+        (Role::Coordinator, _) | (_, PracticeStatus::Draft) => {}
+        (_, status) => {
             return Err(AppError::conflict(format!(
                 "only drafts can be edited by their author; this one is {}",
                 status.as_str()
             )));
-        }
-        _ => {
-            return Err(AppError::forbidden(
-                "only its author or a coordinator edits a practice",
-            ));
         }
     }
     if current.version != expected_version {
@@ -336,22 +331,11 @@ pub async fn review(
     comment: Option<String>,
     expected_version: Option<i32>,
 ) -> AppResult<good_practice::Model> {
-    let p = actor.principal()?;
+    actor.principal()?;
     let (from, to, coordinators_only) = step.rule();
     let txn = begin_write(db).await?;
     let current = visible(&txn, actor, id).await?;
-    let allowed = if coordinators_only {
-        p.role == Role::Coordinator
-    } else {
-        current.author_id == Some(p.user_id)
-    };
-    if !allowed {
-        return Err(AppError::forbidden(if coordinators_only {
-            "the coordinator reviews practices"
-        } else {
-            "only its author sends a practice for review"
-        }));
-    }
+    let p = rules::review_practice(actor, &current, coordinators_only)?;
     if expected_version.is_some_and(|v| v != current.version) {
         return Err(AppError::stale_version("practice"));
     }

@@ -11,7 +11,6 @@ use crate::graphql::ids;
 use crate::graphql::loaders::{OrganisationById, ReuseOfPractice, TermsOfPractice, UserById};
 use crate::graphql::scalars::{CountryCode, Timestamp};
 use crate::organisations::types::Organisation;
-use crate::policy::Actor;
 use crate::users::types::User;
 use crate::vocabulary::types::VocabularyTerm;
 
@@ -136,15 +135,9 @@ impl GoodPractice {
     /// The coordinator's comment when the practice was returned (its author and coordinators
     /// only; null for everyone else).
     async fn review_comment(&self, ctx: &Context<'_>) -> Option<String> {
-        match &req(ctx).actor {
-            Actor::User(p)
-                if p.role == entity::Role::Coordinator
-                    || self.model.author_id == Some(p.user_id) =>
-            {
-                self.model.review_comment.clone()
-            }
-            _ => None,
-        }
+        crate::policy::rules::read_review_comment(&req(ctx).actor, &self.model)
+            .then(|| self.model.review_comment.clone())
+            .flatten()
     }
 
     /// How many CuReAP plans cite this practice in at least one action.

@@ -18,9 +18,8 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use entity::{
-    OrganisationKind, ReportStatus, Role, activity, activity_progress, deliverable,
-    deliverable_progress, expenditure, organisation, partner_report, reporting_period,
-    work_package,
+    OrganisationKind, ReportStatus, activity, activity_progress, deliverable, deliverable_progress,
+    expenditure, organisation, partner_report, reporting_period, work_package,
 };
 use futures_util::StreamExt;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -32,7 +31,6 @@ use super::figures;
 use crate::auth::request::authenticate;
 use crate::domain::{EurAmount, Measure, natural_key};
 use crate::error::{AppError, AppResult};
-use crate::policy::Actor;
 use crate::state::AppState;
 
 /// Rows read from the database per page.
@@ -637,14 +635,6 @@ fn refuse(err: AppError) -> HttpResponse {
     err.http_response()
 }
 
-/// Coordinators and integrations with `reporting:read` export; everyone else is refused.
-fn may_export(actor: &Actor) -> AppResult<()> {
-    match actor {
-        Actor::Integration(i) if i.reporting_read => Ok(()),
-        _ => actor.require_role(&[Role::Coordinator]).map(|_| ()),
-    }
-}
-
 async fn serve(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -659,7 +649,7 @@ async fn serve(
         Ok(a) => a.actor,
         Err(e) => return refuse(e),
     };
-    if let Err(e) = may_export(&actor) {
+    if let Err(e) = crate::policy::rules::export_reporting(&actor) {
         return refuse(e);
     }
     let Ok(number) = number.parse::<i32>() else {

@@ -470,7 +470,7 @@ impl ReportingMutation {
         #[graphql(desc = "The mutation's input.")] input: CreateReportingPeriodInput,
     ) -> Result<Option<ReportingPeriodPayload>> {
         let rc = req(ctx);
-        rules::manage_programme(&rc.actor)?;
+        rules::manage_reporting(&rc.actor)?;
         let p = service::create_period(
             rc.db(),
             &rc.actor,
@@ -490,7 +490,7 @@ impl ReportingMutation {
         #[graphql(desc = "The mutation's input.")] input: PlanItemInput,
     ) -> Result<Option<WorkPackagePayload>> {
         let rc = req(ctx);
-        rules::manage_programme(&rc.actor)?;
+        rules::manage_reporting(&rc.actor)?;
         let w = service::create_work_package(rc.db(), &rc.actor, input.parse()?).await?;
         Ok(Some(WorkPackagePayload {
             work_package: w.into(),
@@ -504,7 +504,7 @@ impl ReportingMutation {
         #[graphql(desc = "The mutation's input.")] input: CreateActivityInput,
     ) -> Result<Option<ActivityPayload>> {
         let rc = req(ctx);
-        rules::manage_programme(&rc.actor)?;
+        rules::manage_reporting(&rc.actor)?;
         let wp = ids::decode(&input.work_package_id, "WorkPackage", "workPackageId")?;
         let a = service::create_activity(rc.db(), &rc.actor, wp, input.activity.parse()?).await?;
         Ok(Some(ActivityPayload { activity: a.into() }))
@@ -517,7 +517,7 @@ impl ReportingMutation {
         #[graphql(desc = "The mutation's input.")] input: CreateDeliverableInput,
     ) -> Result<Option<DeliverablePayload>> {
         let rc = req(ctx);
-        rules::manage_programme(&rc.actor)?;
+        rules::manage_reporting(&rc.actor)?;
         let a = ids::decode(&input.activity_id, "Activity", "activityId")?;
         let d = service::create_deliverable(
             rc.db(),
@@ -540,7 +540,7 @@ impl ReportingMutation {
         #[graphql(desc = "The mutation's input.")] input: CreateOutputInput,
     ) -> Result<Option<OutputPayload>> {
         let rc = req(ctx);
-        rules::manage_programme(&rc.actor)?;
+        rules::manage_reporting(&rc.actor)?;
         let wp = ids::decode(&input.work_package_id, "WorkPackage", "workPackageId")?;
         let ind = ids::decode(&input.indicator_id, "Indicator", "indicatorId")?;
         let o = service::create_output(
@@ -563,7 +563,7 @@ impl ReportingMutation {
         #[graphql(desc = "The mutation's input.")] input: SetIndicatorTargetsInput,
     ) -> Result<Option<IndicatorPayload>> {
         let rc = req(ctx);
-        rules::manage_programme(&rc.actor)?;
+        rules::manage_reporting(&rc.actor)?;
         let id = ids::decode(&input.id, "Indicator", "id")?;
         let i = service::set_targets(
             rc.db(),

@@ -5,8 +5,8 @@
 
 use chrono::{NaiveDate, Utc};
 use entity::{
-    CostCategory, DeliverableStatus, Implementation, OrganisationKind, ReportStatus, Role,
-    activity, activity_progress, deliverable, deliverable_progress, expenditure, indicator,
+    CostCategory, DeliverableStatus, Implementation, OrganisationKind, ReportStatus, activity,
+    activity_progress, deliverable, deliverable_progress, expenditure, indicator,
     indicator_contribution, organisation, output, partner_report, reporting_period, work_package,
 };
 use sea_orm::{
@@ -44,7 +44,7 @@ pub async fn create_period(
     ends_on: NaiveDate,
     report_deadline: NaiveDate,
 ) -> AppResult<reporting_period::Model> {
-    rules::manage_programme(actor)?;
+    rules::manage_reporting(actor)?;
     if !(1..=100).contains(&number) {
         return Err(AppError::bad_input("number", "between 1 and 100"));
     }
@@ -146,7 +146,7 @@ pub async fn create_work_package(
     actor: &Actor,
     item: PlanItem,
 ) -> AppResult<work_package::Model> {
-    rules::manage_programme(actor)?;
+    rules::manage_reporting(actor)?;
     let txn = begin_write(db).await?;
     let code = item.code.into_inner();
     unique_code::<work_package::Entity>(&txn, &code, work_package::Column::Code).await?;
@@ -184,7 +184,7 @@ pub async fn create_activity(
     work_package_id: Uuid,
     item: PlanItem,
 ) -> AppResult<activity::Model> {
-    rules::manage_programme(actor)?;
+    rules::manage_reporting(actor)?;
     let txn = begin_write(db).await?;
     work_package::Entity::find_by_id(work_package_id)
         .one(&txn)
@@ -229,7 +229,7 @@ pub async fn create_deliverable(
     title: NonEmptyText,
     due_period: Option<i32>,
 ) -> AppResult<deliverable::Model> {
-    rules::manage_programme(actor)?;
+    rules::manage_reporting(actor)?;
     let txn = begin_write(db).await?;
     activity::Entity::find_by_id(activity_id)
         .one(&txn)
@@ -277,7 +277,7 @@ pub async fn create_output(
     indicator_id: Uuid,
     target: Option<Measure>,
 ) -> AppResult<output::Model> {
-    rules::manage_programme(actor)?;
+    rules::manage_reporting(actor)?;
     let txn = begin_write(db).await?;
     work_package::Entity::find_by_id(work_package_id)
         .one(&txn)
@@ -325,7 +325,7 @@ pub async fn set_targets(
     target: Option<Measure>,
     milestone: Option<Measure>,
 ) -> AppResult<indicator::Model> {
-    rules::manage_programme(actor)?;
+    rules::manage_reporting(actor)?;
     let txn = begin_write(db).await?;
     let current = indicator::Entity::find_by_id(id)
         .one(&txn)
@@ -354,34 +354,14 @@ pub async fn set_targets(
     Ok(updated)
 }
 
-/// The organisation a reporting write is for: a partner's own; a coordinator names one (or
-/// reports for its own, the lead partner). Only consortium partners report.
-async fn reporting_org(
+/// The organisation a reporting write is for ([`rules::report_for`]), which must be a
+/// consortium partner.
+async fn reporting_org<'a>(
     txn: &DatabaseTransaction,
-    p: &Principal,
+    actor: &'a Actor,
     requested: Option<Uuid>,
-) -> AppResult<Uuid> {
-    let org = match p.role {
-        Role::Coordinator => requested
-            .or(p.organisation_id)
-            .ok_or_else(|| AppError::bad_input("organisationId", "name the organisation"))?,
-        Role::Partner => {
-            let own = p
-                .organisation_id
-                .ok_or_else(|| AppError::forbidden("your account belongs to no organisation"))?;
-            if requested.is_some_and(|r| r != own) {
-                return Err(AppError::forbidden(
-                    "partners report for their own organisation",
-                ));
-            }
-            own
-        }
-        _ => {
-            return Err(AppError::forbidden(
-                "reporting is written by partners and coordinators",
-            ));
-        }
-    };
+) -> AppResult<(&'a Principal, Uuid)> {
+    let (p, org) = rules::report_for(actor, requested)?;
     let partner = organisation::Entity::find_by_id(org)
         .one(txn)
         .await?
@@ -397,7 +377,7 @@ async fn reporting_org(
             "reports come from the consortium's partners",
         ));
     }
-    Ok(org)
+    Ok((p, org))
 }
 
 /// The organisation's report for the period, if any, locked for the transaction's writes (so
@@ -427,12 +407,12 @@ pub async fn contribute(
     evidence: String,
     evidence_url: Option<String>,
 ) -> AppResult<indicator_contribution::Model> {
-    let p = actor.require_role(&[Role::Coordinator, Role::Partner])?;
+    rules::report_for(actor, organisation_id)?;
     if value.milli() < 0 {
         return Err(AppError::bad_input("value", "must not be negative"));
     }
     let txn = begin_write(db).await?;
-    let org = reporting_org(&txn, p, organisation_id).await?;
+    let (p, org) = reporting_org(&txn, actor, organisation_id).await?;
     let period = period(&txn, actor, period_number).await?;
     let ind = indicator::Entity::find_by_id(indicator_id)
         .one(&txn)
@@ -529,9 +509,9 @@ pub async fn save_report(
     expected_version: Option<i32>,
     c: ReportContent,
 ) -> AppResult<partner_report::Model> {
-    let p = actor.require_role(&[Role::Coordinator, Role::Partner])?;
+    rules::report_for(actor, organisation_id)?;
     let txn = begin_write(db).await?;
-    let org = reporting_org(&txn, p, organisation_id).await?;
+    let (p, org) = reporting_org(&txn, actor, organisation_id).await?;
     let period = period(&txn, actor, period_number).await?;
     let known_activities: Vec<Uuid> = activity::Entity::find()
         .filter(activity::Column::Id.is_in(c.activities.iter().map(|a| a.0)))
@@ -688,7 +668,8 @@ pub async fn review_report(
     expected_version: Option<i32>,
     comment: Option<String>,
 ) -> AppResult<partner_report::Model> {
-    let p = actor.require_role(&[Role::Coordinator, Role::Partner])?;
+    // Partners and coordinators move reports; which step, the rule says once it is loaded.
+    rules::move_partner_report(actor, false)?;
     let txn = begin_write(db).await?;
     let current = for_update(
         scope::partner_reports(actor).filter(partner_report::Column::Id.eq(id)),
@@ -705,11 +686,7 @@ pub async fn review_report(
         ReportStep::Accept => (&[ReportStatus::Submitted], ReportStatus::Accepted),
         ReportStep::Return => (&[ReportStatus::Submitted], ReportStatus::Returned),
     };
-    if step != ReportStep::Submit && p.role != Role::Coordinator {
-        return Err(AppError::forbidden(
-            "the coordinator reviews partner reports",
-        ));
-    }
+    let p = rules::move_partner_report(actor, step != ReportStep::Submit)?;
     if expected_version.is_some_and(|v| v != current.version) {
         return Err(AppError::stale_version("partner report"));
     }

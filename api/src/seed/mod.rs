@@ -246,6 +246,8 @@ impl Seeder<'_> {
             created_at: Set(self.now),
             updated_at: Set(self.now),
             version: Set(1),
+            withdrawn_from: Set(None),
+            cureap_submitted_at: Set(None),
         }
         .insert(self.txn)
         .await?;
@@ -628,6 +630,8 @@ async fn knowledge(s: &mut Seeder<'_>, organiser: Uuid, demoville: Uuid) -> AppR
             created_at: Set(s.now),
             updated_at: Set(s.now),
             version: Set(1),
+            registered_count: Set(0),
+            attended_count: Set(0),
         }
         .insert(s.txn)
         .await?;

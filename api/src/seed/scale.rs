@@ -783,6 +783,8 @@ pub async fn load(
             created_at: Set(created),
             updated_at: Set(last),
             version: Set(path.len() as i32),
+            withdrawn_from: Set(None),
+            cureap_submitted_at: Set(None),
         });
         let mut from = None;
         for (status, t) in &path {
@@ -1245,6 +1247,8 @@ pub async fn load(
             created_at: Set(starts - Duration::days(60)),
             updated_at: Set(starts - Duration::days(60)),
             version: Set(1),
+            registered_count: Set(0),
+            attended_count: Set(0),
         });
         planned.push((id, starts, cancelled));
         flush_if_full!(&txn, event_bulk);

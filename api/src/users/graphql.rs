@@ -178,7 +178,7 @@ impl UserMutation {
         #[graphql(desc = "The mutation's input.")] input: CreateUserInput,
     ) -> Result<Option<CreateUserPayload>> {
         let rc = req(ctx);
-        crate::policy::rules::manage_programme(&rc.actor)?;
+        crate::policy::rules::manage_users(&rc.actor)?;
         let organisation_id = input
             .organisation_id
             .as_ref()

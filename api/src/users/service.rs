@@ -1,7 +1,7 @@
 //! User administration: creating accounts, changing roles, deactivating. No GraphQL types here.
 
 use chrono::Utc;
-use entity::{OrganisationKind, Role, organisation, refresh_token, user};
+use entity::{Role, organisation, refresh_token, user};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, QueryFilter, TryIntoModel,
@@ -42,31 +42,8 @@ async fn check_organisation(
         ),
         None => None,
     };
-    let kind = org.as_ref().map(|o| o.kind);
-    let ok = match role {
-        Role::Municipality => kind == Some(OrganisationKind::Municipality),
-        Role::Partner => matches!(
-            kind,
-            Some(
-                OrganisationKind::LeadPartner
-                    | OrganisationKind::Partner
-                    | OrganisationKind::Associated
-            )
-        ),
-        Role::Coordinator | Role::Mentor => kind != Some(OrganisationKind::Municipality),
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::bad_input(
-            "organisationId",
-            match role {
-                Role::Municipality => "a municipality user must belong to a municipality",
-                Role::Partner => "a partner user must belong to a consortium organisation",
-                _ => "coordinators and mentors cannot belong to a municipality",
-            },
-        ))
-    }
+    rules::role_fits_organisation(role, org.as_ref().map(|o| o.kind))
+        .map_err(|why| AppError::bad_input("organisationId", why))
 }
 
 /// Creates an account without a permission check (the CLI and the demo seed use it; the API goes
@@ -126,7 +103,7 @@ pub async fn create_user(
     actor: &Actor,
     new: NewUser,
 ) -> AppResult<user::Model> {
-    rules::manage_programme(actor)?;
+    rules::manage_users(actor)?;
     create_user_unchecked(db, passwords, actor.user_id(), new).await
 }
 
@@ -136,7 +113,7 @@ async fn managed_user(
     actor: &Actor,
     id: Uuid,
 ) -> AppResult<user::Model> {
-    rules::manage_programme(actor)?;
+    rules::manage_users(actor)?;
     scope::users(actor)
         .filter(user::Column::Id.eq(id))
         .one(db)

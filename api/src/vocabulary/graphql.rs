@@ -89,7 +89,7 @@ impl VocabularyMutation {
         #[graphql(desc = "The mutation's input.")] input: CreateVocabularyTermInput,
     ) -> Result<Option<VocabularyTermPayload>> {
         let rc = req(ctx);
-        rules::manage_programme(&rc.actor)?;
+        rules::manage_vocabulary(&rc.actor)?;
         let name = NonEmptyText::parse("name", &input.name, 100)?;
         let description = check_description(&input.description)?;
         let t = service::create(rc.db(), &rc.actor, input.kind.into(), name, description).await?;
@@ -103,7 +103,7 @@ impl VocabularyMutation {
         #[graphql(desc = "The mutation's input.")] input: UpdateVocabularyTermInput,
     ) -> Result<Option<VocabularyTermPayload>> {
         let rc = req(ctx);
-        rules::manage_programme(&rc.actor)?;
+        rules::manage_vocabulary(&rc.actor)?;
         let id = ids::decode(&input.id, "VocabularyTerm", "id")?;
         let changes = TermChanges {
             name: input

@@ -56,7 +56,7 @@ pub async fn create(
     name: NonEmptyText,
     description: String,
 ) -> AppResult<vocabulary_term::Model> {
-    rules::manage_programme(actor)?;
+    rules::manage_vocabulary(actor)?;
     let name = name.into_inner();
     let txn = begin_write(db).await?;
     if name_taken(&txn, kind, &name, None).await? {
@@ -105,7 +105,7 @@ pub async fn update(
     expected_version: i32,
     c: TermChanges,
 ) -> AppResult<vocabulary_term::Model> {
-    rules::manage_programme(actor)?;
+    rules::manage_vocabulary(actor)?;
     let txn = begin_write(db).await?;
     let current = scope::vocabulary_terms(actor)
         .filter(vocabulary_term::Column::Id.eq(id))
