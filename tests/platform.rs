@@ -605,3 +605,57 @@ async fn trusted_documents_mode_runs_only_the_allow_list_sqlite() {
 async fn trusted_documents_mode_runs_only_the_allow_list_postgres() {
     trusted_documents_mode_runs_only_the_allow_list(Backend::Postgres).await
 }
+
+/// The standard introspection query of graphql-js 16.15 (`getIntrospectionQuery` with every
+/// option: descriptions, `specifiedByURL`, `isRepeatable`, schema description, deprecated
+/// input values, `isOneOf`), as GraphiQL, graphql-codegen and Python `gql` send it: 15 levels
+/// deep, so it passes only because an operation that just introspects is exempt from the depth
+/// limit in development. Its answer is the whole schema. Other operations keep the limit.
+#[actix_web::test]
+async fn the_standard_introspection_query_works_in_development() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    let body = app
+        .gql(None, include_str!("introspection-full.graphql"), json!({}))
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let schema = &body["data"]["__schema"];
+    assert_eq!(schema["queryType"]["name"], "Query");
+    assert_eq!(schema["mutationType"]["name"], "Mutation");
+    assert_eq!(schema["subscriptionType"]["name"], "Subscription");
+    let types = schema["types"].as_array().expect("types");
+    let sdl = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"))
+        .expect("schema.graphql");
+    let named = sdl
+        .lines()
+        .filter(|l| {
+            [
+                "type ",
+                "input ",
+                "enum ",
+                "scalar ",
+                "interface ",
+                "union ",
+            ]
+            .iter()
+            .any(|k| l.starts_with(k))
+        })
+        .count();
+    let ours = types
+        .iter()
+        .filter(|t| !t["name"].as_str().unwrap_or("__").starts_with("__"))
+        .count();
+    assert!(
+        ours >= named,
+        "{ours} types introspected, {named} in schema.graphql"
+    );
+    // A deep ordinary query still meets the depth limit, with its code.
+    let deep = format!(
+        "{{ me {{ {} id {} }} }}",
+        "organisation { members { ".repeat(6),
+        "} } ".repeat(6)
+    );
+    let body = app.gql(None, &deep, json!({})).await;
+    assert_eq!(common::code(&body), "QUERY_TOO_COMPLEX", "{body}");
+}

@@ -24,17 +24,34 @@ use std::sync::{Arc, Mutex};
 
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest,
-    NextRequest, NextResolve, ResolveInfo,
+    NextRequest, NextResolve, NextValidation, ResolveInfo,
 };
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
-use async_graphql::{Request, Response, ServerError, ServerResult, Value, Variables};
+use async_graphql::{
+    Request, Response, ServerError, ServerResult, ValidationResult, Value, Variables,
+};
 
 use crate::error::code;
+
+/// The limits an operation must keep (all configurable, CONVENTIONS.md).
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Aliased fields in one document.
+    pub aliases: usize,
+    /// Nesting depth of the selection.
+    pub depth: usize,
+    /// Complexity (each field 1; page sizes multiply).
+    pub complexity: usize,
+    /// Whether an operation that only introspects (`__schema`, `__type`) is exempt from the
+    /// depth limit — where introspection is enabled at all (development): the standard
+    /// introspection query of GraphiQL, graphql-codegen and `gql` nests 15 levels.
+    pub introspection_exempt: bool,
+}
 
 /// Factory of the contract's extension; one instance per request holds that request's caught
 /// field errors, the parsed-document cache is shared by all.
 pub struct Contract {
-    max_aliases: usize,
+    limits: Limits,
     trusted: Option<Arc<HashMap<String, String>>>,
     documents: Arc<Mutex<DocumentCache>>,
 }
@@ -42,9 +59,9 @@ pub struct Contract {
 impl Contract {
     /// `trusted`: the allow-listed operations by the hex SHA-256 of their text, in
     /// trusted-documents mode.
-    pub fn new(max_aliases: usize, trusted: Option<HashMap<String, String>>) -> Self {
+    pub fn new(limits: Limits, trusted: Option<HashMap<String, String>>) -> Self {
         Self {
-            max_aliases,
+            limits,
             trusted: trusted.map(Arc::new),
             documents: Arc::new(Mutex::new(DocumentCache::new())),
         }
@@ -55,7 +72,8 @@ impl ExtensionFactory for Contract {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(ContractExt {
             caught: Mutex::new(Vec::new()),
-            max_aliases: self.max_aliases,
+            limits: self.limits,
+            introspection_only: std::sync::atomic::AtomicBool::new(false),
             trusted: self.trusted.clone(),
             documents: self.documents.clone(),
         })
@@ -64,7 +82,9 @@ impl ExtensionFactory for Contract {
 
 struct ContractExt {
     caught: Mutex<Vec<ServerError>>,
-    max_aliases: usize,
+    limits: Limits,
+    /// Set when the parsed document only introspects (see [`Limits::introspection_exempt`]).
+    introspection_only: std::sync::atomic::AtomicBool,
     trusted: Option<Arc<HashMap<String, String>>>,
     documents: Arc<Mutex<DocumentCache>>,
 }
@@ -103,17 +123,43 @@ fn set_code(e: &mut ServerError, code: &str) {
         .set("code", code);
 }
 
-/// Gives an error without a code the right one. Errors our code raised always carry a code;
-/// the ones that do not come from the library (parsing, validation, limits, input coercion) or
-/// from a bug — the latter are logged and reach the client as a bare INTERNAL_SERVER_ERROR.
+/// An error of the request itself, before execution (parsing, validation, a limit): the
+/// hooks that see them give them their code, so no message text is read — except for the two
+/// limits the library checks while parsing and reports without a code (recursion depth,
+/// directives per field).
+fn request_error(mut e: ServerError) -> ServerError {
+    if !has_code(&e) {
+        let limit = e.message.starts_with("The recursion depth of the query")
+            || e.message.starts_with("The number of directives");
+        set_code(
+            &mut e,
+            if limit {
+                code::QUERY_TOO_COMPLEX
+            } else {
+                code::BAD_USER_INPUT
+            },
+        );
+    }
+    e
+}
+
+/// A QUERY_TOO_COMPLEX refusal.
+fn too_complex(message: String) -> ServerError {
+    let mut e = ServerError::new(message, None);
+    set_code(&mut e, code::QUERY_TOO_COMPLEX);
+    e
+}
+
+/// Gives an error of execution without a code the right one. Errors our code raised always
+/// carry a code; without one they come from the library's coercion of argument values (which
+/// reports no code, so its messages are the only sign) or from a bug — the latter are logged
+/// and reach the client as a bare INTERNAL_SERVER_ERROR.
 fn normalise(mut e: ServerError) -> ServerError {
     if has_code(&e) {
         return e;
     }
     let m = e.message.as_str();
-    if m.contains("too complex") || m.contains("nested too deep") || m.contains("too many") {
-        set_code(&mut e, code::QUERY_TOO_COMPLEX);
-    } else if e.path.is_empty()
+    if e.path.is_empty()
         || m.starts_with("Failed to parse")
         || m.starts_with("Expected input type")
         || m.starts_with("Invalid value")
@@ -198,7 +244,10 @@ impl Extension for ContractExt {
         let doc = match cached {
             Some(doc) => ExecutableDocument::clone(&doc),
             None => {
-                let doc = next.run(ctx, query, variables).await?;
+                let doc = next
+                    .run(ctx, query, variables)
+                    .await
+                    .map_err(request_error)?;
                 if !query.is_empty() {
                     self.documents().put(query, &doc);
                 }
@@ -206,20 +255,48 @@ impl Extension for ContractExt {
             }
         };
         let n = aliases_in(&doc);
-        if n > self.max_aliases {
-            let mut e = ServerError::new(
-                format!(
-                    "the operation uses {n} aliases; at most {} are allowed (too many aliases)",
-                    self.max_aliases
-                ),
-                None,
-            );
-            set_code(&mut e, code::QUERY_TOO_COMPLEX);
-            return Err(e);
+        if n > self.limits.aliases {
+            return Err(too_complex(format!(
+                "the operation uses {n} aliases; at most {} are allowed (too many aliases)",
+                self.limits.aliases
+            )));
         }
         transport_rules(ctx, &doc)?;
         super::inputs::check(&ctx.schema_env.registry, &doc, variables)?;
+        self.introspection_only.store(
+            self.limits.introspection_exempt && introspects_only(&doc),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         Ok(doc)
+    }
+
+    /// The library's validation (every error is BAD_USER_INPUT), then the depth and
+    /// complexity limits on the figures it computed.
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next
+            .run(ctx)
+            .await
+            .map_err(|errors| errors.into_iter().map(request_error).collect::<Vec<_>>())?;
+        let exempt = self
+            .introspection_only
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if result.depth > self.limits.depth && !exempt {
+            return Err(vec![too_complex(format!(
+                "the operation is nested too deep: {} levels, at most {}",
+                result.depth, self.limits.depth
+            ))]);
+        }
+        if result.complexity > self.limits.complexity {
+            return Err(vec![too_complex(format!(
+                "the operation is too complex: {}, at most {}",
+                result.complexity, self.limits.complexity
+            ))]);
+        }
+        Ok(result)
     }
 
     async fn execute(
@@ -332,6 +409,33 @@ impl<'a> AliasCounter<'a> {
         self.memo.insert(key.as_str(), n);
         n
     }
+}
+
+/// Whether every operation of the document selects only introspection fields at its root
+/// (`__schema`, `__type`, `__typename`), through fragments too.
+fn introspects_only(doc: &ExecutableDocument) -> bool {
+    fn root(doc: &ExecutableDocument, set: &SelectionSet, seen: &mut Vec<String>) -> bool {
+        set.items.iter().all(|s| match &s.node {
+            Selection::Field(f) => f.node.name.node.starts_with("__"),
+            Selection::InlineFragment(i) => root(doc, &i.node.selection_set.node, seen),
+            Selection::FragmentSpread(spread) => {
+                let name = spread.node.fragment_name.node.to_string();
+                if seen.contains(&name) {
+                    return true;
+                }
+                seen.push(name.clone());
+                doc.fragments
+                    .get(name.as_str())
+                    .is_some_and(|f| root(doc, &f.node.selection_set.node, seen))
+            }
+        })
+    }
+    let mut seen = Vec::new();
+    doc.operations.iter().next().is_some()
+        && doc
+            .operations
+            .iter()
+            .all(|(_, op)| root(doc, &op.node.selection_set.node, &mut seen))
 }
 
 fn aliases_in(doc: &ExecutableDocument) -> usize {
@@ -464,9 +568,18 @@ mod tests {
         }
     }
 
+    fn limits(aliases: usize) -> Limits {
+        Limits {
+            aliases,
+            depth: 12,
+            complexity: 1000,
+            introspection_exempt: true,
+        }
+    }
+
     fn schema() -> Schema<Root, EmptyMutation, EmptySubscription> {
         Schema::build(Root, EmptyMutation, EmptySubscription)
-            .extension(Contract::new(3, None))
+            .extension(Contract::new(limits(3), None))
             .finish()
     }
 
@@ -498,6 +611,27 @@ mod tests {
         );
     }
 
+    /// What [`Contract`] is built on: in async-graphql 7.0 an object whose field fails — even
+    /// a nullable field — fails as a whole (the library bails out of the container at the
+    /// first error), so its nearest nullable ancestor is nulled with all its other fields;
+    /// the extension catches errors at the failing field instead. async-graphql 7.1 changed
+    /// exactly this ("Don't bail early on first error when resolving containers", upstream
+    /// pull request #1746) and builds objects in completion order; the pin in Cargo.toml
+    /// (`>=7.0.17, <7.1`) is for that. If this test fails after an upgrade, the library keeps
+    /// partial results itself: re-check `resolve` (the per-field catching may become
+    /// unnecessary) and the key-order test in `tests/platform.rs` before widening the pin.
+    #[tokio::test]
+    async fn the_library_alone_nulls_a_whole_object_for_one_failing_field() {
+        let bare = Schema::build(Root, EmptyMutation, EmptySubscription).finish();
+        let res = bare.execute("{ first { ok maybe } second }").await;
+        assert_eq!(res.errors.len(), 1);
+        assert_eq!(
+            res.data.into_json().expect("json"),
+            serde_json::json!({ "first": null, "second": 2 }),
+            "async-graphql's error propagation changed: see this test's comment"
+        );
+    }
+
     #[tokio::test]
     async fn aliases_in_fragments_count_once_per_use() {
         // Two aliases in the fragment, spread under two aliased parents: 2 + 2×2 = 6 > 3.
@@ -520,7 +654,7 @@ mod tests {
 
     #[tokio::test]
     async fn parsed_documents_answer_as_parsing_does_and_stay_bounded() {
-        let contract = Contract::new(3, None);
+        let contract = Contract::new(limits(3), None);
         let documents = contract.documents.clone();
         let cached = Schema::build(Root, EmptyMutation, EmptySubscription)
             .extension(contract)
@@ -534,7 +668,7 @@ mod tests {
             "{ first { nope } }",
         ] {
             let fresh = Schema::build(Root, EmptyMutation, EmptySubscription)
-                .extension(Contract::new(3, None))
+                .extension(Contract::new(limits(3), None))
                 .finish()
                 .execute(q)
                 .await;

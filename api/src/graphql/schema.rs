@@ -16,7 +16,7 @@ use crate::auth::graphql::AuthMutation;
 use crate::config::Config;
 use crate::editions::graphql::{EditionMutation, EditionQuery};
 use crate::events::graphql::{EventMutation, EventQuery};
-use crate::graphql::extensions::Contract;
+use crate::graphql::extensions::{Contract, Limits};
 use crate::graphql::node::NodeQuery;
 use crate::integrations::graphql::{IntegrationMutation, IntegrationQuery};
 use crate::kpis::graphql::KpiQuery;
@@ -110,13 +110,20 @@ pub fn build(config: &Config) -> Result<PearlsSchema, String> {
     };
     // Two extensions in all: each one wraps every resolved field (graphql/extensions.rs).
     // Persisted queries come second: trusted documents are resolved before them.
+    // Depth and complexity are checked by the extension on the figures the library's
+    // validation computes (so their errors get their code without reading message text, and
+    // introspection can be exempt from the depth limit in development).
+    let limits = Limits {
+        aliases: config.max_aliases,
+        depth: config.max_depth,
+        complexity: config.max_complexity,
+        introspection_exempt: !config.is_production(),
+    };
     let mut b = builder()
-        .extension(Contract::new(config.max_aliases, trusted))
+        .extension(Contract::new(limits, trusted))
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
             config.apq_cache_size.max(1),
         )))
-        .limit_depth(config.max_depth)
-        .limit_complexity(config.max_complexity)
         .limit_recursive_depth(64)
         .limit_directives(20);
     if config.is_production() {
