@@ -111,9 +111,9 @@ async fn a_backup_during_writes_restores_every_earlier_write() {
     // nothing written after it finished is.
     let fresh = temp("restored");
     let mut config = (*app.state.config).clone();
-    config.database_url = format!("sqlite://{}?mode=rwc", fresh.display());
+    config.database_url = format!("sqlite://{}?mode=rwc", fresh.display()).into();
     restore(&config, &file).await.expect("restore");
-    let restored = term_names(&config.database_url).await;
+    let restored = term_names(config.database_url()).await;
     let log = log.into_inner();
     let acked_before: Vec<&String> = before
         .iter()
@@ -197,7 +197,7 @@ async fn a_damaged_or_newer_backup_is_refused_and_nothing_changes() {
     assert!(message.contains("newer version"), "{message}");
 
     // Nothing was replaced: the server still has its data and writes on.
-    let names = term_names(&app.state.config.database_url).await;
+    let names = term_names(app.state.config.database_url()).await;
     assert!(kept.iter().all(|n| names.contains(n)));
     write(&app, &token, "still", 1).await;
     remove(&garbage);

@@ -243,7 +243,7 @@ async fn a_read_only_sqlite_database_serves_reads_and_refuses_writes_cleanly() {
     };
     let token = app.coordinator().await;
     let read_only = app
-        .node_with(|c| c.database_url = c.database_url.replace("mode=rwc", "mode=ro"))
+        .node_with(|c| c.database_url = c.database_url().replace("mode=rwc", "mode=ro").into())
         .await;
     let read = read_only
         .gql(Some(&token), "{ me { email } }", json!({}))
@@ -346,7 +346,7 @@ async fn a_postgres_outage_is_answered_fast_and_recovers_without_restart() {
         .url
         .replace(&upstream.to_string(), &format!("127.0.0.1:{}", proxy.port));
     let app = TestApp::on_database(db, Backend::Postgres, move |c| {
-        c.database_url = through_proxy;
+        c.database_url = through_proxy.into();
     })
     .await;
     let w = crate::common::fixtures::World::build(&app).await;

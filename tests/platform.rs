@@ -444,7 +444,7 @@ async fn production_mode_is_hardened() {
     for secret in [None, Some("short".to_string())] {
         let mut c = common::test_config(&db.url);
         c.environment = Environment::Production;
-        c.jwt_secret = secret;
+        c.jwt_secret = secret.map(Into::into);
         assert!(pearls_api::startup::Application::build(c).await.is_err());
     }
     let Some(app) =

@@ -59,7 +59,7 @@ fn sqlite_file(config: &Config) -> Result<PathBuf, Refused> {
              pg_dump and pg_restore (README, \"Backups\")",
         ));
     }
-    let opts = SqliteConnectOptions::from_str(&config.database_url)
+    let opts = SqliteConnectOptions::from_str(config.database_url())
         .map_err(|e| refused(format!("DATABASE_URL: {e}")))?;
     Ok(opts.get_filename().to_path_buf())
 }

@@ -9,6 +9,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
+use secrecy::{ExposeSecret, SecretString};
+
+/// Reads a setting that must never be printed.
+fn secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(value))
+}
 
 /// Whether the server runs on a developer's machine or serves real users.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -41,9 +47,11 @@ pub struct Config {
         long,
         env = "DATABASE_URL",
         default_value = "sqlite://pearls.db?mode=rwc",
+        value_parser = secret,
+        hide_env_values = true,
         global = true
     )]
-    pub database_url: String,
+    pub database_url: SecretString,
 
     /// Maximum pooled database connections per process.
     #[arg(
@@ -91,8 +99,14 @@ pub struct Config {
     pub environment: Environment,
 
     /// Shared secret for HS256 access tokens (at least 32 bytes; required in production).
-    #[arg(long, env = "PEARLS_JWT_SECRET", hide_env_values = true, global = true)]
-    pub jwt_secret: Option<String>,
+    #[arg(
+        long,
+        env = "PEARLS_JWT_SECRET",
+        value_parser = secret,
+        hide_env_values = true,
+        global = true
+    )]
+    pub jwt_secret: Option<SecretString>,
 
     /// Algorithm of the access tokens this server issues and accepts.
     #[arg(
@@ -354,7 +368,7 @@ impl Config {
         if self.is_production() && self.jwt_algorithm == JwtAlgorithm::Hs256 {
             match &self.jwt_secret {
                 None => return Err("PEARLS_JWT_SECRET is required in production".into()),
-                Some(s) if s.len() < 32 => {
+                Some(s) if s.expose_secret().len() < 32 => {
                     return Err("PEARLS_JWT_SECRET must be at least 32 bytes in production".into());
                 }
                 _ => {}
@@ -376,6 +390,33 @@ impl Config {
 
     /// Whether the database URL points at SQLite.
     pub fn is_sqlite(&self) -> bool {
-        self.database_url.starts_with("sqlite:")
+        self.database_url().starts_with("sqlite:")
+    }
+
+    /// The database URL (it may hold a password: never log it).
+    pub fn database_url(&self) -> &str {
+        self.database_url.expose_secret()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let mut c = Config::from_env_for_tests();
+        c.jwt_secret = Some("a-very-secret-signing-key-0123456789abcdef".into());
+        c.database_url = "postgres://portal:hunter2@db.internal/pearls"
+            .to_owned()
+            .into();
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("a-very-secret"), "{printed}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert_eq!(
+            c.database_url(),
+            "postgres://portal:hunter2@db.internal/pearls"
+        );
+        assert!(!c.is_sqlite());
     }
 }

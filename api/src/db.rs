@@ -45,7 +45,7 @@ pub const SQLITE_PAGE_BYTES: u64 = 4096;
 ///   write on it would run inside the dead transaction — answered as a success and lost at
 ///   shutdown — while holding the write lock every other writer waits for.
 pub async fn connect(config: &Config) -> Result<(DatabaseConnection, StatementCounter), DbErr> {
-    let mut opts = ConnectOptions::new(config.database_url.clone());
+    let mut opts = ConnectOptions::new(config.database_url().to_owned());
     let max_pages = config
         .sqlite_max_bytes
         .map(|bytes| (bytes / SQLITE_PAGE_BYTES).max(1));
@@ -223,7 +223,7 @@ mod tests {
         ));
         let url = format!("sqlite://{}?mode=rwc", path.display());
         let mut config = crate::config::Config::from_env_for_tests();
-        config.database_url = url.clone();
+        config.database_url = url.clone().into();
         config.db_max_connections = 1;
         let (db, _) = super::connect(&config).await.expect("pool");
         db.execute_unprepared("CREATE TABLE t (v INTEGER)")

@@ -33,6 +33,17 @@ impl NonEmptyText {
     pub fn into_inner(self) -> String {
         self.0
     }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Written as the text it holds (audit entries record parsed values).
+impl serde::Serialize for NonEmptyText {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
 }
 
 /// An e-mail address, normalised to lower case.

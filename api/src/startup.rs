@@ -91,7 +91,7 @@ impl Application {
         config.validate().map_err(err)?;
         let (db, statements) = prepare_database(&config).await?;
         let state = build_state(&config, db, statements)?;
-        crate::live::listen(&state.db, &config.database_url, state.live.clone())
+        crate::live::listen(&state.db, config.database_url(), state.live.clone())
             .await
             .map_err(|e| err(format!("events: {}", e.public_message())))?;
         crate::janitor::spawn(

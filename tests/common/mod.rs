@@ -203,7 +203,7 @@ pub const TEST_SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456
 /// A configuration for tests: port 0, fast (but real) argon2id, short failure delay.
 pub fn test_config(url: &str) -> Config {
     let mut c = Config::from_env_for_tests();
-    c.database_url = url.to_owned();
+    c.database_url = url.to_owned().into();
     c.bind = "127.0.0.1:0".parse().expect("addr");
     c.jwt_secret = Some(TEST_SECRET.into());
     c.argon2_memory_kib = 1024;
@@ -265,7 +265,7 @@ impl TestApp {
     async fn start(backend: Backend, url: &str, tweak: impl FnOnce(&mut Config)) -> Self {
         let mut config = test_config(url);
         tweak(&mut config);
-        let url = config.database_url.clone();
+        let url = config.database_url().to_owned();
         let app = Application::build(config).await.expect("server starts");
         let base = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().clone();

@@ -298,21 +298,14 @@ impl ApplicationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The mutation's input.")] input: ApplicationTransitionInput,
     ) -> Result<Option<ApplicationPayload>> {
-        let rc = req(ctx);
-        let id = ids::decode(&input.id, "Application", "id")?;
-        let app = service::transition(
-            rc.db(),
-            &rc.state.live,
-            &rc.actor,
-            id,
+        transition(
+            ctx,
+            &input.id,
             Action::Submit,
             input.expected_version,
-            note(input.note)?,
+            input.note,
         )
-        .await?;
-        Ok(Some(ApplicationPayload {
-            application: app.into(),
-        }))
+        .await
     }
 
     /// Withdraws an application before the award decision.
@@ -321,21 +314,14 @@ impl ApplicationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The mutation's input.")] input: ApplicationTransitionInput,
     ) -> Result<Option<ApplicationPayload>> {
-        let rc = req(ctx);
-        let id = ids::decode(&input.id, "Application", "id")?;
-        let app = service::transition(
-            rc.db(),
-            &rc.state.live,
-            &rc.actor,
-            id,
+        transition(
+            ctx,
+            &input.id,
             Action::Withdraw,
             input.expected_version,
-            note(input.note)?,
+            input.note,
         )
-        .await?;
-        Ok(Some(ApplicationPayload {
-            application: app.into(),
-        }))
+        .await
     }
 
     /// Takes any lifecycle step the caller's role may take (the table is in DOMAIN.md and
@@ -346,21 +332,14 @@ impl ApplicationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The mutation's input.")] input: AdvanceApplicationInput,
     ) -> Result<Option<ApplicationPayload>> {
-        let rc = req(ctx);
-        let id = ids::decode(&input.id, "Application", "id")?;
-        let app = service::transition(
-            rc.db(),
-            &rc.state.live,
-            &rc.actor,
-            id,
+        transition(
+            ctx,
+            &input.id,
             input.action.into(),
             input.expected_version,
-            note(input.note)?,
+            input.note,
         )
-        .await?;
-        Ok(Some(ApplicationPayload {
-            application: app.into(),
-        }))
+        .await
     }
 
     /// Awards the title "BSR Cultural Pearl" (coordinators, award phase). Refused with CONFLICT
@@ -371,21 +350,14 @@ impl ApplicationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The mutation's input.")] input: ApplicationTransitionInput,
     ) -> Result<Option<ApplicationPayload>> {
-        let rc = req(ctx);
-        let id = ids::decode(&input.id, "Application", "id")?;
-        let app = service::transition(
-            rc.db(),
-            &rc.state.live,
-            &rc.actor,
-            id,
+        transition(
+            ctx,
+            &input.id,
             Action::Award,
             input.expected_version,
-            note(input.note)?,
+            input.note,
         )
-        .await?;
-        Ok(Some(ApplicationPayload {
-            application: app.into(),
-        }))
+        .await
     }
 
     /// Records the jury's decision not to award the title (coordinators, award phase).
@@ -394,20 +366,39 @@ impl ApplicationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The mutation's input.")] input: ApplicationTransitionInput,
     ) -> Result<Option<ApplicationPayload>> {
-        let rc = req(ctx);
-        let id = ids::decode(&input.id, "Application", "id")?;
-        let app = service::transition(
-            rc.db(),
-            &rc.state.live,
-            &rc.actor,
-            id,
+        transition(
+            ctx,
+            &input.id,
             Action::Decline,
             input.expected_version,
-            note(input.note)?,
+            input.note,
         )
-        .await?;
-        Ok(Some(ApplicationPayload {
-            application: app.into(),
-        }))
+        .await
     }
+}
+
+/// Every lifecycle mutation is this one step with its action: the transition table
+/// (`lifecycle.rs`) and the service decide the rest.
+async fn transition(
+    ctx: &Context<'_>,
+    id: &ID,
+    action: Action,
+    expected_version: Option<i32>,
+    note_text: Option<String>,
+) -> Result<Option<ApplicationPayload>> {
+    let rc = req(ctx);
+    let id = ids::decode(id, "Application", "id")?;
+    let app = service::transition(
+        rc.db(),
+        &rc.state.live,
+        &rc.actor,
+        id,
+        action,
+        expected_version,
+        note(note_text)?,
+    )
+    .await?;
+    Ok(Some(ApplicationPayload {
+        application: app.into(),
+    }))
 }

@@ -403,7 +403,7 @@ impl AssessmentMutation {
         let rc = req(ctx);
         rules::assess(&rc.actor)?;
         let app = ids::decode(&input.application_id, "Application", "applicationId")?;
-        let note = NonEmptyText::parse("note", &input.note, 2000)?.into_inner();
+        let note = NonEmptyText::parse("note", &input.note, 2000)?;
         let a = service::assess(
             rc.db(),
             &rc.actor,

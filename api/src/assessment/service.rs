@@ -363,7 +363,7 @@ pub enum Verdict {
         comment: String,
     },
     /// The assessor has a conflict of interest: no scores, excluded from the ranking.
-    ConflictOfInterest { note: String },
+    ConflictOfInterest { note: NonEmptyText },
 }
 
 /// Loads the application and checks that the caller may assess it in this stage now: an
@@ -476,7 +476,7 @@ pub async fn assess(
         .await?;
     let (coi, comment, scores) = match verdict {
         Verdict::Scores { scores, comment } => (false, comment, check_scores(&criteria, &scores)?),
-        Verdict::ConflictOfInterest { note } => (true, note, HashMap::new()),
+        Verdict::ConflictOfInterest { note } => (true, note.into_inner(), HashMap::new()),
     };
     let existing = assessment::Entity::find()
         .filter(assessment::Column::ApplicationId.eq(app.id))

@@ -76,7 +76,12 @@ impl TokenKeys {
     pub fn from_config(config: &Config) -> Result<Self, String> {
         let (signing, own_key, algorithm) = match config.jwt_algorithm {
             JwtAlgorithm::Hs256 => {
-                let secret = match config.jwt_secret.as_deref().filter(|s| !s.is_empty()) {
+                let secret = match config
+                    .jwt_secret
+                    .as_ref()
+                    .map(|s| secrecy::ExposeSecret::expose_secret(s))
+                    .filter(|s| !s.is_empty())
+                {
                     Some(s) => {
                         if s.len() < 32 {
                             tracing::warn!(

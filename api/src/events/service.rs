@@ -26,7 +26,7 @@ use crate::policy::{Actor, rules, scope};
 /// An event's content, checked.
 pub struct EventFields {
     pub kind: EventKind,
-    pub title: String,
+    pub title: NonEmptyText,
     pub description: String,
     pub programme: String,
     pub starts_at: DateTime<Utc>,
@@ -98,7 +98,7 @@ impl EventFields {
             .transpose()?;
         Ok(Self {
             kind,
-            title: NonEmptyText::parse("title", title, 300)?.into_inner(),
+            title: NonEmptyText::parse("title", title, 300)?,
             description: bounded("description", description, 20_000)?,
             programme: bounded("programme", programme, 50_000)?,
             starts_at,
@@ -133,7 +133,7 @@ async fn check_refs(db: &impl ConnectionTrait, actor: &Actor, f: &EventFields) -
 
 fn write_fields(am: &mut event::ActiveModel, f: EventFields) {
     am.kind = Set(f.kind);
-    am.title = Set(f.title);
+    am.title = Set(f.title.into_inner());
     am.description = Set(f.description);
     am.programme = Set(f.programme);
     am.starts_at = Set(f.starts_at);

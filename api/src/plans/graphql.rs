@@ -101,7 +101,7 @@ impl PlanActionInput {
         let themes = decode(&self.theme_ids, "VocabularyTerm", "action.themeIds")?;
         let practices = decode(&self.practice_ids, "GoodPractice", "action.practiceIds")?;
         Ok(ActionFields {
-            title: NonEmptyText::parse("action.title", &self.title, 300)?.into_inner(),
+            title: NonEmptyText::parse("action.title", &self.title, 300)?,
             description: section("action.description", Some(self.description))?.unwrap_or_default(),
             themes,
             practices,
@@ -169,8 +169,8 @@ pub struct PlanIndicatorInput {
 impl PlanIndicatorInput {
     fn parse(self) -> Result<IndicatorFields, AppError> {
         Ok(IndicatorFields {
-            name: NonEmptyText::parse("indicator.name", &self.name, 300)?.into_inner(),
-            unit: NonEmptyText::parse("indicator.unit", &self.unit, 50)?.into_inner(),
+            name: NonEmptyText::parse("indicator.name", &self.name, 300)?,
+            unit: NonEmptyText::parse("indicator.unit", &self.unit, 50)?,
             baseline: Measure::parse("indicator.baseline", self.baseline.0)?,
             target: Measure::parse("indicator.target", self.target.0)?,
             actual: self
@@ -423,7 +423,7 @@ impl PlanMutation {
     ) -> Result<Option<PlanCommentPayload>> {
         let rc = req(ctx);
         let id = ids::decode(&input.plan_id, "Plan", "planId")?;
-        let body = NonEmptyText::parse("body", &input.body, 5000)?.into_inner();
+        let body = NonEmptyText::parse("body", &input.body, 5000)?;
         let c = service::comment(
             rc.db(),
             &rc.state.live,

@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::audit;
 use crate::db::begin_write;
+use crate::domain::NonEmptyText;
 use crate::domain::{EurAmount, Measure};
 use crate::error::{AppError, AppResult};
 use crate::kpis::rollup::{ActionTotals, Plans};
@@ -39,7 +40,7 @@ pub struct PlanChanges {
 
 /// The fields of an action, checked.
 pub struct ActionFields {
-    pub title: String,
+    pub title: NonEmptyText,
     pub description: String,
     /// Vocabulary terms of kind THEME.
     pub themes: Vec<Uuid>,
@@ -55,8 +56,8 @@ pub struct ActionFields {
 
 /// The fields of an indicator, checked.
 pub struct IndicatorFields {
-    pub name: String,
-    pub unit: String,
+    pub name: NonEmptyText,
+    pub unit: NonEmptyText,
     pub baseline: Measure,
     pub target: Measure,
     pub actual: Option<Measure>,
@@ -286,7 +287,7 @@ async fn check_links(
 }
 
 fn set_fields(am: &mut plan_action::ActiveModel, f: ActionFields) {
-    am.title = Set(f.title);
+    am.title = Set(f.title.into_inner());
     am.description = Set(f.description);
     am.target_groups = Set(f.target_groups);
     am.cultural_partners = Set(f.cultural_partners);
@@ -468,8 +469,8 @@ pub async fn add_indicator(
     let ind = plan_indicator::ActiveModel {
         id: Set(Uuid::now_v7()),
         plan_id: Set(plan_id),
-        name: Set(f.name),
-        unit: Set(f.unit),
+        name: Set(f.name.into_inner()),
+        unit: Set(f.unit.into_inner()),
         baseline_milli: Set(f.baseline.milli()),
         target_milli: Set(f.target.milli()),
         actual_milli: Set(f.actual.map(Measure::milli)),
@@ -533,7 +534,7 @@ pub async fn comment(
     actor: &Actor,
     plan_id: Uuid,
     section: Option<PlanSection>,
-    body: String,
+    body: NonEmptyText,
 ) -> AppResult<plan_comment::Model> {
     actor.principal()?;
     let txn = begin_write(db).await?;
@@ -548,7 +549,7 @@ pub async fn comment(
         plan_id: Set(plan.id),
         section: Set(section),
         author_id: Set(Some(p.user_id)),
-        body: Set(body),
+        body: Set(body.into_inner()),
         created_at: Set(Utc::now()),
     }
     .insert(&txn)
@@ -822,8 +823,8 @@ pub async fn update_indicator(
     editable(&txn, actor, ind.plan_id, expected_version).await?;
     let plan_id = ind.plan_id;
     let mut am: plan_indicator::ActiveModel = ind.into();
-    am.name = Set(f.name);
-    am.unit = Set(f.unit);
+    am.name = Set(f.name.into_inner());
+    am.unit = Set(f.unit.into_inner());
     am.baseline_milli = Set(f.baseline.milli());
     am.target_milli = Set(f.target.milli());
     am.actual_milli = Set(f.actual.map(Measure::milli));

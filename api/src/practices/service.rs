@@ -32,7 +32,7 @@ pub struct PracticeFields {
     pub source_text: Option<String>,
     pub outcomes: String,
     pub link: Option<String>,
-    pub licence: String,
+    pub licence: NonEmptyText,
     pub language: String,
     pub themes: Vec<Uuid>,
     pub methods: Vec<Uuid>,
@@ -88,7 +88,7 @@ impl PracticeFields {
                 .filter(|l| !l.trim().is_empty())
                 .map(|l| parse_url("link", l))
                 .transpose()?,
-            licence: NonEmptyText::parse("licence", licence, 100)?.into_inner(),
+            licence: NonEmptyText::parse("licence", licence, 100)?,
             language,
             themes: terms.0,
             methods: terms.1,
@@ -153,7 +153,7 @@ async fn apply(
     am.source_text = Set(f.source_text);
     am.outcomes = Set(f.outcomes);
     am.link = Set(f.link);
-    am.licence = Set(f.licence);
+    am.licence = Set(f.licence.into_inner());
     am.language = Set(f.language);
     am.updated_at = Set(Utc::now());
     Ok(terms)

@@ -601,7 +601,7 @@ impl ReportingMutation {
             org,
             input.expected_version,
             Measure::parse("value", input.value.0)?,
-            NonEmptyText::parse("evidence", &input.evidence, 5000)?.into_inner(),
+            NonEmptyText::parse("evidence", &input.evidence, 5000)?,
             input
                 .evidence_url
                 .filter(|u| !u.trim().is_empty())

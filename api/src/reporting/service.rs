@@ -404,7 +404,7 @@ pub async fn contribute(
     organisation_id: Option<Uuid>,
     expected_version: Option<i32>,
     value: Measure,
-    evidence: String,
+    evidence: NonEmptyText,
     evidence_url: Option<String>,
 ) -> AppResult<indicator_contribution::Model> {
     rules::report_for(actor, organisation_id)?;
@@ -453,7 +453,7 @@ pub async fn contribute(
             let version = c.version;
             let mut am: indicator_contribution::ActiveModel = c.into();
             am.value_milli = Set(value.milli());
-            am.evidence = Set(evidence);
+            am.evidence = Set(evidence.into_inner());
             am.evidence_url = Set(evidence_url);
             am.contributed_by = Set(Some(p.user_id));
             am.updated_at = Set(now);
@@ -467,7 +467,7 @@ pub async fn contribute(
                 period_id: Set(period.id),
                 organisation_id: Set(org),
                 value_milli: Set(value.milli()),
-                evidence: Set(evidence),
+                evidence: Set(evidence.into_inner()),
                 evidence_url: Set(evidence_url),
                 contributed_by: Set(Some(p.user_id)),
                 created_at: Set(now),
