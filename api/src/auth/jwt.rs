@@ -79,7 +79,7 @@ impl TokenKeys {
                 let secret = match config
                     .jwt_secret
                     .as_ref()
-                    .map(|s| secrecy::ExposeSecret::expose_secret(s))
+                    .map(secrecy::ExposeSecret::expose_secret)
                     .filter(|s| !s.is_empty())
                 {
                     Some(s) => {
