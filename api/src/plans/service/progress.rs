@@ -1,0 +1,121 @@
+//! The title year: progress posted on actions and the measured values of indicators.
+
+use super::*;
+
+/// A progress report on an action, checked.
+pub struct ProgressFields {
+    pub implementation: Implementation,
+    pub percentage: i32,
+    pub participants_reached: i32,
+    pub evidence_url: Option<String>,
+    pub note: String,
+}
+
+/// Posts title-year progress on an action: its lead municipality or one of its mentors, while
+/// the Pearl's title year is active.
+pub async fn post_progress(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    action_id: Uuid,
+    f: ProgressFields,
+) -> AppResult<progress_update::Model> {
+    let p = actor.principal()?;
+    let txn = begin_write(db).await?;
+    let action = scope::plan_actions(actor)
+        .filter(plan_action::Column::Id.eq(action_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("plan action"))?;
+    // Locks the plan: posts on its actions follow each other, so an action's latest-progress
+    // columns always describe its newest post and the KPI totals move by each post in turn.
+    let totals = ActionTotals::read(&txn, Plans::One(action.plan_id)).await?;
+    let plan = reload(&txn, action.plan_id).await?;
+    let app = application::Entity::find_by_id(plan.application_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::internal("plan without application"))?;
+    rules::record_progress(actor, &app)?;
+    if app.status != ApplicationStatus::TitleYearActive {
+        return Err(AppError::conflict(
+            "progress is posted during the title year",
+        ));
+    }
+    let model = progress_update::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        action_id: Set(action_id),
+        implementation: Set(f.implementation),
+        percentage: Set(f.percentage),
+        participants_reached: Set(f.participants_reached),
+        evidence_url: Set(f.evidence_url),
+        note: Set(f.note),
+        posted_by: Set(Some(p.user_id)),
+        posted_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
+    plan_action::Entity::update_many()
+        .col_expr(
+            plan_action::Column::LatestImplementation,
+            Expr::value(model.implementation.as_str()),
+        )
+        .col_expr(
+            plan_action::Column::LatestParticipantsReached,
+            Expr::value(model.participants_reached),
+        )
+        .filter(plan_action::Column::Id.eq(action_id))
+        .exec(&txn)
+        .await?;
+    totals.settle(&txn).await?;
+    audit::record(
+        &txn,
+        Some(p.user_id),
+        "plan.postProgress",
+        "Plan",
+        plan.id,
+        json!({ "actionId": action_id, "implementation": f.implementation.as_str(), "percentage": f.percentage,
+                "participantsReached": f.participants_reached }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Records the measured value of an indicator during the title year (the Pearl or its mentors);
+/// the frozen plan itself does not change.
+pub async fn record_actual(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    indicator_id: Uuid,
+    actual: Measure,
+) -> AppResult<plan_indicator::Model> {
+    let p = actor.principal()?;
+    let txn = begin_write(db).await?;
+    let ind = super::indicators::indicator_of(&txn, actor, indicator_id).await?;
+    let plan = reload(&txn, ind.plan_id).await?;
+    let app = application::Entity::find_by_id(plan.application_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::internal("plan without application"))?;
+    rules::record_progress(actor, &app)?;
+    if app.status != ApplicationStatus::TitleYearActive {
+        return Err(AppError::conflict(
+            "indicator values are recorded during the title year",
+        ));
+    }
+    let before = ind.actual_milli;
+    let mut am: plan_indicator::ActiveModel = ind.into();
+    am.actual_milli = Set(Some(actual.milli()));
+    am.updated_at = Set(Utc::now());
+    let updated = am.update(&txn).await?;
+    audit::record(
+        &txn,
+        Some(p.user_id),
+        "plan.recordIndicator",
+        "Plan",
+        plan.id,
+        json!({ "indicatorId": indicator_id, "from": before.map(Measure::to_decimal), "to": Measure::to_decimal(actual.milli()) }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
