@@ -4,8 +4,8 @@
 
 use crate::common;
 
+use common::TestApp;
 use common::fixtures::{PASSWORD, World};
-use common::{TestApp, code};
 use pearls_api::graphql::ids::encode;
 use serde_json::{Value, json};
 
@@ -41,7 +41,23 @@ enum Expect {
 }
 use Expect::*;
 
-struct Tokens(Vec<(Who, Option<String>)>);
+/// The callers' tokens, and the table's failing cells: every cell is checked and every
+/// failure reported together when the table is done (when this is dropped), so one wrong cell
+/// does not hide the others.
+struct Tokens(Vec<(Who, Option<String>)>, std::cell::RefCell<Vec<String>>);
+
+impl Drop for Tokens {
+    fn drop(&mut self) {
+        let failures = self.1.borrow();
+        if !failures.is_empty() && !std::thread::panicking() {
+            panic!(
+                "{} cell(s) of the table failed:\n{}",
+                failures.len(),
+                failures.join("\n")
+            );
+        }
+    }
+}
 
 impl Tokens {
     async fn new(app: &TestApp) -> Self {
@@ -55,7 +71,7 @@ impl Tokens {
         ] {
             v.push((who, Some(app.login(email, PASSWORD).await)));
         }
-        Self(v)
+        Self(v, Default::default())
     }
 
     fn of(&self, who: Who) -> Option<&str> {
@@ -67,28 +83,43 @@ impl Tokens {
 }
 
 /// Classifies a response: the error code of `field` if it failed, otherwise Ok or its count.
-fn outcome(body: &Value, field: &str) -> Expect {
+/// An `Ok` cell must hold the object: a field that names an `id` in its variables answers that
+/// very object.
+fn outcome(body: &Value, field: &str, vars: &Value) -> Result<Expect, String> {
     if let Some(e) = body["errors"].as_array().and_then(|errors| errors.first()) {
         let c = e["extensions"]["code"].as_str().unwrap_or("NO_CODE");
-        return Refused(match c {
-            "UNAUTHENTICATED" => "UNAUTHENTICATED",
-            "FORBIDDEN" => "FORBIDDEN",
-            "NOT_FOUND" => "NOT_FOUND",
-            "CONFLICT" => "CONFLICT",
-            "BAD_USER_INPUT" => "BAD_USER_INPUT",
-            other => panic!("unexpected code {other}: {body}"),
-        });
+        return match c {
+            "UNAUTHENTICATED" => Result::Ok(Refused("UNAUTHENTICATED")),
+            "FORBIDDEN" => Result::Ok(Refused("FORBIDDEN")),
+            "NOT_FOUND" => Result::Ok(Refused("NOT_FOUND")),
+            "CONFLICT" => Result::Ok(Refused("CONFLICT")),
+            "BAD_USER_INPUT" => Result::Ok(Refused("BAD_USER_INPUT")),
+            other => Err(format!("unexpected code {other}")),
+        };
     }
-    match body["data"][field]["totalCount"].as_i64() {
-        Some(n) => Count(n),
-        None => {
-            assert!(
-                !body["data"][field].is_null(),
-                "no data and no error: {body}"
-            );
-            Ok
-        }
+    let data = &body["data"][field];
+    if let Some(n) = data["totalCount"].as_i64() {
+        return Result::Ok(Count(n));
     }
+    if data.is_null() {
+        return Err("no data and no error".into());
+    }
+    if let (Some(asked), Some(got)) = (vars["id"].as_str(), data["id"].as_str())
+        && asked != got
+    {
+        return Err(format!("asked for {asked}, answered {got}"));
+    }
+    Result::Ok(Ok)
+}
+
+/// How many audit entries there are: every write leaves one, so a refused write must leave
+/// this unchanged.
+async fn audit_entries(app: &TestApp) -> u64 {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    entity::audit_entry::Entity::find()
+        .count(&app.state.db)
+        .await
+        .expect("count the audit log")
 }
 
 async fn check_row(
@@ -100,14 +131,31 @@ async fn check_row(
     field: &str,
     row: &[(Who, Expect)],
 ) {
+    let write = query.trim_start().starts_with("mutation");
     for (who, expected) in row {
+        let before = if write { audit_entries(app).await } else { 0 };
         let body = app.gql(tokens.of(*who), query, vars.clone()).await;
-        let got = outcome(&body, field);
-        assert_eq!(
-            &got, expected,
-            "{name} as {who:?} on {:?}: {body}",
-            app.backend
-        );
+        let got = outcome(&body, field, &vars);
+        let mut failure = match &got {
+            Result::Ok(got) if got == expected => None,
+            Result::Ok(got) => Some(format!("expected {expected:?}, got {got:?}")),
+            Err(why) => Some(why.clone()),
+        };
+        if write && failure.is_none() && matches!(expected, Refused(_)) {
+            let after = audit_entries(app).await;
+            if after != before {
+                failure = Some(format!(
+                    "refused, yet {} audit entries were written",
+                    after - before
+                ));
+            }
+        }
+        if let Some(why) = failure {
+            tokens.1.borrow_mut().push(format!(
+                "{name} as {who:?} on {:?}: {why}: {body}",
+                app.backend
+            ));
+        }
     }
 }
 
@@ -543,7 +591,6 @@ both!(nested_fields_follow_the_policy, |app: TestApp| async move {
         emails.contains(&"partner@test.example".to_string()),
         "{emails:?}"
     );
-    assert_eq!(code(&json!({})), "<no error>");
 });
 
 // The title cycle's entities: plans and their parts, mentoring sessions, criteria, assessor
@@ -1396,8 +1443,8 @@ both!(reporting_and_token_table, |app: TestApp| async move {
         for (secret, expected) in [(&kpi_token, kpi), (&reporting_token, reporting)] {
             let body = app.gql(Some(secret), q, vars.clone()).await;
             assert_eq!(
-                outcome(&body, &field),
-                expected,
+                outcome(&body, &field, &vars),
+                Result::Ok(expected),
                 "{name} with a token: {body}"
             );
         }
@@ -1488,8 +1535,8 @@ both!(reporting_and_token_table, |app: TestApp| async move {
         for secret in [&kpi_token, &reporting_token] {
             let body = app.gql(Some(secret), node, json!({ "id": id })).await;
             assert_eq!(
-                outcome(&body, "node"),
-                Refused("FORBIDDEN"),
+                outcome(&body, "node", &json!({ "id": id })),
+                Result::Ok(Refused("FORBIDDEN")),
                 "{name} with a token: {body}"
             );
         }

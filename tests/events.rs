@@ -335,9 +335,15 @@ both!(
             "FORBIDDEN"
         );
 
-        // The public sees public events, never participant data, never internal events.
-        app.gql(Some(&kiel), REGISTER, json!({ "i": { "eventId": public } }))
+        // The public sees public events, never participant data, never internal events — though
+        // someone is registered for the public one.
+        let registered = app
+            .gql(Some(&kiel), REGISTER, json!({ "i": { "eventId": public } }))
             .await;
+        assert_eq!(
+            registered["data"]["registerForEvent"]["participation"]["status"], "REGISTERED",
+            "{registered}"
+        );
         let body = app
         .gql(None, "{ events { totalCount edges { node { id title registeredCount participants { id } myParticipation { id } } } } }", json!({}))
         .await;

@@ -843,8 +843,28 @@ async fn a_rebuild_never_deadlocks_with_a_writer() {
             Ok::<_, pearls_api::error::AppError>(())
         }
     });
-    // Long enough for a rebuild to take every table before the participations and wait there.
-    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    // A barrier, not a pause: the rebuild has asked for its table locks (its LOCK statement is
+    // the last its connection ran) while the writer holds the participations.
+    let observer = app.own_connection().await;
+    let mut asked = false;
+    for _ in 0..1000 {
+        let row = observer
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                 AND query LIKE 'LOCK TABLE plan_action%'",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        if row.try_get_by_index::<i64>(0).unwrap() > 0 {
+            asked = true;
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(asked, "the rebuild never asked for its locks");
+    observer.close().await.ok();
     actix_web::rt::time::timeout(
         Duration::from_secs(20),
         writer.execute_unprepared("LOCK TABLE application IN ROW EXCLUSIVE MODE"),

@@ -631,7 +631,10 @@ both!(
             .as_str()
             .unwrap()
             .to_owned();
-        tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+        // Two seconds pass on the server's clock.
+        app.state
+            .clock
+            .advance(chrono::Duration::milliseconds(2100));
         assert_eq!(
             app.gql_as(Some(&expired), "{ kpis { funnel { applied } } }", json!({}))
                 .await

@@ -81,6 +81,7 @@ pub fn build_state(
         passwords,
         statements,
         live: crate::live::EventBus::default(),
+        clock: crate::clock::Clock::default(),
         shutdown: Arc::new(tokio::sync::watch::channel(false).0),
     })
 }

@@ -20,6 +20,8 @@ pub struct AppState {
     pub statements: StatementCounter,
     /// This node's live events (fed by LISTEN on PostgreSQL).
     pub live: EventBus,
+    /// The clock expiry decisions are made by (moved forward only by tests).
+    pub clock: crate::clock::Clock,
     /// Tells long-lived work (subscription sockets) that the server is shutting down.
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
 }

@@ -80,7 +80,8 @@ fn principal_of(u: &user::Model) -> Principal {
 /// UNAUTHENTICATED like a forged one.
 pub async fn authenticate_token(state: &AppState, token: &str) -> AppResult<Authenticated> {
     if token.starts_with(crate::integrations::PREFIX) {
-        let (integration, expires_at) = crate::integrations::authenticate(&state.db, token).await?;
+        let (integration, expires_at) =
+            crate::integrations::authenticate(&state.db, &state.clock, token).await?;
         return Ok(Authenticated {
             actor: Actor::Integration(integration),
             user: None,

@@ -161,7 +161,7 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<Session> {
     if token.revoked_at.is_some() {
         return Err(invalid_refresh());
     }
-    let now = Utc::now();
+    let now = state.clock.now();
     if token.used_at.is_some() {
         // A rotated token came back: whoever holds the family is not to be trusted.
         let txn = begin_write(&state.db).await?;

@@ -118,9 +118,10 @@ fn invalid() -> AppError {
 /// minute, so polling dashboards do not write on every request).
 pub async fn authenticate(
     db: &DatabaseConnection,
+    clock: &crate::clock::Clock,
     secret: &str,
 ) -> AppResult<(Integration, Option<DateTime<Utc>>)> {
-    let now = Utc::now();
+    let now = clock.now();
     let token = integration_token::Entity::find()
         .filter(integration_token::Column::TokenHash.eq(crate::auth::sha256_hex(secret.as_bytes())))
         .one(db)
