@@ -32,5 +32,7 @@ pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod users;
 pub mod vocabulary;

@@ -63,3 +63,30 @@ pub fn decode(id: &ID, type_name: &str, field: &str) -> AppResult<Uuid> {
     }
     Ok(uuid)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn global_ids_round_trip_and_refuse_the_wrong_type() {
+        let id = Uuid::now_v7();
+        let global = encode("Application", id);
+        assert_eq!(decode(&global, "Application", "id").unwrap(), id);
+        let wrong = decode(&global, "Plan", "planId").unwrap_err();
+        assert_eq!(wrong.code(), "BAD_USER_INPUT");
+        for bad in [
+            "",
+            "not base64!",
+            &URL_SAFE_NO_PAD.encode("Application:not-a-uuid"),
+        ] {
+            assert!(
+                decode(&ID(bad.to_owned()), "Application", "id").is_err(),
+                "{bad}"
+            );
+        }
+        assert!(decode(&ID("A".repeat(201)), "Application", "id").is_err());
+        assert_eq!(unopaque(&opaque("live:7")).as_deref(), Some("live:7"));
+        assert_eq!(unopaque("%%%"), None);
+    }
+}

@@ -128,3 +128,59 @@ impl ScalarType for Decimal {
         Value::String(self.0.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> Value {
+        Value::String(v.into())
+    }
+
+    #[test]
+    fn dates_are_four_digit_calendar_days() {
+        assert_eq!(
+            Date::parse(s("2026-12-04")).map(|d| d.0).ok(),
+            NaiveDate::from_ymd_opt(2026, 12, 4)
+        );
+        for bad in [
+            "+262142-12-31",
+            "2026-13-01",
+            "2026-02-30",
+            "04.12.2026",
+            "",
+            "2026-1-4",
+        ] {
+            assert!(Date::parse(s(bad)).is_err(), "{bad}");
+        }
+        assert!(Date::parse(Value::from(20261204)).is_err());
+        assert_eq!(
+            Date(NaiveDate::from_ymd_opt(1, 1, 1).unwrap()).to_value(),
+            s("0001-01-01")
+        );
+    }
+
+    #[test]
+    fn instants_are_rfc_3339_and_come_back_in_utc() {
+        let t = Timestamp::parse(s("2026-12-04T10:00:00+02:00")).expect("parses");
+        assert_eq!(t.to_value(), s("2026-12-04T08:00:00Z"));
+        for bad in ["2026-12-04", "2026-12-04 10:00:00", "yesterday"] {
+            assert!(Timestamp::parse(s(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn country_codes_are_two_letters_in_upper_case() {
+        assert_eq!(
+            CountryCode::parse(s(" lv ")).ok(),
+            Some(CountryCode("LV".into()))
+        );
+        assert_eq!(
+            CountryCode::parse(Value::Enum(async_graphql::Name::new("EE"))).ok(),
+            Some(CountryCode("EE".into()))
+        );
+        for bad in ["LVA", "L", "1V", ""] {
+            assert!(CountryCode::parse(s(bad)).is_err(), "{bad}");
+        }
+    }
+}

@@ -736,3 +736,108 @@ pub async fn review_report(
     txn.commit().await?;
     Ok(updated)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+    use entity::Role;
+
+    use super::*;
+    use crate::testing::{actor, database};
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("date")
+    }
+
+    #[tokio::test]
+    async fn reporting_periods_are_numbered_ordered_and_never_overlap() {
+        let t = database().await;
+        let c = actor(Role::Coordinator);
+        let first = create_period(
+            &t.db,
+            &c,
+            1,
+            day(2023, 1, 1),
+            day(2023, 6, 30),
+            day(2023, 9, 30),
+        )
+        .await
+        .expect("period 1");
+        assert_eq!(first.number, 1);
+        for (number, starts, ends, due, code, field) in [
+            // The same number again.
+            (
+                1,
+                day(2024, 1, 1),
+                day(2024, 6, 30),
+                day(2024, 9, 30),
+                "CONFLICT",
+                None,
+            ),
+            // Overlapping period 1 by a day.
+            (
+                2,
+                day(2023, 6, 30),
+                day(2023, 12, 31),
+                day(2024, 3, 31),
+                "BAD_USER_INPUT",
+                Some("startsOn"),
+            ),
+            // Ends before it starts; due before it ends; number out of range.
+            (
+                3,
+                day(2024, 6, 30),
+                day(2024, 1, 1),
+                day(2024, 9, 30),
+                "BAD_USER_INPUT",
+                Some("endsOn"),
+            ),
+            (
+                4,
+                day(2025, 1, 1),
+                day(2025, 6, 30),
+                day(2025, 6, 1),
+                "BAD_USER_INPUT",
+                Some("reportDeadline"),
+            ),
+            (
+                0,
+                day(2026, 1, 1),
+                day(2026, 6, 30),
+                day(2026, 9, 30),
+                "BAD_USER_INPUT",
+                Some("number"),
+            ),
+        ] {
+            let e = create_period(&t.db, &c, number, starts, ends, due)
+                .await
+                .expect_err("refused");
+            assert_eq!(e.code(), code, "{number}");
+            if let (Some(field), AppError::BadUserInput { field: got, .. }) = (field, &e) {
+                assert_eq!(got, field);
+            }
+        }
+        create_period(
+            &t.db,
+            &c,
+            2,
+            day(2023, 7, 1),
+            day(2023, 12, 31),
+            day(2024, 3, 31),
+        )
+        .await
+        .expect("the next period, the day after");
+        let partner = actor(Role::Partner);
+        let refused = create_period(
+            &t.db,
+            &partner,
+            3,
+            day(2024, 1, 1),
+            day(2024, 6, 30),
+            day(2024, 9, 30),
+        )
+        .await
+        .expect_err("partner");
+        assert_eq!(refused.code(), "FORBIDDEN");
+    }
+}

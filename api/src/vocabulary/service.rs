@@ -198,3 +198,79 @@ pub async fn check_terms(
     }
     Ok(unique)
 }
+
+#[cfg(test)]
+mod tests {
+    use entity::{Role, TermKind, audit_entry};
+    use sea_orm::{EntityTrait, PaginatorTrait};
+
+    use super::*;
+    use crate::testing::{actor, database};
+
+    fn text(s: &str) -> NonEmptyText {
+        NonEmptyText::parse("name", s, 200).expect("text")
+    }
+
+    #[tokio::test]
+    async fn terms_are_unique_per_vocabulary_versioned_and_audited() {
+        let t = database().await;
+        let coordinator = actor(Role::Coordinator);
+        let choir = create(
+            &t.db,
+            &coordinator,
+            TermKind::Theme,
+            text("choirs"),
+            String::new(),
+        )
+        .await
+        .expect("created");
+        assert_eq!((choir.version, choir.retired), (1, false));
+        // The same name in the same vocabulary is a conflict; in another vocabulary it is not.
+        let again = create(
+            &t.db,
+            &coordinator,
+            TermKind::Theme,
+            text("choirs"),
+            String::new(),
+        )
+        .await
+        .expect_err("duplicate");
+        assert_eq!(again.code(), "CONFLICT");
+        create(
+            &t.db,
+            &coordinator,
+            TermKind::Method,
+            text("choirs"),
+            String::new(),
+        )
+        .await
+        .expect("another vocabulary");
+        // A change based on an old version is refused and changes nothing.
+        let retire = || TermChanges {
+            name: None,
+            description: None,
+            retired: Some(true),
+        };
+        let stale = update(&t.db, &coordinator, choir.id, 7, retire())
+            .await
+            .expect_err("stale");
+        assert_eq!(stale.code(), "CONFLICT");
+        let retired = update(&t.db, &coordinator, choir.id, 1, retire())
+            .await
+            .expect("retired");
+        assert_eq!((retired.version, retired.retired), (2, true));
+        // Only the coordinator keeps the vocabularies; every change left one audit entry.
+        let partner = actor(Role::Partner);
+        let refused = create(
+            &t.db,
+            &partner,
+            TermKind::Theme,
+            text("murals"),
+            String::new(),
+        )
+        .await
+        .expect_err("partner");
+        assert_eq!(refused.code(), "FORBIDDEN");
+        assert_eq!(audit_entry::Entity::find().count(&t.db).await.unwrap(), 3);
+    }
+}
