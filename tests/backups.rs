@@ -146,18 +146,7 @@ async fn a_backup_during_writes_restores_every_earlier_write() {
     restore(&app.state.config, &file)
         .await
         .expect("restore in place");
-    let names: HashSet<String> = app
-        .gql(
-            Some(&token),
-            "{ vocabulary(kind: THEME) { name } }",
-            json!({}),
-        )
-        .await["data"]["vocabulary"]
-        .as_array()
-        .expect("terms")
-        .iter()
-        .map(|t| t["name"].as_str().expect("name").to_owned())
-        .collect();
+    let names = app.theme_names(&token).await;
     assert!(before.iter().all(|n| names.contains(n)));
     assert!(after.iter().all(|n| !names.contains(n)));
     // Writes go on.

@@ -221,18 +221,7 @@ async fn a_full_sqlite_database_loses_no_acknowledged_write_and_recovers() {
     let stopped = node.server.borrow_mut().take().expect("server task");
     assert!(stopped.await.expect("joined").is_ok());
     let restarted = app.node_with(|_| {}).await;
-    let listed: std::collections::HashSet<String> = restarted
-        .gql(
-            Some(&token),
-            "{ vocabulary(kind: THEME) { name } }",
-            json!({}),
-        )
-        .await["data"]["vocabulary"]
-        .as_array()
-        .expect("terms")
-        .iter()
-        .map(|t| t["name"].as_str().expect("name").to_owned())
-        .collect();
+    let listed = restarted.theme_names(&token).await;
     assert!(acknowledged.iter().all(|n| listed.contains(n)));
 }
 
@@ -425,14 +414,7 @@ async fn a_postgres_outage_is_answered_fast_and_recovers_without_restart() {
     assert_eq!(readyz(&app).await.0, 200);
     // The subscription stayed open through the outage, and an event after it arrives (the
     // node's LISTEN connection came back, or its subscribers read the log).
-    let submitted = app
-        .gql(
-            Some(&kiel),
-            "mutation($i: ApplicationTransitionInput!) { submitApplication(input: $i) { application { status } } }",
-            json!({ "i": { "id": pearls_api::graphql::ids::encode("Application", w.kiel_app).0 } }),
-        )
-        .await;
-    assert!(submitted["errors"].is_null(), "{submitted}");
+    app.submit_application(&kiel, w.kiel_app).await;
     let msg = ws.next().await;
     assert_eq!(
         msg["payload"]["data"]["applicationStatusChanged"]["change"]["toStatus"], "SUBMITTED",

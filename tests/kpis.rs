@@ -1056,14 +1056,7 @@ both!(
         let w = World::build(&app).await;
         let coordinator = app.login("coordinator@test.example", PASSWORD).await;
         let kiel = app.login("kiel@test.example", PASSWORD).await;
-        let submitted = app
-            .gql(
-                Some(&kiel),
-                "mutation($i: ApplicationTransitionInput!) { submitApplication(input: $i) { application { status } } }",
-                json!({ "i": { "id": pearls_api::graphql::ids::encode("Application", w.kiel_app).0 } }),
-            )
-            .await;
-        assert!(submitted["errors"].is_null(), "{submitted}");
+        app.submit_application(&kiel, w.kiel_app).await;
         // Kiel (DE) and Svendborg (DK) applied: two countries, one more than the cap.
         let body = app
             .gql(

@@ -389,6 +389,33 @@ impl TestApp {
         )
     }
 
+    /// The names of the THEME vocabulary as `token` reads them through the API.
+    pub async fn theme_names(&self, token: &str) -> std::collections::HashSet<String> {
+        self.gql(
+            Some(token),
+            "{ vocabulary(kind: THEME) { name } }",
+            json!({}),
+        )
+        .await["data"]["vocabulary"]
+            .as_array()
+            .expect("terms")
+            .iter()
+            .map(|t| t["name"].as_str().expect("name").to_owned())
+            .collect()
+    }
+
+    /// Submits an application as `token` (a lifecycle step that must succeed).
+    pub async fn submit_application(&self, token: &str, application: uuid::Uuid) {
+        let body = self
+            .gql(
+                Some(token),
+                "mutation($i: ApplicationTransitionInput!) { submitApplication(input: $i) { application { status } } }",
+                json!({ "i": { "id": pearls_api::graphql::ids::encode("Application", application).0 } }),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "submitting {application}: {body}");
+    }
+
     /// Signs in and returns the access token.
     pub async fn login(&self, email: &str, password: &str) -> String {
         let body = self

@@ -98,10 +98,7 @@ async fn editable(
         .one(txn)
         .await?
         .ok_or_else(|| AppError::not_found("plan"))?;
-    let app = application::Entity::find_by_id(plan.application_id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| AppError::internal("plan without application"))?;
+    let app = application_of(txn, &plan).await?;
     rules::write_plan(actor, &app)?;
     if plan.submitted_version > 0 || app.status != ApplicationStatus::CureapInDevelopment {
         return Err(AppError::conflict(format!(
@@ -135,6 +132,17 @@ async fn reload(txn: &DatabaseTransaction, plan_id: Uuid) -> AppResult<plan::Mod
         .one(txn)
         .await?
         .ok_or_else(|| AppError::not_found("plan"))
+}
+
+/// The application a plan belongs to.
+async fn application_of(
+    txn: &DatabaseTransaction,
+    plan: &plan::Model,
+) -> AppResult<application::Model> {
+    application::Entity::find_by_id(plan.application_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::internal("plan without application"))
 }
 
 /// The row `id` of a scoped select of the plan's children, or NOT_FOUND naming `what`.

@@ -29,17 +29,7 @@ pub async fn post_progress(
     // Locks the plan: posts on its actions follow each other, so an action's latest-progress
     // columns always describe its newest post and the KPI totals move by each post in turn.
     let totals = ActionTotals::read(&txn, Plans::One(action.plan_id)).await?;
-    let plan = reload(&txn, action.plan_id).await?;
-    let app = application::Entity::find_by_id(plan.application_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::internal("plan without application"))?;
-    rules::record_progress(actor, &app)?;
-    if app.status != ApplicationStatus::TitleYearActive {
-        return Err(AppError::conflict(
-            "progress is posted during the title year",
-        ));
-    }
+    let (plan, _) = title_year(&txn, actor, action.plan_id, "progress is posted").await?;
     let model = progress_update::ActiveModel {
         id: Set(Uuid::now_v7()),
         action_id: Set(action_id),
@@ -91,17 +81,7 @@ pub async fn record_actual(
     let p = actor.principal()?;
     let txn = begin_write(db).await?;
     let ind = super::indicators::indicator_of(&txn, actor, indicator_id).await?;
-    let plan = reload(&txn, ind.plan_id).await?;
-    let app = application::Entity::find_by_id(plan.application_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::internal("plan without application"))?;
-    rules::record_progress(actor, &app)?;
-    if app.status != ApplicationStatus::TitleYearActive {
-        return Err(AppError::conflict(
-            "indicator values are recorded during the title year",
-        ));
-    }
+    let (plan, _) = title_year(&txn, actor, ind.plan_id, "indicator values are recorded").await?;
     let before = ind.actual_milli;
     let mut am: plan_indicator::ActiveModel = ind.into();
     am.actual_milli = Set(Some(actual.milli()));
@@ -118,4 +98,21 @@ pub async fn record_actual(
     .await?;
     txn.commit().await?;
     Ok(updated)
+}
+
+/// The plan and its application, when `actor` may record title-year figures on it now (the
+/// Pearl or its mentors, during the title year); `what` says what is recorded, for the refusal.
+async fn title_year(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    plan_id: Uuid,
+    what: &str,
+) -> AppResult<(plan::Model, application::Model)> {
+    let plan = reload(txn, plan_id).await?;
+    let app = application_of(txn, &plan).await?;
+    rules::record_progress(actor, &app)?;
+    if app.status != ApplicationStatus::TitleYearActive {
+        return Err(AppError::conflict(format!("{what} during the title year")));
+    }
+    Ok((plan, app))
 }
