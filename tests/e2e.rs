@@ -17,6 +17,7 @@ mod faults;
 mod inputs;
 mod kpis;
 mod performance;
+mod planner;
 mod plans;
 mod platform;
 mod readme;

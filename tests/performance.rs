@@ -69,17 +69,19 @@ both!(
         );
         eprintln!("statements: me {me}");
 
-        // The dashboard page at 1, 20 and 100 rows: six statements each.
-        for n in [1, 20, 100] {
-            let c = cost(
-                &app,
-                Some(&coordinator),
-                DASHBOARD,
-                json!({ "n": n, "y": null }),
-            )
-            .await;
-            assert_eq!(c, 6, "dashboard at first: {n}");
+        // The dashboard page at 1, 20 and 100 rows, for every role that has one: the user, then
+        // the page planned as one statement with its count and everything nested.
+        for (role, token) in [
+            ("coordinator", &coordinator),
+            ("partner", &partner),
+            ("municipality", &municipality),
+        ] {
+            for n in [1, 20, 100] {
+                let c = cost(&app, Some(token), DASHBOARD, json!({ "n": n, "y": null })).await;
+                assert_eq!(c, 2, "{role}'s dashboard at first: {n}");
+            }
         }
+        eprintln!("statements: dashboard 2");
 
         // A plan with its actions (themes, practices, latest progress), indicators and
         // comments: the same for a plan of 10 actions as for one of 50.
@@ -144,5 +146,33 @@ both!(
             "search: the ranked page with its count, the terms of its rows, their reuse counts"
         );
         eprintln!("statements: search {anonymous:?}");
+    }
+);
+
+both!(
+    without_the_planner_the_dashboard_goes_through_the_loaders,
+    tweak = |c| c.planner = false,
+    |app: TestApp| async move {
+        let opts = ScaleOptions {
+            scale: 1,
+            anchor: chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+        };
+        load(&app.state.db, &app.state.passwords, &opts)
+            .await
+            .expect("scale seed");
+        let coordinator = app.login("coordinator@pearls.example", "pearls-demo").await;
+        for n in [1, 20, 100] {
+            let c = cost(
+                &app,
+                Some(&coordinator),
+                DASHBOARD,
+                json!({ "n": n, "y": null }),
+            )
+            .await;
+            assert_eq!(
+                c, 6,
+                "user, page with count, organisations, assignments with mentors, plans, latest changes"
+            );
+        }
     }
 );

@@ -309,6 +309,17 @@ pub struct Config {
     )]
     pub kpi_max_groups: u64,
 
+    /// Answer the connection pages the planner covers with one statement each (`false`: every
+    /// page through the resolvers and DataLoaders, as a comparison or a way out).
+    #[arg(
+        long,
+        env = "PEARLS_PLANNER",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub planner: bool,
+
     /// Seconds between two sweeps of expired login failures and live events (each node sweeps).
     #[arg(
         long,

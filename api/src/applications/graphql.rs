@@ -15,7 +15,14 @@ use crate::graphql::context::req;
 use crate::graphql::filter::contains;
 use crate::graphql::ids;
 use crate::graphql::loaders::ApplicationById;
+use crate::graphql::planner::{self, APPLICATION, Planned};
 use crate::policy::scope;
+
+/// The connection's type names, for a planned page.
+const TYPES: planner::ConnectionTypes = planner::ConnectionTypes {
+    connection: "ApplicationConnection",
+    edge: "ApplicationEdge",
+};
 
 /// Longest application title, in characters.
 const MAX_TITLE: usize = 200;
@@ -43,7 +50,7 @@ impl ApplicationQuery {
         #[graphql(desc = "Ordering criteria, applied in turn.")] order_by: Option<
             Vec<ApplicationOrder>,
         >,
-    ) -> Result<Option<ApplicationConnection>> {
+    ) -> Result<Option<Planned<ApplicationConnection>>> {
         let rc = req(ctx);
         let mut select = scope::applications(&rc.actor);
         if let Some(f) = filter {
@@ -104,12 +111,19 @@ impl ApplicationQuery {
             application::Column::Id,
         )?;
         let args = PageArgs::new(ctx, first, after, last, before);
+        if rc.state.config.planner
+            && let Some(built) =
+                planner::connection(ctx, &APPLICATION, &TYPES, select.clone(), &order, &args)
+                    .await?
+        {
+            return Ok(Some(Planned::built(built)));
+        }
         let (page, total) = paginate(rc.db(), select, order, &args).await?;
-        Ok(Some(ApplicationConnection::from_page(
+        Ok(Some(Planned::Resolved(ApplicationConnection::from_page(
             page,
             total,
             Application::from,
-        )))
+        ))))
     }
 
     /// One application by id (NOT_FOUND when the caller may not see it).

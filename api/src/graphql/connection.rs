@@ -445,6 +445,106 @@ where
     Ok((page, total))
 }
 
+/// One row of a page the planner built as JSON (`j`).
+pub struct JsonRow {
+    json: serde_json::Value,
+}
+
+impl sea_orm::FromQueryResult for JsonRow {
+    fn from_query_result(res: &sea_orm::QueryResult, _: &str) -> Result<Self, sea_orm::DbErr> {
+        // PostgreSQL's `json` comes back as JSON, SQLite's as text.
+        let json = match res.try_get::<serde_json::Value>("", PLANNED) {
+            Ok(serde_json::Value::String(text)) => serde_json::from_str(&text),
+            Ok(v) => Ok(v),
+            Err(_) => serde_json::from_str(&res.try_get::<String>("", PLANNED)?),
+        }
+        .map_err(|e| sea_orm::DbErr::Custom(format!("planned row: {e}")))?;
+        Ok(Self { json })
+    }
+}
+
+/// Alias of the planner's JSON column.
+const PLANNED: &str = "j";
+/// Key of the planned row's ordering values (its cursor) in the JSON.
+pub const CURSOR_KEYS: &str = "__k";
+
+/// A cursor value read back from the planner's JSON, by the column's type.
+fn json_cursor_value<C: ColumnTrait>(col: C, v: &serde_json::Value) -> AppResult<CursorValue> {
+    use sea_orm::sea_query::ColumnType as T;
+    let bad = || {
+        AppError::internal(format!(
+            "planned page: cursor value {v} of {}",
+            col.as_str()
+        ))
+    };
+    let text = || v.as_str().ok_or_else(bad);
+    Ok(match col.def().get_column_type() {
+        T::String(_) | T::Text | T::Char(_) | T::Enum { .. } => CursorValue::S(text()?.to_owned()),
+        T::Integer | T::BigInteger | T::SmallInteger | T::TinyInteger => {
+            CursorValue::I(v.as_i64().ok_or_else(bad)?)
+        }
+        T::Uuid => CursorValue::U(crate::graphql::planner::uuid(text()?).ok_or_else(bad)?),
+        T::TimestampWithTimeZone | T::DateTime | T::Timestamp => {
+            CursorValue::T(crate::graphql::planner::instant(text()?).ok_or_else(bad)?)
+        }
+        T::Date => {
+            CursorValue::D(NaiveDate::parse_from_str(text()?, "%Y-%m-%d").map_err(|_| bad())?)
+        }
+        T::Boolean => CursorValue::B(match v {
+            serde_json::Value::Bool(b) => *b,
+            other => other.as_i64().ok_or_else(bad)? != 0,
+        }),
+        _ => return Err(bad()),
+    })
+}
+
+/// Like [`paginate`], but each row is one JSON document the database builds (`json`, the
+/// planner's object of the row, which must hold the row's ordering values under
+/// [`CURSOR_KEYS`]): the page, its count and everything nested in one statement.
+pub async fn paginate_json<E>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    json: Expr,
+    order: Vec<(E::Column, Order)>,
+    args: &PageArgs,
+) -> AppResult<(Page<serde_json::Value>, TotalCount)>
+where
+    E: EntityTrait,
+{
+    let mut total = TotalCount::new(db, select.clone().into_query());
+    let keys: Vec<Key> = order
+        .iter()
+        .map(|(c, o)| column_key(*c, o.clone()))
+        .collect();
+    let query = select.select_only().expr_as(json, PLANNED);
+    let page = page_by_keys(db, query, &keys, args, &mut total, |row: &JsonRow| {
+        let values = row.json[CURSOR_KEYS]
+            .as_array()
+            .ok_or_else(|| AppError::internal("planned page: no cursor values"))?;
+        order
+            .iter()
+            .zip(values)
+            .map(|((col, _), v)| json_cursor_value(*col, v))
+            .collect()
+    })
+    .await?;
+    Ok((
+        Page {
+            rows: page.rows.into_iter().map(|(c, r)| (c, r.json)).collect(),
+            page_info: page.page_info,
+        },
+        total,
+    ))
+}
+
+/// Whether a column holds UUIDs (the planner writes them as hex on SQLite).
+pub fn is_uuid<C: ColumnTrait>(col: C) -> bool {
+    matches!(
+        col.def().get_column_type(),
+        sea_orm::sea_query::ColumnType::Uuid
+    )
+}
+
 /// Like [`paginate`], ordered first by a search `rank` (an integer expression, best first), then
 /// by `order` (which must end with the primary key).
 pub async fn paginate_ranked<E>(

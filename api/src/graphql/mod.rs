@@ -10,5 +10,6 @@ pub mod ids;
 pub mod inputs;
 pub mod loaders;
 pub mod node;
+pub mod planner;
 pub mod scalars;
 pub mod schema;

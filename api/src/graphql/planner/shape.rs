@@ -1,0 +1,295 @@
+//! How the planned object types map to SQL: for each type, its table, the scalar fields it can
+//! read straight from columns, and the relations it can follow — each relation with the row
+//! scope of `policy/scope.rs` its DataLoader applies, so a planned page sees exactly what the
+//! loaders would. A field that is not here (or needs a rule this table does not state) is not
+//! planned: the whole page then goes through the resolvers and loaders.
+
+use sea_orm::sea_query::SelectStatement;
+use sea_orm::{EntityTrait, QueryTrait};
+
+use crate::policy::{Actor, scope};
+
+/// How a scalar is stored, and how it is written in the response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Text, as is.
+    Text,
+    /// An integer.
+    Int,
+    /// A boolean (SQLite stores 0/1).
+    Bool,
+    /// An enum value, stored by its GraphQL name.
+    Enum,
+    /// An instant: RFC 3339 in UTC with `Z` (the `DateTime` scalar).
+    Instant,
+    /// A calendar day (the `Date` scalar).
+    Day,
+    /// EUR cents, written as a `Decimal` string.
+    Cents,
+    /// The row's UUID, written as the global id of the type.
+    GlobalId(&'static str),
+}
+
+/// Where a scalar's value comes from.
+#[derive(Clone, Copy, Debug)]
+pub enum Source {
+    /// A column of the type's table.
+    Column(&'static str),
+    /// A boolean: this integer column is above zero.
+    Positive(&'static str),
+}
+
+/// Who may read a field (beyond the row being visible).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Readers {
+    /// Whoever sees the row.
+    All,
+    /// Signed-in users only; anyone else gets an error from the resolver, so such a request is
+    /// not planned.
+    SignedIn,
+}
+
+/// A scalar field.
+pub struct ScalarField {
+    pub name: &'static str,
+    pub source: Source,
+    pub kind: Kind,
+    pub readers: Readers,
+}
+
+/// The scope of a relation's rows: the `Select` of `policy/scope.rs` as a statement.
+pub type ScopeFn = fn(&Actor) -> SelectStatement;
+
+/// A related object or list: rows of `shape`'s table where `child_column` equals the parent's
+/// `parent_column`, within `scope`, in `order` (`latest`: the last row of that order only).
+pub struct Relation {
+    pub name: &'static str,
+    pub shape: &'static Shape,
+    pub child_column: &'static str,
+    pub parent_column: &'static str,
+    pub scope: ScopeFn,
+    pub cardinality: Cardinality,
+}
+
+/// One or many.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cardinality {
+    /// At most one row (null when none is visible).
+    One,
+    /// The last row of an order (`latestStatusChange`).
+    Latest(&'static [&'static str]),
+    /// Every visible row, in an order (columns, ascending; `name` sorts bytewise).
+    Many(&'static [&'static str]),
+    /// Every visible row reached through a link table (`link`, its column towards the parent,
+    /// its column towards the child), in an order.
+    Linked {
+        link: &'static str,
+        to_parent: &'static str,
+        to_child: &'static str,
+        order: &'static [&'static str],
+    },
+}
+
+/// A planned object type.
+pub struct Shape {
+    pub type_name: &'static str,
+    pub table: &'static str,
+    pub scalars: &'static [ScalarField],
+    pub relations: &'static [Relation],
+}
+
+impl Shape {
+    pub fn scalar(&self, name: &str) -> Option<&ScalarField> {
+        self.scalars.iter().find(|f| f.name == name)
+    }
+
+    pub fn relation(&self, name: &str) -> Option<&Relation> {
+        self.relations.iter().find(|r| r.name == name)
+    }
+}
+
+const fn col(name: &'static str, column: &'static str, kind: Kind) -> ScalarField {
+    ScalarField {
+        name,
+        source: Source::Column(column),
+        kind,
+        readers: Readers::All,
+    }
+}
+
+fn q<E: EntityTrait>(select: sea_orm::Select<E>) -> SelectStatement {
+    select.into_query()
+}
+
+pub static ORGANISATION: Shape = Shape {
+    type_name: "Organisation",
+    table: "organisation",
+    scalars: &[
+        col("id", "id", Kind::GlobalId("Organisation")),
+        col("kind", "kind", Kind::Enum),
+        col("name", "name", Kind::Text),
+        col("countryCode", "country_code", Kind::Text),
+        col("region", "region", Kind::Text),
+        col("population", "population", Kind::Int),
+        col("isCapital", "is_capital", Kind::Bool),
+        col("createdAt", "created_at", Kind::Instant),
+        col("updatedAt", "updated_at", Kind::Instant),
+        col("version", "version", Kind::Int),
+    ],
+    relations: &[],
+};
+
+pub static USER: Shape = Shape {
+    type_name: "User",
+    table: "app_user",
+    scalars: &[
+        col("id", "id", Kind::GlobalId("User")),
+        col("email", "email", Kind::Text),
+        col("name", "name", Kind::Text),
+        col("role", "role", Kind::Enum),
+        col("countryCode", "country_code", Kind::Text),
+        col("active", "active", Kind::Bool),
+        col("createdAt", "created_at", Kind::Instant),
+        col("version", "version", Kind::Int),
+    ],
+    relations: &[],
+};
+
+pub static STATUS_CHANGE: Shape = Shape {
+    type_name: "StatusChange",
+    table: "application_status_change",
+    scalars: &[
+        col("id", "id", Kind::GlobalId("StatusChange")),
+        col("fromStatus", "from_status", Kind::Enum),
+        col("toStatus", "to_status", Kind::Enum),
+        col("note", "note", Kind::Text),
+        col("changedAt", "changed_at", Kind::Instant),
+    ],
+    relations: &[Relation {
+        name: "actor",
+        shape: &USER,
+        child_column: "id",
+        parent_column: "actor_id",
+        scope: |a| q(scope::users(a)),
+        cardinality: Cardinality::One,
+    }],
+};
+
+pub static MENTOR_ASSIGNMENT: Shape = Shape {
+    type_name: "MentorAssignment",
+    table: "mentor_assignment",
+    scalars: &[
+        col("id", "id", Kind::GlobalId("MentorAssignment")),
+        col("kind", "kind", Kind::Enum),
+        col("startsOn", "starts_on", Kind::Day),
+        col("endsOn", "ends_on", Kind::Day),
+        col("createdAt", "created_at", Kind::Instant),
+    ],
+    relations: &[Relation {
+        name: "mentor",
+        shape: &USER,
+        child_column: "id",
+        parent_column: "mentor_id",
+        scope: |a| q(scope::users(a)),
+        cardinality: Cardinality::One,
+    }],
+};
+
+pub static PLAN: Shape = Shape {
+    type_name: "Plan",
+    table: "plan",
+    scalars: &[
+        col("id", "id", Kind::GlobalId("Plan")),
+        col("vision", "vision", Kind::Text),
+        col("context", "context", Kind::Text),
+        col("objectives", "objectives", Kind::Text),
+        col("stakeholders", "stakeholders", Kind::Text),
+        col("budget", "budget_cents", Kind::Cents),
+        col("timeline", "timeline", Kind::Text),
+        col("submittedVersion", "submitted_version", Kind::Int),
+        ScalarField {
+            name: "isFrozen",
+            source: Source::Positive("submitted_version"),
+            kind: Kind::Bool,
+            readers: Readers::All,
+        },
+        col("updatedAt", "updated_at", Kind::Instant),
+        col("version", "version", Kind::Int),
+    ],
+    relations: &[],
+};
+
+pub static APPLICATION: Shape = Shape {
+    type_name: "Application",
+    table: "application",
+    scalars: &[
+        col("id", "id", Kind::GlobalId("Application")),
+        col("title", "title", Kind::Text),
+        col("status", "status", Kind::Enum),
+        col("submittedAt", "submitted_at", Kind::Instant),
+        col("createdAt", "created_at", Kind::Instant),
+        col("updatedAt", "updated_at", Kind::Instant),
+        col("version", "version", Kind::Int),
+        ScalarField {
+            name: "motivation",
+            source: Source::Column("motivation"),
+            kind: Kind::Text,
+            readers: Readers::SignedIn,
+        },
+    ],
+    relations: &[
+        Relation {
+            name: "leadMunicipality",
+            shape: &ORGANISATION,
+            child_column: "id",
+            parent_column: "lead_municipality_id",
+            scope: |a| q(scope::organisations(a)),
+            cardinality: Cardinality::One,
+        },
+        Relation {
+            name: "coApplicants",
+            shape: &ORGANISATION,
+            child_column: "id",
+            parent_column: "id",
+            scope: |a| q(scope::organisations(a)),
+            cardinality: Cardinality::Linked {
+                link: "application_co_applicant",
+                to_parent: "application_id",
+                to_child: "organisation_id",
+                order: &["name"],
+            },
+        },
+        Relation {
+            name: "mentorAssignments",
+            shape: &MENTOR_ASSIGNMENT,
+            child_column: "application_id",
+            parent_column: "id",
+            scope: |a| q(scope::mentor_assignments(a)),
+            cardinality: Cardinality::Many(&["created_at", "id"]),
+        },
+        Relation {
+            name: "plan",
+            shape: &PLAN,
+            child_column: "application_id",
+            parent_column: "id",
+            scope: |a| q(scope::plans(a)),
+            cardinality: Cardinality::One,
+        },
+        Relation {
+            name: "statusHistory",
+            shape: &STATUS_CHANGE,
+            child_column: "application_id",
+            parent_column: "id",
+            scope: |a| q(scope::status_changes(a)),
+            cardinality: Cardinality::Many(&["changed_at", "id"]),
+        },
+        Relation {
+            name: "latestStatusChange",
+            shape: &STATUS_CHANGE,
+            child_column: "application_id",
+            parent_column: "id",
+            scope: |a| q(scope::status_changes(a)),
+            cardinality: Cardinality::Latest(&["changed_at", "id"]),
+        },
+    ],
+};
