@@ -142,11 +142,24 @@ async fn a_backup_during_writes_restores_every_earlier_write() {
     assert!(again.is_err(), "{again:?}");
 
     // Restored over the live server's own database: the server reads the restored content at
-    // its next request (the online backup API copies under the database's locks).
+    // its next request (the online backup API copies under the database's locks) — also
+    // where its response cache holds the replaced content's answer: the restored data version
+    // is past any the replaced content had.
+    let cached = app.theme_names(&token).await;
+    assert!(after.iter().all(|n| cached.contains(n)));
+    let version_before = pearls_api::db::data_version(&app.state.db)
+        .await
+        .expect("version");
     restore(&app.state.config, &file)
         .await
         .expect("restore in place");
     let names = app.theme_names(&token).await;
+    assert!(
+        pearls_api::db::data_version(&app.state.db)
+            .await
+            .expect("version")
+            > version_before
+    );
     assert!(before.iter().all(|n| names.contains(n)));
     assert!(after.iter().all(|n| !names.contains(n)));
     // Writes go on.

@@ -11,6 +11,7 @@ mod applications;
 mod assessment;
 mod auth;
 mod backups;
+mod cache;
 mod catalogue;
 mod events;
 mod faults;

@@ -40,6 +40,9 @@ async fn cost(app: &TestApp, token: Option<&str>, query: &str, vars: Value) -> u
 
 both!(
     benchmark_workloads_cost_a_fixed_number_of_statements,
+    // What executing costs: the response cache would answer the repeated requests itself
+    // (tests/cache.rs counts those).
+    tweak = |c| c.response_cache = false,
     |app: TestApp| async move {
         let opts = ScaleOptions {
             scale: 1,
@@ -151,7 +154,10 @@ both!(
 
 both!(
     without_the_planner_the_dashboard_goes_through_the_loaders,
-    tweak = |c| c.planner = false,
+    tweak = |c| {
+        c.planner = false;
+        c.response_cache = false;
+    },
     |app: TestApp| async move {
         let opts = ScaleOptions {
             scale: 1,

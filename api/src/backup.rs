@@ -162,8 +162,51 @@ pub async fn restore(config: &Config, from: &Path) -> Result<Report, Refused> {
         return Err(refused(format!("{} does not exist", from.display())));
     }
     let report = check(from).await?;
-    let mut source = open(from, true).await?;
-    let mut target = open(&to, false).await?;
+    // The copy is restored from a scratch file next to the database, whose data version is
+    // moved past any number the running database can reach meanwhile.
+    let scratch = to.with_extension("restoring");
+    std::fs::copy(from, &scratch)
+        .map_err(|e| refused(format!("cannot copy {}: {e}", from.display())))?;
+    let restored = restore_from(&scratch, &to).await;
+    std::fs::remove_file(&scratch).ok();
+    restored?;
+    let after = check(&to).await?;
+    Ok(Report {
+        bytes: after.bytes,
+        ..report
+    })
+}
+
+/// How far a restore moves the data version past the running database's. A running node's
+/// response cache serves an answer only at the version it was stored at; the restored content
+/// must never carry a number the replaced content had (or reaches while the restore runs), or
+/// a node could serve an answer of the old content for the new. A billion writes cannot happen
+/// during one restore; an `i64` holds nine billion restores.
+const RESTORE_VERSION_JUMP: i64 = 1_000_000_000;
+
+/// The data version of an open database, if it has one (a copy made before migration 13 has
+/// none: it is migrated at the next start, with empty caches).
+async fn data_version(conn: &mut SqliteConnection) -> Option<i64> {
+    sea_orm::sqlx::query("SELECT version FROM data_version WHERE id = 1")
+        .fetch_optional(conn)
+        .await
+        .ok()
+        .flatten()
+        .map(|r| r.get::<i64, _>(0))
+}
+
+/// Moves the scratch copy's data version past the target's, then copies it over the target.
+async fn restore_from(scratch: &Path, to: &Path) -> Result<(), Refused> {
+    let mut target = open(to, false).await?;
+    let mut source = open(scratch, false).await?;
+    if let Some(restored) = data_version(&mut source).await {
+        let current = data_version(&mut target).await.unwrap_or(0);
+        sea_orm::sqlx::query("UPDATE data_version SET version = ? WHERE id = 1")
+            .bind(restored.max(current).saturating_add(RESTORE_VERSION_JUMP))
+            .execute(&mut source)
+            .await
+            .map_err(|e| refused(format!("cannot prepare the copy: {e}")))?;
+    }
     {
         let mut s = source
             .lock_handle()
@@ -200,9 +243,5 @@ pub async fn restore(config: &Config, from: &Path) -> Result<Report, Refused> {
     }
     source.close().await.ok();
     target.close().await.ok();
-    let after = check(&to).await?;
-    Ok(Report {
-        bytes: after.bytes,
-        ..report
-    })
+    Ok(())
 }

@@ -202,7 +202,7 @@ pub async fn run(cli: Cli) -> CliResult {
                 RollupAction::Rebuild => {
                     let txn = crate::db::begin_write(&db).await?;
                     crate::kpis::rollup::rebuild(&txn).await.map_err(app_err)?;
-                    txn.commit().await?;
+                    crate::db::commit(txn).await?;
                     println!("KPI rollups rebuilt");
                 }
                 RollupAction::Check => {

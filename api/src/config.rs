@@ -320,6 +320,27 @@ pub struct Config {
     )]
     pub planner: bool,
 
+    /// Answer repeated identical queries of one caller from this node's response cache while
+    /// nothing was written since (`false`: every query executes).
+    #[arg(
+        long,
+        env = "PEARLS_RESPONSE_CACHE",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub response_cache: bool,
+
+    /// The most memory the response cache holds (keys and answers), in MiB; the least recently
+    /// used answers go first.
+    #[arg(
+        long,
+        env = "PEARLS_RESPONSE_CACHE_MB",
+        default_value_t = 64,
+        global = true
+    )]
+    pub response_cache_mb: u64,
+
     /// Seconds between two sweeps of expired login failures and live events (each node sweeps).
     #[arg(
         long,

@@ -148,6 +148,51 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     }
 }
 
+/// Commits a write transaction, advancing the data version in it first (`data_version`,
+/// migration 13): the last statement before `COMMIT`, so on PostgreSQL the one row every writer
+/// updates stays locked only for the commit itself, and no writer ever waits for another lock
+/// while holding it. Response caches compare their answers' version with this number
+/// (`graphql/cache.rs`), so every write that readers can see must commit through here.
+pub async fn commit(txn: DatabaseTransaction) -> Result<(), DbErr> {
+    txn.execute_raw(sea_orm::Statement::from_string(
+        txn.get_database_backend(),
+        "UPDATE data_version SET version = version + 1 WHERE id = 1",
+    ))
+    .await?;
+    txn.commit().await
+}
+
+/// The data version now (anonymous requests, which have no authenticating statement to carry
+/// it).
+pub async fn data_version(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    use sea_orm::EntityTrait;
+    entity::data_version::Entity::find_by_id(1)
+        .one(db)
+        .await?
+        .map(|v| v.version)
+        .ok_or_else(|| DbErr::RecordNotFound("data_version".into()))
+}
+
+/// The column the authenticating statements add to their row, `data_version`: the data
+/// version as of that statement's snapshot.
+pub const DATA_VERSION_COLUMN: &str = "data_version";
+
+/// `(SELECT version FROM data_version WHERE id = 1)`, for [`DATA_VERSION_COLUMN`].
+pub fn data_version_expr() -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+    Expr::SubQuery(
+        None,
+        Box::new(
+            Query::select()
+                .column(entity::data_version::Column::Version)
+                .from(entity::data_version::Entity)
+                .and_where(Expr::col(entity::data_version::Column::Id).eq(1))
+                .to_owned()
+                .into(),
+        ),
+    )
+}
+
 /// Serialises the transaction's writes to `table` with every other transaction that calls this
 /// for the same table, while reads go on: on PostgreSQL a `SHARE ROW EXCLUSIVE` table lock
 /// (needed where a check spans rows that do not exist yet, e.g. "no overlapping period"); on

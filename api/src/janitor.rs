@@ -29,7 +29,9 @@ pub async fn sweep_once(state: &AppState) -> AppResult<Swept> {
 pub fn spawn(state: AppState, every: Duration) {
     let mut shutdown = state.shutdown.subscribe();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
+        // The first sweep one interval after the start, not at once: a node that starts does
+        // not add a burst of deletes to its first requests.
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {

@@ -83,6 +83,12 @@ pub fn build_state(
         live: crate::live::EventBus::default(),
         clock: crate::clock::Clock::default(),
         shutdown: Arc::new(tokio::sync::watch::channel(false).0),
+        response_cache: config.response_cache.then(|| {
+            Arc::new(crate::graphql::cache::ResponseCache::new(
+                usize::try_from(config.response_cache_mb.saturating_mul(1 << 20))
+                    .unwrap_or(usize::MAX),
+            ))
+        }),
     })
 }
 
@@ -216,6 +222,9 @@ fn run(listener: TcpListener, state: AppState) -> Result<Server, StartupError> {
     registry
         .register(Box::new(in_flight.clone()))
         .map_err(err)?;
+    if let Some(cache) = &state.response_cache {
+        cache.register(&registry).map_err(err)?;
+    }
     let metrics = PrometheusMetricsBuilder::new("pearls")
         .registry(registry)
         .endpoint("/metrics")

@@ -24,4 +24,6 @@ pub struct AppState {
     pub clock: crate::clock::Clock,
     /// Tells long-lived work (subscription sockets) that the server is shutting down.
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
+    /// This node's response cache (`None` when `PEARLS_RESPONSE_CACHE=false`).
+    pub response_cache: Option<Arc<crate::graphql::cache::ResponseCache>>,
 }

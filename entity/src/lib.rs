@@ -12,6 +12,7 @@ pub mod audit_entry;
 pub mod calendar_feed;
 pub mod country;
 pub mod criterion;
+pub mod data_version;
 pub mod deadline_extension;
 pub mod deliverable;
 pub mod deliverable_progress;

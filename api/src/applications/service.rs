@@ -337,7 +337,7 @@ pub async fn update(
         diff.into(),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }
 

@@ -176,7 +176,7 @@ pub async fn create_criterion(
                 "weight": Measure::to_decimal(model.weight_milli), "maxScore": model.max_score }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(model)
 }
 
@@ -234,7 +234,7 @@ pub async fn update_criterion(
                 "maxScore": updated.max_score }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }
 
@@ -262,7 +262,7 @@ pub async fn delete_criterion(
         json!({ "name": current.name, "stage": current.stage.as_str() }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(current)
 }
 
@@ -321,7 +321,7 @@ pub async fn assign_assessor(
         json!({ "editionId": edition_id, "stage": stage.as_str(), "assessorId": assessor_id }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(model)
 }
 
@@ -351,7 +351,7 @@ pub async fn unassign_assessor(
                 "assessorId": current.assessor_id }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(current)
 }
 
@@ -560,6 +560,6 @@ pub async fn assess(
                 "conflictOfInterest": coi, "scores": by_name }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(model)
 }

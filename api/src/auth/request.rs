@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use entity::{organisation, refresh_token, user};
-use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, QueryTrait,
+};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
@@ -20,6 +22,9 @@ pub struct Authenticated {
     pub expires_at: Option<DateTime<Utc>>,
     /// The session (refresh-token family) of the token, when we issued it.
     pub session: Option<Uuid>,
+    /// The data version, read by the same statement (`None` for anonymous requests: they
+    /// have no authenticating statement). The response cache validates its answers by it.
+    pub data_version: Option<i64>,
 }
 
 fn invalid() -> AppError {
@@ -80,7 +85,7 @@ fn principal_of(u: &user::Model) -> Principal {
 /// UNAUTHENTICATED like a forged one.
 pub async fn authenticate_token(state: &AppState, token: &str) -> AppResult<Authenticated> {
     if token.starts_with(crate::integrations::PREFIX) {
-        let (integration, expires_at) =
+        let (integration, expires_at, data_version) =
             crate::integrations::authenticate(&state.db, &state.clock, token).await?;
         return Ok(Authenticated {
             actor: Actor::Integration(integration),
@@ -88,6 +93,7 @@ pub async fn authenticate_token(state: &AppState, token: &str) -> AppResult<Auth
             organisation: None,
             expires_at,
             session: None,
+            data_version: Some(data_version),
         });
     }
     let verified = state.keys.verify(token)?;
@@ -98,21 +104,34 @@ pub async fn authenticate_token(state: &AppState, token: &str) -> AppResult<Auth
         // An external identity provider's token: its sessions are the provider's.
         _ => None,
     };
+    // One statement: the user, their organisation, whether the session is live, and the data
+    // version (so a response-cache hit costs nothing more).
     let mut q = user::Entity::find_by_id(id).find_also_related(organisation::Entity);
     if let Some(session) = session {
         q = q.filter(session_live(session));
     }
-    let (user, organisation) = q
-        .one(&state.db)
+    let q = q.expr_as(
+        crate::db::data_version_expr(),
+        crate::db::DATA_VERSION_COLUMN,
+    );
+    let row = state
+        .db
+        .query_one(&q.into_query())
         .await?
-        .filter(|(u, _)| u.active)
         .ok_or_else(invalid)?;
+    let user = user::Model::from_query_result(&row, "A_")?;
+    if !user.active {
+        return Err(invalid());
+    }
+    let organisation = organisation::Model::from_query_result_optional(&row, "B_")?;
+    let data_version: i64 = row.try_get("", crate::db::DATA_VERSION_COLUMN)?;
     Ok(Authenticated {
         actor: Actor::User(principal_of(&user)),
         user: Some(user),
         organisation,
         expires_at: DateTime::from_timestamp(claims.exp, 0),
         session,
+        data_version: Some(data_version),
     })
 }
 
@@ -128,6 +147,7 @@ pub async fn authenticate(
             organisation: None,
             expires_at: None,
             session: None,
+            data_version: None,
         });
     };
     let token = value

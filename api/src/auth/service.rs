@@ -121,7 +121,7 @@ pub async fn login(
             )
             .await?;
             let session = issue_session(state, &txn, user, None).await?;
-            txn.commit().await?;
+            crate::db::commit(txn).await?;
             Ok(session)
         }
         _ => {
@@ -175,7 +175,7 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<Session> {
             json!({ "family": token.family_id }),
         )
         .await?;
-        txn.commit().await?;
+        crate::db::commit(txn).await?;
         tracing::warn!(user = %token.user_id, family = %token.family_id, "refresh token reuse: family revoked");
         return Err(invalid_refresh());
     }
@@ -204,7 +204,7 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<Session> {
             json!({ "family": token.family_id, "concurrent": true }),
         )
         .await?;
-        txn.commit().await?;
+        crate::db::commit(txn).await?;
         return Err(invalid_refresh());
     }
     let user = user::Entity::find_by_id(token.user_id)
@@ -222,7 +222,7 @@ pub async fn refresh(state: &AppState, presented: &str) -> AppResult<Session> {
     )
     .await?;
     let session = issue_session(state, &txn, user, Some(token.family_id)).await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(session)
 }
 
@@ -269,6 +269,6 @@ pub async fn logout(
         json!({ "everywhere": everywhere }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(())
 }

@@ -96,7 +96,7 @@ pub async fn create(
                 "onePerCountry": policy.one_per_country, "extraAwards": policy.extra_awards }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(model)
 }
 
@@ -156,7 +156,7 @@ pub async fn update(
                 "onePerCountry": updated.one_per_country, "extraAwards": updated.extra_awards }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }
 
@@ -213,7 +213,7 @@ pub async fn set_phase(
         json!({ "phase": kind.as_str(), "from": before, "to": { "startsAt": starts_at, "endsAt": ends_at } }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(model)
 }
 
@@ -272,6 +272,6 @@ pub async fn extend_deadline(
         json!({ "phase": kind.as_str(), "until": until, "reason": reason }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(model)
 }

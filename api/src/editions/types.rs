@@ -2,7 +2,6 @@
 
 use crate::graphql::scalars::Timestamp;
 use async_graphql::{ComplexObject, Context, ID, Result, SimpleObject};
-use chrono::Utc;
 use entity::{edition, phase};
 
 use crate::graphql::context::req;
@@ -117,12 +116,17 @@ impl Edition {
 
     /// The phase open right now, if any.
     async fn current_phase(&self, ctx: &Context<'_>) -> Result<Option<Phase>> {
-        let now = Utc::now();
-        let rows = req(ctx)
+        let rc = req(ctx);
+        let now = rc.state.clock.now();
+        let rows = rc
             .loaders
             .load_one(PhasesOfEdition(self.uuid))
             .await?
             .unwrap_or_default();
+        // The answer changes when any phase opens or closes.
+        for p in &rows {
+            rc.cache_hints.window(now, p.starts_at, p.ends_at);
+        }
         Ok(rows
             .into_iter()
             .find(|p| p.starts_at <= now && now <= p.ends_at)
@@ -132,6 +136,7 @@ impl Edition {
 
 /// A dated stage of an edition; the server enforces its start and end.
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct Phase {
     /// Opaque global id.
     pub id: ID,
@@ -141,19 +146,26 @@ pub struct Phase {
     pub starts_at: Timestamp,
     /// When it closes (the deadline).
     pub ends_at: Timestamp,
+}
+
+#[ComplexObject]
+impl Phase {
     /// Whether it is open right now.
-    pub is_open: bool,
+    async fn is_open(&self, ctx: &Context<'_>) -> bool {
+        let rc = req(ctx);
+        let now = rc.state.clock.now();
+        rc.cache_hints.window(now, self.starts_at.0, self.ends_at.0);
+        self.starts_at.0 <= now && now <= self.ends_at.0
+    }
 }
 
 impl From<phase::Model> for Phase {
     fn from(m: phase::Model) -> Self {
-        let now = Utc::now();
         Self {
             id: ids::encode("Phase", m.id),
             kind: m.kind.into(),
             starts_at: m.starts_at.into(),
             ends_at: m.ends_at.into(),
-            is_open: m.starts_at <= now && now <= m.ends_at,
         }
     }
 }

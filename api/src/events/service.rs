@@ -179,7 +179,7 @@ pub async fn create(
                 "capacity": model.capacity }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(model)
 }
 
@@ -272,7 +272,7 @@ pub async fn update(
         json!({ "version": updated.version, "capacity": updated.capacity, "promoted": promoted }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }
 
@@ -305,7 +305,7 @@ pub async fn cancel(
         json!({ "reason": reason }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }
 
@@ -414,7 +414,7 @@ pub async fn register(
         json!({ "eventId": ev.id, "userId": who, "status": model.status.as_str() }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(model)
 }
 
@@ -468,7 +468,7 @@ pub async fn cancel_registration(
         json!({ "eventId": ev.id, "was": current.status.as_str(), "promoted": promoted }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok((updated, promoted))
 }
 
@@ -512,7 +512,7 @@ pub async fn record_attendance(
         json!({ "eventId": ev.id, "attended": attended }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }
 
@@ -540,7 +540,7 @@ pub async fn new_calendar_feed(db: &DatabaseConnection, actor: &Actor) -> AppRes
         json!({}),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(secret)
 }
 

@@ -3,7 +3,6 @@
 use std::str::FromStr;
 
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Result, SimpleObject};
-use chrono::Utc;
 use entity::{ParticipationStatus as PS, event, participation};
 use sea_orm::{ColumnTrait, Order, QueryFilter};
 
@@ -101,15 +100,23 @@ impl Event {
     }
 
     /// Whether one may register oneself right now.
-    async fn registration_open(&self) -> bool {
-        let now = Utc::now();
-        self.model.cancelled_at.is_none()
-            && now < self.model.ends_at
-            && now
-                <= self
-                    .model
-                    .registration_deadline
-                    .unwrap_or(self.model.starts_at)
+    async fn registration_open(&self, ctx: &Context<'_>) -> bool {
+        let rc = req(ctx);
+        let now = rc.state.clock.now();
+        let closes = self
+            .model
+            .registration_deadline
+            .unwrap_or(self.model.starts_at);
+        let open = self.model.cancelled_at.is_none() && now < self.model.ends_at && now <= closes;
+        if open {
+            // Closed by time alone at whichever comes first; once closed, it stays closed.
+            rc.cache_hints.changes_at(
+                self.model
+                    .ends_at
+                    .min(closes + chrono::Duration::milliseconds(1)),
+            );
+        }
+        open
     }
 
     /// The organising organisation.

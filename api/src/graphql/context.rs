@@ -27,6 +27,8 @@ pub struct RequestContext {
     /// That user's organisation as authentication read it (so `me { organisation }` costs no
     /// second read either). Every signed-in user may read every organisation.
     pub organisation: Option<entity::organisation::Model>,
+    /// Whether, and until when, this request's answer may be cached (`graphql/cache.rs`).
+    pub cache_hints: crate::graphql::cache::CacheHints,
 }
 
 impl RequestContext {
@@ -47,6 +49,7 @@ impl RequestContext {
             session: None,
             user: None,
             organisation: None,
+            cache_hints: Default::default(),
         }
     }
 

@@ -263,6 +263,13 @@ impl Extension for ContractExt {
         }
         transport_rules(ctx, &doc)?;
         super::inputs::check(&ctx.schema_env.registry, &doc, variables)?;
+        if let Some(rc) = ctx.data_opt::<std::sync::Arc<super::context::RequestContext>>() {
+            rc.cache_hints.set_queries_only(
+                doc.operations
+                    .iter()
+                    .all(|(_, op)| op.node.ty == OperationType::Query),
+            );
+        }
         self.introspection_only.store(
             self.limits.introspection_exempt && introspects_only(&doc),
             std::sync::atomic::Ordering::Relaxed,

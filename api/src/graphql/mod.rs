@@ -1,6 +1,7 @@
 //! The GraphQL platform shared by all domains: schema assembly, ids, connections, loaders,
 //! scalars, enums and the extensions that enforce the contract.
 
+pub mod cache;
 pub mod connection;
 pub mod context;
 pub mod enums;

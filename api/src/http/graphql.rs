@@ -15,6 +15,7 @@ use serde_json::json;
 
 use crate::auth::request::authenticate;
 use crate::error::{AppError, code};
+use crate::graphql::cache::ResponseCache;
 use crate::graphql::context::RequestContext;
 use crate::graphql::extensions::HttpGet;
 use crate::graphql::schema::PearlsSchema;
@@ -84,13 +85,19 @@ async fn run(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let (actor, user, organisation) = match authenticate(state, authorization).await {
-        Ok(a) => (a.actor, a.user, a.organisation),
+    let (actor, user, organisation, data_version) = match authenticate(state, authorization).await {
+        Ok(a) => (a.actor, a.user, a.organisation, a.data_version),
         // A client whose access token expired must still be able to get a new one: an operation
         // that only signs in or refreshes runs anonymously despite the stale header.
         Err(AppError::Unauthenticated(_)) if only_signs_in(&batch) => {
-            (Actor::Anonymous, None, None)
+            (Actor::Anonymous, None, None, None)
         }
+        Err(e) => return refuse_app(e),
+    };
+    let cache = match cache_lookup(state, &actor, &batch, data_version).await {
+        Ok(Lookup::Hit(body)) => return answer(body),
+        Ok(Lookup::Miss(miss)) => Some(miss),
+        Ok(Lookup::NotCacheable) => None,
         Err(e) => return refuse_app(e),
     };
     let mut rc = RequestContext::new(actor, state.clone(), client_address(req, state));
@@ -104,6 +111,24 @@ async fn run(
         }
     };
     match tokio::time::timeout(state.config.request_timeout(), schema.execute_batch(batch)).await {
+        Ok(BatchResponse::Single(response))
+            if cache.is_some()
+                && response.errors.is_empty()
+                && response.cache_control.value().is_none() =>
+        {
+            let Some(miss) = cache else {
+                unreachable!("checked by the guard")
+            };
+            match serde_json::to_vec(&response) {
+                Ok(body) => {
+                    let body = web::Bytes::from(body);
+                    miss.cache
+                        .put(miss.key, miss.version, &rc.cache_hints, body.clone());
+                    answer(body)
+                }
+                Err(_) => respond(BatchResponse::Single(response)),
+            }
+        }
         Ok(response) => respond(response),
         Err(_) => refuse(
             StatusCode::OK,
@@ -114,6 +139,70 @@ async fn run(
             ),
         ),
     }
+}
+
+/// What the response cache says about a request before it runs.
+enum Lookup {
+    /// A valid stored answer.
+    Hit(web::Bytes),
+    /// Cacheable, not stored (or stale): store the answer under this key at this version.
+    Miss(Miss),
+    /// A batch, a sign-in, or the cache is off.
+    NotCacheable,
+}
+
+struct Miss {
+    cache: Arc<ResponseCache>,
+    key: Box<str>,
+    version: i64,
+}
+
+/// Looks a single operation up in the node's response cache (`graphql/cache.rs`). The data
+/// version comes from the authenticating statement; an anonymous request reads it with a
+/// statement of its own (a sign-in does not: it is never cached).
+async fn cache_lookup(
+    state: &AppState,
+    actor: &Actor,
+    batch: &BatchRequest,
+    data_version: Option<i64>,
+) -> Result<Lookup, AppError> {
+    let (Some(cache), BatchRequest::Single(r)) = (&state.response_cache, batch) else {
+        return Ok(Lookup::NotCacheable);
+    };
+    let version = match data_version {
+        Some(v) => v,
+        None if only_signs_in(batch) => return Ok(Lookup::NotCacheable),
+        None => crate::db::data_version(&state.db).await?,
+    };
+    let variables = serde_json::to_string(&r.variables).unwrap_or_default();
+    let extensions = serde_json::to_string(
+        &r.extensions
+            .iter()
+            .collect::<std::collections::BTreeMap<_, _>>(),
+    )
+    .unwrap_or_default();
+    let key = ResponseCache::key(
+        &crate::policy::response_scope(actor),
+        r.operation_name.as_deref(),
+        &r.query,
+        &variables,
+        &extensions,
+    );
+    Ok(match cache.get(&key, version, state.clock.now()) {
+        Some(body) => Lookup::Hit(body),
+        None => Lookup::Miss(Miss {
+            cache: cache.clone(),
+            key,
+            version,
+        }),
+    })
+}
+
+/// A 200 answer from an already serialised GraphQL response.
+fn answer(body: web::Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(body)
 }
 
 /// Root fields that need no access token.

@@ -75,7 +75,7 @@ pub async fn create(
         json!({ "name": model.name, "scopes": model.scopes, "expiresAt": expires_at }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok((model, secret))
 }
 
@@ -106,7 +106,7 @@ pub async fn revoke(
         json!({ "name": updated.name }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }
 
@@ -114,35 +114,32 @@ fn invalid() -> AppError {
     AppError::Unauthenticated("invalid, expired or revoked integration token".into())
 }
 
-/// The integration a presented token belongs to. Notes when it was last used (at most once a
-/// minute, so polling dashboards do not write on every request).
+/// The integration a presented token belongs to, when its token expires, and the data version
+/// (read by the same statement). Notes when it was last used (at most once a minute, so polling
+/// dashboards do not write on every request).
 pub async fn authenticate(
     db: &DatabaseConnection,
     clock: &crate::clock::Clock,
     secret: &str,
-) -> AppResult<(Integration, Option<DateTime<Utc>>)> {
+) -> AppResult<(Integration, Option<DateTime<Utc>>, i64)> {
+    use sea_orm::{ConnectionTrait, FromQueryResult, QuerySelect, QueryTrait};
     let now = clock.now();
-    let token = integration_token::Entity::find()
+    let q = integration_token::Entity::find()
         .filter(integration_token::Column::TokenHash.eq(crate::auth::sha256_hex(secret.as_bytes())))
-        .one(db)
-        .await?
-        .filter(|t| t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now))
-        .ok_or_else(invalid)?;
+        .expr_as(
+            crate::db::data_version_expr(),
+            crate::db::DATA_VERSION_COLUMN,
+        );
+    let row = db.query_one(&q.into_query()).await?.ok_or_else(invalid)?;
+    let token = integration_token::Model::from_query_result(&row, "")?;
+    let data_version: i64 = row.try_get("", crate::db::DATA_VERSION_COLUMN)?;
+    if token.revoked_at.is_some() || token.expires_at.is_some_and(|e| e <= now) {
+        return Err(invalid());
+    }
     let a_minute_ago = now - chrono::Duration::seconds(60);
     if token.last_used_at.is_none_or(|t| t < a_minute_ago) {
-        // Conditional, so concurrent requests (on any node) write it once; best effort, so a
-        // busy database never fails a read over bookkeeping.
-        let noted = integration_token::Entity::update_many()
-            .col_expr(integration_token::Column::LastUsedAt, Expr::value(now))
-            .filter(integration_token::Column::Id.eq(token.id))
-            .filter(
-                sea_orm::Condition::any()
-                    .add(integration_token::Column::LastUsedAt.is_null())
-                    .add(integration_token::Column::LastUsedAt.lt(a_minute_ago)),
-            )
-            .exec(db)
-            .await;
-        if let Err(e) = noted {
+        // Best effort: a busy database never fails a read over bookkeeping.
+        if let Err(e) = note_last_use(db, token.id, now, a_minute_ago).await {
             tracing::warn!(error = %e, "could not note an integration token's last use");
         }
     }
@@ -154,5 +151,33 @@ pub async fn authenticate(
             reporting_read: scopes.contains(&REPORTING_READ),
         },
         token.expires_at,
+        data_version,
     ))
+}
+
+/// Notes a token's use. Conditional, so concurrent requests (on any node) write it once; a
+/// write that readers can see (`integrationTokens { lastUsedAt }`), so it advances the data
+/// version — only when it changed the row.
+async fn note_last_use(
+    db: &DatabaseConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+    a_minute_ago: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    let txn = crate::db::begin_write(db).await?;
+    let noted = integration_token::Entity::update_many()
+        .col_expr(integration_token::Column::LastUsedAt, Expr::value(now))
+        .filter(integration_token::Column::Id.eq(id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(integration_token::Column::LastUsedAt.is_null())
+                .add(integration_token::Column::LastUsedAt.lt(a_minute_ago)),
+        )
+        .exec(&txn)
+        .await?;
+    if noted.rows_affected > 0 {
+        crate::db::commit(txn).await
+    } else {
+        txn.rollback().await
+    }
 }

@@ -201,7 +201,7 @@ impl EventBus {
                 event,
             });
         }
-        txn.commit().await?;
+        crate::db::commit(txn).await?;
         if !postgres {
             for l in logged {
                 self.deliver(BusItem::Event(l));

@@ -70,7 +70,7 @@ pub async fn assign(
         json!({ "mentorId": mentor_id, "kind": kind.as_str(), "startsOn": starts_on, "endsOn": ends_on }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(model)
 }
 
@@ -106,7 +106,7 @@ pub async fn end(
         json!({ "assignmentId": id, "endsOn": ends_on }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }
 
@@ -194,7 +194,7 @@ pub async fn log_session(
         json!({ "assignmentId": assignment.id, "heldOn": f.held_on, "minutes": f.minutes }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(model)
 }
 
@@ -240,6 +240,6 @@ pub async fn update_session(
         json!({ "version": updated.version }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }

@@ -104,7 +104,7 @@ pub async fn create(
         json!({ "name": model.name, "kind": model.kind.as_str(), "countryCode": model.country_code }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(model)
 }
 
@@ -169,6 +169,6 @@ pub async fn update(
         json!({ "from": before, "to": after }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }

@@ -183,7 +183,7 @@ pub async fn create(
         json!({ "name": model.name, "facilitatorId": facilitator, "members": members_json(&f.members) }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(model)
 }
 
@@ -225,6 +225,6 @@ pub async fn update(
         json!({ "version": updated.version, "members": members_json(&f.members) }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }

@@ -50,6 +50,26 @@ pub enum Actor {
     Integration(Integration),
 }
 
+/// Whose answers a response cache may share (`graphql/cache.rs`): callers with the same
+/// string see the same rows and fields for the same operation. It names the user — with role
+/// and organisation, so a changed role or organisation is another scope at once — because
+/// several rules read the user's own id (a mentor's assignments, a practice's author, an event's
+/// registrant, a peer group's facilitator, `me`); sharing by role and organisation alone would
+/// be exact only with a per-document analysis of which rules it touches. Integration tokens
+/// each have their own scopes; anonymous callers all see the same published content.
+pub fn response_scope(actor: &Actor) -> String {
+    match actor {
+        Actor::Anonymous => "anonymous".into(),
+        Actor::User(p) => format!(
+            "user:{}:{}:{}",
+            p.user_id,
+            p.role.as_str(),
+            p.organisation_id.map(|o| o.to_string()).unwrap_or_default()
+        ),
+        Actor::Integration(i) => format!("integration:{}", i.token_id),
+    }
+}
+
 impl Actor {
     /// The signed-in user, or UNAUTHENTICATED (FORBIDDEN for an integration token: it is
     /// authenticated, but never a user).

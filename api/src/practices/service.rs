@@ -207,7 +207,7 @@ pub async fn create(
         json!({ "title": model.title }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(model)
 }
 
@@ -281,7 +281,7 @@ pub async fn update(
         json!({ "version": updated.version, "title": updated.title }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }
 
@@ -383,6 +383,6 @@ pub async fn review(
         json!({ "status": { "from": current.status.as_str(), "to": to.as_str() }, "comment": comment }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }

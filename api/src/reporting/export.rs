@@ -690,6 +690,7 @@ async fn serve(
                     }
                 }
             }
+            // A read-only snapshot: it wrote nothing, so the data version stays.
             txn.commit().await?;
             sink.finish().await
         };

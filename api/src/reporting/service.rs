@@ -106,7 +106,7 @@ pub async fn create_period(
         json!({ "number": number, "startsOn": starts_on, "endsOn": ends_on }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(model)
 }
 
@@ -173,7 +173,7 @@ pub async fn create_work_package(
         json!({ "code": model.code }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(model)
 }
 
@@ -216,7 +216,7 @@ pub async fn create_activity(
         json!({ "code": model.code }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(model)
 }
 
@@ -263,7 +263,7 @@ pub async fn create_deliverable(
         json!({ "code": model.code }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(model)
 }
 
@@ -312,7 +312,7 @@ pub async fn create_output(
         json!({ "code": model.code }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(model)
 }
 
@@ -350,7 +350,7 @@ pub async fn set_targets(
                 "milestone": updated.milestone_milli.map(Measure::to_decimal) }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }
 
@@ -488,7 +488,7 @@ pub async fn contribute(
                 "value": Measure::to_decimal(value.milli()) }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(model)
 }
 
@@ -643,7 +643,7 @@ pub async fn save_report(
                     .collect::<Vec<_>>() }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(report)
 }
 
@@ -733,7 +733,7 @@ pub async fn review_report(
         json!({ "status": { "from": current.status.as_str(), "to": to.as_str() }, "comment": comment }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }
 

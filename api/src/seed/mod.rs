@@ -478,7 +478,7 @@ pub async fn demo(db: &DatabaseConnection, passwords: &Passwords) -> AppResult<S
         )
         .await?;
     }
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(report)
 }
 

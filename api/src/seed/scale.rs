@@ -517,7 +517,7 @@ async fn commit(
     )
     .await?;
     eprintln!("committing …");
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(())
 }
 

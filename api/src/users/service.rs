@@ -92,7 +92,7 @@ pub async fn create_user_unchecked(
         json!({ "email": model.email, "role": model.role.as_str(), "organisationId": model.organisation_id }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(model)
 }
 
@@ -163,7 +163,7 @@ pub async fn deactivate_user(
         json!({ "active": false }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }
 
@@ -216,6 +216,6 @@ pub async fn change_role(
                 "organisationId": { "from": current.organisation_id, "to": org } }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }

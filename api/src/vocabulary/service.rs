@@ -86,7 +86,7 @@ pub async fn create(
         json!({ "kind": kind.as_str(), "name": model.name }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(model)
 }
 
@@ -149,7 +149,7 @@ pub async fn update(
                 "to": { "name": updated.name, "retired": updated.retired } }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }
 

@@ -155,7 +155,7 @@ pub async fn add_action(
     )
     .await?;
     let plan = reload(&txn, plan_id).await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(plan)
 }
 
@@ -204,7 +204,7 @@ pub async fn update_action(
     )
     .await?;
     let plan = reload(&txn, plan_id).await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(plan)
 }
 
@@ -234,6 +234,6 @@ pub async fn remove_action(
     )
     .await?;
     let plan = reload(&txn, action.plan_id).await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(plan)
 }

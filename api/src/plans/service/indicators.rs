@@ -47,7 +47,7 @@ pub async fn add_indicator(
     )
     .await?;
     let plan = reload(&txn, plan_id).await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(plan)
 }
 
@@ -79,7 +79,7 @@ pub async fn remove_indicator(
     )
     .await?;
     let plan = reload(&txn, ind.plan_id).await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(plan)
 }
 
@@ -129,6 +129,6 @@ pub async fn update_indicator(
     )
     .await?;
     let plan = reload(&txn, plan_id).await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(plan)
 }

@@ -211,6 +211,6 @@ pub async fn update_plan(
     )
     .await?;
     let plan = reload(&txn, plan_id).await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(plan)
 }

@@ -66,7 +66,7 @@ pub async fn post_progress(
                 "participantsReached": f.participants_reached }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(model)
 }
 
@@ -96,7 +96,7 @@ pub async fn record_actual(
         json!({ "indicatorId": indicator_id, "from": before.map(Measure::to_decimal), "to": Measure::to_decimal(actual.milli()) }),
     )
     .await?;
-    txn.commit().await?;
+    crate::db::commit(txn).await?;
     Ok(updated)
 }
 
