@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, Datelike, Duration, Utc};
 use entity::{
-    ApplicationStatus, AssessmentStage, application, application_status_change, assessment,
-    assessment_score, assessor_assignment, criterion, edition, phase,
+    ApplicationStatus, AssessmentStage, application, application_co_applicant,
+    application_status_change, assessment, assessment_score, assessor_assignment, criterion,
+    edition, phase,
 };
 use rand::RngExt;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
@@ -28,6 +29,7 @@ buffers! {
     /// The applications' rows; parents first.
     struct ApplicationRows {
         applications: application = "applications",
+        co_applicants: application_co_applicant = "co-applicants",
         history: application_status_change = "status changes",
         assessments: assessment = "assessments",
         scores: assessment_score = "assessment scores",
@@ -197,6 +199,10 @@ impl Programme {
     async fn application_rows(&mut self, s: &mut Seeder<'_>, g: &mut Gen) -> AppResult<()> {
         let mut rows = ApplicationRows::new();
         let mut with_plan = Vec::new();
+        let demoville_joins = self
+            .apps
+            .iter()
+            .position(|b| b.municipality != 0 && b.edition == self.apps[0].edition);
         for (i, a) in self.apps.iter().enumerate() {
             let (edition_id, y, _) = self.editions[a.edition];
             let Path {
@@ -220,6 +226,13 @@ impl Programme {
                 withdrawn_from: Set(None),
                 cureap_submitted_at: Set(None),
             });
+            if let Some(partner) = self.co_applicant(i, demoville_joins) {
+                rows.co_applicants
+                    .push(application_co_applicant::ActiveModel {
+                        application_id: Set(a.id),
+                        organisation_id: Set(self.municipalities[partner].0),
+                    });
+            }
             let mut from = None;
             for (status, t) in &path {
                 rows.history.push(application_status_change::ActiveModel {
@@ -241,6 +254,20 @@ impl Programme {
         }
         self.with_plan = with_plan;
         rows.finish(s.txn, &mut s.report).await
+    }
+
+    /// The municipality applying jointly with application `i`, if any: every tenth application
+    /// has its lead's neighbour in the list as co-applicant, and Demoville (the municipality
+    /// login) co-applies to the first of another lead's applications in its CuReAP edition, so
+    /// its pages show both halves of its scope (leads, co-applies).
+    fn co_applicant(&self, i: usize, demoville_joins: Option<usize>) -> Option<usize> {
+        let a = &self.apps[i];
+        let n = self.municipalities.len();
+        if demoville_joins == Some(i) {
+            return Some(0);
+        }
+        let neighbour = (a.municipality + 1) % n;
+        (i % 10 == 5 && neighbour != a.municipality).then_some(neighbour)
     }
 
     /// Scores: two preselection assessments of every eligible application, two jury
