@@ -1314,7 +1314,7 @@ both!(knowledge_table, |app: TestApp| async move {
 // Reporting, KPIs and integration tokens: who reads the project-level reporting, who writes
 // contributions, who reads KPIs, and what each kind of token may touch.
 both!(reporting_and_token_table, |app: TestApp| async move {
-    World::build(&app).await;
+    let w = World::build(&app).await;
     let t = Tokens::new(&app).await;
     let coordinator = t.of(Who::Coordinator).unwrap().to_owned();
     let body = app
@@ -1389,6 +1389,21 @@ both!(reporting_and_token_table, |app: TestApp| async move {
             Ok,
         ),
         (
+            "projectSettings",
+            "{ projectSettings { version partners { partnerType } } }",
+            json!({}),
+            [
+                Refused("UNAUTHENTICATED"),
+                Ok,
+                Ok,
+                Refused("FORBIDDEN"),
+                Refused("FORBIDDEN"),
+                Refused("FORBIDDEN"),
+            ],
+            Refused("FORBIDDEN"),
+            Ok,
+        ),
+        (
             "kpis",
             "{ kpis { funnel { applied } } }",
             json!({}),
@@ -1445,6 +1460,40 @@ both!(reporting_and_token_table, |app: TestApp| async move {
             assert_eq!(
                 outcome(&body, &field, &vars),
                 Result::Ok(expected),
+                "{name} with a token: {body}"
+            );
+        }
+    }
+
+    // The project's facts: the coordinator keeps them (each cell after the coordinator's
+    // change finds version 1, so a stale-version refusal could not pass for an access one).
+    for (name, q, vars) in [
+        (
+            "updateProjectSettings",
+            "mutation($i: UpdateProjectSettingsInput!) { updateProjectSettings(input: $i) { settings { version } } }",
+            json!({ "i": { "expectedVersion": 0, "acronym": "BSR Cultural Pearls" } }),
+        ),
+        (
+            "setPartnerFacts",
+            "mutation($i: SetPartnerFactsInput!) { setPartnerFacts(input: $i) { partner { version } } }",
+            json!({ "i": { "organisationId": encode("Organisation", w.partner_org).0,
+                           "expectedVersion": 0, "town": "Tallinn" } }),
+        ),
+    ] {
+        let row = [
+            (Who::Anonymous, Refused("UNAUTHENTICATED")),
+            (Who::Coordinator, Ok),
+            (Who::Partner, Refused("FORBIDDEN")),
+            (Who::Mentor, Refused("FORBIDDEN")),
+            (Who::OwnMunicipality, Refused("FORBIDDEN")),
+            (Who::OtherMunicipality, Refused("FORBIDDEN")),
+        ];
+        check_row(&app, &t, name, q, vars.clone(), name, &row).await;
+        for secret in [&kpi_token, &reporting_token] {
+            let body = app.gql(Some(secret), q, vars.clone()).await;
+            assert_eq!(
+                outcome(&body, name, &vars),
+                Result::Ok(Refused("FORBIDDEN")),
                 "{name} with a token: {body}"
             );
         }

@@ -16,6 +16,7 @@ mod catalogue;
 mod events;
 mod faults;
 mod inputs;
+mod keep;
 mod kpis;
 mod performance;
 mod planner;

@@ -176,89 +176,10 @@ struct Fixture {
     a: Uuid,
 }
 
-async fn fixture(app: &TestApp, w: &World) -> Fixture {
-    let db = &app.state.db;
-    let e1 = fixtures::edition_all_phases(db, 2060, true, (4, true, 1)).await;
-    let e2 = fixtures::edition_all_phases(db, 2061, true, (4, true, 1)).await;
-    let org = |name: &'static str, cc: &'static str| async move {
-        fixtures::organisation(db, name, cc, OrganisationKind::Municipality).await
-    };
-    let (a, b, c, d, e, f) = (
-        org("A-town", "DE").await,
-        org("B-town", "DE").await,
-        org("C-town", "DK").await,
-        org("D-town", "FI").await,
-        org("E-town", "LV").await,
-        org("F-town", "SE").await,
-    );
-    // Edition 2060: A awarded, B not shortlisted, C ineligible, D a draft, E withdrawn after
-    // being found eligible. Edition 2061: A submitted, C writing its CuReAP, F submitted it.
-    let a1 = fixtures::application(db, e1, a, "A 2060", S::Awarded).await;
-    fixtures::application(db, e1, b, "B 2060", S::NotShortlisted).await;
-    fixtures::application(db, e1, c, "C 2060", S::Ineligible).await;
-    fixtures::application(db, e1, d, "D 2060", S::Draft).await;
-    let e1e = fixtures::application(db, e1, e, "E 2060", S::Withdrawn).await;
-    entity::application_status_change::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        application_id: Set(e1e),
-        from_status: Set(Some(S::Submitted)),
-        to_status: Set(S::Eligible),
-        actor_id: Set(None),
-        note: Set(None),
-        changed_at: Set(Utc::now() - chrono::Duration::days(1)),
-    }
-    .insert(db)
-    .await
-    .unwrap();
-    entity::application_status_change::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        application_id: Set(e1e),
-        from_status: Set(Some(S::Eligible)),
-        to_status: Set(S::Withdrawn),
-        actor_id: Set(None),
-        note: Set(None),
-        changed_at: Set(Utc::now()),
-    }
-    .insert(db)
-    .await
-    .unwrap();
-    fixtures::application(db, e2, a, "A 2061", S::Submitted).await;
-    let c2 = fixtures::application(db, e2, c, "C 2061", S::CureapInDevelopment).await;
-    fixtures::application(db, e2, f, "F 2061", S::CureapSubmitted).await;
-
-    // A's 2060 plan was submitted in time (version 1 inside the open CuReAP phase).
-    let plan_a = fixtures::complete_plan(db, a1).await;
-    entity::plan_version::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        plan_id: Set(plan_a),
-        number: Set(1),
-        snapshot: Set(json!({})),
-        submitted_at: Set(Utc::now()),
-        submitted_by: Set(None),
-    }
-    .insert(db)
-    .await
-    .unwrap();
-    entity::plan::Entity::update_many()
-        .col_expr(
-            entity::plan::Column::SubmittedVersion,
-            sea_orm::sea_query::Expr::value(1),
-        )
-        .filter(entity::plan::Column::Id.eq(plan_a))
-        .exec(db)
-        .await
-        .unwrap();
-    let plan_c = fixtures::complete_plan(db, c2).await;
-
-    // Mentoring: A 2060 and C 2061 have the mentor; F 2061 has none.
-    let m_a = fixtures::assign_mentor(db, a1, w.mentor).await;
-    let m_c = fixtures::assign_mentor(db, c2, w.mentor).await;
-    session(db, m_a, NaiveDate::from_ymd_opt(2026, 3, 10).unwrap(), 60).await;
-    session(db, m_a, NaiveDate::from_ymd_opt(2026, 4, 2).unwrap(), 90).await;
-    session(db, m_c, NaiveDate::from_ymd_opt(2026, 4, 20).unwrap(), 30).await;
-
-    // Plan actions: each plan has one (45,000.50 EUR, planned); A adds a completed one of
-    // 1,000.00 EUR with a theme. A's first action reported FULLY/100 and then PARTLY/250.
+/// Plan actions: each plan has one (45,000.50 EUR, planned); A adds a completed one of
+/// 1,000.00 EUR with a theme; A's first action reported FULLY/100 and then PARTLY/250.
+/// Returns the theme, A's second action and A's first action.
+async fn actions(db: &DatabaseConnection, plan_a: Uuid) -> (Uuid, Uuid, Uuid) {
     let theme = fixtures::term(db, TermKind::Theme, "social cohesion").await;
     let now = Utc::now();
     let second = entity::plan_action::ActiveModel {
@@ -323,9 +244,13 @@ async fn fixture(app: &TestApp, w: &World) -> Fixture {
         .exec(db)
         .await
         .unwrap();
+    (theme, second, first_a)
+}
 
-    // Events: a public forum (A attended, C registered, B waiting), a cancelled webinar, a
-    // conference (A registered).
+/// Events: a public forum (A attended, C registered, B waiting), a cancelled webinar, a
+/// conference (A registered).
+async fn events(app: &TestApp, w: &World, [a, b, c]: [Uuid; 3]) {
+    let db = &app.state.db;
     let users: Vec<Uuid> = {
         let mut v = Vec::new();
         for (n, o) in [a, c, b, a].iter().enumerate() {
@@ -413,6 +338,91 @@ async fn fixture(app: &TestApp, w: &World) -> Fixture {
         None,
     )
     .await;
+}
+
+async fn fixture(app: &TestApp, w: &World) -> Fixture {
+    let db = &app.state.db;
+    let e1 = fixtures::edition_all_phases(db, 2060, true, (4, true, 1)).await;
+    let e2 = fixtures::edition_all_phases(db, 2061, true, (4, true, 1)).await;
+    let org = |name: &'static str, cc: &'static str| async move {
+        fixtures::organisation(db, name, cc, OrganisationKind::Municipality).await
+    };
+    let (a, b, c, d, e, f) = (
+        org("A-town", "DE").await,
+        org("B-town", "DE").await,
+        org("C-town", "DK").await,
+        org("D-town", "FI").await,
+        org("E-town", "LV").await,
+        org("F-town", "SE").await,
+    );
+    // Edition 2060: A awarded, B not shortlisted, C ineligible, D a draft, E withdrawn after
+    // being found eligible. Edition 2061: A submitted, C writing its CuReAP, F submitted it.
+    let a1 = fixtures::application(db, e1, a, "A 2060", S::Awarded).await;
+    fixtures::application(db, e1, b, "B 2060", S::NotShortlisted).await;
+    fixtures::application(db, e1, c, "C 2060", S::Ineligible).await;
+    fixtures::application(db, e1, d, "D 2060", S::Draft).await;
+    let e1e = fixtures::application(db, e1, e, "E 2060", S::Withdrawn).await;
+    entity::application_status_change::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        application_id: Set(e1e),
+        from_status: Set(Some(S::Submitted)),
+        to_status: Set(S::Eligible),
+        actor_id: Set(None),
+        note: Set(None),
+        changed_at: Set(Utc::now() - chrono::Duration::days(1)),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    entity::application_status_change::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        application_id: Set(e1e),
+        from_status: Set(Some(S::Eligible)),
+        to_status: Set(S::Withdrawn),
+        actor_id: Set(None),
+        note: Set(None),
+        changed_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    fixtures::application(db, e2, a, "A 2061", S::Submitted).await;
+    let c2 = fixtures::application(db, e2, c, "C 2061", S::CureapInDevelopment).await;
+    fixtures::application(db, e2, f, "F 2061", S::CureapSubmitted).await;
+
+    // A's 2060 plan was submitted in time (version 1 inside the open CuReAP phase).
+    let plan_a = fixtures::complete_plan(db, a1).await;
+    entity::plan_version::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        plan_id: Set(plan_a),
+        number: Set(1),
+        snapshot: Set(json!({})),
+        submitted_at: Set(Utc::now()),
+        submitted_by: Set(None),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    entity::plan::Entity::update_many()
+        .col_expr(
+            entity::plan::Column::SubmittedVersion,
+            sea_orm::sea_query::Expr::value(1),
+        )
+        .filter(entity::plan::Column::Id.eq(plan_a))
+        .exec(db)
+        .await
+        .unwrap();
+    let plan_c = fixtures::complete_plan(db, c2).await;
+
+    // Mentoring: A 2060 and C 2061 have the mentor; F 2061 has none.
+    let m_a = fixtures::assign_mentor(db, a1, w.mentor).await;
+    let m_c = fixtures::assign_mentor(db, c2, w.mentor).await;
+    session(db, m_a, NaiveDate::from_ymd_opt(2026, 3, 10).unwrap(), 60).await;
+    session(db, m_a, NaiveDate::from_ymd_opt(2026, 4, 2).unwrap(), 90).await;
+    session(db, m_c, NaiveDate::from_ymd_opt(2026, 4, 20).unwrap(), 30).await;
+
+    let (theme, second, first_a) = actions(db, plan_a).await;
+    events(app, w, [a, b, c]).await;
 
     // Practices: P1 (DK, themed) cited by A's second action; P2 (LV) cited by A's first and C's
     // action; P3 (DK) not cited; a draft is not counted.

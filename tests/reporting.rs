@@ -13,7 +13,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-async fn event(
+pub(crate) async fn event(
     db: &DatabaseConnection,
     org: Uuid,
     starts: chrono::DateTime<Utc>,
@@ -50,7 +50,7 @@ async fn event(
     .id
 }
 
-async fn attend(
+pub(crate) async fn attend(
     db: &DatabaseConnection,
     event: Uuid,
     user: Uuid,
@@ -75,13 +75,13 @@ async fn attend(
     .unwrap();
 }
 
-async fn ok(app: &TestApp, token: &str, q: &str, vars: Value) -> Value {
+pub(crate) async fn ok(app: &TestApp, token: &str, q: &str, vars: Value) -> Value {
     let body = app.gql(Some(token), q, vars).await;
     assert!(body["errors"].is_null(), "{q}\n→ {body}");
     body["data"].clone()
 }
 
-fn indicator<'a>(list: &'a Value, code: &str) -> &'a Value {
+pub(crate) fn indicator<'a>(list: &'a Value, code: &str) -> &'a Value {
     list.as_array()
         .expect("list")
         .iter()

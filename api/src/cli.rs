@@ -68,11 +68,41 @@ pub enum Command {
     },
     /// Print the GraphQL SDL (what `schema.graphql` must contain).
     Schema,
+    /// Write an export for the programme's systems.
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
     /// Manage user accounts.
     User {
         #[command(subcommand)]
         action: UserAction,
     },
+}
+
+/// Exports.
+#[derive(Subcommand)]
+pub enum ExportWhat {
+    /// The keep.eu exchange document (as `GET /export/keep.json` and `/export/keep.xml`).
+    Keep {
+        /// JSON or XML.
+        #[arg(long, value_enum, default_value = "json", ignore_case = true)]
+        format: KeepFormatArg,
+        /// The reporting period whose cumulative indicator values it carries (default: the
+        /// latest period that has begun).
+        #[arg(long, value_name = "N")]
+        period: Option<i32>,
+        /// The file to write (default: standard output).
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+    },
+}
+
+/// The keep.eu document's form.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum KeepFormatArg {
+    Json,
+    Xml,
 }
 
 /// Migration commands.
@@ -143,6 +173,39 @@ fn app_err(e: crate::error::AppError) -> Box<dyn std::error::Error> {
     e.public_message().into()
 }
 
+/// `pearls export keep`: the document to a file (removed again if writing fails, so a
+/// half-written document is never taken for a whole one) or to standard output.
+async fn export_keep(
+    config: &Config,
+    format: KeepFormatArg,
+    period: Option<i32>,
+    out: Option<std::path::PathBuf>,
+) -> CliResult {
+    let (db, _) = crate::db::connect(config).await?;
+    let format = match format {
+        KeepFormatArg::Json => crate::reporting::keep::KeepFormat::Json,
+        KeepFormatArg::Xml => crate::reporting::keep::KeepFormat::Xml,
+    };
+    let today = chrono::Utc::now().date_naive();
+    use crate::reporting::export::keep_to;
+    match out {
+        Some(path) => {
+            let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+            let written = keep_to(&db, format, period, today, &mut file).await;
+            if written.is_err() {
+                let _ = std::fs::remove_file(&path);
+            }
+            written.map_err(app_err)
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            keep_to(&db, format, period, today, &mut stdout)
+                .await
+                .map_err(app_err)
+        }
+    }
+}
+
 /// Runs the command line.
 pub async fn run(cli: Cli) -> CliResult {
     let config = cli.config;
@@ -159,6 +222,14 @@ pub async fn run(cli: Cli) -> CliResult {
             app.run_until_stopped().await?;
         }
         Command::Schema => print!("{}", crate::graphql::schema::sdl()),
+        Command::Export {
+            what:
+                ExportWhat::Keep {
+                    format,
+                    period,
+                    out,
+                },
+        } => export_keep(&config, format, period, out).await?,
         Command::Backup { to } => {
             let report = crate::backup::backup(&config, &to).await?;
             println!(

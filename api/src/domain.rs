@@ -152,6 +152,57 @@ impl EurAmount {
     }
 }
 
+/// A rate in percent with at most two decimals, 0 to 100, stored as hundredths of a percent
+/// (basis points: 80 % = 8000).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Percent(i32);
+
+impl Percent {
+    pub fn parse(field: &str, value: rust_decimal::Decimal) -> AppResult<Self> {
+        if value.is_sign_negative() || value > rust_decimal::Decimal::ONE_HUNDRED {
+            return Err(AppError::bad_input(field, "a percentage from 0 to 100"));
+        }
+        if value.normalize().scale() > 2 {
+            return Err(AppError::bad_input(field, "at most two decimals"));
+        }
+        let bp = (value * rust_decimal::Decimal::ONE_HUNDRED).trunc();
+        let bp: i32 = bp
+            .try_into()
+            .map_err(|_| AppError::bad_input(field, "a percentage from 0 to 100"))?;
+        Ok(Self(bp))
+    }
+
+    pub fn basis_points(self) -> i32 {
+        self.0
+    }
+
+    /// Basis points back to a percentage with two places.
+    pub fn to_decimal(bp: i32) -> rust_decimal::Decimal {
+        rust_decimal::Decimal::new(bp.into(), 2)
+    }
+}
+
+/// An ISO 639-1 language code (`en`, `de`, `lv`), normalised to lower case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LanguageCode(String);
+
+impl LanguageCode {
+    pub fn parse(field: &str, raw: &str) -> AppResult<Self> {
+        let code = raw.trim().to_lowercase();
+        if code.len() != 2 || !code.chars().all(|c| c.is_ascii_lowercase()) {
+            return Err(AppError::bad_input(
+                field,
+                "an ISO 639-1 code such as \"en\"",
+            ));
+        }
+        Ok(Self(code))
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
 /// An indicator value with at most three decimals, stored as integer thousandths.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Measure(i64);
@@ -243,6 +294,16 @@ mod money_tests {
         assert!(EurAmount::parse("b", d("0.001")).is_err());
         assert!(EurAmount::parse("b", d("-1")).is_err());
         assert!(EurAmount::parse("b", d("1000000000.01")).is_err());
+        assert_eq!(Percent::parse("r", d("80")).unwrap().basis_points(), 8000);
+        assert_eq!(Percent::parse("r", d("12.5")).unwrap().basis_points(), 1250);
+        assert_eq!(Percent::to_decimal(8000).to_string(), "80.00");
+        for bad in ["-1", "100.01", "1.001"] {
+            assert!(Percent::parse("r", d(bad)).is_err(), "{bad}");
+        }
+        assert_eq!(LanguageCode::parse("l", " DE ").unwrap().into_inner(), "de");
+        for bad in ["", "eng", "e1", "ä"] {
+            assert!(LanguageCode::parse("l", bad).is_err(), "{bad}");
+        }
         assert_eq!(Measure::parse("m", d("12.345")).unwrap().milli(), 12_345);
         assert_eq!(Measure::to_decimal(12_000).to_string(), "12");
         assert!(Measure::parse("m", d("0.0001")).is_err());

@@ -26,6 +26,7 @@ pub mod peers;
 pub mod plans;
 pub mod policy;
 pub mod practices;
+pub mod project;
 pub mod reporting;
 pub mod search;
 pub mod seed;

@@ -18,6 +18,7 @@ mod m20261124_000010_funnel_milestones;
 mod m20261124_000011_submitted_pages;
 mod m20261204_000012_live_events;
 mod m20261204_000013_data_version;
+mod m20261204_000014_project_facts;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000011_submitted_pages::Migration),
             Box::new(m20261204_000012_live_events::Migration),
             Box::new(m20261204_000013_data_version::Migration),
+            Box::new(m20261204_000014_project_facts::Migration),
         ]
     }
 }

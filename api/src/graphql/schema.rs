@@ -26,6 +26,7 @@ use crate::organisations::graphql::{OrganisationMutation, OrganisationQuery};
 use crate::peers::graphql::{PeerMutation, PeerQuery};
 use crate::plans::graphql::PlanMutation;
 use crate::practices::graphql::{PracticeMutation, PracticeQuery};
+use crate::project::graphql::{ProjectMutation, ProjectQuery};
 use crate::reporting::graphql::{ReportingMutation, ReportingQuery};
 use crate::users::graphql::{UserMutation, UserQuery};
 use crate::vocabulary::graphql::{VocabularyMutation, VocabularyQuery};
@@ -54,6 +55,7 @@ pub struct Query(
     PeerQuery,
     IntegrationQuery,
     ReportingQuery,
+    ProjectQuery,
     KpiQuery,
 );
 
@@ -74,6 +76,7 @@ pub struct Mutation(
     PeerMutation,
     IntegrationMutation,
     ReportingMutation,
+    ProjectMutation,
 );
 
 /// The portal's schema type.

@@ -31,6 +31,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/export/periods/{number}/{table}.csv",
             web::get().to(crate::reporting::export::csv),
         )
+        .route(
+            "/export/keep.json",
+            web::get().to(crate::reporting::export::keep_json),
+        )
+        .route(
+            "/export/keep.xml",
+            web::get().to(crate::reporting::export::keep_xml),
+        )
         .route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz));
 }

@@ -455,6 +455,12 @@ pub fn manage_reporting(actor: &Actor) -> AppResult<&Principal> {
     coordinator(actor, "sets up the reporting")
 }
 
+/// Who keeps the project's own facts (the programme and call, the project's identity, budget
+/// and funding, the consortium partners' records) that the keep.eu export carries.
+pub fn manage_project_facts(actor: &Actor) -> AppResult<&Principal> {
+    coordinator(actor, "keeps the project's facts")
+}
+
 /// Who downloads the reporting exports: coordinators and integrations with `reporting:read`
 /// (partners read the figures in the API, not the programme's files).
 pub fn export_reporting(actor: &Actor) -> AppResult<()> {
@@ -527,6 +533,7 @@ pub const REPORTING_FIELDS: &[&str] = &[
     "workPackages",
     "indicators",
     "partnerReports",
+    "projectSettings",
 ];
 
 /// Whether an integration may resolve the root field `field` of the operation type

@@ -403,6 +403,10 @@ table! {
         coordinator => Allow, partner => Forbidden, integration => Forbidden,
         anonymous => Unauthenticated,
     }
+    manage_project_facts: |a| rules::manage_project_facts(&a) => {
+        coordinator => Allow, partner => Forbidden, mentor => Forbidden,
+        lead_municipality => Forbidden, integration => Forbidden, anonymous => Unauthenticated,
+    }
     export_reporting: |a| rules::export_reporting(&a) => {
         coordinator => Allow, integration => Allow, partner => Forbidden, mentor => Forbidden,
         anonymous => Unauthenticated,

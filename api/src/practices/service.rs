@@ -65,13 +65,7 @@ impl PracticeFields {
         language: &str,
         terms: (Vec<Uuid>, Vec<Uuid>, Vec<Uuid>),
     ) -> AppResult<Self> {
-        let language = language.trim().to_lowercase();
-        if language.len() != 2 || !language.chars().all(|c| c.is_ascii_lowercase()) {
-            return Err(AppError::bad_input(
-                "language",
-                "an ISO 639-1 code such as \"en\"",
-            ));
-        }
+        let language = crate::domain::LanguageCode::parse("language", language)?.into_inner();
         let source_text = source_text
             .filter(|t| !t.trim().is_empty())
             .map(|t| NonEmptyText::parse("sourceText", t, 300).map(NonEmptyText::into_inner))

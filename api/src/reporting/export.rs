@@ -4,7 +4,9 @@
 //!   activities, deliverables);
 //! - `GET /export/periods/{n}/{table}.csv` — `indicators`, `activities`, `deliverables`,
 //!   `expenditure`;
-//! - `GET /export/periods/{n}.zip` — the JSON and the four CSV files.
+//! - `GET /export/periods/{n}.zip` — the JSON and the four CSV files;
+//! - `GET /export/keep.json`, `GET /export/keep.xml` (`?period=N`, default the latest period
+//!   that has begun) — the keep.eu exchange document ([`super::keep`]).
 //!
 //! Readers: coordinators and integration tokens with `reporting:read`. The figures come from
 //! [`super::figures`], as in the GraphQL API, so both say the same. Rows are read from the
@@ -28,6 +30,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::figures;
+use super::keep::{self, KeepFormat};
 use crate::auth::request::authenticate;
 use crate::domain::{EurAmount, Measure, natural_key};
 use crate::error::{AppError, AppResult};
@@ -629,6 +632,60 @@ enum Format {
     Json,
     Csv(Table),
     Zip,
+    Keep(KeepFormat),
+}
+
+/// Which period a request names: by number (the period exports), or the one a keep.eu
+/// document reports up to (`?period=N`, or the latest that has begun).
+enum Period<'a> {
+    Number(&'a str),
+    UpTo(Option<i32>),
+}
+
+/// The keep.eu document on `s`: the settings and the work plan first, then the consortium.
+async fn write_keep(
+    db: &impl ConnectionTrait,
+    period: Option<&reporting_period::Model>,
+    format: KeepFormat,
+    s: &mut Sink,
+) -> AppResult<()> {
+    let settings = crate::project::service::settings(db).await?;
+    let programme = keep::programme_members(&settings)?;
+    let figures = match period {
+        Some(p) => figures::indicators(db, p).await?,
+        None => Vec::new(),
+    };
+    let project = keep::project_members(
+        &settings,
+        keep::deliverables(db).await?,
+        keep::indicators(db, &figures).await?,
+    );
+    let mut w = keep::Writer::new(format);
+    s.write(w.head(&programme, &project).as_bytes())?;
+    s.flush().await?;
+    for (o, f) in crate::project::service::partners(db).await? {
+        s.write(w.partner(&keep::partner(&o, f.as_ref())).as_bytes())?;
+    }
+    s.write(w.tail().as_bytes())?;
+    s.flush().await
+}
+
+/// The period a keep.eu document reports up to: the one asked for, or the latest that has
+/// begun by `today` (none before the first period: the document then has no indicators).
+async fn keep_period(
+    db: &impl ConnectionTrait,
+    actor: &crate::policy::Actor,
+    asked: Option<i32>,
+    today: chrono::NaiveDate,
+) -> AppResult<Option<reporting_period::Model>> {
+    if let Some(n) = asked {
+        return super::service::period(db, actor, n).await.map(Some);
+    }
+    Ok(crate::policy::scope::reporting_periods(actor)
+        .filter(reporting_period::Column::StartsOn.lte(today))
+        .order_by_desc(reporting_period::Column::StartsOn)
+        .one(db)
+        .await?)
 }
 
 fn refuse(err: AppError) -> HttpResponse {
@@ -638,7 +695,7 @@ fn refuse(err: AppError) -> HttpResponse {
 async fn serve(
     req: HttpRequest,
     state: web::Data<AppState>,
-    number: &str,
+    asked: Period<'_>,
     format: Format,
 ) -> HttpResponse {
     let authorization = req
@@ -652,13 +709,32 @@ async fn serve(
     if let Err(e) = crate::policy::rules::export_reporting(&actor) {
         return refuse(e);
     }
-    let Ok(number) = number.parse::<i32>() else {
-        return refuse(AppError::not_found("reporting period"));
+    let period = match asked {
+        Period::Number(n) => {
+            let Ok(number) = n.parse::<i32>() else {
+                return refuse(AppError::not_found("reporting period"));
+            };
+            super::service::period(&state.db, &actor, number)
+                .await
+                .map(Some)
+        }
+        Period::UpTo(asked) => {
+            let today = state.clock.now().date_naive();
+            keep_period(&state.db, &actor, asked, today).await
+        }
     };
-    let period = match super::service::period(&state.db, &actor, number).await {
+    let period = match period {
         Ok(p) => p,
         Err(e) => return refuse(e),
     };
+    if matches!(format, Format::Keep(_)) {
+        // Facts the document cannot do without are a CONFLICT naming them, not a cut body.
+        let facts = crate::project::service::settings(&state.db).await;
+        if let Err(e) = facts.and_then(|s| keep::programme_members(&s).map(|_| ())) {
+            return refuse(e);
+        }
+    }
+    let number = period.as_ref().map_or(0, |p| p.number);
     let (tx, mut rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHANNEL);
     let db = state.db.clone();
     let out = match format {
@@ -677,16 +753,24 @@ async fn serve(
         let run = async {
             // One snapshot for the whole export, so its files agree with each other.
             let txn = crate::db::begin_snapshot(&db).await?;
-            let figures = figures::indicators(&txn, &period).await?;
-            match format {
-                Format::Json => write_json(&txn, &period, &figures, &mut sink).await?,
-                Format::Csv(t) => write_csv(&txn, &period, &figures, t, &mut sink).await?,
-                Format::Zip => {
+            match (format, &period) {
+                (Format::Keep(k), p) => write_keep(&txn, p.as_ref(), k, &mut sink).await?,
+                (_, None) => return Err(AppError::not_found("reporting period")),
+                (Format::Json, Some(period)) => {
+                    let figures = figures::indicators(&txn, period).await?;
+                    write_json(&txn, period, &figures, &mut sink).await?
+                }
+                (Format::Csv(t), Some(period)) => {
+                    let figures = figures::indicators(&txn, period).await?;
+                    write_csv(&txn, period, &figures, t, &mut sink).await?
+                }
+                (Format::Zip, Some(period)) => {
+                    let figures = figures::indicators(&txn, period).await?;
                     sink.start_file(&format!("period-{}.json", period.number))?;
-                    write_json(&txn, &period, &figures, &mut sink).await?;
+                    write_json(&txn, period, &figures, &mut sink).await?;
                     for t in Table::ALL {
                         sink.start_file(&format!("period-{}-{}.csv", period.number, t.name()))?;
-                        write_csv(&txn, &period, &figures, t, &mut sink).await?;
+                        write_csv(&txn, period, &figures, t, &mut sink).await?;
                     }
                 }
             }
@@ -719,6 +803,8 @@ async fn serve(
             format!("period-{number}-{}.csv", t.name()),
         ),
         Format::Zip => ("application/zip", format!("period-{number}.zip")),
+        Format::Keep(KeepFormat::Json) => ("application/json", "keep.json".to_owned()),
+        Format::Keep(KeepFormat::Xml) => ("application/xml", "keep.xml".to_owned()),
     };
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(content_type)))
@@ -736,7 +822,7 @@ pub async fn json(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    serve(req, state, &path.into_inner(), Format::Json).await
+    serve(req, state, Period::Number(&path.into_inner()), Format::Json).await
 }
 
 /// `GET /export/periods/{number}.zip`
@@ -745,7 +831,7 @@ pub async fn zip(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    serve(req, state, &path.into_inner(), Format::Zip).await
+    serve(req, state, Period::Number(&path.into_inner()), Format::Zip).await
 }
 
 /// `GET /export/periods/{number}/{table}.csv`
@@ -756,7 +842,72 @@ pub async fn csv(
 ) -> HttpResponse {
     let (number, table) = path.into_inner();
     match Table::parse(&table) {
-        Some(t) => serve(req, state, &number, Format::Csv(t)).await,
+        Some(t) => serve(req, state, Period::Number(&number), Format::Csv(t)).await,
         None => refuse(AppError::not_found("export table")),
     }
+}
+
+/// `?period=N` of the keep.eu document.
+#[derive(serde::Deserialize)]
+pub struct KeepParams {
+    period: Option<i32>,
+}
+
+/// `GET /export/keep.json`
+pub async fn keep_json(
+    req: HttpRequest,
+    params: web::Query<KeepParams>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let asked = Period::UpTo(params.period);
+    serve(req, state, asked, Format::Keep(KeepFormat::Json)).await
+}
+
+/// `GET /export/keep.xml`
+pub async fn keep_xml(
+    req: HttpRequest,
+    params: web::Query<KeepParams>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let asked = Period::UpTo(params.period);
+    serve(req, state, asked, Format::Keep(KeepFormat::Xml)).await
+}
+
+/// `pearls export keep`: the keep.eu document as the HTTP export writes it, to `out`, read
+/// with the access of a `reporting:read` integration (whoever runs the command holds the
+/// database already).
+pub async fn keep_to(
+    db: &sea_orm::DatabaseConnection,
+    format: KeepFormat,
+    asked: Option<i32>,
+    today: chrono::NaiveDate,
+    out: &mut impl Write,
+) -> AppResult<()> {
+    let actor = crate::policy::Actor::Integration(crate::policy::Integration {
+        token_id: Uuid::nil(),
+        kpi_read: false,
+        reporting_read: true,
+    });
+    crate::policy::rules::export_reporting(&actor)?;
+    let period = keep_period(db, &actor, asked, today).await?;
+    keep::programme_members(&crate::project::service::settings(db).await?)?;
+    let (tx, mut rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHANNEL);
+    let mut sink = Sink {
+        out: Out::Plain(Vec::new()),
+        tx,
+    };
+    let writing = async move {
+        let txn = crate::db::begin_snapshot(db).await?;
+        write_keep(&txn, period.as_ref(), format, &mut sink).await?;
+        txn.commit().await?;
+        sink.finish().await
+    };
+    let reading = async {
+        while let Some(chunk) = rx.recv().await {
+            out.write_all(&chunk.map_err(io)?).map_err(io)?;
+        }
+        out.flush().map_err(io)
+    };
+    let (written, read) = tokio::join!(writing, reading);
+    written.and(read)
 }

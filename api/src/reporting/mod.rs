@@ -5,6 +5,7 @@
 pub mod export;
 pub mod figures;
 pub mod graphql;
+pub mod keep;
 pub mod service;
 pub mod types;
 

@@ -314,6 +314,11 @@ pub async fn demo(db: &DatabaseConnection, passwords: &Passwords) -> AppResult<S
     let consortium = s.consortium().await?;
     let lead_partner = consortium[0];
     let creative_estonia = consortium[7];
+    // The project's public facts (programme, C004, Jan 2023 – Dec 2025, EUR 3.5 M at 80 %
+    // Interreg co-financing); what is not public stays unknown.
+    if crate::project::service::seed_public_facts(&txn).await? {
+        s.report.inserted += 1;
+    }
 
     // Editions with the award outcomes of the real years expressed as policies.
     let e2024 = s
