@@ -367,13 +367,31 @@ async fn automatic_persisted_queries(backend: Backend) {
     };
     let q = "{ editions { totalCount } }";
     let ext = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256(q) } });
-    let (_, body) = app.post_json(None, &json!({ "extensions": ext })).await;
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("PersistedQueryNotFound"),
+    let (status, body) = app.post_json(None, &json!({ "extensions": ext })).await;
+    // Apollo clients look for either the message or the code, then send the text along.
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["errors"][0]["message"], "PersistedQueryNotFound",
         "{body}"
+    );
+    assert_eq!(code(&body), "PERSISTED_QUERY_NOT_FOUND", "{body}");
+    let wrong =
+        json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256("{ me { id } }") } });
+    let (_, body) = app
+        .post_json(None, &json!({ "query": q, "extensions": wrong }))
+        .await;
+    assert_eq!(
+        code(&body),
+        "BAD_USER_INPUT",
+        "a hash that is not the text's: {body}"
+    );
+    let (_, body) = app
+        .post_json(None, &json!({ "extensions": { "persistedQuery": { "version": 2, "sha256Hash": sha256(q) } } }))
+        .await;
+    assert_eq!(
+        code(&body),
+        "BAD_USER_INPUT",
+        "an unknown protocol version: {body}"
     );
     let (_, body) = app
         .post_json(None, &json!({ "query": q, "extensions": ext }))
@@ -404,6 +422,18 @@ async fn trusted_documents_mode_runs_only_the_allow_list(backend: Backend) {
     assert_eq!(body["data"]["editions"]["totalCount"], 0, "{body}");
     let (_, body) = app.post_json(None, &json!({ "query": allowed })).await;
     assert_eq!(body["data"]["editions"]["totalCount"], 0, "{body}");
+    // A hash outside the list cannot be registered here: the client should stop trying.
+    let other =
+        json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256("{ me { id } }") } });
+    let (_, body) = app.post_json(None, &json!({ "extensions": other })).await;
+    assert_eq!(code(&body), "PERSISTED_QUERY_NOT_SUPPORTED", "{body}");
+    let (_, body) = app
+        .post_json(
+            None,
+            &json!({ "query": "{ me { id } }", "extensions": other }),
+        )
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
     let _ = std::fs::remove_file(path);
 }
 
@@ -650,6 +680,28 @@ async fn the_standard_introspection_query_works_in_development() {
         ours >= named,
         "{ours} types introspected, {named} in schema.graphql"
     );
+    // Every custom scalar names its specification, so codegen and Relay can map it.
+    let custom: Vec<(&str, &str)> = types
+        .iter()
+        .filter(|t| t["kind"] == "SCALAR")
+        .filter_map(|t| {
+            t["name"]
+                .as_str()
+                .map(|n| (n, t["specifiedByURL"].as_str().unwrap_or("")))
+        })
+        .filter(|(n, _)| !["String", "Int", "Float", "Boolean", "ID"].contains(n))
+        .collect();
+    assert_eq!(custom.len(), 5, "{custom:?}");
+    for (name, url) in custom {
+        assert!(
+            url.starts_with("https://"),
+            "{name} has no @specifiedBy: {url:?}"
+        );
+        assert!(
+            sdl.contains(&format!("scalar {name} @specifiedBy(url: \"{url}\")")),
+            "{name} in schema.graphql"
+        );
+    }
     // A deep ordinary query still meets the depth limit, with its code.
     let deep = format!(
         "{{ me {{ {} id {} }} }}",
@@ -658,4 +710,85 @@ async fn the_standard_introspection_query_works_in_development() {
     );
     let body = app.gql(None, &deep, json!({})).await;
     assert_eq!(common::code(&body), "QUERY_TOO_COMPLEX", "{body}");
+}
+
+/// GraphQL over HTTP: a client that accepts `application/graphql-response+json` gets that media
+/// type, a 4xx without `data` for a request that fails before execution, and a 200 with data for
+/// field errors; `application/json` clients keep today's answers (200 with the errors).
+#[actix_web::test]
+async fn the_graphql_response_media_type_gets_the_specification_s_status_codes() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    let ask = |body: Value, accept: &'static str| {
+        let app = &app;
+        async move {
+            let mut res = app
+                .client
+                .post(format!("{}/graphql", app.base))
+                .insert_header(("Accept", accept))
+                .send_json(&body)
+                .await
+                .expect("request");
+            let ct = res
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            let bytes = res.body().await.expect("body");
+            let json: Value = serde_json::from_slice(&bytes).expect("a JSON body");
+            (res.status().as_u16(), ct, json)
+        }
+    };
+    const SPEC: &str = "application/graphql-response+json, application/json;q=0.9";
+    let (status, ct, body) = ask(json!({ "query": "{ editions { totalCount } }" }), SPEC).await;
+    assert_eq!(
+        (status, ct.as_str()),
+        (200, "application/graphql-response+json; charset=utf-8")
+    );
+    assert_eq!(body["data"]["editions"]["totalCount"], 0);
+    for (name, query) in [
+        ("a syntax error", "{ editions { "),
+        ("an unknown field", "{ nothing }"),
+    ] {
+        let (status, ct, body) = ask(json!({ "query": query }), SPEC).await;
+        assert_eq!(status, 400, "{name}: {body}");
+        assert!(
+            ct.starts_with("application/graphql-response+json"),
+            "{name}: {ct}"
+        );
+        assert!(
+            body.get("data").is_none(),
+            "{name}: a request error has no data entry: {body}"
+        );
+        assert_eq!(common::code(&body), "BAD_USER_INPUT", "{name}: {body}");
+        let (status, ct, body) = ask(json!({ "query": query }), "application/json").await;
+        assert_eq!(
+            (status, ct.as_str()),
+            (200, "application/json"),
+            "{name}: {body}"
+        );
+        assert_eq!(common::code(&body), "BAD_USER_INPUT", "{name}: {body}");
+    }
+    // A field error is a partial result: it ran, so it is a 200 with its data entry.
+    let (status, _, body) = ask(
+        json!({ "query": "{ editions { totalCount } me { id } }" }),
+        SPEC,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["editions"]["totalCount"], 0, "{body}");
+    assert_eq!(common::code(&body), "UNAUTHENTICATED", "{body}");
+    // A transport refusal carries the negotiated media type too.
+    let (status, ct, _) = ask(json!([]), SPEC).await;
+    assert_eq!(status, 400);
+    assert!(ct.starts_with("application/graphql-response+json"), "{ct}");
+    // q=0 refuses the media type.
+    let (_, ct, _) = ask(
+        json!({ "query": "{ editions { totalCount } }" }),
+        "application/graphql-response+json;q=0, application/json",
+    )
+    .await;
+    assert_eq!(ct, "application/json");
 }

@@ -1,7 +1,7 @@
 //! The coordinator's view of the audit log.
 
 use crate::graphql::scalars::Timestamp;
-use async_graphql::{ComplexObject, Context, ID, InputObject, Json, Object, Result, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, Result, SimpleObject};
 use entity::audit_entry;
 use sea_orm::{ColumnTrait, Order, QueryFilter};
 
@@ -27,7 +27,7 @@ pub struct AuditEntry {
     /// Global id of the changed object.
     pub entity_id: ID,
     /// What changed (JSON; shape depends on the action).
-    pub changes: Json<serde_json::Value>,
+    pub changes: crate::graphql::scalars::JsonValue,
     #[graphql(skip)]
     pub actor_id: Option<uuid::Uuid>,
 }
@@ -43,7 +43,7 @@ impl From<audit_entry::Model> for AuditEntry {
             action: m.action,
             entity_type: m.entity_type,
             entity_id,
-            changes: Json(m.changes),
+            changes: crate::graphql::scalars::JsonValue(m.changes),
             actor_id: m.actor_id,
         }
     }

@@ -48,12 +48,16 @@ pub struct Limits {
     pub introspection_exempt: bool,
 }
 
+/// The automatic persisted queries' texts by hash, shared by every request of a node.
+type PersistedQueries = Arc<Mutex<lru::LruCache<String, Arc<str>>>>;
+
 /// Factory of the contract's extension; one instance per request holds that request's caught
-/// field errors, the parsed-document cache is shared by all.
+/// field errors, the parsed-document cache and the persisted queries are shared by all.
 pub struct Contract {
     limits: Limits,
     trusted: Option<Arc<HashMap<String, String>>>,
     documents: Arc<Mutex<DocumentCache>>,
+    persisted: Option<PersistedQueries>,
 }
 
 impl Contract {
@@ -64,7 +68,17 @@ impl Contract {
             limits,
             trusted: trusted.map(Arc::new),
             documents: Arc::new(Mutex::new(DocumentCache::new())),
+            persisted: None,
         }
+    }
+
+    /// Automatic persisted queries (Apollo's protocol) with at most `entries` texts kept per
+    /// node. Without this, or in trusted-documents mode, a hash the server does not know is
+    /// `PERSISTED_QUERY_NOT_SUPPORTED`.
+    pub fn with_persisted_queries(mut self, entries: usize) -> Self {
+        self.persisted =
+            NonZeroUsize::new(entries).map(|n| Arc::new(Mutex::new(lru::LruCache::new(n))));
+        self
     }
 }
 
@@ -76,6 +90,7 @@ impl ExtensionFactory for Contract {
             introspection_only: std::sync::atomic::AtomicBool::new(false),
             trusted: self.trusted.clone(),
             documents: self.documents.clone(),
+            persisted: self.persisted.clone(),
         })
     }
 }
@@ -87,6 +102,7 @@ struct ContractExt {
     introspection_only: std::sync::atomic::AtomicBool,
     trusted: Option<Arc<HashMap<String, String>>>,
     documents: Arc<Mutex<DocumentCache>>,
+    persisted: Option<PersistedQueries>,
 }
 
 impl ContractExt {
@@ -186,44 +202,93 @@ impl Extension for ContractExt {
         response
     }
 
-    /// Trusted-documents mode ([`Contract::new`]): the operations allowed, by the hex SHA-256
-    /// of their text. A request names one by `extensions.persistedQuery.sha256Hash` (or sends
-    /// its exact text); anything else is refused with FORBIDDEN before it is parsed.
+    /// Persisted documents, before anything is parsed. A request names one by
+    /// `extensions.persistedQuery.sha256Hash` (Apollo's automatic persisted queries, version 1).
+    /// - Trusted-documents mode ([`Contract::new`]): only the allow-listed operations run, named
+    ///   by hash or sent as their exact text; anything else is FORBIDDEN, and a hash outside the
+    ///   list is `PERSISTED_QUERY_NOT_SUPPORTED` (registering new ones is not possible here).
+    /// - Otherwise ([`Contract::with_persisted_queries`]): a hash alone runs the text stored
+    ///   under it or answers `PERSISTED_QUERY_NOT_FOUND` (message `PersistedQueryNotFound`, which
+    ///   Apollo clients answer by sending the text along); a hash with its text stores the text
+    ///   when the hash matches it (BAD_USER_INPUT when not). Texts are kept per node, least
+    ///   recently used first out: a node that does not know a hash says so and is sent the text.
     async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,
         mut request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        let Some(trusted) = &self.trusted else {
+        let named = match request.extensions.remove("persistedQuery") {
+            None => None,
+            Some(Value::Object(o)) => match o.get("sha256Hash") {
+                Some(Value::String(s)) if o.get("version") == Some(&Value::from(1)) => {
+                    Some(s.to_ascii_lowercase())
+                }
+                _ => {
+                    return Err(coded(
+                        "persistedQuery needs version 1 and a sha256Hash",
+                        code::BAD_USER_INPUT,
+                    ));
+                }
+            },
+            Some(_) => {
+                return Err(coded(
+                    "persistedQuery must be an object",
+                    code::BAD_USER_INPUT,
+                ));
+            }
+        };
+        if let Some(trusted) = &self.trusted {
+            let hash = match &named {
+                Some(h) => h.clone(),
+                None if request.query.is_empty() => {
+                    return Err(forbidden("only trusted documents run on this server"));
+                }
+                None => crate::auth::sha256_hex(request.query.as_bytes()),
+            };
+            return match trusted.get(&hash) {
+                Some(text) => {
+                    request.query = text.clone();
+                    next.run(ctx, request).await
+                }
+                None if named.is_some() && request.query.is_empty() => Err(coded(
+                    "PersistedQueryNotSupported: only trusted documents run on this server",
+                    code::PERSISTED_QUERY_NOT_SUPPORTED,
+                )),
+                None => Err(forbidden("this operation is not in the trusted documents")),
+            };
+        }
+        let Some(hash) = named else {
             return next.run(ctx, request).await;
         };
-        let named = request
-            .extensions
-            .get("persistedQuery")
-            .and_then(|pq| match pq {
-                Value::Object(o) => o.get("sha256Hash").cloned(),
-                _ => None,
-            })
-            .and_then(|h| match h {
-                Value::String(s) => Some(s),
-                _ => None,
-            });
-        let hash = match named {
-            Some(h) => h,
-            None if request.query.is_empty() => {
-                return Err(forbidden("only trusted documents run on this server"));
-            }
-            None => crate::auth::sha256_hex(request.query.as_bytes()),
+        let Some(store) = &self.persisted else {
+            return Err(coded(
+                "PersistedQueryNotSupported",
+                code::PERSISTED_QUERY_NOT_SUPPORTED,
+            ));
         };
-        match trusted.get(&hash) {
-            Some(text) => {
-                request.query = text.clone();
-                request.extensions.remove("persistedQuery");
-                next.run(ctx, request).await
+        {
+            let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+            if request.query.is_empty() {
+                match store.get(&hash) {
+                    Some(text) => request.query = text.to_string(),
+                    None => {
+                        return Err(coded(
+                            "PersistedQueryNotFound",
+                            code::PERSISTED_QUERY_NOT_FOUND,
+                        ));
+                    }
+                }
+            } else if crate::auth::sha256_hex(request.query.as_bytes()) == hash {
+                store.put(hash, Arc::from(request.query.as_str()));
+            } else {
+                return Err(coded(
+                    "the sha256Hash of persistedQuery is not the hash of the query",
+                    code::BAD_USER_INPUT,
+                ));
             }
-            None => Err(forbidden("this operation is not in the trusted documents")),
         }
+        next.run(ctx, request).await
     }
 
     /// Cached or parsed, every document then passes the alias limit and the transport rules.
@@ -538,8 +603,12 @@ fn transport_rules(ctx: &ExtensionContext<'_>, doc: &ExecutableDocument) -> Serv
 
 /// A FORBIDDEN error.
 fn forbidden(message: &str) -> ServerError {
+    coded(message, code::FORBIDDEN)
+}
+
+fn coded(message: &str, code: &str) -> ServerError {
     let mut e = ServerError::new(message, None);
-    set_code(&mut e, code::FORBIDDEN);
+    set_code(&mut e, code);
     e
 }
 

@@ -8,7 +8,10 @@ use chrono::NaiveDate;
 pub struct Date(pub NaiveDate);
 
 /// A calendar date in ISO 8601 form, `YYYY-MM-DD` (years 0001 to 9999, four digits).
-#[Scalar(name = "Date")]
+#[Scalar(
+    name = "Date",
+    specified_by_url = "https://scalars.graphql.org/andimarek/local-date"
+)]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         // Four-digit years only (RFC 3339's `full-date`): chrono would also read `+262142-…`,
@@ -43,7 +46,10 @@ impl CountryCode {
 }
 
 /// An ISO 3166-1 alpha-2 country code such as `SE` or `LV` (in a query also unquoted: `[EE, LV]`).
-#[Scalar(name = "CountryCode")]
+#[Scalar(
+    name = "CountryCode",
+    specified_by_url = "https://www.iso.org/iso-3166-country-codes.html"
+)]
 impl ScalarType for CountryCode {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
@@ -79,7 +85,10 @@ impl From<chrono::DateTime<chrono::Utc>> for Timestamp {
 
 /// An instant in time, RFC 3339 (ISO 8601). Output is always UTC with a `Z` suffix; input may
 /// carry any offset and is converted to UTC.
-#[Scalar(name = "DateTime")]
+#[Scalar(
+    name = "DateTime",
+    specified_by_url = "https://scalars.graphql.org/andimarek/date-time"
+)]
 impl ScalarType for Timestamp {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
@@ -107,7 +116,10 @@ impl From<rust_decimal::Decimal> for Decimal {
 
 /// An exact decimal number as a string, e.g. `"1234.50"` (money: EUR, at most two decimals).
 /// Numbers are accepted on input too, but strings avoid floating-point rounding in clients.
-#[Scalar(name = "Decimal")]
+#[Scalar(
+    name = "Decimal",
+    specified_by_url = "https://speleotrove.com/decimal/daconvs.html"
+)]
 impl ScalarType for Decimal {
     fn parse(value: Value) -> InputValueResult<Self> {
         use std::str::FromStr;
@@ -182,5 +194,27 @@ mod tests {
         for bad in ["LVA", "L", "1V", ""] {
             assert!(CountryCode::parse(s(bad)).is_err(), "{bad}");
         }
+    }
+}
+
+/// Any JSON value (RFC 8259), as stored: audit entries' changes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JsonValue(pub serde_json::Value);
+
+/// A JSON value (RFC 8259) of any shape.
+#[Scalar(
+    name = "JSON",
+    specified_by_url = "https://www.rfc-editor.org/rfc/rfc8259"
+)]
+impl ScalarType for JsonValue {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        value
+            .into_json()
+            .map(JsonValue)
+            .map_err(|_| InputValueError::custom("expected a JSON value"))
+    }
+
+    fn to_value(&self) -> Value {
+        Value::from_json(self.0.clone()).unwrap_or(Value::Null)
     }
 }

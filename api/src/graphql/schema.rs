@@ -3,9 +3,6 @@
 
 use std::collections::HashMap;
 
-use async_graphql::extensions::apollo_persisted_queries::{
-    ApolloPersistedQueries, LruCacheStorage,
-};
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
 
 use crate::applications::graphql::{ApplicationMutation, ApplicationQuery};
@@ -111,8 +108,8 @@ pub fn build(config: &Config) -> Result<PearlsSchema, String> {
         Some(path) => Some(load_trusted_documents(path)?),
         None => None,
     };
-    // Two extensions in all: each one wraps every resolved field (graphql/extensions.rs).
-    // Persisted queries come second: trusted documents are resolved before them.
+    // One extension in all: it wraps every resolved field (graphql/extensions.rs), and it
+    // resolves persisted queries and trusted documents too.
     // Depth and complexity are checked by the extension on the figures the library's
     // validation computes (so their errors get their code without reading message text, and
     // introspection can be exempt from the depth limit in development).
@@ -123,10 +120,7 @@ pub fn build(config: &Config) -> Result<PearlsSchema, String> {
         introspection_exempt: !config.is_production(),
     };
     let mut b = builder()
-        .extension(Contract::new(limits, trusted))
-        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
-            config.apq_cache_size.max(1),
-        )))
+        .extension(Contract::new(limits, trusted).with_persisted_queries(config.apq_cache_size))
         .limit_recursive_depth(64)
         .limit_directives(20);
     if config.is_production() {
@@ -137,5 +131,7 @@ pub fn build(config: &Config) -> Result<PearlsSchema, String> {
 
 /// The SDL `schema.graphql` must equal (the schema does not depend on configuration).
 pub fn sdl() -> String {
-    builder().finish().sdl()
+    builder()
+        .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }

@@ -68,6 +68,7 @@ async fn run(
     schema: &PearlsSchema,
     batch: BatchRequest,
     via_get: bool,
+    media: Media,
 ) -> HttpResponse {
     if let BatchRequest::Batch(ops) = &batch {
         if ops.len() > state.config.max_batch {
@@ -95,7 +96,7 @@ async fn run(
         Err(e) => return refuse_app(e),
     };
     let cache = match cache_lookup(state, &actor, &batch, data_version).await {
-        Ok(Lookup::Hit(body)) => return answer(body),
+        Ok(Lookup::Hit(body)) => return answer(body, media),
         Ok(Lookup::Miss(miss)) => Some(miss),
         Ok(Lookup::NotCacheable) => None,
         Err(e) => return refuse_app(e),
@@ -124,12 +125,12 @@ async fn run(
                     let body = web::Bytes::from(body);
                     miss.cache
                         .put(miss.key, miss.version, &rc.cache_hints, body.clone());
-                    answer(body)
+                    answer(body, media)
                 }
-                Err(_) => respond(BatchResponse::Single(response)),
+                Err(_) => respond(BatchResponse::Single(response), media),
             }
         }
-        Ok(response) => respond(response),
+        Ok(response) => respond(response, media),
         Err(_) => refuse(
             StatusCode::OK,
             code::QUERY_TOO_COMPLEX,
@@ -198,11 +199,92 @@ async fn cache_lookup(
     })
 }
 
-/// A 200 answer from an already serialised GraphQL response.
-fn answer(body: web::Bytes) -> HttpResponse {
+/// A 200 answer from an already serialised GraphQL response (one without errors).
+fn answer(body: web::Bytes, media: Media) -> HttpResponse {
     HttpResponse::Ok()
-        .content_type(ContentType::json())
+        .insert_header((header::CONTENT_TYPE, media.content_type()))
         .body(body)
+}
+
+/// The media type of the answers, negotiated from `Accept` (GraphQL over HTTP):
+/// - `application/json`, the default and what older clients expect: GraphQL errors are a 200
+///   (but a request the database could not serve is a 503);
+/// - `application/graphql-response+json`, when the client accepts it: a request that fails
+///   before execution (it does not parse or validate, it is refused, a limit) is a 4xx and its
+///   body has no `data` entry, so the status alone tells a client whether anything ran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Media {
+    Json,
+    GraphqlResponse,
+}
+
+impl Media {
+    const GRAPHQL_RESPONSE: &'static str = "application/graphql-response+json";
+
+    /// `application/graphql-response+json` when `Accept` names it (without `q=0`).
+    pub fn accepted(req: &HttpRequest) -> Self {
+        let accepts = req
+            .headers()
+            .get_all(header::ACCEPT)
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|range| {
+                let mut parts = range.split(';').map(str::trim);
+                let ty = parts.next().unwrap_or_default();
+                ty.eq_ignore_ascii_case(Self::GRAPHQL_RESPONSE)
+                    && !parts.any(|p| {
+                        p.strip_prefix("q=")
+                            .and_then(|q| q.parse::<f32>().ok())
+                            .is_some_and(|q| q <= 0.0)
+                    })
+            });
+        if accepts {
+            Media::GraphqlResponse
+        } else {
+            Media::Json
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Media::Json => "application/json",
+            Media::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+        }
+    }
+
+    /// Gives a JSON answer this media type (transport refusals are built as `application/json`).
+    fn label(self, mut res: HttpResponse) -> HttpResponse {
+        if self == Media::GraphqlResponse {
+            res.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static(self.content_type()),
+            );
+        }
+        res
+    }
+}
+
+/// A response that failed before execution: no data, and errors without a path.
+fn request_failed(r: &async_graphql::Response) -> bool {
+    r.data == async_graphql::Value::Null
+        && !r.errors.is_empty()
+        && r.errors.iter().all(|e| e.path.is_empty())
+}
+
+/// The status of a request error under `application/graphql-response+json`.
+fn request_error_status(r: &async_graphql::Response) -> StatusCode {
+    let code = r
+        .errors
+        .first()
+        .and_then(|e| e.extensions.as_ref())
+        .and_then(|x| x.get("code"));
+    match code {
+        Some(async_graphql::Value::String(c)) if c == code::UNAUTHENTICATED => {
+            StatusCode::UNAUTHORIZED
+        }
+        Some(async_graphql::Value::String(c)) if c == code::FORBIDDEN => StatusCode::FORBIDDEN,
+        _ => StatusCode::BAD_REQUEST,
+    }
 }
 
 /// Root fields that need no access token.
@@ -250,18 +332,30 @@ fn with_data(r: Request, rc: &Arc<RequestContext>, via_get: bool) -> Request {
 /// The HTTP answer of an executed request. When the database could not serve it (an error
 /// coded UNAVAILABLE), the status is 503 with `Retry-After`, so load balancers and client retry
 /// policies see a retryable failure; the body is the GraphQL response all the same.
-fn respond(response: BatchResponse) -> HttpResponse {
+fn respond(response: BatchResponse, media: Media) -> HttpResponse {
     let retry_after = unavailable_retry_after(&response);
-    let mut res = match retry_after {
-        Some(_) => HttpResponse::ServiceUnavailable(),
-        None => HttpResponse::Ok(),
+    let failed = match &response {
+        BatchResponse::Single(r) if media == Media::GraphqlResponse && request_failed(r) => {
+            Some(request_error_status(r))
+        }
+        _ => None,
+    };
+    let mut res = match (retry_after, failed) {
+        (Some(_), _) => HttpResponse::ServiceUnavailable(),
+        (None, Some(status)) => HttpResponse::build(status),
+        (None, None) => HttpResponse::Ok(),
     };
     if let Some(secs) = retry_after {
         res.insert_header((header::RETRY_AFTER, secs.to_string()));
     } else if let Some(cc) = response.cache_control().value() {
         res.insert_header((header::CACHE_CONTROL, cc));
     }
-    res.content_type(ContentType::json()).json(response)
+    res.insert_header((header::CONTENT_TYPE, media.content_type()));
+    match (failed, &response) {
+        // Nothing ran: the specification's request error has no `data` entry at all.
+        (Some(_), BatchResponse::Single(r)) => res.json(json!({ "errors": r.errors })),
+        _ => res.json(response),
+    }
 }
 
 /// The longest `retryAfterSeconds` among the response's UNAVAILABLE errors, if it has any.
@@ -294,9 +388,20 @@ fn unavailable_retry_after(response: &BatchResponse) -> Option<u64> {
 /// `POST /graphql` with a JSON body (one operation or a batch array).
 pub async fn post(
     req: HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
     state: web::Data<AppState>,
     schema: web::Data<PearlsSchema>,
+) -> HttpResponse {
+    let media = Media::accepted(&req);
+    media.label(post_body(&req, payload, &state, &schema, media).await)
+}
+
+async fn post_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    state: &AppState,
+    schema: &PearlsSchema,
+    media: Media,
 ) -> HttpResponse {
     let json_body = req
         .headers()
@@ -345,7 +450,7 @@ pub async fn post(
             );
         }
     };
-    run(&req, &state, &schema, batch, false).await
+    run(req, state, schema, batch, false, media).await
 }
 
 /// Query-string form of a GET request.
@@ -365,20 +470,31 @@ pub async fn get(
     state: web::Data<AppState>,
     schema: web::Data<PearlsSchema>,
 ) -> HttpResponse {
+    let media = Media::accepted(&req);
     let params = params.into_inner();
-    if params.query.is_none() && params.extensions.is_none() {
-        if state.config.is_production() {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                code::BAD_USER_INPUT,
-                "missing query",
-            );
-        }
+    if params.query.is_none() && params.extensions.is_none() && !state.config.is_production() {
         return HttpResponse::Ok().content_type(ContentType::html()).body(
             GraphiQLSource::build()
                 .endpoint("/graphql")
                 .title("BSR Cultural Pearls API")
                 .finish(),
+        );
+    }
+    media.label(get_query(&req, params, &state, &schema, media).await)
+}
+
+async fn get_query(
+    req: &HttpRequest,
+    params: GetParams,
+    state: &AppState,
+    schema: &PearlsSchema,
+    media: Media,
+) -> HttpResponse {
+    if params.query.is_none() && params.extensions.is_none() {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            code::BAD_USER_INPUT,
+            "missing query",
         );
     }
     let mut request = Request::new(params.query.unwrap_or_default());
@@ -409,5 +525,13 @@ pub async fn get(
             }
         }
     }
-    run(&req, &state, &schema, BatchRequest::Single(request), true).await
+    run(
+        req,
+        state,
+        schema,
+        BatchRequest::Single(request),
+        true,
+        media,
+    )
+    .await
 }
