@@ -463,29 +463,27 @@ async fn kpis(app: &TestApp, token: &str, selection: &str) -> Value {
     body["data"]["kpis"].clone()
 }
 
-both!(every_figure_on_a_known_fixture, |app: TestApp| async move {
-    let w = World::build(&app).await;
-    let fx = fixture(&app, &w).await;
-    let coordinator = app.login("coordinator@test.example", PASSWORD).await;
-    let partner = app.login("partner@test.example", PASSWORD).await;
-    // The World fixture adds two applications of edition 2030 (Kiel's draft, Svendborg's
-    // submission) and one of 2031 (a draft); they are left out with an edition filter.
-    let only = "filter: {editionYears: [2060, 2061]}";
+/// The funnel's figures, as each role asks for them.
+const FUNNEL: &str = "funnel { applied eligible shortlisted plansSubmitted plansSubmittedOnTime awarded eligibilityRate shortlistRate planSubmissionRate awardRate }";
 
-    // The funnel, in total and by edition and country.
-    let funnel = "funnel { applied eligible shortlisted plansSubmitted plansSubmittedOnTime awarded eligibilityRate shortlistRate planSubmissionRate awardRate }";
-    let k = kpis(&app, &coordinator, funnel).await;
+/// The World fixture adds two applications of edition 2030 (Kiel's draft, Svendborg's
+/// submission) and one of 2031 (a draft); they are left out with an edition filter.
+const ONLY: &str = "filter: {editionYears: [2060, 2061]}";
+
+/// The funnel, in total and by edition and country.
+async fn the_funnel_counts_every_stage(app: &TestApp, coordinator: &str) {
+    let k = kpis(app, coordinator, FUNNEL).await;
     assert_eq!(
         k["funnel"][0]["applied"], 8,
         "with World's submitted one: {k}"
     );
     let q = format!(
-        "{funnel} byEdition: funnel(groupBy: [EDITION]) {{ group {{ edition }} applied eligible shortlisted plansSubmitted awarded }} byCountry: funnel(groupBy: [COUNTRY]) {{ group {{ countryCode }} applied eligible shortlisted awarded }}"
+        "{FUNNEL} byEdition: funnel(groupBy: [EDITION]) {{ group {{ edition }} applied eligible shortlisted plansSubmitted awarded }} byCountry: funnel(groupBy: [COUNTRY]) {{ group {{ countryCode }} applied eligible shortlisted awarded }}"
     );
     let body = app
         .gql(
-            Some(&coordinator),
-            &format!("{{ kpis({only}) {{ {q} }} }}"),
+            Some(coordinator),
+            &format!("{{ kpis({ONLY}) {{ {q} }} }}"),
             json!({}),
         )
         .await;
@@ -513,15 +511,17 @@ both!(every_figure_on_a_known_fixture, |app: TestApp| async move {
             { "group": { "countryCode": "SE" }, "applied": 1, "eligible": 1, "shortlisted": 1, "awarded": 0 },
         ])
     );
+}
 
-    // Mentoring: coverage 2 of 3, sessions and hours, and a monthly and quarterly series.
+/// Mentoring: coverage 2 of 3, sessions and hours, and a monthly and quarterly series.
+async fn mentoring_covers_two_of_three_in_development(app: &TestApp, partner: &str) {
     let q = "mentoring { applicationsInDevelopment mentored coverageRate sessions minutes hours }
         monthly: mentoring(groupBy: [MONTH]) { group { period } sessions minutes applicationsInDevelopment }
         quarterly: mentoring(groupBy: [QUARTER]) { group { period } sessions hours }";
     let body = app
         .gql(
-            Some(&partner),
-            &format!("{{ kpis({only}) {{ {q} }} }}"),
+            Some(partner),
+            &format!("{{ kpis({ONLY}) {{ {q} }} }}"),
             json!({}),
         )
         .await;
@@ -545,13 +545,19 @@ both!(every_figure_on_a_known_fixture, |app: TestApp| async move {
             { "group": { "period": "2026-Q2" }, "sessions": 2, "hours": "2" },
         ])
     );
+}
 
-    // Plan actions: by status, theme and implementation.
+/// Plan actions by status, theme and implementation; partners count submitted plans only.
+async fn plan_actions_group_by_status_theme_and_implementation(
+    app: &TestApp,
+    coordinator: &str,
+    partner: &str,
+) {
     let q = "planActions { actions budgetPlanned participantsReached }
         byStatus: planActions(groupBy: [STATUS]) { group { status } actions budgetPlanned }
         byTheme: planActions(groupBy: [THEME]) { group { theme { name } } actions budgetPlanned }
         byImplementation: planActions(groupBy: [IMPLEMENTATION]) { group { implementation } actions participantsReached }";
-    let k = kpis(&app, &coordinator, q).await;
+    let k = kpis(app, coordinator, q).await;
     assert_eq!(
         k["planActions"],
         json!([{ "actions": 3, "budgetPlanned": "91001.00", "participantsReached": 250 }])
@@ -579,8 +585,8 @@ both!(every_figure_on_a_known_fixture, |app: TestApp| async move {
     );
     // Partners count submitted plans only: C's plan in development is nobody's business yet.
     let k = kpis(
-        &app,
-        &partner,
+        app,
+        partner,
         "planActions { actions budgetPlanned } byOrg: planActions(groupBy: [ORGANISATION]) { group { organisation { name } } actions }",
     )
     .await;
@@ -590,14 +596,16 @@ both!(every_figure_on_a_known_fixture, |app: TestApp| async move {
         "{k}"
     );
     assert_eq!(k["byOrg"].as_array().map(Vec::len), Some(1), "{k}");
+}
 
-    // Events and participations (the cancelled webinar does not count).
+/// Events and participations, by kind, country and month; the cancelled webinar does not count.
+async fn events_and_participations_leave_the_cancelled_out(app: &TestApp, coordinator: &str) {
     let q = "events { events registrations attended }
         byKind: events(groupBy: [KIND]) { group { kind } events registrations attended }
         byCountry: events(groupBy: [COUNTRY]) { group { countryCode } events }
         byMonth: events(groupBy: [MONTH]) { group { period } events }
         participations(groupBy: [COUNTRY]) { group { countryCode } registrations waitlisted attended }";
-    let k = kpis(&app, &coordinator, q).await;
+    let k = kpis(app, coordinator, q).await;
     assert_eq!(
         k["events"],
         json!([{ "events": 2, "registrations": 3, "attended": 1 }])
@@ -624,12 +632,14 @@ both!(every_figure_on_a_known_fixture, |app: TestApp| async move {
             { "group": { "countryCode": "DK" }, "registrations": 1, "waitlisted": 0, "attended": 0 },
         ])
     );
+}
 
-    // The catalogue.
+/// The catalogue: published, reused, and by theme and quarter.
+async fn the_catalogue_counts_publications_and_reuse(app: &TestApp, coordinator: &str) {
     let q = "practices { published reused reusedByPlans }
         byTheme: practices(groupBy: [THEME]) { group { theme { name } } published reused reusedByPlans }
         byQuarter: practices(groupBy: [QUARTER]) { group { period } published }";
-    let k = kpis(&app, &coordinator, q).await;
+    let k = kpis(app, coordinator, q).await;
     assert_eq!(
         k["practices"],
         json!([{ "published": 3, "reused": 2, "reusedByPlans": 2 }])
@@ -645,20 +655,25 @@ both!(every_figure_on_a_known_fixture, |app: TestApp| async move {
         k["byQuarter"],
         json!([{ "group": { "period": "2026-Q1" }, "published": 2 }, { "group": { "period": "2026-Q2" }, "published": 1 }])
     );
+}
 
-    // Date filters cut by each figure's own date.
+/// Date filters cut by each figure's own date.
+async fn date_filters_cut_by_each_figures_own_date(app: &TestApp, coordinator: &str) {
     let body = app
-        .gql(Some(&coordinator), "{ kpis(filter: {from: \"2026-04-01\", to: \"2026-05-31\"}) { mentoring { sessions } events { events } } }", json!({}))
+        .gql(Some(coordinator), "{ kpis(filter: {from: \"2026-04-01\", to: \"2026-05-31\"}) { mentoring { sessions } events { events } } }", json!({}))
         .await;
     assert_eq!(
         body["data"]["kpis"]["mentoring"][0]["sessions"], 2,
         "{body}"
     );
     assert_eq!(body["data"]["kpis"]["events"][0]["events"], 1, "{body}");
+}
 
+/// What each role's KPIs cover: the mentor its two mentees, A's contact its own applications.
+async fn each_role_sees_only_what_it_covers(app: &TestApp, fx: &Fixture) {
     // What each role's KPIs cover: the mentor its two mentees, A's contact its own two
     // applications and A's registrations.
-    let k = kpis(&app, &fx.mentor, funnel).await;
+    let k = kpis(app, &fx.mentor, FUNNEL).await;
     assert_eq!(
         (
             k["funnel"][0]["applied"].as_i64(),
@@ -669,10 +684,10 @@ both!(every_figure_on_a_known_fixture, |app: TestApp| async move {
         "{k}"
     );
     let k = kpis(
-        &app,
+        app,
         &fx.a_user,
         &format!(
-            "{funnel} participations {{ registrations attended }} events {{ events registrations }}"
+            "{FUNNEL} participations {{ registrations attended }} events {{ events registrations }}"
         ),
     )
     .await;
@@ -690,11 +705,13 @@ both!(every_figure_on_a_known_fixture, |app: TestApp| async move {
     );
     assert_eq!(k["events"], json!([{ "events": 2, "registrations": 2 }]));
     let _ = (fx.theme, fx.a);
+}
 
-    // Bad groupings are refused with the field.
+/// Bad groupings are refused with the field, and the public gets no KPIs.
+async fn bad_groupings_and_the_public_are_refused(app: &TestApp, coordinator: &str) {
     let body = app
         .gql(
-            Some(&coordinator),
+            Some(coordinator),
             "{ kpis { practices(groupBy: [KIND]) { published } } }",
             json!({}),
         )
@@ -708,7 +725,7 @@ both!(every_figure_on_a_known_fixture, |app: TestApp| async move {
     );
     let body = app
         .gql(
-            Some(&coordinator),
+            Some(coordinator),
             "{ kpis { events(groupBy: [MONTH, QUARTER]) { events } } }",
             json!({}),
         )
@@ -721,6 +738,21 @@ both!(every_figure_on_a_known_fixture, |app: TestApp| async move {
         ),
         "UNAUTHENTICATED"
     );
+}
+
+both!(every_figure_on_a_known_fixture, |app: TestApp| async move {
+    let w = World::build(&app).await;
+    let fx = fixture(&app, &w).await;
+    let coordinator = app.login("coordinator@test.example", PASSWORD).await;
+    let partner = app.login("partner@test.example", PASSWORD).await;
+    the_funnel_counts_every_stage(&app, &coordinator).await;
+    mentoring_covers_two_of_three_in_development(&app, &partner).await;
+    plan_actions_group_by_status_theme_and_implementation(&app, &coordinator, &partner).await;
+    events_and_participations_leave_the_cancelled_out(&app, &coordinator).await;
+    the_catalogue_counts_publications_and_reuse(&app, &coordinator).await;
+    date_filters_cut_by_each_figures_own_date(&app, &coordinator).await;
+    each_role_sees_only_what_it_covers(&app, &fx).await;
+    bad_groupings_and_the_public_are_refused(&app, &coordinator).await;
 });
 
 /// Cents of a decimal amount ("45000.5" → 4500050).

@@ -89,399 +89,473 @@ pub(crate) fn indicator<'a>(list: &'a Value, code: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{code} in {list}"))
 }
 
+/// Contributes a value to an indicator for a period.
+const CONTRIBUTE: &str = "mutation($i: ContributeToIndicatorInput!) { contributeToIndicator(input: $i) { contribution { value version } } }";
+
+/// The work plan's activity and deliverable, and the two indicators the period reports on.
+struct WorkPlan {
+    act: Value,
+    del: Value,
+    rco84: Value,
+    rco81: Value,
+}
+
+/// The period (its number taken once only) and the work plan, an output and two targets.
+async fn the_period_and_the_work_plan_are_set_up(app: &TestApp, c: &str, w: &World) -> WorkPlan {
+    ok(app, c, "mutation($i: CreateReportingPeriodInput!) { createReportingPeriod(input: $i) { period { id } } }",
+    json!({ "i": { "number": 1, "startsOn": "2026-01-01", "endsOn": "2026-06-30", "reportDeadline": "2026-07-31" } })).await;
+    let bad = app.gql(Some(c), "mutation($i: CreateReportingPeriodInput!) { createReportingPeriod(input: $i) { period { id } } }",
+    json!({ "i": { "number": 1, "startsOn": "2026-07-01", "endsOn": "2026-12-31", "reportDeadline": "2027-01-31" } })).await;
+    assert_eq!(code(&bad), "CONFLICT");
+    let wp = ok(app, c, "mutation($i: PlanItemInput!) { createWorkPackage(input: $i) { workPackage { id } } }",
+    json!({ "i": { "code": "WP1", "title": "Title cycle", "leadOrganisationId": encode("Organisation", w.lead_partner).0 } })).await;
+    let wp = wp["createWorkPackage"]["workPackage"]["id"].clone();
+    let act = ok(app, c, "mutation($i: CreateActivityInput!) { createActivity(input: $i) { activity { id } } }",
+    json!({ "i": { "workPackageId": wp, "activity": { "code": "A1.1", "title": "Mentoring programme" } } })).await;
+    let act = act["createActivity"]["activity"]["id"].clone();
+    let del = ok(app, c, "mutation($i: CreateDeliverableInput!) { createDeliverable(input: $i) { deliverable { id } } }",
+    json!({ "i": { "activityId": act, "code": "D1.1.1", "title": "Mentor handbook", "duePeriodNumber": 1 } })).await;
+    let del = del["createDeliverable"]["deliverable"]["id"].clone();
+    let indicators = ok(
+        app,
+        c,
+        "{ indicators { id code derivation derivedHow version } }",
+        json!({}),
+    )
+    .await;
+    let list = &indicators["indicators"];
+    assert_eq!(
+        list.as_array().map(Vec::len),
+        Some(8),
+        "the EU common indicators are seeded"
+    );
+    assert_eq!(
+        indicator(list, "RCO87")["derivation"],
+        "COOPERATING_ORGANISATIONS"
+    );
+    let rco84 = indicator(list, "RCO84")["id"].clone();
+    let rco81 = indicator(list, "RCO81")["id"].clone();
+    ok(app, c, "mutation($i: CreateOutputInput!) { createOutput(input: $i) { output { id } } }",
+    json!({ "i": { "workPackageId": wp, "code": "O1.1", "title": "Pilot actions", "indicatorId": rco84, "target": "10" } })).await;
+    for (id, target) in [(&rco84, "10"), (&rco81, "100")] {
+        ok(app, c, "mutation($i: SetIndicatorTargetsInput!) { setIndicatorTargets(input: $i) { indicator { target } } }",
+        json!({ "i": { "id": id, "expectedVersion": 1, "target": target } })).await;
+    }
+    WorkPlan {
+        act,
+        del,
+        rco84,
+        rco81,
+    }
+}
+
+/// Portal data inside and outside the period: events, attendances and a submitted plan.
+async fn portal_data_is_recorded_in_and_around_the_period(app: &TestApp, w: &World) {
+    let db = &app.state.db;
+    // Portal data inside and outside the period, for the derived indicators.
+    let gdansk = fixtures::organisation(db, "Gdańsk centre", "PL", OrganisationKind::Partner).await;
+    let at = |m, d| Utc.with_ymd_and_hms(2026, m, d, 9, 0, 0).unwrap();
+    let forum = event(db, w.partner_org, at(3, 1), true, false).await;
+    let cancelled = event(db, w.partner_org, at(3, 5), true, true).await;
+    let internal = event(db, w.lead_partner, at(4, 1), false, false).await;
+    let later = event(db, w.partner_org, at(8, 1), true, false).await;
+    let mut people = Vec::new();
+    for (n, org) in [w.kiel, w.svendborg, gdansk, w.kiel, w.kiel, w.kiel]
+        .iter()
+        .enumerate()
+    {
+        people.push((
+            fixtures::user(
+                app,
+                &format!("p{n}@test.example"),
+                if *org == gdansk {
+                    Role::Partner
+                } else {
+                    Role::Municipality
+                },
+                Some(*org),
+            )
+            .await,
+            *org,
+        ));
+    }
+    attend(db, forum, people[0].0, people[0].1, Some(true)).await;
+    attend(db, forum, people[1].0, people[1].1, Some(true)).await;
+    attend(db, forum, people[2].0, people[2].1, Some(true)).await;
+    attend(db, forum, people[3].0, people[3].1, Some(false)).await;
+    attend(db, internal, people[4].0, people[4].1, Some(true)).await;
+    attend(db, cancelled, people[5].0, people[5].1, Some(true)).await;
+    attend(db, later, people[5].0, people[5].1, Some(true)).await;
+    let e = fixtures::edition_all_phases(db, 2070, true, (4, true, 1)).await;
+    let a = fixtures::application(
+        db,
+        e,
+        w.kiel,
+        "Kiel plan",
+        entity::ApplicationStatus::CureapSubmitted,
+    )
+    .await;
+    let plan = fixtures::complete_plan(db, a).await;
+    entity::plan_version::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        plan_id: Set(plan),
+        number: Set(1),
+        snapshot: Set(json!({})),
+        submitted_at: Set(at(2, 1)),
+        submitted_by: Set(None),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    // Inserted past the services: the derived figures (the funnel's milestones) follow.
+    fixtures::rebuild_rollups(db).await;
+}
+
+/// Contributions: partners for their own organisation only, never to a derived indicator.
+async fn contributions_are_made_for_the_own_organisation(
+    app: &TestApp,
+    c: &str,
+    partner: &str,
+    mentor: &str,
+    w: &World,
+    work: &WorkPlan,
+) {
+    let WorkPlan { rco84, rco81, .. } = work;
+    // Contributions: the partner for its own organisation, the coordinator for the lead partner.
+    ok(app, partner, CONTRIBUTE, json!({ "i": { "indicatorId": rco84, "periodNumber": 1, "value": "3", "evidence": "Three pilots" } })).await;
+    ok(app, c, CONTRIBUTE, json!({ "i": { "indicatorId": rco84, "periodNumber": 1, "value": "2", "evidence": "Two pilots",
+    "organisationId": encode("Organisation", w.lead_partner).0 } })).await;
+    let body = app
+        .gql(
+            Some(partner),
+            CONTRIBUTE,
+            json!({ "i": { "indicatorId": rco84, "periodNumber": 1, "value": "1", "evidence": "x",
+    "organisationId": encode("Organisation", w.lead_partner).0 } }),
+        )
+        .await;
+    assert_eq!(
+        code(&body),
+        "FORBIDDEN",
+        "partners contribute for their own organisation: {body}"
+    );
+    let body = app.gql(Some(partner), CONTRIBUTE, json!({ "i": { "indicatorId": rco81, "periodNumber": 1, "value": "9", "evidence": "typed" } })).await;
+    assert_eq!(
+        (
+            code(&body),
+            body["errors"][0]["extensions"]["field"].as_str()
+        ),
+        ("BAD_USER_INPUT", Some("indicatorId")),
+        "derived: {body}"
+    );
+    assert_eq!(
+        code(
+            &app.gql(Some(mentor), "{ reportingPeriods { number } }", json!({}))
+                .await
+        ),
+        "FORBIDDEN"
+    );
+}
+
+/// The partner's report is written, returned, rewritten and accepted, then frozen.
+async fn the_partner_report_is_reviewed_and_frozen(
+    app: &TestApp,
+    c: &str,
+    partner: &str,
+    work: &WorkPlan,
+) {
+    let WorkPlan {
+        act, del, rco84, ..
+    } = work;
+    // The partner's report: written, submitted, returned, rewritten, accepted — then frozen.
+    let save = "mutation($i: SavePartnerReportInput!) { savePartnerReport(input: $i) { report { id version status expenditureTotal } } }";
+    let content = |version: Option<i64>, staff: &str| {
+        json!({ "i": { "periodNumber": 1, "expectedVersion": version,
+    "narrative": "We ran the mentoring programme.",
+    "activities": [{ "activityId": act, "status": "FULLY", "narrative": "=HYPERLINK(\"https://evil.example\",\"annex\")" }],
+    "deliverables": [{ "deliverableId": del, "status": "DELIVERED" }],
+    "expenditure": [{ "category": "STAFF", "amount": staff }, { "category": "TRAVEL_ACCOMMODATION", "amount": "250.50" }] } })
+    };
+    let r = ok(app, partner, save, content(None, "900.00")).await;
+    let report = r["savePartnerReport"]["report"]["id"].clone();
+    assert_eq!(
+        r["savePartnerReport"]["report"]["expenditureTotal"],
+        "1150.50"
+    );
+    let step = |m: &str| {
+        format!(
+            "mutation($i: PartnerReportStepInput!) {{ {m}(input: $i) {{ report {{ status version reviewComment }} }} }}"
+        )
+    };
+    ok(
+        app,
+        partner,
+        &step("submitPartnerReport"),
+        json!({ "i": { "id": report } }),
+    )
+    .await;
+    assert_eq!(
+        code(
+            &app.gql(
+                Some(partner),
+                &step("acceptPartnerReport"),
+                json!({ "i": { "id": report } })
+            )
+            .await
+        ),
+        "FORBIDDEN"
+    );
+    let r = ok(
+        app,
+        c,
+        &step("returnPartnerReport"),
+        json!({ "i": { "id": report, "comment": "Staff costs look low" } }),
+    )
+    .await;
+    assert_eq!(r["returnPartnerReport"]["report"]["status"], "RETURNED");
+    let version = r["returnPartnerReport"]["report"]["version"].as_i64();
+    let stale = app
+        .gql(Some(partner), save, content(Some(1), "1000.00"))
+        .await;
+    assert_eq!(code(&stale), "CONFLICT");
+    ok(app, partner, save, content(version, "1000.00")).await;
+    ok(
+        app,
+        partner,
+        &step("submitPartnerReport"),
+        json!({ "i": { "id": report } }),
+    )
+    .await;
+    ok(
+        app,
+        c,
+        &step("acceptPartnerReport"),
+        json!({ "i": { "id": report } }),
+    )
+    .await;
+    assert_eq!(
+        code(&app.gql(Some(partner), save, content(Some(6), "1.00")).await),
+        "CONFLICT"
+    );
+    let frozen = app.gql(Some(partner), CONTRIBUTE, json!({ "i": { "indicatorId": rco84, "periodNumber": 1, "value": "4", "evidence": "more" } })).await;
+    assert_eq!(
+        code(&frozen),
+        "CONFLICT",
+        "contributions freeze with the accepted report: {frozen}"
+    );
+    // The partner sees only its own report; the coordinator both (none from the lead yet).
+    let reports = ok(
+        app,
+        partner,
+        "{ partnerReports(periodNumber: 1) { organisation { name } status } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(reports["partnerReports"].as_array().map(Vec::len), Some(1));
+}
+
+/// The period's figures count only what the period holds and what was accepted.
+async fn the_period_figures_count_what_was_accepted(app: &TestApp, c: &str) {
+    // The figures.
+    let figures = ok(app, c, "{ reportingPeriod(number: 1) { indicatorValues { indicator { code } inPeriod cumulative progressPercent derived }
+        expenditureTotals { category amount } } }", json!({})).await;
+    let values = &figures["reportingPeriod"]["indicatorValues"];
+    let value = |code: &str| {
+        let v = indicator(values, code);
+        (
+            v["inPeriod"].as_str().unwrap().to_owned(),
+            v["derived"].as_bool().unwrap(),
+        )
+    };
+    assert_eq!(
+        value("RCO81"),
+        ("4".into(), true),
+        "3 at the forum + 1 internal; not the cancelled or later event"
+    );
+    assert_eq!(
+        value("RCO87"),
+        ("3".into(), true),
+        "Kiel, Svendborg, Gdańsk"
+    );
+    assert_eq!(value("RCO115"), ("1".into(), true), "the public forum");
+    assert_eq!(value("RCO83"), ("1".into(), true));
+    assert_eq!(
+        value("RCO84"),
+        ("3".into(), false),
+        "the partner's accepted 3; the lead partner's 2 wait for its own report"
+    );
+    assert_eq!(indicator(values, "RCO84")["progressPercent"], "30");
+    assert_eq!(indicator(values, "RCO81")["progressPercent"], "4");
+    assert_eq!(
+        figures["reportingPeriod"]["expenditureTotals"][0],
+        json!({ "category": "STAFF", "amount": "1000.00" })
+    );
+}
+
+/// The derived figures agree with the KPIs for the same window.
+async fn the_derived_figures_agree_with_the_kpis(app: &TestApp, c: &str) {
+    let k = ok(app, c, "{ kpis(filter: {from: \"2026-01-01\", to: \"2026-06-30\"}) {
+        participations { attended } byOrg: participations(groupBy: [ORGANISATION]) { attended } } }", json!({})).await;
+    assert_eq!(k["kpis"]["participations"][0]["attended"], 4);
+    let orgs = k["kpis"]["byOrg"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["attended"].as_i64() > Some(0))
+        .count();
+    assert_eq!(orgs, 3);
+}
+
+/// The JSON export carries the project, indicators, partners, activities and deliverables.
+async fn the_json_export_carries_the_figures(app: &TestApp, c: &str) -> Value {
+    // The exports: JSON, CSV and ZIP, with the same numbers.
+    let (status, ct, body) = app.download("/export/periods/1.json", Some(c)).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert!(ct.starts_with("application/json"));
+    let export: Value = serde_json::from_slice(&body).expect("valid JSON");
+    assert_eq!(
+        (export["project_id"].as_str(), export["acronym"].as_str()),
+        (Some("C004"), Some("BSR Cultural Pearls"))
+    );
+    assert_eq!(export["reporting_period"]["number"], 1);
+    let inds = &export["project_indicators"];
+    assert_eq!(indicator(inds, "RCO81")["delivered_in_period"], "4");
+    assert_eq!(indicator(inds, "RCO84")["delivered_in_period"], "3");
+    assert_eq!(indicator(inds, "RCO87")["derived"], true);
+    let partners = export["partners"].as_array().expect("partners");
+    let creative = partners
+        .iter()
+        .find(|p| p["name"] == "Creative Estonia")
+        .expect("the partner");
+    assert_eq!(
+        (
+            creative["report_status"].as_str(),
+            creative["expenditure_total"].as_str(),
+            creative["role"].as_str()
+        ),
+        (Some("ACCEPTED"), Some("1250.50"), Some("PP"))
+    );
+    let lead = partners
+        .iter()
+        .find(|p| p["name"] == "CBSS Secretariat")
+        .expect("the lead partner");
+    assert_eq!(
+        (lead["role"].as_str(), lead["report_status"].clone()),
+        (Some("LP"), Value::Null)
+    );
+    assert_eq!(export["activities"][0]["status"], "FULLY");
+    assert_eq!(export["deliverables"][0]["status"], "DELIVERED");
+    export
+}
+
+/// The CSV exports carry the same numbers, and a formula-like narrative stays text.
+async fn the_csv_exports_carry_the_same_numbers(app: &TestApp, c: &str) {
+    let (status, ct, body) = app
+        .download("/export/periods/1/indicators.csv", Some(c))
+        .await;
+    assert_eq!(status, 200);
+    assert!(ct.starts_with("text/csv"));
+    let csv = String::from_utf8(body).unwrap();
+    assert!(
+        csv.starts_with("code,name,unit,kind,target,in_period,cumulative"),
+        "{csv}"
+    );
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("RCO81,")
+                && l.contains(",100,4,4,4,true,ATTENDED_PARTICIPATIONS")),
+        "{csv}"
+    );
+    let (_, _, body) = app
+        .download("/export/periods/1/expenditure.csv", Some(c))
+        .await;
+    let csv = String::from_utf8(body).unwrap();
+    assert!(
+        csv.contains(",ACCEPTED,STAFF,1000.00")
+            && csv.contains(",ACCEPTED,TRAVEL_ACCOMMODATION,250.50"),
+        "{csv}"
+    );
+    assert_eq!(
+        csv.lines().count(),
+        1 + 5,
+        "header + five categories: {csv}"
+    );
+
+    // A narrative that looks like a formula stays text in a spreadsheet.
+    let (_, _, body) = app
+        .download("/export/periods/1/activities.csv", Some(c))
+        .await;
+    let csv = String::from_utf8(body).unwrap();
+    assert!(
+        csv.contains(",FULLY,\"'=HYPERLINK(\"\"https://evil.example\"\",\"\"annex\"\")\""),
+        "{csv}"
+    );
+}
+
+/// The ZIP holds every file, its JSON the same as the JSON export.
+async fn the_zip_holds_every_file_and_the_same_json(app: &TestApp, c: &str, export: &Value) {
+    let (status, ct, body) = app.download("/export/periods/1.zip", Some(c)).await;
+    assert_eq!((status, ct.as_str()), (200, "application/zip"));
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(body)).expect("a valid ZIP");
+    let mut names: Vec<String> = zip
+        .file_names()
+        .map(|n| n.expect("a file name").into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        vec![
+            "period-1-activities.csv",
+            "period-1-deliverables.csv",
+            "period-1-expenditure.csv",
+            "period-1-indicators.csv",
+            "period-1.json"
+        ]
+    );
+    let mut inner = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("period-1.json").unwrap(), &mut inner).unwrap();
+    let inner: Value = serde_json::from_str(&inner).unwrap();
+    assert_eq!(inner["project_indicators"], export["project_indicators"]);
+    assert_eq!(inner["partners"], export["partners"]);
+}
+
+/// Who may export: coordinators; not partners, not the public; unknown periods and files are 404.
+async fn only_the_coordinator_may_export(app: &TestApp, c: &str, partner: &str) {
+    // Who may export: coordinators and reporting tokens; not partners, not the public.
+    assert_eq!(
+        app.download("/export/periods/1.json", Some(partner))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(app.download("/export/periods/1.json", None).await.0, 401);
+    assert_eq!(app.download("/export/periods/9.json", Some(c)).await.0, 404);
+    assert_eq!(
+        app.download("/export/periods/1/secrets.csv", Some(c))
+            .await
+            .0,
+        404
+    );
+}
+
 both!(
     a_period_is_reported_and_exported,
     |app: TestApp| async move {
         let w = World::build(&app).await;
-        let db = &app.state.db;
         let coordinator = app.login("coordinator@test.example", PASSWORD).await;
         let partner = app.login("partner@test.example", PASSWORD).await;
         let mentor = app.login("mentor@test.example", PASSWORD).await;
         let c = coordinator.as_str();
-
-        // The period and the work plan.
-        ok(&app, c, "mutation($i: CreateReportingPeriodInput!) { createReportingPeriod(input: $i) { period { id } } }",
-        json!({ "i": { "number": 1, "startsOn": "2026-01-01", "endsOn": "2026-06-30", "reportDeadline": "2026-07-31" } })).await;
-        let bad = app.gql(Some(c), "mutation($i: CreateReportingPeriodInput!) { createReportingPeriod(input: $i) { period { id } } }",
-        json!({ "i": { "number": 1, "startsOn": "2026-07-01", "endsOn": "2026-12-31", "reportDeadline": "2027-01-31" } })).await;
-        assert_eq!(code(&bad), "CONFLICT");
-        let wp = ok(&app, c, "mutation($i: PlanItemInput!) { createWorkPackage(input: $i) { workPackage { id } } }",
-        json!({ "i": { "code": "WP1", "title": "Title cycle", "leadOrganisationId": encode("Organisation", w.lead_partner).0 } })).await;
-        let wp = wp["createWorkPackage"]["workPackage"]["id"].clone();
-        let act = ok(&app, c, "mutation($i: CreateActivityInput!) { createActivity(input: $i) { activity { id } } }",
-        json!({ "i": { "workPackageId": wp, "activity": { "code": "A1.1", "title": "Mentoring programme" } } })).await;
-        let act = act["createActivity"]["activity"]["id"].clone();
-        let del = ok(&app, c, "mutation($i: CreateDeliverableInput!) { createDeliverable(input: $i) { deliverable { id } } }",
-        json!({ "i": { "activityId": act, "code": "D1.1.1", "title": "Mentor handbook", "duePeriodNumber": 1 } })).await;
-        let del = del["createDeliverable"]["deliverable"]["id"].clone();
-        let indicators = ok(
-            &app,
-            c,
-            "{ indicators { id code derivation derivedHow version } }",
-            json!({}),
-        )
-        .await;
-        let list = &indicators["indicators"];
-        assert_eq!(
-            list.as_array().map(Vec::len),
-            Some(8),
-            "the EU common indicators are seeded"
-        );
-        assert_eq!(
-            indicator(list, "RCO87")["derivation"],
-            "COOPERATING_ORGANISATIONS"
-        );
-        let rco84 = indicator(list, "RCO84")["id"].clone();
-        let rco81 = indicator(list, "RCO81")["id"].clone();
-        ok(&app, c, "mutation($i: CreateOutputInput!) { createOutput(input: $i) { output { id } } }",
-        json!({ "i": { "workPackageId": wp, "code": "O1.1", "title": "Pilot actions", "indicatorId": rco84, "target": "10" } })).await;
-        for (id, target) in [(&rco84, "10"), (&rco81, "100")] {
-            ok(&app, c, "mutation($i: SetIndicatorTargetsInput!) { setIndicatorTargets(input: $i) { indicator { target } } }",
-            json!({ "i": { "id": id, "expectedVersion": 1, "target": target } })).await;
-        }
-
-        // Portal data inside and outside the period, for the derived indicators.
-        let gdansk =
-            fixtures::organisation(db, "Gdańsk centre", "PL", OrganisationKind::Partner).await;
-        let at = |m, d| Utc.with_ymd_and_hms(2026, m, d, 9, 0, 0).unwrap();
-        let forum = event(db, w.partner_org, at(3, 1), true, false).await;
-        let cancelled = event(db, w.partner_org, at(3, 5), true, true).await;
-        let internal = event(db, w.lead_partner, at(4, 1), false, false).await;
-        let later = event(db, w.partner_org, at(8, 1), true, false).await;
-        let mut people = Vec::new();
-        for (n, org) in [w.kiel, w.svendborg, gdansk, w.kiel, w.kiel, w.kiel]
-            .iter()
-            .enumerate()
-        {
-            people.push((
-                fixtures::user(
-                    &app,
-                    &format!("p{n}@test.example"),
-                    if *org == gdansk {
-                        Role::Partner
-                    } else {
-                        Role::Municipality
-                    },
-                    Some(*org),
-                )
-                .await,
-                *org,
-            ));
-        }
-        attend(db, forum, people[0].0, people[0].1, Some(true)).await;
-        attend(db, forum, people[1].0, people[1].1, Some(true)).await;
-        attend(db, forum, people[2].0, people[2].1, Some(true)).await;
-        attend(db, forum, people[3].0, people[3].1, Some(false)).await;
-        attend(db, internal, people[4].0, people[4].1, Some(true)).await;
-        attend(db, cancelled, people[5].0, people[5].1, Some(true)).await;
-        attend(db, later, people[5].0, people[5].1, Some(true)).await;
-        let e = fixtures::edition_all_phases(db, 2070, true, (4, true, 1)).await;
-        let a = fixtures::application(
-            db,
-            e,
-            w.kiel,
-            "Kiel plan",
-            entity::ApplicationStatus::CureapSubmitted,
-        )
-        .await;
-        let plan = fixtures::complete_plan(db, a).await;
-        entity::plan_version::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            plan_id: Set(plan),
-            number: Set(1),
-            snapshot: Set(json!({})),
-            submitted_at: Set(at(2, 1)),
-            submitted_by: Set(None),
-        }
-        .insert(db)
-        .await
-        .unwrap();
-        // Inserted past the services: the derived figures (the funnel's milestones) follow.
-        fixtures::rebuild_rollups(db).await;
-
-        // Contributions: the partner for its own organisation, the coordinator for the lead partner.
-        let contribute = "mutation($i: ContributeToIndicatorInput!) { contributeToIndicator(input: $i) { contribution { value version } } }";
-        ok(&app, &partner, contribute, json!({ "i": { "indicatorId": rco84, "periodNumber": 1, "value": "3", "evidence": "Three pilots" } })).await;
-        ok(&app, c, contribute, json!({ "i": { "indicatorId": rco84, "periodNumber": 1, "value": "2", "evidence": "Two pilots",
-        "organisationId": encode("Organisation", w.lead_partner).0 } })).await;
-        let body = app.gql(Some(&partner), contribute, json!({ "i": { "indicatorId": rco84, "periodNumber": 1, "value": "1", "evidence": "x",
-        "organisationId": encode("Organisation", w.lead_partner).0 } })).await;
-        assert_eq!(
-            code(&body),
-            "FORBIDDEN",
-            "partners contribute for their own organisation: {body}"
-        );
-        let body = app.gql(Some(&partner), contribute, json!({ "i": { "indicatorId": rco81, "periodNumber": 1, "value": "9", "evidence": "typed" } })).await;
-        assert_eq!(
-            (
-                code(&body),
-                body["errors"][0]["extensions"]["field"].as_str()
-            ),
-            ("BAD_USER_INPUT", Some("indicatorId")),
-            "derived: {body}"
-        );
-        assert_eq!(
-            code(
-                &app.gql(Some(&mentor), "{ reportingPeriods { number } }", json!({}))
-                    .await
-            ),
-            "FORBIDDEN"
-        );
-
-        // The partner's report: written, submitted, returned, rewritten, accepted — then frozen.
-        let save = "mutation($i: SavePartnerReportInput!) { savePartnerReport(input: $i) { report { id version status expenditureTotal } } }";
-        let content = |version: Option<i64>, staff: &str| {
-            json!({ "i": { "periodNumber": 1, "expectedVersion": version,
-        "narrative": "We ran the mentoring programme.",
-        "activities": [{ "activityId": act, "status": "FULLY", "narrative": "=HYPERLINK(\"https://evil.example\",\"annex\")" }],
-        "deliverables": [{ "deliverableId": del, "status": "DELIVERED" }],
-        "expenditure": [{ "category": "STAFF", "amount": staff }, { "category": "TRAVEL_ACCOMMODATION", "amount": "250.50" }] } })
-        };
-        let r = ok(&app, &partner, save, content(None, "900.00")).await;
-        let report = r["savePartnerReport"]["report"]["id"].clone();
-        assert_eq!(
-            r["savePartnerReport"]["report"]["expenditureTotal"],
-            "1150.50"
-        );
-        let step = |m: &str| {
-            format!(
-                "mutation($i: PartnerReportStepInput!) {{ {m}(input: $i) {{ report {{ status version reviewComment }} }} }}"
-            )
-        };
-        ok(
-            &app,
-            &partner,
-            &step("submitPartnerReport"),
-            json!({ "i": { "id": report } }),
-        )
-        .await;
-        assert_eq!(
-            code(
-                &app.gql(
-                    Some(&partner),
-                    &step("acceptPartnerReport"),
-                    json!({ "i": { "id": report } })
-                )
-                .await
-            ),
-            "FORBIDDEN"
-        );
-        let r = ok(
-            &app,
-            c,
-            &step("returnPartnerReport"),
-            json!({ "i": { "id": report, "comment": "Staff costs look low" } }),
-        )
-        .await;
-        assert_eq!(r["returnPartnerReport"]["report"]["status"], "RETURNED");
-        let version = r["returnPartnerReport"]["report"]["version"].as_i64();
-        let stale = app
-            .gql(Some(&partner), save, content(Some(1), "1000.00"))
+        let work = the_period_and_the_work_plan_are_set_up(&app, c, &w).await;
+        portal_data_is_recorded_in_and_around_the_period(&app, &w).await;
+        contributions_are_made_for_the_own_organisation(&app, c, &partner, &mentor, &w, &work)
             .await;
-        assert_eq!(code(&stale), "CONFLICT");
-        ok(&app, &partner, save, content(version, "1000.00")).await;
-        ok(
-            &app,
-            &partner,
-            &step("submitPartnerReport"),
-            json!({ "i": { "id": report } }),
-        )
-        .await;
-        ok(
-            &app,
-            c,
-            &step("acceptPartnerReport"),
-            json!({ "i": { "id": report } }),
-        )
-        .await;
-        assert_eq!(
-            code(
-                &app.gql(Some(&partner), save, content(Some(6), "1.00"))
-                    .await
-            ),
-            "CONFLICT"
-        );
-        let frozen = app.gql(Some(&partner), contribute, json!({ "i": { "indicatorId": rco84, "periodNumber": 1, "value": "4", "evidence": "more" } })).await;
-        assert_eq!(
-            code(&frozen),
-            "CONFLICT",
-            "contributions freeze with the accepted report: {frozen}"
-        );
-        // The partner sees only its own report; the coordinator both (none from the lead yet).
-        let reports = ok(
-            &app,
-            &partner,
-            "{ partnerReports(periodNumber: 1) { organisation { name } status } }",
-            json!({}),
-        )
-        .await;
-        assert_eq!(reports["partnerReports"].as_array().map(Vec::len), Some(1));
-
-        // The figures.
-        let figures = ok(&app, c, "{ reportingPeriod(number: 1) { indicatorValues { indicator { code } inPeriod cumulative progressPercent derived }
-        expenditureTotals { category amount } } }", json!({})).await;
-        let values = &figures["reportingPeriod"]["indicatorValues"];
-        let value = |code: &str| {
-            let v = indicator(values, code);
-            (
-                v["inPeriod"].as_str().unwrap().to_owned(),
-                v["derived"].as_bool().unwrap(),
-            )
-        };
-        assert_eq!(
-            value("RCO81"),
-            ("4".into(), true),
-            "3 at the forum + 1 internal; not the cancelled or later event"
-        );
-        assert_eq!(
-            value("RCO87"),
-            ("3".into(), true),
-            "Kiel, Svendborg, Gdańsk"
-        );
-        assert_eq!(value("RCO115"), ("1".into(), true), "the public forum");
-        assert_eq!(value("RCO83"), ("1".into(), true));
-        assert_eq!(
-            value("RCO84"),
-            ("3".into(), false),
-            "the partner's accepted 3; the lead partner's 2 wait for its own report"
-        );
-        assert_eq!(indicator(values, "RCO84")["progressPercent"], "30");
-        assert_eq!(indicator(values, "RCO81")["progressPercent"], "4");
-        assert_eq!(
-            figures["reportingPeriod"]["expenditureTotals"][0],
-            json!({ "category": "STAFF", "amount": "1000.00" })
-        );
-
-        // The derived figures agree with the KPIs for the same window.
-        let k = ok(&app, c, "{ kpis(filter: {from: \"2026-01-01\", to: \"2026-06-30\"}) {
-        participations { attended } byOrg: participations(groupBy: [ORGANISATION]) { attended } } }", json!({})).await;
-        assert_eq!(k["kpis"]["participations"][0]["attended"], 4);
-        let orgs = k["kpis"]["byOrg"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r["attended"].as_i64() > Some(0))
-            .count();
-        assert_eq!(orgs, 3);
-
-        // The exports: JSON, CSV and ZIP, with the same numbers.
-        let (status, ct, body) = app.download("/export/periods/1.json", Some(c)).await;
-        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-        assert!(ct.starts_with("application/json"));
-        let export: Value = serde_json::from_slice(&body).expect("valid JSON");
-        assert_eq!(
-            (export["project_id"].as_str(), export["acronym"].as_str()),
-            (Some("C004"), Some("BSR Cultural Pearls"))
-        );
-        assert_eq!(export["reporting_period"]["number"], 1);
-        let inds = &export["project_indicators"];
-        assert_eq!(indicator(inds, "RCO81")["delivered_in_period"], "4");
-        assert_eq!(indicator(inds, "RCO84")["delivered_in_period"], "3");
-        assert_eq!(indicator(inds, "RCO87")["derived"], true);
-        let partners = export["partners"].as_array().expect("partners");
-        let creative = partners
-            .iter()
-            .find(|p| p["name"] == "Creative Estonia")
-            .expect("the partner");
-        assert_eq!(
-            (
-                creative["report_status"].as_str(),
-                creative["expenditure_total"].as_str(),
-                creative["role"].as_str()
-            ),
-            (Some("ACCEPTED"), Some("1250.50"), Some("PP"))
-        );
-        let lead = partners
-            .iter()
-            .find(|p| p["name"] == "CBSS Secretariat")
-            .expect("the lead partner");
-        assert_eq!(
-            (lead["role"].as_str(), lead["report_status"].clone()),
-            (Some("LP"), Value::Null)
-        );
-        assert_eq!(export["activities"][0]["status"], "FULLY");
-        assert_eq!(export["deliverables"][0]["status"], "DELIVERED");
-
-        let (status, ct, body) = app
-            .download("/export/periods/1/indicators.csv", Some(c))
-            .await;
-        assert_eq!(status, 200);
-        assert!(ct.starts_with("text/csv"));
-        let csv = String::from_utf8(body).unwrap();
-        assert!(
-            csv.starts_with("code,name,unit,kind,target,in_period,cumulative"),
-            "{csv}"
-        );
-        assert!(
-            csv.lines().any(|l| l.starts_with("RCO81,")
-                && l.contains(",100,4,4,4,true,ATTENDED_PARTICIPATIONS")),
-            "{csv}"
-        );
-        let (_, _, body) = app
-            .download("/export/periods/1/expenditure.csv", Some(c))
-            .await;
-        let csv = String::from_utf8(body).unwrap();
-        assert!(
-            csv.contains(",ACCEPTED,STAFF,1000.00")
-                && csv.contains(",ACCEPTED,TRAVEL_ACCOMMODATION,250.50"),
-            "{csv}"
-        );
-        assert_eq!(
-            csv.lines().count(),
-            1 + 5,
-            "header + five categories: {csv}"
-        );
-
-        // A narrative that looks like a formula stays text in a spreadsheet.
-        let (_, _, body) = app
-            .download("/export/periods/1/activities.csv", Some(c))
-            .await;
-        let csv = String::from_utf8(body).unwrap();
-        assert!(
-            csv.contains(",FULLY,\"'=HYPERLINK(\"\"https://evil.example\"\",\"\"annex\"\")\""),
-            "{csv}"
-        );
-
-        let (status, ct, body) = app.download("/export/periods/1.zip", Some(c)).await;
-        assert_eq!((status, ct.as_str()), (200, "application/zip"));
-        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(body)).expect("a valid ZIP");
-        let mut names: Vec<String> = zip
-            .file_names()
-            .map(|n| n.expect("a file name").into_owned())
-            .collect();
-        names.sort();
-        assert_eq!(
-            names,
-            vec![
-                "period-1-activities.csv",
-                "period-1-deliverables.csv",
-                "period-1-expenditure.csv",
-                "period-1-indicators.csv",
-                "period-1.json"
-            ]
-        );
-        let mut inner = String::new();
-        std::io::Read::read_to_string(&mut zip.by_name("period-1.json").unwrap(), &mut inner)
-            .unwrap();
-        let inner: Value = serde_json::from_str(&inner).unwrap();
-        assert_eq!(inner["project_indicators"], export["project_indicators"]);
-        assert_eq!(inner["partners"], export["partners"]);
-
-        // Who may export: coordinators and reporting tokens; not partners, not the public.
-        assert_eq!(
-            app.download("/export/periods/1.json", Some(&partner))
-                .await
-                .0,
-            403
-        );
-        assert_eq!(app.download("/export/periods/1.json", None).await.0, 401);
-        assert_eq!(app.download("/export/periods/9.json", Some(c)).await.0, 404);
-        assert_eq!(
-            app.download("/export/periods/1/secrets.csv", Some(c))
-                .await
-                .0,
-            404
-        );
+        the_partner_report_is_reviewed_and_frozen(&app, c, &partner, &work).await;
+        the_period_figures_count_what_was_accepted(&app, c).await;
+        the_derived_figures_agree_with_the_kpis(&app, c).await;
+        let export = the_json_export_carries_the_figures(&app, c).await;
+        the_csv_exports_carry_the_same_numbers(&app, c).await;
+        the_zip_holds_every_file_and_the_same_json(&app, c, &export).await;
+        only_the_coordinator_may_export(&app, c, &partner).await;
     }
 );
 

@@ -3,6 +3,8 @@
 //! CuReAPs (one too late), the jury scores, four titles are awarded under the policy (a fifth is
 //! refused), and the Pearls report progress in their title year. On SQLite and PostgreSQL.
 
+use std::collections::HashMap;
+
 use crate::common;
 
 use chrono::{Duration, Utc};
@@ -103,8 +105,27 @@ struct Candidate {
     plan: Option<(String, i64)>,
 }
 
-both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
-    let api = Api { app: &app };
+/// The run's tokens and ids, filled in phase by phase.
+#[derive(Default)]
+struct Run {
+    coordinator: String,
+    assessor_ids: [String; 2],
+    mentor_ids: [String; 2],
+    assessors: [String; 2],
+    mentors: [String; 2],
+    edition: String,
+    criteria: HashMap<&'static str, Vec<String>>,
+    candidates: Vec<Candidate>,
+    shortlist: Vec<usize>,
+    themes: Vec<String>,
+    practice: String,
+    submitted: Vec<usize>,
+    winners: Vec<String>,
+}
+
+/// The lead partner, its coordinator and the consortium (two assessing partners, two mentors).
+async fn the_lead_partner_and_the_consortium_are_set_up(app: &TestApp) -> Run {
+    let api = Api { app };
     let db = &app.state.db;
 
     // The lead partner and its coordinator exist (bootstrapped as `pearls user create` would).
@@ -116,7 +137,7 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
     )
     .await;
     common::fixtures::user(
-        &app,
+        app,
         "coordinator@scenario.example",
         entity::Role::Coordinator,
         Some(lead),
@@ -169,6 +190,21 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
         app.login("mentor.north@partners.example", PASSWORD).await,
         app.login("mentor.south@partners.example", PASSWORD).await,
     ];
+    Run {
+        coordinator,
+        assessor_ids,
+        mentor_ids,
+        assessors,
+        mentors,
+        ..Run::default()
+    }
+}
+
+/// The edition opens with every phase, its criteria for both stages and both assessors.
+async fn an_edition_opens_with_phases_criteria_and_assessors(app: &TestApp, run: &mut Run) {
+    let api = Api { app };
+    let c = run.coordinator.as_str();
+    let assessor_ids = &run.assessor_ids;
 
     // The edition: four titles, one per country, one extra; every phase open for the run.
     let data = api
@@ -195,7 +231,7 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
     }
     let create_criterion =
         "mutation($i: CreateCriterionInput!) { createCriterion(input: $i) { criterion { id } } }";
-    let mut criteria = std::collections::HashMap::new();
+    let mut criteria = HashMap::new();
     for (stage, name, weight, max) in [
         ("PRESELECTION", "Motivation", "1", 10),
         ("PRESELECTION", "Approach", "1", 10),
@@ -226,7 +262,7 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
         );
     }
     for stage in ["PRESELECTION", "JURY"] {
-        for a in &assessor_ids {
+        for a in assessor_ids {
             api.ok(
                 c,
                 "mutation($i: AssignAssessorInput!) { assignAssessor(input: $i) { assignment { id } } }",
@@ -235,6 +271,14 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
             .await;
         }
     }
+    run.edition = edition;
+    run.criteria = criteria;
+}
+
+/// Twelve municipalities apply once each; a second application of the same town is refused.
+async fn twelve_municipalities_apply_once_each(app: &TestApp, run: &mut Run) {
+    let api = Api { app };
+    let c = run.coordinator.as_str();
 
     // Twelve municipalities apply: organisation and contact by the coordinator, the application
     // by the municipality itself — drafted, completed, submitted.
@@ -296,6 +340,14 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
         .await,
         "CONFLICT"
     );
+    run.candidates = candidates;
+}
+
+/// Screening finds Ventspils ineligible and the other eleven eligible.
+async fn screening_finds_one_town_ineligible(app: &TestApp, run: &Run) {
+    let api = Api { app };
+    let c = run.coordinator.as_str();
+    let candidates = &run.candidates;
 
     // Screening: Ventspils turns out ineligible; the other eleven are eligible.
     for (i, cand) in candidates.iter().enumerate() {
@@ -306,6 +358,16 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
         };
         api.advance(c, &cand.application, action).await;
     }
+}
+
+/// Stage 1 ranks the eleven, with Bo's declared conflict counted for Alytus; returns the ranking.
+async fn stage_1_ranks_the_eleven_around_a_declared_conflict(
+    app: &TestApp,
+    run: &Run,
+) -> Vec<Value> {
+    let api = Api { app };
+    let c = run.coordinator.as_str();
+    let (assessors, criteria, candidates) = (&run.assessors, &run.criteria, &run.candidates);
 
     // Stage 1: both assessors score the eleven; Bo has a conflict with Alytus. The score falls
     // with the position in the list, so the ranking is known.
@@ -362,6 +424,19 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
         ),
         (Some(1), Some(1))
     );
+    entries
+}
+
+/// The coordinator shortlists the best eight of the ranking and rejects the rest.
+async fn the_coordinator_shortlists_the_best_eight(
+    app: &TestApp,
+    run: &Run,
+    entries: &[Value],
+) -> Vec<String> {
+    let api = Api { app };
+    let c = run.coordinator.as_str();
+    let candidates = &run.candidates;
+
     // The coordinator shortlists the best eight of the ranking.
     let shortlisted: Vec<String> = entries
         .iter()
@@ -376,6 +451,18 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
         };
         api.advance(c, &cand.application, action).await;
     }
+    shortlisted
+}
+
+/// No CuReAP starts without a mentor; with one assigned, all eight start.
+async fn no_cureap_starts_before_its_mentor_is_assigned(
+    app: &TestApp,
+    run: &mut Run,
+    shortlisted: &[String],
+) {
+    let api = Api { app };
+    let c = run.coordinator.as_str();
+    let (candidates, mentor_ids) = (&run.candidates, &run.mentor_ids);
 
     // Mentors are assigned (a CuReAP cannot start without one), then the CuReAP phase starts.
     let today = Utc::now().date_naive().to_string();
@@ -404,6 +491,14 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
         api.advance(c, &candidates[*i].application, "START_CUREAP")
             .await;
     }
+    run.shortlist = shortlist;
+}
+
+/// The catalogue: the vocabulary is kept, a practice is returned once and then published.
+async fn a_practice_is_returned_once_then_published(app: &TestApp, run: &mut Run) {
+    let api = Api { app };
+    let c = run.coordinator.as_str();
+    let assessors = &run.assessors;
 
     // The catalogue: the coordinator keeps the vocabulary; a partner writes a practice, the
     // coordinator returns it once, then publishes it; the towns cite it in their plans.
@@ -465,6 +560,16 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
         json!({ "i": { "id": practice } }),
     )
     .await;
+    run.themes = themes;
+    run.practice = practice;
+}
+
+/// Each shortlisted town writes its plan, its mentor comments, a stale save is refused, it revises.
+async fn each_shortlisted_town_writes_and_revises_its_plan(app: &TestApp, run: &mut Run) {
+    let api = Api { app };
+    let candidates = &mut run.candidates;
+    let (shortlist, mentors, themes, practice) =
+        (&run.shortlist, &run.mentors, &run.themes, &run.practice);
 
     // Each shortlisted town writes its plan; its mentor comments; the town revises.
     let plan_q = "query($id: ID!) { application(id: $id) { plan { id version } } }";
@@ -552,6 +657,13 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
             .expect("version");
         cand.plan = Some((plan_id, v));
     }
+}
+
+/// Seven submit before the deadline; once the window closes the eighth is refused, naming it.
+async fn seven_submit_in_time_and_the_eighth_is_late(app: &TestApp, run: &Run) {
+    let api = Api { app };
+    let c = run.coordinator.as_str();
+    let (candidates, shortlist, edition) = (&run.candidates, &run.shortlist, &run.edition);
 
     // Seven submit before the deadline; then the CuReAP window closes and the eighth is late.
     for i in shortlist.iter().take(7) {
@@ -559,7 +671,7 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
         api.advance(&cand.token, &cand.application, "SUBMIT_CUREAP")
             .await;
     }
-    api.set_phase(c, &edition, "CUREAP_DEVELOPMENT", -20, -1)
+    api.set_phase(c, edition, "CUREAP_DEVELOPMENT", -20, -1)
         .await;
     let late = &candidates[shortlist[7]];
     let body = app
@@ -577,6 +689,13 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
             .contains("deadline"),
         "the refusal names the deadline: {body}"
     );
+}
+
+/// Submitted plans read exactly as submitted and can no longer be edited.
+async fn submitted_plans_are_frozen_as_submitted(app: &TestApp, run: &Run) {
+    let api = Api { app };
+    let (candidates, shortlist, assessors) = (&run.candidates, &run.shortlist, &run.assessors);
+
     // Frozen: the submitted plans can be read exactly as submitted, and no longer edited.
     let first = &candidates[shortlist[0]];
     let (plan_id, v) = first.plan.clone().expect("plan");
@@ -605,6 +724,18 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
         .await,
         "CONFLICT"
     );
+}
+
+/// Stage 2: the jury's scores propose the first four, from four countries; returns the ranking.
+async fn the_jury_proposes_the_first_four_submitted(app: &TestApp, run: &mut Run) -> Value {
+    let api = Api { app };
+    let c = run.coordinator.as_str();
+    let (criteria, shortlist, assessors, candidates) = (
+        &run.criteria,
+        &run.shortlist,
+        &run.assessors,
+        &run.candidates,
+    );
 
     // Stage 2: the jury scores the seven CuReAPs. Scores fall with the order of submission, so
     // the first four countries decide the proposal.
@@ -612,7 +743,7 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
     let submitted: Vec<usize> = shortlist.iter().take(7).copied().collect();
     for (rank, i) in submitted.iter().enumerate() {
         let s = 10 - rank as i64;
-        for a in &assessors {
+        for a in assessors {
             api.score(a, &candidates[*i].application, "JURY", jury, &[s, s, s])
                 .await;
         }
@@ -644,8 +775,23 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
             .collect::<Vec<_>>(),
         ["Svendborg", "Kiel", "Jakobstad", "Rūjiena"]
     );
+    run.submitted = submitted;
+    run.winners = winners;
+    data
+}
+
+/// The four proposed are awarded, a fifth breaks the cap, at most one country has two titles.
+async fn four_titles_are_awarded_and_a_fifth_is_refused(
+    app: &TestApp,
+    run: &Run,
+    jury_ranking: &Value,
+) {
+    let api = Api { app };
+    let c = run.coordinator.as_str();
+    let (winners, submitted, candidates) = (&run.winners, &run.submitted, &run.candidates);
+
     // Award the proposed four; a fifth is refused by the cap.
-    for w in &winners {
+    for w in winners {
         api.ok(
             c,
             "mutation($i: ApplicationTransitionInput!) { awardTitle(input: $i) { application { status } } }",
@@ -678,7 +824,7 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
         .await;
     }
     // At most one title per country, except the one extra.
-    let countries: Vec<String> = data["ranking"]["entries"]
+    let countries: Vec<String> = jury_ranking["ranking"]["entries"]
         .as_array()
         .expect("entries")
         .iter()
@@ -701,8 +847,10 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
     distinct.sort();
     distinct.dedup();
     assert!(countries.len() - distinct.len() <= 1, "{countries:?}");
+}
 
-    // The public sees the four Pearls without signing in.
+/// The public sees the four Pearls without signing in.
+async fn the_public_sees_the_four_pearls(app: &TestApp) {
     let body = app
         .gql(
             None,
@@ -715,9 +863,15 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
         Some(4),
         "{body}"
     );
+}
 
-    // The title year: the Pearls (and their mentors) post progress on their actions.
-    for w in &winners {
+/// In the title year the Pearls post progress on their actions.
+async fn the_pearls_post_progress_in_their_title_year(app: &TestApp, run: &Run) {
+    let api = Api { app };
+    let c = run.coordinator.as_str();
+    let (winners, candidates) = (&run.winners, &run.candidates);
+
+    for w in winners {
         api.advance(c, w, "START_TITLE_YEAR").await;
         let cand = candidates
             .iter()
@@ -740,7 +894,13 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
         )
         .await;
     }
-    // The decision is public to the applicant now: its own jury result, never the scores.
+}
+
+/// The applicant sees its own jury result, never the scores.
+async fn the_winner_sees_its_result_but_not_the_scores(app: &TestApp, run: &Run) {
+    let api = Api { app };
+    let (candidates, winners) = (&run.candidates, &run.winners);
+
     let winner = candidates
         .iter()
         .find(|cand| cand.application == winners[0])
@@ -756,8 +916,12 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
     assert_eq!(data["application"]["assessments"], json!([]));
     assert_eq!(data["application"]["assessmentResults"][1]["stage"], "JURY");
     assert_eq!(data["application"]["assessmentResults"][1]["rank"], 1);
+}
 
-    // The practice shows its reuse: the eight shortlisted plans cite it.
+/// The practice shows its reuse: the eight shortlisted plans cite it.
+async fn the_practice_shows_its_reuse_by_eight_plans(app: &TestApp, run: &Run) {
+    let practice = &run.practice;
+
     let body = app
         .gql(
             None,
@@ -766,8 +930,13 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
         )
         .await;
     assert_eq!(body["data"]["node"]["reuseCount"], 8, "{body}");
+}
 
-    // Every change of the run is in the audit log, written with it.
+/// Every change of the run is in the audit log, exactly one entry each.
+async fn the_audit_log_holds_every_change_of_the_run(app: &TestApp, run: &Run) {
+    let api = Api { app };
+    let c = run.coordinator.as_str();
+
     let data = api
         .ok(
             c,
@@ -794,4 +963,25 @@ both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
         .await;
     assert_eq!(data["applications"]["totalCount"], 12);
     assert_eq!(data["ineligible"]["totalCount"], 1);
+}
+
+both!(a_whole_edition_runs_end_to_end, |app: TestApp| async move {
+    let mut run = the_lead_partner_and_the_consortium_are_set_up(&app).await;
+    an_edition_opens_with_phases_criteria_and_assessors(&app, &mut run).await;
+    twelve_municipalities_apply_once_each(&app, &mut run).await;
+    screening_finds_one_town_ineligible(&app, &run).await;
+    let ranking = stage_1_ranks_the_eleven_around_a_declared_conflict(&app, &run).await;
+    let shortlisted = the_coordinator_shortlists_the_best_eight(&app, &run, &ranking).await;
+    no_cureap_starts_before_its_mentor_is_assigned(&app, &mut run, &shortlisted).await;
+    a_practice_is_returned_once_then_published(&app, &mut run).await;
+    each_shortlisted_town_writes_and_revises_its_plan(&app, &mut run).await;
+    seven_submit_in_time_and_the_eighth_is_late(&app, &run).await;
+    submitted_plans_are_frozen_as_submitted(&app, &run).await;
+    let jury_ranking = the_jury_proposes_the_first_four_submitted(&app, &mut run).await;
+    four_titles_are_awarded_and_a_fifth_is_refused(&app, &run, &jury_ranking).await;
+    the_public_sees_the_four_pearls(&app).await;
+    the_pearls_post_progress_in_their_title_year(&app, &run).await;
+    the_winner_sees_its_result_but_not_the_scores(&app, &run).await;
+    the_practice_shows_its_reuse_by_eight_plans(&app, &run).await;
+    the_audit_log_holds_every_change_of_the_run(&app, &run).await;
 });
