@@ -792,3 +792,203 @@ async fn the_graphql_response_media_type_gets_the_specification_s_status_codes()
     .await;
     assert_eq!(ct, "application/json");
 }
+
+/// `GET /metrics` as text, with an optional bearer token: (status, body).
+async fn scrape(app: &TestApp, token: Option<&str>) -> (u16, String) {
+    let mut req = app.client.get(format!("{}/metrics", app.base));
+    if let Some(t) = token {
+        req = req.insert_header(("Authorization", format!("Bearer {t}")));
+    }
+    let mut res = req.send().await.expect("metrics");
+    let body = res.body().limit(4 << 20).await.expect("body");
+    (
+        res.status().as_u16(),
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}
+
+/// The families of a Prometheus text exposition, checked against the naming rules
+/// `promtool check metrics` applies: every family has HELP and TYPE; names are valid; counters
+/// end in `_total` and nothing else does; durations are in `_seconds`, sizes in `_bytes`; a
+/// histogram has its `_bucket` (with `le`, ending at `+Inf`), `_sum` and `_count`; every sample
+/// belongs to a declared family. Returns family name → type.
+fn exposition(text: &str) -> std::collections::HashMap<String, String> {
+    use std::collections::HashMap;
+    let valid = |n: &str| {
+        n.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+    };
+    let mut types: HashMap<String, String> = HashMap::new();
+    let mut helps = std::collections::HashSet::new();
+    let mut samples: Vec<(String, String)> = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            let (name, help) = rest.split_once(' ').expect("HELP name text");
+            assert!(!help.trim().is_empty(), "{name} has an empty HELP");
+            helps.insert(name.to_owned());
+        } else if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, ty) = rest.split_once(' ').expect("TYPE name type");
+            assert!(
+                ["counter", "gauge", "histogram", "summary", "untyped"].contains(&ty),
+                "{name}: type {ty}"
+            );
+            assert!(
+                types.insert(name.to_owned(), ty.to_owned()).is_none(),
+                "{name} twice"
+            );
+        } else if !line.starts_with('#') {
+            let name_end = line.find(['{', ' ']).expect("a sample");
+            let name = &line[..name_end];
+            let labels = line[name_end..]
+                .strip_prefix('{')
+                .and_then(|l| l.split_once('}'))
+                .map(|(l, _)| l.to_owned())
+                .unwrap_or_default();
+            let value = line.rsplit(' ').next().expect("a value");
+            assert!(
+                value.parse::<f64>().is_ok() || ["+Inf", "-Inf", "NaN"].contains(&value),
+                "{line}"
+            );
+            samples.push((name.to_owned(), labels));
+        }
+    }
+    for (name, ty) in &types {
+        assert!(valid(name), "invalid metric name {name}");
+        assert!(helps.contains(name), "{name} has no HELP");
+        assert_eq!(
+            ty == "counter",
+            name.ends_with("_total"),
+            "{name} is a {ty}: only counters end in _total"
+        );
+        if name.contains("duration") || name.contains("latency") {
+            assert!(name.ends_with("_seconds"), "{name}: durations in seconds");
+        }
+        if name.contains("memory") || name.ends_with("_size") {
+            assert!(name.ends_with("_bytes"), "{name}: sizes in bytes");
+        }
+        if ty == "histogram" {
+            for part in ["_bucket", "_sum", "_count"] {
+                assert!(
+                    samples.iter().any(|(n, _)| *n == format!("{name}{part}")),
+                    "{name}{part} missing"
+                );
+            }
+            assert!(
+                samples
+                    .iter()
+                    .any(|(n, l)| *n == format!("{name}_bucket") && l.contains("le=\"+Inf\"")),
+                "{name}: no +Inf bucket"
+            );
+        }
+    }
+    for (name, labels) in &samples {
+        let family = ["_bucket", "_sum", "_count"]
+            .iter()
+            .find_map(|s| {
+                name.strip_suffix(s).filter(|b| {
+                    types
+                        .get(*b)
+                        .is_some_and(|t| t == "histogram" || t == "summary")
+                })
+            })
+            .unwrap_or(name);
+        assert!(
+            types.contains_key(family),
+            "sample {name}{{{labels}}} has no TYPE"
+        );
+    }
+    types
+}
+
+/// What an operator alerts on is on `/metrics`, by rules a Prometheus toolchain accepts.
+#[actix_web::test]
+async fn metrics_an_operator_can_alert_on() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    app.gql(
+        None,
+        "query Editions { editions { totalCount } }",
+        json!({}),
+    )
+    .await;
+    app.gql(
+        None,
+        "query Editions { editions { totalCount } }",
+        json!({}),
+    )
+    .await;
+    app.gql(None, "query Me { me { id } }", json!({})).await;
+    app.gql(None, "{ nothing }", json!({})).await;
+    let (status, text) = scrape(&app, None).await;
+    assert_eq!(status, 200, "open in development");
+    let types = exposition(&text);
+    for (family, ty) in [
+        ("pearls_http_requests_total", "counter"),
+        ("pearls_http_requests_duration_seconds", "histogram"),
+        ("pearls_http_requests_in_flight", "gauge"),
+        ("pearls_db_statements_total", "counter"),
+        ("pearls_db_pool_connections", "gauge"),
+        ("pearls_graphql_operations_total", "counter"),
+        ("pearls_graphql_operation_duration_seconds", "histogram"),
+        ("pearls_graphql_errors_total", "counter"),
+        ("pearls_subscription_sockets_open", "gauge"),
+        ("pearls_response_cache_hits_total", "counter"),
+        ("process_resident_memory_bytes", "gauge"),
+        ("process_cpu_seconds_total", "counter"),
+        ("process_open_fds", "gauge"),
+    ] {
+        assert_eq!(types.get(family).map(String::as_str), Some(ty), "{family}");
+    }
+    let has = |needle: &str| text.lines().any(|l| l.starts_with(needle));
+    assert!(
+        has("pearls_graphql_operations_total{operation=\"Editions\",type=\"query\"} 2"),
+        "{text}"
+    );
+    assert!(
+        has("pearls_graphql_operations_total{operation=\"Me\",type=\"query\"} 1"),
+        "{text}"
+    );
+    assert!(
+        has("pearls_graphql_operations_total{operation=\"anonymous\",type=\"query\"} 1"),
+        "{text}"
+    );
+    assert!(
+        has("pearls_graphql_errors_total{code=\"UNAUTHENTICATED\"} 1"),
+        "{text}"
+    );
+    assert!(
+        has("pearls_graphql_errors_total{code=\"BAD_USER_INPUT\"} 1"),
+        "{text}"
+    );
+    assert!(has("pearls_db_pool_connections{state=\"idle\"}"), "{text}");
+}
+
+/// In production `/metrics` is off unless a token is configured; with one, only its holder
+/// scrapes.
+#[actix_web::test]
+async fn metrics_are_closed_in_production_unless_a_token_is_set() {
+    use pearls_api::config::Environment;
+    let Some(app) =
+        TestApp::spawn_with(Backend::Sqlite, |c| c.environment = Environment::Production).await
+    else {
+        return;
+    };
+    assert_eq!(scrape(&app, None).await.0, 404);
+    let Some(app) = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.environment = Environment::Production;
+        c.metrics_token = Some("scrape-secret-0123456789".into());
+    })
+    .await
+    else {
+        return;
+    };
+    assert_eq!(scrape(&app, None).await.0, 401);
+    assert_eq!(scrape(&app, Some("wrong")).await.0, 401);
+    let (status, text) = scrape(&app, Some("scrape-secret-0123456789")).await;
+    assert_eq!(status, 200);
+    exposition(&text);
+}

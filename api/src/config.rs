@@ -108,6 +108,18 @@ pub struct Config {
     )]
     pub jwt_secret: Option<SecretString>,
 
+    /// Bearer token that `/metrics` requires (`Authorization: Bearer …`). Without one, metrics
+    /// are open in development and off (404) in production: a production node that should be
+    /// scraped is given a token, and its Prometheus job the same token.
+    #[arg(
+        long,
+        env = "PEARLS_METRICS_TOKEN",
+        value_parser = secret,
+        hide_env_values = true,
+        global = true
+    )]
+    pub metrics_token: Option<SecretString>,
+
     /// Algorithm of the access tokens this server issues and accepts.
     #[arg(
         long,

@@ -1,7 +1,5 @@
 //! Database connection, migrations and transactions, the same for SQLite and PostgreSQL.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::Migrator;
@@ -15,14 +13,32 @@ use sea_orm::{
 use crate::config::Config;
 
 /// Counts every SQL statement a connection pool runs. Tests read it to prove that a request
-/// costs a fixed number of statements (no query per row); `/metrics` exports it.
-#[derive(Clone, Default, Debug)]
-pub struct StatementCounter(Arc<AtomicU64>);
+/// costs a fixed number of statements (no query per row); `/metrics` exports it as the counter
+/// `pearls_db_statements_total`.
+#[derive(Clone, Debug)]
+pub struct StatementCounter(prometheus::IntCounter);
+
+impl Default for StatementCounter {
+    fn default() -> Self {
+        Self(
+            prometheus::IntCounter::new(
+                "pearls_db_statements_total",
+                "SQL statements run by this process since it started",
+            )
+            .expect("a valid metric name"),
+        )
+    }
+}
 
 impl StatementCounter {
     /// Statements run so far by this process's pool.
     pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.0.get()
+    }
+
+    /// The counter, to register with `/metrics`.
+    pub fn collector(&self) -> prometheus::IntCounter {
+        self.0.clone()
     }
 }
 
@@ -78,7 +94,7 @@ pub async fn connect(config: &Config) -> Result<(DatabaseConnection, StatementCo
     let counter = StatementCounter::default();
     let c = counter.clone();
     db.set_metric_callback(move |info| {
-        c.0.fetch_add(1, Ordering::Relaxed);
+        c.0.inc();
         let ms = info.elapsed.as_secs_f64() * 1000.0;
         if info.failed {
             tracing::debug!(target: "pearls_api::sql", sql = %info.statement, ms, "statement failed");

@@ -21,6 +21,7 @@ pub mod janitor;
 pub mod kpis;
 pub mod live;
 pub mod mentoring;
+pub mod metrics;
 pub mod organisations;
 pub mod peers;
 pub mod plans;

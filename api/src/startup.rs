@@ -8,7 +8,7 @@ use std::sync::Arc;
 use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::{App, HttpMessage, HttpServer, web};
+use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
 use actix_web_prom::PrometheusMetricsBuilder;
 use prometheus::{IntGauge, Registry};
 use sea_orm::DatabaseConnection;
@@ -83,6 +83,7 @@ pub fn build_state(
         live: crate::live::EventBus::default(),
         clock: crate::clock::Clock::default(),
         shutdown: Arc::new(tokio::sync::watch::channel(false).0),
+        metrics: Arc::new(crate::metrics::Metrics::new().map_err(err)?),
         response_cache: config.response_cache.then(|| {
             Arc::new(crate::graphql::cache::ResponseCache::new(
                 usize::try_from(config.response_cache_mb.saturating_mul(1 << 20))
@@ -203,16 +204,46 @@ fn cors(config: &Config) -> Cors {
     cors
 }
 
+/// Who may read `/metrics`: with `PEARLS_METRICS_TOKEN`, whoever presents it; without one,
+/// anyone in development and no one in production (404, as if there were no such page).
+/// `Some` is the refusal.
+fn metrics_refusal(req: &actix_web::dev::ServiceRequest, state: &AppState) -> Option<HttpResponse> {
+    use secrecy::ExposeSecret;
+    match &state.config.metrics_token {
+        Some(token) => {
+            let presented = req
+                .headers()
+                .get(actix_web::http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "));
+            let expected = token.expose_secret().as_bytes();
+            // Digests compared, so the comparison's time says nothing about the token.
+            let allowed = presented.is_some_and(|p| {
+                crate::auth::sha256_hex(p.as_bytes()) == crate::auth::sha256_hex(expected)
+            });
+            (!allowed).then(|| {
+                HttpResponse::Unauthorized()
+                    .insert_header((actix_web::http::header::WWW_AUTHENTICATE, "Bearer"))
+                    .finish()
+            })
+        }
+        None if state.config.is_production() => Some(HttpResponse::NotFound().finish()),
+        None => None,
+    }
+}
+
 fn run(listener: TcpListener, state: AppState) -> Result<Server, StartupError> {
     let schema = schema::build(&state.config).map_err(err)?;
     let registry = Registry::new();
-    let statements_gauge = IntGauge::new(
-        "pearls_db_statements_total",
-        "SQL statements run by this process since it started",
-    )
-    .map_err(err)?;
     registry
-        .register(Box::new(statements_gauge.clone()))
+        .register(Box::new(state.statements.collector()))
+        .map_err(err)?;
+    state.metrics.register(&registry).map_err(err)?;
+    #[cfg(target_os = "linux")]
+    registry
+        .register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))
         .map_err(err)?;
     let in_flight = IntGauge::new(
         "pearls_http_requests_in_flight",
@@ -232,34 +263,39 @@ fn run(listener: TcpListener, state: AppState) -> Result<Server, StartupError> {
         .mask_unmatched_patterns("UNKNOWN")
         .build()
         .map_err(err)?;
-    let counter = state.statements.clone();
     let max_body = state.config.max_body_bytes;
     let config_grace = state.config.shutdown_grace_secs;
     let data = web::Data::new(state.clone());
     let schema = web::Data::new(schema);
     let config = state.config.clone();
     let server = HttpServer::new(move || {
-        let gauge = statements_gauge.clone();
-        let counter = counter.clone();
         let in_flight = in_flight.clone();
+        let node = data.clone();
         App::new()
             .wrap(cors(&config))
             .wrap(metrics.clone())
             .wrap_fn(move |req, srv| {
                 use actix_web::dev::Service;
-                gauge.set(counter.get() as i64);
+                if req.path() == "/metrics" {
+                    if let Some(refused) = metrics_refusal(&req, &node) {
+                        let res = req.into_response(refused).map_into_boxed_body();
+                        return Box::pin(async move { Ok(res) })
+                            as std::pin::Pin<Box<dyn std::future::Future<Output = _>>>;
+                    }
+                    node.metrics.pool(&node.db);
+                }
                 let id = req.extensions().get::<RequestId>().map(|r| r.to_string());
                 let counted = (req.path() != "/metrics").then(|| InFlight::enter(&in_flight));
                 let fut = srv.call(req);
-                async move {
+                Box::pin(async move {
                     let mut res = fut.await?;
                     drop(counted);
                     if let Some(id) = id.and_then(|i| HeaderValue::from_str(&i).ok()) {
                         res.headers_mut()
                             .insert(HeaderName::from_static("x-request-id"), id);
                     }
-                    Ok(res)
-                }
+                    Ok(res.map_into_boxed_body())
+                })
             })
             .wrap(TracingLogger::default())
             .app_data(web::PayloadConfig::new(max_body))

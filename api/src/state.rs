@@ -26,4 +26,6 @@ pub struct AppState {
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
     /// This node's response cache (`None` when `PEARLS_RESPONSE_CACHE=false`).
     pub response_cache: Option<Arc<crate::graphql::cache::ResponseCache>>,
+    /// This node's GraphQL, pool and socket figures for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }

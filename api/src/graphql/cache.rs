@@ -21,8 +21,8 @@
 //!   `PEARLS_RESPONSE_CACHE=false` turns it off. Hits, misses, stores, evictions, entries and
 //!   bytes are on `/metrics` (`pearls_response_cache_*`).
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use actix_web::web::Bytes;
 use chrono::{DateTime, Utc};
@@ -82,6 +82,21 @@ struct Entry {
     version: i64,
     valid_until_ms: i64,
     body: Bytes,
+    /// The operation's name, so a hit is labelled like the execution it saves (`/metrics`).
+    operation: Option<Arc<str>>,
+}
+
+/// A stored answer.
+pub struct Hit {
+    pub body: Bytes,
+    pub operation: Option<Arc<str>>,
+}
+
+impl std::ops::Deref for Hit {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.body
+    }
 }
 
 struct Inner {
@@ -182,14 +197,17 @@ impl ResponseCache {
 
     /// The stored answer for `key`, if it was stored at `version` and time has not changed it.
     /// (A miss is counted when the answer is stored: only queries are.)
-    pub fn get(&self, key: &str, version: i64, now: DateTime<Utc>) -> Option<Bytes> {
+    pub fn get(&self, key: &str, version: i64, now: DateTime<Utc>) -> Option<Hit> {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let entry = inner.entries.get(key)?;
         if entry.version == version && now.timestamp_millis() < entry.valid_until_ms {
-            let body = entry.body.clone();
+            let hit = Hit {
+                body: entry.body.clone(),
+                operation: entry.operation.clone(),
+            };
             drop(inner);
             self.hits.inc();
-            return Some(body);
+            return Some(hit);
         }
         // Stale for good: versions only grow and time only passes.
         if let Some((k, e)) = inner.entries.pop_entry(key) {
@@ -201,7 +219,14 @@ impl ResponseCache {
 
     /// Stores an answer computed at `version`, unless execution found it may not be cached.
     /// An answer larger than a sixteenth of the cache is not kept (it would push out many).
-    pub fn put(&self, key: Box<str>, version: i64, hints: &CacheHints, body: Bytes) {
+    pub fn put(
+        &self,
+        key: Box<str>,
+        version: i64,
+        hints: &CacheHints,
+        body: Bytes,
+        operation: Option<&str>,
+    ) {
         if !hints.queries_only.load(Ordering::Relaxed) {
             return;
         }
@@ -210,6 +235,7 @@ impl ResponseCache {
             version,
             valid_until_ms: hints.valid_until(),
             body,
+            operation: operation.map(Arc::from),
         };
         let size = cost(&key, &entry);
         if size > self.max_bytes / 16 {
@@ -265,6 +291,7 @@ mod tests {
             7,
             &hints(true),
             Bytes::from_static(b"{\"data\":1}"),
+            None,
         );
         assert_eq!(
             cache.get(&key, 7, now).as_deref(),
@@ -281,7 +308,13 @@ mod tests {
     fn mutations_are_never_stored() {
         let cache = ResponseCache::new(1 << 20);
         let key = ResponseCache::key("u:1", None, "mutation { x }", "{}", "{}");
-        cache.put(key.clone(), 1, &hints(false), Bytes::from_static(b"{}"));
+        cache.put(
+            key.clone(),
+            1,
+            &hints(false),
+            Bytes::from_static(b"{}"),
+            None,
+        );
         assert!(cache.get(&key, 1, Utc::now()).is_none());
     }
 
@@ -317,7 +350,7 @@ mod tests {
             now - chrono::Duration::days(2),
             now - chrono::Duration::hours(1),
         );
-        cache.put(key.clone(), 1, &h, Bytes::from_static(b"{}"));
+        cache.put(key.clone(), 1, &h, Bytes::from_static(b"{}"), None);
         assert!(cache.get(&key, 1, now).is_some());
         assert!(
             cache
@@ -339,7 +372,7 @@ mod tests {
             .map(|i| ResponseCache::key("u:1", None, &format!("q{i}"), "{}", "{}"))
             .collect();
         for k in &keys {
-            cache.put(k.clone(), 1, &hints(true), body.clone());
+            cache.put(k.clone(), 1, &hints(true), body.clone(), None);
             // Keep the first one in use.
             assert!(cache.get(&keys[0], 1, Utc::now()).is_some());
         }
@@ -355,7 +388,13 @@ mod tests {
     fn an_answer_too_large_for_its_share_is_not_kept() {
         let cache = ResponseCache::new(16 * 1024);
         let key = ResponseCache::key("u:1", None, "q", "{}", "{}");
-        cache.put(key.clone(), 1, &hints(true), Bytes::from(vec![0; 2048]));
+        cache.put(
+            key.clone(),
+            1,
+            &hints(true),
+            Bytes::from(vec![0; 2048]),
+            None,
+        );
         assert!(cache.get(&key, 1, Utc::now()).is_none());
     }
 }

@@ -29,6 +29,12 @@ pub struct RequestContext {
     pub organisation: Option<entity::organisation::Model>,
     /// Whether, and until when, this request's answer may be cached (`graphql/cache.rs`).
     pub cache_hints: crate::graphql::cache::CacheHints,
+    /// The type of the parsed operation (`query`, `mutation`, `subscription`; `mixed` for a
+    /// document with several types), for `/metrics`.
+    pub operation_kind: std::sync::OnceLock<&'static str>,
+    /// The name of the document's one operation, when it has one named operation (a request
+    /// naming its operation in `operationName` is labelled by that), for `/metrics`.
+    pub operation_name: std::sync::OnceLock<String>,
 }
 
 impl RequestContext {
@@ -50,6 +56,8 @@ impl RequestContext {
             user: None,
             organisation: None,
             cache_hints: Default::default(),
+            operation_kind: Default::default(),
+            operation_name: Default::default(),
         }
     }
 

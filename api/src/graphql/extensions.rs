@@ -26,7 +26,9 @@ use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest,
     NextRequest, NextResolve, NextValidation, ResolveInfo,
 };
-use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
+};
 use async_graphql::{
     Request, Response, ServerError, ServerResult, ValidationResult, Value, Variables,
 };
@@ -334,6 +336,24 @@ impl Extension for ContractExt {
                     .iter()
                     .all(|(_, op)| op.node.ty == OperationType::Query),
             );
+            let kind = |ty: OperationType| match ty {
+                OperationType::Query => "query",
+                OperationType::Mutation => "mutation",
+                OperationType::Subscription => "subscription",
+            };
+            let mut kinds = doc.operations.iter().map(|(_, op)| kind(op.node.ty));
+            let first = kinds.next().unwrap_or("query");
+            let _ = rc.operation_kind.set(if kinds.all(|k| k == first) {
+                first
+            } else {
+                "mixed"
+            });
+            if let DocumentOperations::Multiple(ops) = &doc.operations
+                && ops.len() == 1
+                && let Some(name) = ops.keys().next()
+            {
+                let _ = rc.operation_name.set(name.to_string());
+            }
         }
         self.introspection_only.store(
             self.limits.introspection_exempt && introspects_only(&doc),

@@ -70,6 +70,16 @@ async fn run(
     via_get: bool,
     media: Media,
 ) -> HttpResponse {
+    let started = std::time::Instant::now();
+    let names: Vec<Option<String>> = match &batch {
+        BatchRequest::Single(r) => vec![r.operation_name.clone()],
+        BatchRequest::Batch(rs) => rs.iter().map(|r| r.operation_name.clone()).collect(),
+    };
+    let refused = |code: &str| {
+        state
+            .metrics
+            .operation(None, "unknown", started.elapsed(), std::iter::once(code));
+    };
     if let BatchRequest::Batch(ops) = &batch {
         if ops.len() > state.config.max_batch {
             return refuse(
@@ -93,13 +103,26 @@ async fn run(
         Err(AppError::Unauthenticated(_)) if only_signs_in(&batch) => {
             (Actor::Anonymous, None, None, None)
         }
-        Err(e) => return refuse_app(e),
+        Err(e) => {
+            refused(e.code());
+            return refuse_app(e);
+        }
     };
     let cache = match cache_lookup(state, &actor, &batch, data_version).await {
-        Ok(Lookup::Hit(body)) => return answer(body, media),
+        Ok(Lookup::Hit(hit)) => {
+            let name = names.first().cloned().flatten();
+            let name = name.as_deref().or(hit.operation.as_deref());
+            state
+                .metrics
+                .operation(name, "query", started.elapsed(), std::iter::empty());
+            return answer(hit.body, media);
+        }
         Ok(Lookup::Miss(miss)) => Some(miss),
         Ok(Lookup::NotCacheable) => None,
-        Err(e) => return refuse_app(e),
+        Err(e) => {
+            refused(e.code());
+            return refuse_app(e);
+        }
     };
     let mut rc = RequestContext::new(actor, state.clone(), client_address(req, state));
     rc.user = user;
@@ -111,7 +134,38 @@ async fn run(
             BatchRequest::Batch(rs.into_iter().map(|r| with_data(r, &rc, via_get)).collect())
         }
     };
-    match tokio::time::timeout(state.config.request_timeout(), schema.execute_batch(batch)).await {
+    let executed =
+        tokio::time::timeout(state.config.request_timeout(), schema.execute_batch(batch)).await;
+    let kind = rc.operation_kind.get().copied().unwrap_or("unknown");
+    let responses: Vec<&async_graphql::Response> = match &executed {
+        Ok(BatchResponse::Single(r)) => vec![r],
+        Ok(BatchResponse::Batch(rs)) => rs.iter().collect(),
+        Err(_) => Vec::new(),
+    };
+    let parsed = rc.operation_name.get().cloned();
+    for (name, r) in names.iter().zip(responses) {
+        let name = name.clone().or_else(|| parsed.clone());
+        let codes = r
+            .errors
+            .iter()
+            .filter_map(|e| match e.extensions.as_ref()?.get("code")? {
+                async_graphql::Value::String(c) => Some(c.as_str()),
+                _ => None,
+            });
+        state
+            .metrics
+            .operation(name.as_deref(), kind, started.elapsed(), codes);
+    }
+    if executed.is_err() {
+        let name = names.first().cloned().flatten();
+        state.metrics.operation(
+            name.as_deref(),
+            kind,
+            started.elapsed(),
+            std::iter::once(code::QUERY_TOO_COMPLEX),
+        );
+    }
+    match executed {
         Ok(BatchResponse::Single(response))
             if cache.is_some()
                 && response.errors.is_empty()
@@ -123,8 +177,13 @@ async fn run(
             match serde_json::to_vec(&response) {
                 Ok(body) => {
                     let body = web::Bytes::from(body);
-                    miss.cache
-                        .put(miss.key, miss.version, &rc.cache_hints, body.clone());
+                    miss.cache.put(
+                        miss.key,
+                        miss.version,
+                        &rc.cache_hints,
+                        body.clone(),
+                        rc.operation_name.get().map(String::as_str),
+                    );
                     answer(body, media)
                 }
                 Err(_) => respond(BatchResponse::Single(response), media),
@@ -145,7 +204,7 @@ async fn run(
 /// What the response cache says about a request before it runs.
 enum Lookup {
     /// A valid stored answer.
-    Hit(web::Bytes),
+    Hit(crate::graphql::cache::Hit),
     /// Cacheable, not stored (or stale): store the answer under this key at this version.
     Miss(Miss),
     /// A batch, a sign-in, or the cache is off.

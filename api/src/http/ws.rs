@@ -47,6 +47,22 @@ fn token_of(payload: &serde_json::Value) -> Option<String> {
     (!t.is_empty()).then(|| t.to_owned())
 }
 
+/// Counts a socket as open for `/metrics` while it lives.
+struct OpenSocket(prometheus::IntGauge);
+
+impl OpenSocket {
+    fn enter(gauge: &prometheus::IntGauge) -> Self {
+        gauge.inc();
+        Self(gauge.clone())
+    }
+}
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
 /// Upgrades the request and serves the subscription protocol until either side closes.
 pub async fn subscriptions(
     req: HttpRequest,
@@ -87,7 +103,9 @@ pub async fn subscriptions(
     // The connection's context once `connection_init` signed it in.
     let signed_in: Arc<std::sync::Mutex<Option<Arc<RequestContext>>>> = Default::default();
     let init_signed_in = signed_in.clone();
+    let open = OpenSocket::enter(&state.metrics.sockets);
     actix_web::rt::spawn(async move {
+        let _open = open;
         let (closer, mut closed) = tokio::sync::oneshot::channel::<()>();
         let mut closer = Some(closer);
         let input = messages
