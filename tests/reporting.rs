@@ -455,14 +455,19 @@ async fn the_csv_exports_carry_the_same_numbers(app: &TestApp, c: &str) {
     assert_eq!(status, 200);
     assert!(ct.starts_with("text/csv"));
     let csv = String::from_utf8(body).unwrap();
+    // For spreadsheets: a byte-order mark, then RFC 4180 records with CRLF line ends.
     assert!(
-        csv.starts_with("code,name,unit,kind,target,in_period,cumulative"),
+        csv.starts_with("\u{feff}code,name,unit,kind,target,in_period,cumulative"),
         "{csv}"
     );
     assert!(
-        csv.lines()
-            .any(|l| l.starts_with("RCO81,")
-                && l.contains(",100,4,4,4,true,ATTENDED_PARTICIPATIONS")),
+        csv.ends_with("\r\n") && !csv.replace("\r\n", "").contains('\n'),
+        "CRLF only: {csv:?}"
+    );
+    // The derivation in words, as the JSON export and the README give it.
+    assert!(
+        csv.lines().any(|l| l.starts_with("RCO81,")
+            && l.contains(",100,4,4,4,true,Derived: registrations with recorded attendance")),
         "{csv}"
     );
     let (_, _, body) = app

@@ -171,8 +171,15 @@ fn cell(field: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The byte-order mark a CSV file starts with: without it, Excel on Windows reads UTF-8 as the
+/// local code page ("Rūjiena" as "RÅ«jiena").
+const BOM: &[u8] = "\u{feff}".as_bytes();
+
+/// One CSV record, RFC 4180: CRLF line ends, quoting where needed.
 fn csv_row(fields: &[String]) -> AppResult<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
     w.write_record(fields.iter().map(|f| cell(f).into_owned()))
         .map_err(io)?;
     w.into_inner().map_err(io)
@@ -518,6 +525,7 @@ async fn write_csv(
     s: &mut Sink,
 ) -> AppResult<()> {
     let header = |cols: &[&str]| csv_row(&cols.iter().map(|c| c.to_string()).collect::<Vec<_>>());
+    s.write(BOM)?;
     match table {
         Table::Indicators => {
             s.write(&header(&[
@@ -547,7 +555,7 @@ async fn write_csv(
                     f.indicator.derivation.is_some().to_string(),
                     f.indicator
                         .derivation
-                        .map(|d| d.as_str().to_owned())
+                        .map(|d| figures::explain(d).to_owned())
                         .unwrap_or_default(),
                 ])?)?;
             }
