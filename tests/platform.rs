@@ -992,3 +992,55 @@ async fn metrics_are_closed_in_production_unless_a_token_is_set() {
     assert_eq!(status, 200);
     exposition(&text);
 }
+
+/// GraphiQL in development: exact versions with subresource integrity, React's production
+/// builds, subscriptions over `/graphql/ws`, an `Authorization` template in the headers editor.
+#[actix_web::test]
+async fn graphiql_is_pinned_and_ready_for_subscriptions() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    let mut res = app
+        .client
+        .get(format!("{}/graphql", app.base))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status().as_u16(), 200);
+    let page = String::from_utf8(res.body().await.expect("body").to_vec()).expect("utf8");
+    let assets: Vec<&str> = page
+        .split(['"', '\''])
+        .filter(|s| s.starts_with("https://"))
+        .collect();
+    assert_eq!(assets.len(), 5, "{assets:?}");
+    for asset in &assets {
+        let version = asset
+            .split('@')
+            .nth(1)
+            .and_then(|v| v.split('/').next())
+            .unwrap_or_default();
+        assert!(
+            version.split('.').count() == 3 && version.split('.').all(|n| n.parse::<u32>().is_ok()),
+            "an exact version: {asset}"
+        );
+        let tag = page[..page.find(asset).unwrap()].rfind('<').unwrap();
+        let element = &page[tag..page[tag..].find('>').unwrap() + tag];
+        assert!(
+            element.contains("integrity=\"sha384-")
+                && element.contains("crossorigin=\"anonymous\""),
+            "{element}"
+        );
+    }
+    assert!(
+        page.contains("react.production.min.js") && page.contains("react-dom.production.min.js")
+    );
+    assert!(!page.contains("development"), "no development builds");
+    assert!(
+        page.contains("'/ws'") && page.contains("graphqlWs.createClient"),
+        "subscriptions"
+    );
+    assert!(
+        page.contains("\"Authorization\": \"Bearer <"),
+        "the headers template"
+    );
+}

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse, web};
-use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse, Request, Variables};
 use futures_util::StreamExt;
 use serde::Deserialize;
@@ -532,12 +531,9 @@ pub async fn get(
     let media = Media::accepted(&req);
     let params = params.into_inner();
     if params.query.is_none() && params.extensions.is_none() && !state.config.is_production() {
-        return HttpResponse::Ok().content_type(ContentType::html()).body(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .title("BSR Cultural Pearls API")
-                .finish(),
-        );
+        return HttpResponse::Ok()
+            .content_type(ContentType::html())
+            .body(super::graphiql::PAGE);
     }
     media.label(get_query(&req, params, &state, &schema, media).await)
 }

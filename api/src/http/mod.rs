@@ -2,6 +2,7 @@
 //! request-id logger are middleware wired in `startup`.
 
 pub mod calendar;
+pub mod graphiql;
 pub mod graphql;
 pub mod health;
 pub mod ws;
