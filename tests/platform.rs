@@ -1044,3 +1044,63 @@ async fn graphiql_is_pinned_and_ready_for_subscriptions() {
         "the headers template"
     );
 }
+
+/// Request budgets per principal: a user who spends theirs gets 429 / RATE_LIMITED with
+/// `Retry-After`, and nobody else is held back — another user, an integration token, the public.
+#[actix_web::test]
+async fn request_budgets_are_per_principal() {
+    let Some(app) = TestApp::spawn_with(Backend::Sqlite, |c| c.rate_limit_per_minute = 5).await
+    else {
+        return;
+    };
+    common::fixtures::World::build(&app).await;
+    let partner = app
+        .login("partner@test.example", common::fixtures::PASSWORD)
+        .await;
+    let mentor = app
+        .login("mentor@test.example", common::fixtures::PASSWORD)
+        .await;
+    let cheap = "{ editions(first: 1) { totalCount } }";
+    for _ in 0..5 {
+        let body = app.gql(Some(&partner), cheap, json!({})).await;
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    let mut res = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .insert_header(("Authorization", format!("Bearer {partner}")))
+        .send_json(&json!({ "query": cheap }))
+        .await
+        .expect("request");
+    assert_eq!(res.status().as_u16(), 429);
+    let retry: u64 = res
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=60).contains(&retry), "{retry}");
+    let body: Value = serde_json::from_slice(&res.body().await.expect("body")).expect("json");
+    assert_eq!(common::code(&body), "RATE_LIMITED", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["retryAfterSeconds"], retry);
+    // Others keep their budgets.
+    let body = app.gql(Some(&mentor), cheap, json!({})).await;
+    assert!(body["errors"].is_null(), "another user: {body}");
+    for _ in 0..6 {
+        let body = app.gql(None, cheap, json!({})).await;
+        assert!(body["errors"].is_null(), "anonymous: {body}");
+    }
+    // A heavy operation costs more: 1 + complexity / 100 (a page of 100 with 3 fields each).
+    let coordinator = app
+        .login("coordinator@test.example", common::fixtures::PASSWORD)
+        .await;
+    let heavy = "{ organisations(first: 100) { edges { node { id name countryCode } } } }";
+    let body = app.gql(Some(&coordinator), heavy, json!({})).await;
+    assert!(body["errors"].is_null(), "{body}");
+    let body = app.gql(Some(&coordinator), heavy, json!({})).await;
+    assert_eq!(
+        common::code(&body),
+        "RATE_LIMITED",
+        "the second heavy page: {body}"
+    );
+}

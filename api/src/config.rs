@@ -120,6 +120,16 @@ pub struct Config {
     )]
     pub metrics_token: Option<SecretString>,
 
+    /// Request budget per signed-in user and per integration token, per minute and per node,
+    /// in cost units: an operation costs 1 + its complexity / 100. 0 turns the limit off.
+    #[arg(
+        long,
+        env = "PEARLS_RATE_LIMIT_PER_MINUTE",
+        default_value_t = 6000,
+        global = true
+    )]
+    pub rate_limit_per_minute: u32,
+
     /// Algorithm of the access tokens this server issues and accepts.
     #[arg(
         long,

@@ -152,6 +152,14 @@ impl AppError {
     pub fn forbidden(msg: impl Into<String>) -> Self {
         Self::Forbidden(msg.into())
     }
+    /// A spent request budget (`ratelimit.rs`): retry after `wait`, in whole seconds.
+    pub fn rate_limited(wait: std::time::Duration) -> Self {
+        let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+        Self::RateLimited {
+            message: format!("request budget spent; retry in {secs} s"),
+            retry_after_secs: secs,
+        }
+    }
     pub fn not_found(what: &str) -> Self {
         Self::NotFound(format!("{what} not found"))
     }

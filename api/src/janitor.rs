@@ -17,6 +17,9 @@ pub struct Swept {
 
 /// One sweep.
 pub async fn sweep_once(state: &AppState) -> AppResult<Swept> {
+    if let Some(budgets) = &state.budgets {
+        budgets.forget_idle();
+    }
     Ok(Swept {
         login_failures: crate::auth::throttle::sweep(&state.db, state.config.login_window_secs)
             .await?,

@@ -28,6 +28,7 @@ pub mod plans;
 pub mod policy;
 pub mod practices;
 pub mod project;
+pub mod ratelimit;
 pub mod reporting;
 pub mod search;
 pub mod seed;

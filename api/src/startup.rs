@@ -84,6 +84,7 @@ pub fn build_state(
         clock: crate::clock::Clock::default(),
         shutdown: Arc::new(tokio::sync::watch::channel(false).0),
         metrics: Arc::new(crate::metrics::Metrics::new().map_err(err)?),
+        budgets: crate::ratelimit::Budgets::new(config.rate_limit_per_minute).map(Arc::new),
         response_cache: config.response_cache.then(|| {
             Arc::new(crate::graphql::cache::ResponseCache::new(
                 usize::try_from(config.response_cache_mb.saturating_mul(1 << 20))

@@ -28,4 +28,6 @@ pub struct AppState {
     pub response_cache: Option<Arc<crate::graphql::cache::ResponseCache>>,
     /// This node's GraphQL, pool and socket figures for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Per-principal request budgets (`None` when `PEARLS_RATE_LIMIT_PER_MINUTE=0`).
+    pub budgets: Option<Arc<crate::ratelimit::Budgets>>,
 }

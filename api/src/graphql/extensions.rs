@@ -388,6 +388,16 @@ impl Extension for ContractExt {
                 result.complexity, self.limits.complexity
             ))]);
         }
+        // The caller's budget is charged by what the operation may cost, before it runs.
+        if let Some(rc) = ctx.data_opt::<std::sync::Arc<super::context::RequestContext>>()
+            && let Some(budgets) = &rc.state.budgets
+        {
+            let cost = crate::ratelimit::Budgets::cost(result.complexity);
+            if let Err(wait) = budgets.spend(&rc.actor, cost) {
+                let e = async_graphql::Error::from(crate::error::AppError::rate_limited(wait));
+                return Err(vec![e.into_server_error(Default::default())]);
+            }
+        }
         Ok(result)
     }
 

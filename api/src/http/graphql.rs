@@ -109,6 +109,13 @@ async fn run(
     };
     let cache = match cache_lookup(state, &actor, &batch, data_version).await {
         Ok(Lookup::Hit(hit)) => {
+            // A stored answer is cheap, not free: it costs the least an operation costs.
+            if let Some(budgets) = &state.budgets
+                && let Err(wait) = budgets.spend(&actor, 1)
+            {
+                refused(code::RATE_LIMITED);
+                return refuse_app(AppError::rate_limited(wait));
+            }
             let name = names.first().cloned().flatten();
             let name = name.as_deref().or(hit.operation.as_deref());
             state
@@ -391,19 +398,22 @@ fn with_data(r: Request, rc: &Arc<RequestContext>, via_get: bool) -> Request {
 /// coded UNAVAILABLE), the status is 503 with `Retry-After`, so load balancers and client retry
 /// policies see a retryable failure; the body is the GraphQL response all the same.
 fn respond(response: BatchResponse, media: Media) -> HttpResponse {
-    let retry_after = unavailable_retry_after(&response);
+    let unavailable = retry_after(&response, code::UNAVAILABLE, false);
+    // A spent budget refuses the whole request (a sign-in throttled is a field of a 200).
+    let limited = retry_after(&response, code::RATE_LIMITED, true);
     let failed = match &response {
         BatchResponse::Single(r) if media == Media::GraphqlResponse && request_failed(r) => {
             Some(request_error_status(r))
         }
         _ => None,
     };
-    let mut res = match (retry_after, failed) {
-        (Some(_), _) => HttpResponse::ServiceUnavailable(),
-        (None, Some(status)) => HttpResponse::build(status),
-        (None, None) => HttpResponse::Ok(),
+    let mut res = match (unavailable, limited, failed) {
+        (Some(_), _, _) => HttpResponse::ServiceUnavailable(),
+        (None, Some(_), _) => HttpResponse::TooManyRequests(),
+        (None, None, Some(status)) => HttpResponse::build(status),
+        (None, None, None) => HttpResponse::Ok(),
     };
-    if let Some(secs) = retry_after {
+    if let Some(secs) = unavailable.or(limited) {
         res.insert_header((header::RETRY_AFTER, secs.to_string()));
     } else if let Some(cc) = response.cache_control().value() {
         res.insert_header((header::CACHE_CONTROL, cc));
@@ -416,14 +426,16 @@ fn respond(response: BatchResponse, media: Media) -> HttpResponse {
     }
 }
 
-/// The longest `retryAfterSeconds` among the response's UNAVAILABLE errors, if it has any.
-fn unavailable_retry_after(response: &BatchResponse) -> Option<u64> {
+/// The longest `retryAfterSeconds` among the response's errors coded `code` (only those of
+/// the request itself, without a path, when `request_only`), if it has any.
+fn retry_after(response: &BatchResponse, code: &str, request_only: bool) -> Option<u64> {
     let one = |r: &async_graphql::Response| {
         r.errors
             .iter()
             .filter(|e| {
                 e.extensions.as_ref().and_then(|x| x.get("code"))
-                    == Some(&async_graphql::Value::from(code::UNAVAILABLE))
+                    == Some(&async_graphql::Value::from(code))
+                    && (!request_only || e.path.is_empty())
             })
             .map(|e| {
                 match e
