@@ -166,13 +166,22 @@ fn all(e: Expect) -> Vec<(Who, Expect)> {
 both!(role_table, |app: TestApp| async move {
     let w = World::build(&app).await;
     let t = Tokens::new(&app).await;
+    applications_are_seen_only_by_their_readers(&app, &t, &w).await;
+    users_are_seen_only_by_their_circle(&app, &t, &w).await;
+    organisations_editions_assignments_and_the_audit_log(&app, &t, &w).await;
+    user_administration_is_the_coordinators(&app, &t, &w).await;
+    applications_are_written_by_their_municipality_or_the_coordinator(&app, &t, &w).await;
+});
+
+/// Applications by id and as lists: each caller sees exactly its own, a filter reveals nothing.
+async fn applications_are_seen_only_by_their_readers(app: &TestApp, t: &Tokens, w: &World) {
     let node = "query($id: ID!) { node(id: $id) { id } }";
     let id = |ty: &str, u| json!({ "id": encode(ty, u).0 });
 
     // Applications by id: own draft, someone else's submitted one.
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "node(kiel draft)",
         node,
         id("Application", w.kiel_app),
@@ -188,8 +197,8 @@ both!(role_table, |app: TestApp| async move {
     )
     .await;
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "node(svendborg submitted)",
         node,
         id("Application", w.svendborg_app),
@@ -206,8 +215,8 @@ both!(role_table, |app: TestApp| async move {
     .await;
     // A made-up id answers exactly like an invisible one.
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "node(unknown)",
         node,
         id("Application", uuid::Uuid::now_v7()),
@@ -219,8 +228,8 @@ both!(role_table, |app: TestApp| async move {
     // Application lists: totalCount counts only what the caller may see.
     let apps = "{ applications { totalCount edges { node { id } } } }";
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "applications",
         apps,
         json!({}),
@@ -238,8 +247,8 @@ both!(role_table, |app: TestApp| async move {
     // A filter cannot reveal hidden rows either.
     let by_status = "{ applications(filter: {status: [DRAFT]}) { totalCount } }";
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "applications(DRAFT)",
         by_status,
         json!({}),
@@ -254,11 +263,17 @@ both!(role_table, |app: TestApp| async move {
         ],
     )
     .await;
+}
+
+/// Users by id, the user list and `me`: each caller sees its own circle.
+async fn users_are_seen_only_by_their_circle(app: &TestApp, t: &Tokens, w: &World) {
+    let node = "query($id: ID!) { node(id: $id) { id } }";
+    let id = |ty: &str, u| json!({ "id": encode(ty, u).0 });
 
     // Users.
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "node(kiel user)",
         node,
         id("User", w.kiel_user),
@@ -274,8 +289,8 @@ both!(role_table, |app: TestApp| async move {
     )
     .await;
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "node(mentor)",
         node,
         id("User", w.mentor),
@@ -291,8 +306,8 @@ both!(role_table, |app: TestApp| async move {
     )
     .await;
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "users",
         "{ users { totalCount } }",
         json!({}),
@@ -308,8 +323,8 @@ both!(role_table, |app: TestApp| async move {
     )
     .await;
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "me",
         "{ me { email } }",
         json!({}),
@@ -324,12 +339,22 @@ both!(role_table, |app: TestApp| async move {
         ],
     )
     .await;
+}
+
+/// Organisations, editions, mentor assignments and the audit log, read by each role.
+async fn organisations_editions_assignments_and_the_audit_log(
+    app: &TestApp,
+    t: &Tokens,
+    w: &World,
+) {
+    let node = "query($id: ID!) { node(id: $id) { id } }";
+    let id = |ty: &str, u| json!({ "id": encode(ty, u).0 });
 
     // Organisations and editions: readable by every signed-in user; anonymous visitors see the
     // consortium only (no title holders in this fixture).
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "organisations",
         "{ organisations { totalCount } }",
         json!({}),
@@ -345,8 +370,8 @@ both!(role_table, |app: TestApp| async move {
     )
     .await;
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "editions",
         "{ editions { totalCount } }",
         json!({}),
@@ -357,8 +382,8 @@ both!(role_table, |app: TestApp| async move {
 
     // Mentor assignments.
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "node(assignment)",
         node,
         id("MentorAssignment", w.assignment),
@@ -376,8 +401,8 @@ both!(role_table, |app: TestApp| async move {
 
     // The audit log.
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "auditEntries",
         "{ auditEntries { totalCount } }",
         json!({}),
@@ -392,7 +417,10 @@ both!(role_table, |app: TestApp| async move {
         ],
     )
     .await;
+}
 
+/// Creating and deactivating users is the coordinator's alone.
+async fn user_administration_is_the_coordinators(app: &TestApp, t: &Tokens, w: &World) {
     // User administration is the coordinator's.
     let create_user = "mutation($i: CreateUserInput!) { createUser(input: $i) { user { email } } }";
     for (n, (who, expected)) in [
@@ -409,8 +437,8 @@ both!(role_table, |app: TestApp| async move {
         let vars = json!({ "i": { "email": format!("new{n}@test.example"), "name": "New", "role": "MENTOR",
                                   "password": "long enough password" } });
         check_row(
-            &app,
-            &t,
+            app,
+            t,
             "createUser",
             create_user,
             vars,
@@ -423,8 +451,8 @@ both!(role_table, |app: TestApp| async move {
         "mutation($i: DeactivateUserInput!) { deactivateUser(input: $i) { user { active } } }";
     let vars = json!({ "i": { "id": encode("User", w.partner).0 } });
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "deactivateUser",
         deactivate,
         vars,
@@ -438,7 +466,14 @@ both!(role_table, |app: TestApp| async move {
         ],
     )
     .await;
+}
 
+/// Editing, creating, submitting and withdrawing applications: the municipality or the coordinator.
+async fn applications_are_written_by_their_municipality_or_the_coordinator(
+    app: &TestApp,
+    t: &Tokens,
+    w: &World,
+) {
     // Editing Kiel's draft: allowed for Kiel and the coordinator; the mentor sees it but may not
     // edit (FORBIDDEN); those who cannot see it get NOT_FOUND.
     let update = "mutation($i: UpdateApplicationInput!) { updateApplication(input: $i) { application { version } } }";
@@ -450,12 +485,12 @@ both!(role_table, |app: TestApp| async move {
         (Who::OwnMunicipality, Ok),
         (Who::Coordinator, Ok),
     ] {
-        let version = current_version(&app, &t, w.kiel_app).await;
+        let version = current_version(app, t, w.kiel_app).await;
         let vars = json!({ "i": { "id": encode("Application", w.kiel_app).0, "expectedVersion": version,
                                   "title": format!("Edited by {who:?}") } });
         check_row(
-            &app,
-            &t,
+            app,
+            t,
             "updateApplication",
             update,
             vars,
@@ -471,8 +506,8 @@ both!(role_table, |app: TestApp| async move {
     let vars = json!({ "i": { "editionYear": 2031, "leadMunicipalityId": encode("Organisation", w.kiel).0,
                               "title": "Kiel applies again" } });
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "createApplication",
         create,
         vars,
@@ -492,8 +527,8 @@ both!(role_table, |app: TestApp| async move {
     let submit = "mutation($i: ApplicationTransitionInput!) { submitApplication(input: $i) { application { status } } }";
     let vars = json!({ "i": { "id": encode("Application", w.kiel_app).0 } });
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "submitApplication",
         submit,
         vars.clone(),
@@ -510,8 +545,8 @@ both!(role_table, |app: TestApp| async move {
     // Now submitted: the partner sees it, still may not act on it.
     let withdraw = "mutation($i: ApplicationTransitionInput!) { withdrawApplication(input: $i) { application { status } } }";
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "withdrawApplication",
         withdraw,
         vars,
@@ -524,7 +559,7 @@ both!(role_table, |app: TestApp| async move {
         ],
     )
     .await;
-});
+}
 
 async fn current_version(app: &TestApp, t: &Tokens, id: uuid::Uuid) -> i64 {
     let body = app
@@ -597,6 +632,33 @@ both!(nested_fields_follow_the_policy, |app: TestApp| async move {
 // assignments, assessments, the ranking, Pearls and countries — by id, as lists, as nested
 // fields, and their writes.
 both!(title_cycle_table, |app: TestApp| async move {
+    let w = World::build(&app).await;
+    let t = Tokens::new(&app).await;
+    let f = title_cycle_fixture(&app, &w).await;
+    title_cycle_objects_by_id_follow_the_policy(&app, &t, &f).await;
+    title_cycle_lists_and_aggregates_follow_the_policy(&app, &t, &f).await;
+    nested_title_cycle_fields_show_only_what_the_reader_may_see(&app, &t, &f).await;
+    title_cycle_writes_follow_the_policy(&app, &t, &f).await;
+});
+
+/// The title cycle's rows, written straight into the database (see `title_cycle_fixture`).
+struct TitleCycle {
+    now: chrono::DateTime<chrono::Utc>,
+    e: uuid::Uuid,
+    kiel_app: uuid::Uuid,
+    assignment: uuid::Uuid,
+    plan: uuid::Uuid,
+    action: uuid::Uuid,
+    session: uuid::Uuid,
+    comment: uuid::Uuid,
+    svendborg_app: uuid::Uuid,
+    crit: uuid::Uuid,
+    assessor: uuid::Uuid,
+    assessed: uuid::Uuid,
+}
+
+/// Kiel's CuReAP with its mentor, plan, session and comment; Svendborg's, scored at the jury.
+async fn title_cycle_fixture(app: &TestApp, w: &World) -> TitleCycle {
     use chrono::Utc;
     use entity::{
         ApplicationStatus, AssessmentStage, SessionFormat, assessment, assessment_score,
@@ -605,8 +667,6 @@ both!(title_cycle_table, |app: TestApp| async move {
     use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
     use uuid::Uuid;
 
-    let w = World::build(&app).await;
-    let t = Tokens::new(&app).await;
     let db = &app.state.db;
     let now = Utc::now();
     let e = common::fixtures::edition_all_phases(db, 2095, true, (4, true, 1)).await;
@@ -717,7 +777,34 @@ both!(title_cycle_table, |app: TestApp| async move {
     .insert(db)
     .await
     .unwrap();
+    TitleCycle {
+        now,
+        e,
+        kiel_app,
+        assignment,
+        plan,
+        action,
+        session,
+        comment,
+        svendborg_app,
+        crit,
+        assessor,
+        assessed,
+    }
+}
 
+/// Plans and their parts, sessions, assessments, assessors, criteria and countries by id.
+async fn title_cycle_objects_by_id_follow_the_policy(app: &TestApp, t: &Tokens, f: &TitleCycle) {
+    let TitleCycle {
+        plan,
+        action,
+        comment,
+        session,
+        assessed,
+        assessor,
+        crit,
+        ..
+    } = *f;
     let node = "query($id: ID!) { node(id: $id) { id } }";
     let id = |ty: &str, u| json!({ "id": encode(ty, u).0 });
     let kiel_cureap = [
@@ -733,11 +820,11 @@ both!(title_cycle_table, |app: TestApp| async move {
         ("PlanAction", action),
         ("PlanComment", comment),
     ] {
-        check_row(&app, &t, ty, node, id(ty, u), "node", &kiel_cureap).await;
+        check_row(app, t, ty, node, id(ty, u), "node", &kiel_cureap).await;
     }
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "MentoringSession",
         node,
         id("MentoringSession", session),
@@ -761,8 +848,8 @@ both!(title_cycle_table, |app: TestApp| async move {
         (Who::OtherMunicipality, Refused("NOT_FOUND")), // the assessed town: never the scores
     ];
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "Assessment",
         node,
         id("Assessment", assessed),
@@ -771,8 +858,8 @@ both!(title_cycle_table, |app: TestApp| async move {
     )
     .await;
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "AssessorAssignment",
         node,
         id("AssessorAssignment", assessor),
@@ -781,8 +868,8 @@ both!(title_cycle_table, |app: TestApp| async move {
     )
     .await;
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "Criterion",
         node,
         id("Criterion", crit),
@@ -791,8 +878,8 @@ both!(title_cycle_table, |app: TestApp| async move {
     )
     .await;
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "Country",
         node,
         json!({ "id": pearls_api::graphql::ids::encode_key("Country", "SE").0 }),
@@ -800,11 +887,20 @@ both!(title_cycle_table, |app: TestApp| async move {
         &all(Ok),
     )
     .await;
+}
 
+/// The assessment list, the ranking and the nested mentoring sessions, per role.
+async fn title_cycle_lists_and_aggregates_follow_the_policy(
+    app: &TestApp,
+    t: &Tokens,
+    f: &TitleCycle,
+) {
+    let kiel_app = f.kiel_app;
+    let id = |ty: &str, u| json!({ "id": encode(ty, u).0 });
     // Lists and aggregates.
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "assessments",
         "{ assessments { totalCount } }",
         json!({}),
@@ -820,8 +916,8 @@ both!(title_cycle_table, |app: TestApp| async move {
     )
     .await;
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "ranking",
         "{ ranking(editionYear: 2095, stage: JURY) { rankedCount } }",
         json!({}),
@@ -837,8 +933,8 @@ both!(title_cycle_table, |app: TestApp| async move {
     )
     .await;
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "mentoringSessions (nested)",
         "query($id: ID!) { application(id: $id) { mentoringSessions { id } } }",
         id("Application", kiel_app),
@@ -852,7 +948,16 @@ both!(title_cycle_table, |app: TestApp| async move {
         ],
     )
     .await;
+}
 
+/// Nested plan, mentoring summary and assessments return only what the reader may see.
+async fn nested_title_cycle_fields_show_only_what_the_reader_may_see(
+    app: &TestApp,
+    t: &Tokens,
+    f: &TitleCycle,
+) {
+    let (kiel_app, svendborg_app) = (f.kiel_app, f.svendborg_app);
+    let id = |ty: &str, u| json!({ "id": encode(ty, u).0 });
     // Nested fields return only what the reader may see: the plan of Kiel's application is
     // there for its readers and null for the partner; the partner's view of the mentoring is the
     // summary.
@@ -888,13 +993,25 @@ both!(title_cycle_table, |app: TestApp| async move {
         json!([]),
         "{body}"
     );
+}
 
+/// Comments, plan edits, mentoring sessions, scores and criteria are written by their roles only.
+async fn title_cycle_writes_follow_the_policy(app: &TestApp, t: &Tokens, f: &TitleCycle) {
+    let TitleCycle {
+        now,
+        e,
+        assignment,
+        plan,
+        svendborg_app,
+        crit,
+        ..
+    } = *f;
     // Writes.
     let comment_q =
         "mutation($i: CommentOnPlanInput!) { commentOnPlan(input: $i) { comment { id } } }";
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "commentOnPlan",
         comment_q,
         json!({ "i": { "planId": encode("Plan", plan).0, "body": "A comment" } }),
@@ -912,8 +1029,8 @@ both!(title_cycle_table, |app: TestApp| async move {
     let update_plan =
         "mutation($i: UpdatePlanInput!) { updatePlan(input: $i) { plan { version } } }";
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "updatePlan",
         update_plan,
         json!({ "i": { "planId": encode("Plan", plan).0, "expectedVersion": 1, "vision": "Ours" } }),
@@ -932,8 +1049,8 @@ both!(title_cycle_table, |app: TestApp| async move {
     let session_input = json!({ "i": { "assignmentId": encode("MentorAssignment", assignment).0,
         "session": { "heldOn": now.date_naive().to_string(), "minutes": 45, "format": "ONSITE", "topics": "Budget" } } });
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "logMentoringSession",
         log,
         session_input,
@@ -950,8 +1067,8 @@ both!(title_cycle_table, |app: TestApp| async move {
     .await;
     let score = "mutation($i: SubmitAssessmentInput!) { submitAssessment(input: $i) { assessment { id } } }";
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "submitAssessment",
         score,
         json!({ "i": { "applicationId": encode("Application", svendborg_app).0, "stage": "JURY",
@@ -971,8 +1088,8 @@ both!(title_cycle_table, |app: TestApp| async move {
     let create_criterion =
         "mutation($i: CreateCriterionInput!) { createCriterion(input: $i) { criterion { id } } }";
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "createCriterion",
         create_criterion,
         json!({ "i": { "editionId": encode("Edition", e).0, "stage": "PRESELECTION", "name": "Motivation",
@@ -988,19 +1105,40 @@ both!(title_cycle_table, |app: TestApp| async move {
         ],
     )
     .await;
-});
+}
 
 // The knowledge and community entities: vocabulary, practices (published and draft), events
 // (public and internal), registrations, peer-learning groups — by id, as lists, and writes.
 both!(knowledge_table, |app: TestApp| async move {
+    let w = World::build(&app).await;
+    let t = Tokens::new(&app).await;
+    let k = knowledge_fixture(&app, &w).await;
+    practices_and_terms_are_seen_by_their_readers(&app, &t, &k).await;
+    events_registrations_and_peer_groups_are_seen_by_their_readers(&app, &t, &k).await;
+    knowledge_writes_follow_the_policy(&app, &t, k).await;
+    let _ = entity::Role::Mentor;
+});
+
+/// The knowledge table's rows (see `knowledge_fixture`).
+struct Knowledge {
+    theme: uuid::Uuid,
+    partner: pearls_api::policy::Actor,
+    published: uuid::Uuid,
+    draft: uuid::Uuid,
+    open: uuid::Uuid,
+    internal: uuid::Uuid,
+    registration: uuid::Uuid,
+    group: uuid::Uuid,
+}
+
+/// Practices (published, draft), events (public, internal), Kiel's registration, a peer group.
+async fn knowledge_fixture(app: &TestApp, w: &World) -> Knowledge {
     use chrono::{Duration, Utc};
     use entity::{OrganisationKind, PeerRole, Role, TermKind};
     use pearls_api::policy::{Actor, Principal};
     use sea_orm::{ActiveModelTrait, ActiveValue::Set};
     use uuid::Uuid;
 
-    let w = World::build(&app).await;
-    let t = Tokens::new(&app).await;
     let db = &app.state.db;
     let theme = common::fixtures::term(db, TermKind::Theme, "heritage").await;
     let as_user = |id, role| {
@@ -1109,12 +1247,31 @@ both!(knowledge_table, |app: TestApp| async move {
     .await
     .unwrap()
     .id;
+    Knowledge {
+        theme,
+        partner,
+        published,
+        draft,
+        open,
+        internal,
+        registration,
+        group,
+    }
+}
 
+/// Published and draft practices and vocabulary terms, by id and as a list.
+async fn practices_and_terms_are_seen_by_their_readers(app: &TestApp, t: &Tokens, k: &Knowledge) {
+    let Knowledge {
+        theme,
+        published,
+        draft,
+        ..
+    } = *k;
     let node = "query($id: ID!) { node(id: $id) { id } }";
     let id = |ty: &str, u| json!({ "id": encode(ty, u).0 });
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "published practice",
         node,
         id("GoodPractice", published),
@@ -1123,8 +1280,8 @@ both!(knowledge_table, |app: TestApp| async move {
     )
     .await;
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "VocabularyTerm",
         node,
         id("VocabularyTerm", theme),
@@ -1133,8 +1290,8 @@ both!(knowledge_table, |app: TestApp| async move {
     )
     .await;
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "draft practice",
         node,
         id("GoodPractice", draft),
@@ -1150,8 +1307,8 @@ both!(knowledge_table, |app: TestApp| async move {
     )
     .await;
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "practices",
         "{ practices { totalCount } }",
         json!({}),
@@ -1166,9 +1323,26 @@ both!(knowledge_table, |app: TestApp| async move {
         ],
     )
     .await;
+}
+
+/// Public and internal events, a registration and a peer-learning group, by id and as a list.
+async fn events_registrations_and_peer_groups_are_seen_by_their_readers(
+    app: &TestApp,
+    t: &Tokens,
+    k: &Knowledge,
+) {
+    let Knowledge {
+        open,
+        internal,
+        registration,
+        group,
+        ..
+    } = *k;
+    let node = "query($id: ID!) { node(id: $id) { id } }";
+    let id = |ty: &str, u| json!({ "id": encode(ty, u).0 });
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "public event",
         node,
         id("Event", open),
@@ -1177,8 +1351,8 @@ both!(knowledge_table, |app: TestApp| async move {
     )
     .await;
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "internal event",
         node,
         id("Event", internal),
@@ -1194,8 +1368,8 @@ both!(knowledge_table, |app: TestApp| async move {
     )
     .await;
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "events",
         "{ events { totalCount } }",
         json!({}),
@@ -1211,8 +1385,8 @@ both!(knowledge_table, |app: TestApp| async move {
     )
     .await;
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "Participation",
         node,
         id("Participation", registration),
@@ -1228,8 +1402,8 @@ both!(knowledge_table, |app: TestApp| async move {
     )
     .await;
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "PeerLearningGroup",
         node,
         id("PeerLearningGroup", group),
@@ -1244,7 +1418,18 @@ both!(knowledge_table, |app: TestApp| async move {
         ],
     )
     .await;
+}
 
+/// Publishing a practice, creating terms and registering for events, per role.
+async fn knowledge_writes_follow_the_policy(app: &TestApp, t: &Tokens, k: Knowledge) {
+    use pearls_api::practices::service::{Review, review};
+    let Knowledge {
+        partner,
+        draft,
+        open,
+        ..
+    } = k;
+    let db = &app.state.db;
     // Writes.
     let publish =
         "mutation($i: PracticeReviewInput!) { publishPractice(input: $i) { practice { status } } }";
@@ -1252,8 +1437,8 @@ both!(knowledge_table, |app: TestApp| async move {
         .await
         .unwrap();
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "publishPractice",
         publish,
         json!({ "i": { "id": encode("GoodPractice", draft).0 } }),
@@ -1280,8 +1465,8 @@ both!(knowledge_table, |app: TestApp| async move {
     .enumerate()
     {
         check_row(
-            &app,
-            &t,
+            app,
+            t,
             "createVocabularyTerm",
             create_term,
             json!({ "i": { "kind": "METHOD", "name": format!("method {n}") } }),
@@ -1292,8 +1477,8 @@ both!(knowledge_table, |app: TestApp| async move {
     }
     let register = "mutation($i: RegisterForEventInput!) { registerForEvent(input: $i) { participation { status } } }";
     check_row(
-        &app,
-        &t,
+        app,
+        t,
         "registerForEvent",
         register,
         json!({ "i": { "eventId": encode("Event", open).0 } }),
@@ -1308,14 +1493,29 @@ both!(knowledge_table, |app: TestApp| async move {
         ],
     )
     .await;
-    let _ = Role::Mentor;
-});
+}
 
 // Reporting, KPIs and integration tokens: who reads the project-level reporting, who writes
 // contributions, who reads KPIs, and what each kind of token may touch.
 both!(reporting_and_token_table, |app: TestApp| async move {
     let w = World::build(&app).await;
     let t = Tokens::new(&app).await;
+    let r = reporting_period_and_integration_tokens(&app, &t).await;
+    reporting_kpis_and_token_lists_are_read_by_their_scopes(&app, &t, &r).await;
+    project_facts_are_the_coordinators(&app, &t, &w, &r).await;
+    reporting_objects_by_id_follow_the_same_scopes(&app, &t, &r).await;
+});
+
+/// What the reporting rows need: the coordinator's token, both integration tokens, RCO84's id.
+struct Reporting {
+    coordinator: String,
+    kpi_token: String,
+    reporting_token: String,
+    rco84: Value,
+}
+
+/// The first reporting period, a KPI_READ and a REPORTING_READ token, and the RCO84 indicator.
+async fn reporting_period_and_integration_tokens(app: &TestApp, t: &Tokens) -> Reporting {
     let coordinator = t.of(Who::Coordinator).unwrap().to_owned();
     let body = app
         .gql(Some(&coordinator), "mutation($i: CreateReportingPeriodInput!) { createReportingPeriod(input: $i) { period { id } } }",
@@ -1323,7 +1523,6 @@ both!(reporting_and_token_table, |app: TestApp| async move {
         .await;
     assert!(body["errors"].is_null(), "{body}");
     let token = |scope: &str| {
-        let app = &app;
         let coordinator = coordinator.clone();
         let scope = scope.to_owned();
         async move {
@@ -1346,7 +1545,26 @@ both!(reporting_and_token_table, |app: TestApp| async move {
         .find(|i| i["code"] == "RCO84")
         .unwrap()["id"]
         .clone();
+    Reporting {
+        coordinator,
+        kpi_token,
+        reporting_token,
+        rco84,
+    }
+}
 
+/// Reporting, KPIs, token lists and contributions: each role and each token kind.
+async fn reporting_kpis_and_token_lists_are_read_by_their_scopes(
+    app: &TestApp,
+    t: &Tokens,
+    r: &Reporting,
+) {
+    let Reporting {
+        kpi_token,
+        reporting_token,
+        rco84,
+        ..
+    } = r;
     // (name, operation, variables, per user in EVERYONE order, KPI_READ token, REPORTING_READ token)
     type Case = (
         &'static str,
@@ -1454,7 +1672,7 @@ both!(reporting_and_token_table, |app: TestApp| async move {
             .next()
             .unwrap()
             .to_owned();
-        check_row(&app, &t, name, q, vars.clone(), &field, &row).await;
+        check_row(app, t, name, q, vars.clone(), &field, &row).await;
         for (secret, expected) in [(&kpi_token, kpi), (&reporting_token, reporting)] {
             let body = app.gql(Some(secret), q, vars.clone()).await;
             assert_eq!(
@@ -1464,7 +1682,15 @@ both!(reporting_and_token_table, |app: TestApp| async move {
             );
         }
     }
+}
 
+/// The project's facts are kept by the coordinator; no token may change them.
+async fn project_facts_are_the_coordinators(app: &TestApp, t: &Tokens, w: &World, r: &Reporting) {
+    let Reporting {
+        kpi_token,
+        reporting_token,
+        ..
+    } = r;
     // The project's facts: the coordinator keeps them (each cell after the coordinator's
     // change finds version 1, so a stale-version refusal could not pass for an access one).
     for (name, q, vars) in [
@@ -1488,7 +1714,7 @@ both!(reporting_and_token_table, |app: TestApp| async move {
             (Who::OwnMunicipality, Refused("FORBIDDEN")),
             (Who::OtherMunicipality, Refused("FORBIDDEN")),
         ];
-        check_row(&app, &t, name, q, vars.clone(), name, &row).await;
+        check_row(app, t, name, q, vars.clone(), name, &row).await;
         for secret in [&kpi_token, &reporting_token] {
             let body = app.gql(Some(secret), q, vars.clone()).await;
             assert_eq!(
@@ -1498,7 +1724,16 @@ both!(reporting_and_token_table, |app: TestApp| async move {
             );
         }
     }
+}
 
+/// Reports, periods, contributions and tokens by id: the same scopes, never through a token.
+async fn reporting_objects_by_id_follow_the_same_scopes(app: &TestApp, t: &Tokens, r: &Reporting) {
+    let Reporting {
+        coordinator,
+        kpi_token,
+        reporting_token,
+        ..
+    } = r;
     // Reporting objects by id: through the same scopes (tokens never use `node`).
     let partner = t.of(Who::Partner).unwrap().to_owned();
     let report = app
@@ -1511,7 +1746,7 @@ both!(reporting_and_token_table, |app: TestApp| async move {
         .clone();
     let contributions = app
         .gql(
-            Some(&coordinator),
+            Some(coordinator),
             "{ indicators { code contributions(periodNumber: 1) { id organisation { kind } } } }",
             json!({}),
         )
@@ -1526,18 +1761,14 @@ both!(reporting_and_token_table, |app: TestApp| async move {
         .clone();
     let period_id = app
         .gql(
-            Some(&coordinator),
+            Some(coordinator),
             "{ reportingPeriod(number: 1) { id } }",
             json!({}),
         )
         .await["data"]["reportingPeriod"]["id"]
         .clone();
     let token_id = app
-        .gql(
-            Some(&coordinator),
-            "{ integrationTokens { id } }",
-            json!({}),
-        )
+        .gql(Some(coordinator), "{ integrationTokens { id } }", json!({}))
         .await["data"]["integrationTokens"][0]["id"]
         .clone();
     let node = "query($id: ID!) { node(id: $id) { id } }";
@@ -1580,7 +1811,7 @@ both!(reporting_and_token_table, |app: TestApp| async move {
     ] {
         assert!(id.is_string(), "{name}: no id");
         let row: Vec<(Who, Expect)> = EVERYONE.iter().copied().zip(users).collect();
-        check_row(&app, &t, name, node, json!({ "id": id }), "node", &row).await;
+        check_row(app, t, name, node, json!({ "id": id }), "node", &row).await;
         for secret in [&kpi_token, &reporting_token] {
             let body = app.gql(Some(secret), node, json!({ "id": id })).await;
             assert_eq!(
@@ -1590,4 +1821,4 @@ both!(reporting_and_token_table, |app: TestApp| async move {
             );
         }
     }
-});
+}

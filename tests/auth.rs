@@ -269,210 +269,248 @@ fn sign(alg: Algorithm, kid: Option<&str>, secret: &str, c: &Value) -> String {
     jsonwebtoken::encode(&header, c, &EncodingKey::from_secret(secret.as_bytes())).expect("sign")
 }
 
+/// The claims `c` naming the session `sid`.
+fn with_sid(mut c: Value, sid: &str) -> Value {
+    c["sid"] = json!(sid);
+    c
+}
+
+/// The issuer and audience of the test configuration's tokens.
+const ISSUER_AND_AUDIENCE: (&str, &str) = ("bsr-cultural-pearls", "pearls-portal");
+
 both!(
     every_bad_access_token_is_unauthenticated,
     |app: TestApp| async move {
         let w = World::build(&app).await;
         let sub = w.coordinator.to_string();
         let now = Utc::now().timestamp();
-        let (iss, aud) = ("bsr-cultural-pearls", "pearls-portal");
-        // Our tokens belong to a session (a refresh-token family): a token signed with the
-        // right key is good only with a live one.
-        let issued = app.login("coordinator@test.example", PASSWORD).await;
-        let sid = session_of(&issued);
-        let with_sid = |mut c: Value, sid: &str| {
-            c["sid"] = json!(sid);
-            c
-        };
-        let good = sign(
-            Algorithm::HS256,
-            None,
-            TEST_SECRET,
-            &with_sid(claims(&sub, now, now, now + 600, iss, aud), &sid),
-        );
-        assert_eq!(
-            app.gql(Some(&good), ME, json!({})).await["data"]["me"]["role"],
-            "COORDINATOR"
-        );
-
-        let none = {
-            let h = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
-            let p = URL_SAFE_NO_PAD.encode(claims(&sub, now, now, now + 600, iss, aud).to_string());
-            format!("{h}.{p}.")
-        };
-        let cases = [
-            ("alg none", none),
-            (
-                "wrong signature",
-                sign(
-                    Algorithm::HS256,
-                    None,
-                    "another-secret-another-secret-another-secret",
-                    &claims(&sub, now, now, now + 600, iss, aud),
-                ),
-            ),
-            (
-                "wrong algorithm",
-                sign(
-                    Algorithm::HS512,
-                    None,
-                    TEST_SECRET,
-                    &claims(&sub, now, now, now + 600, iss, aud),
-                ),
-            ),
-            (
-                "expired",
-                sign(
-                    Algorithm::HS256,
-                    None,
-                    TEST_SECRET,
-                    &claims(&sub, now - 7200, now - 7200, now - 3600, iss, aud),
-                ),
-            ),
-            (
-                "not yet valid",
-                sign(
-                    Algorithm::HS256,
-                    None,
-                    TEST_SECRET,
-                    &claims(&sub, now, now + 3600, now + 7200, iss, aud),
-                ),
-            ),
-            (
-                "wrong issuer",
-                sign(
-                    Algorithm::HS256,
-                    None,
-                    TEST_SECRET,
-                    &claims(&sub, now, now, now + 600, "evil", aud),
-                ),
-            ),
-            (
-                "wrong audience",
-                sign(
-                    Algorithm::HS256,
-                    None,
-                    TEST_SECRET,
-                    &claims(&sub, now, now, now + 600, iss, "other"),
-                ),
-            ),
-            (
-                "unknown kid",
-                sign(
-                    Algorithm::HS256,
-                    Some("who-knows"),
-                    TEST_SECRET,
-                    &claims(&sub, now, now, now + 600, iss, aud),
-                ),
-            ),
-            (
-                "unknown user",
-                sign(
-                    Algorithm::HS256,
-                    None,
-                    TEST_SECRET,
-                    &claims(
-                        &uuid::Uuid::now_v7().to_string(),
-                        now,
-                        now,
-                        now + 600,
-                        iss,
-                        aud,
-                    ),
-                ),
-            ),
-            (
-                "no session",
-                sign(
-                    Algorithm::HS256,
-                    None,
-                    TEST_SECRET,
-                    &claims(&sub, now, now, now + 600, iss, aud),
-                ),
-            ),
-            (
-                "unknown session",
-                sign(
-                    Algorithm::HS256,
-                    None,
-                    TEST_SECRET,
-                    &with_sid(
-                        claims(&sub, now, now, now + 600, iss, aud),
-                        &uuid::Uuid::now_v7().to_string(),
-                    ),
-                ),
-            ),
-            (
-                "another user's session",
-                sign(
-                    Algorithm::HS256,
-                    None,
-                    TEST_SECRET,
-                    &with_sid(
-                        claims(&w.partner.to_string(), now, now, now + 600, iss, aud),
-                        &sid,
-                    ),
-                ),
-            ),
-            ("garbage", "not.a.jwt".to_owned()),
-        ];
-        for (name, token) in cases {
-            let (status, body) = app.gql_as(Some(&token), ME, json!({})).await;
-            assert_eq!(status, 401, "{name}: {body}");
-            assert_eq!(code(&body), "UNAUTHENTICATED", "{name}: {body}");
-        }
-
-        // A client holding an expired access token can still refresh (or sign in) with it in the
-        // header; anything else in the same request is refused as before.
-        let expired = sign(
-            Algorithm::HS256,
-            None,
-            TEST_SECRET,
-            &claims(&sub, now - 7200, now - 7200, now - 3600, iss, aud),
-        );
-        let session = login(&app, "partner@test.example", PASSWORD).await;
-        let refresh = session["data"]["login"]["refreshToken"].clone();
-        let (status, body) = app
-            .gql_as(
-                Some(&expired),
-                REFRESH,
-                json!({ "i": { "refreshToken": refresh } }),
-            )
-            .await;
-        assert_eq!(status, 200, "{body}");
-        assert!(
-            body["data"]["refreshSession"]["accessToken"].is_string(),
-            "{body}"
-        );
-        let mixed = "mutation($i: RefreshSessionInput!) { refreshSession(input: $i) { accessToken } logout(input: {everywhere: true}) { success } }";
-        let (status, body) = app
-            .gql_as(
-                Some(&expired),
-                mixed,
-                json!({ "i": { "refreshToken": "x" } }),
-            )
-            .await;
-        assert_eq!((status, code(&body)), (401, "UNAUTHENTICATED"), "{body}");
-
-        // A deactivated user's token stops working at once, and they cannot sign in again.
-        let coordinator = app.login("coordinator@test.example", PASSWORD).await;
-        let mentor = app.login("mentor@test.example", PASSWORD).await;
-        let body = app
-        .gql(Some(&coordinator), "mutation($i: DeactivateUserInput!) { deactivateUser(input: $i) { user { active } } }",
-            json!({ "i": { "id": encode("User", w.mentor).0 } }))
-        .await;
-        assert_eq!(
-            body["data"]["deactivateUser"]["user"]["active"], false,
-            "{body}"
-        );
-        let (status, body) = app.gql_as(Some(&mentor), ME, json!({})).await;
-        assert_eq!((status, code(&body)), (401, "UNAUTHENTICATED"));
-        assert_eq!(
-            code(&login(&app, "mentor@test.example", PASSWORD).await),
-            "UNAUTHENTICATED"
-        );
+        let sid = a_right_token_is_good_only_with_a_live_session(&app, &sub, now).await;
+        every_wrong_token_is_refused_with_401(&app, &w, &sub, now, &sid).await;
+        an_expired_token_may_refresh_but_do_nothing_else(&app, &sub, now).await;
+        a_deactivated_users_token_stops_working_at_once(&app, &w).await;
     }
 );
+
+/// A token signed with the right key and naming a live session is accepted; returns the session.
+async fn a_right_token_is_good_only_with_a_live_session(
+    app: &TestApp,
+    sub: &str,
+    now: i64,
+) -> String {
+    let (iss, aud) = ISSUER_AND_AUDIENCE;
+    // Our tokens belong to a session (a refresh-token family): a token signed with the
+    // right key is good only with a live one.
+    let issued = app.login("coordinator@test.example", PASSWORD).await;
+    let sid = session_of(&issued);
+    let good = sign(
+        Algorithm::HS256,
+        None,
+        TEST_SECRET,
+        &with_sid(claims(sub, now, now, now + 600, iss, aud), &sid),
+    );
+    assert_eq!(
+        app.gql(Some(&good), ME, json!({})).await["data"]["me"]["role"],
+        "COORDINATOR"
+    );
+    sid
+}
+
+/// Every way a token can be wrong answers 401 UNAUTHENTICATED.
+async fn every_wrong_token_is_refused_with_401(
+    app: &TestApp,
+    w: &World,
+    sub: &str,
+    now: i64,
+    sid: &str,
+) {
+    let (iss, aud) = ISSUER_AND_AUDIENCE;
+    let none = {
+        let h = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+        let p = URL_SAFE_NO_PAD.encode(claims(sub, now, now, now + 600, iss, aud).to_string());
+        format!("{h}.{p}.")
+    };
+    let cases = [
+        ("alg none", none),
+        (
+            "wrong signature",
+            sign(
+                Algorithm::HS256,
+                None,
+                "another-secret-another-secret-another-secret",
+                &claims(sub, now, now, now + 600, iss, aud),
+            ),
+        ),
+        (
+            "wrong algorithm",
+            sign(
+                Algorithm::HS512,
+                None,
+                TEST_SECRET,
+                &claims(sub, now, now, now + 600, iss, aud),
+            ),
+        ),
+        (
+            "expired",
+            sign(
+                Algorithm::HS256,
+                None,
+                TEST_SECRET,
+                &claims(sub, now - 7200, now - 7200, now - 3600, iss, aud),
+            ),
+        ),
+        (
+            "not yet valid",
+            sign(
+                Algorithm::HS256,
+                None,
+                TEST_SECRET,
+                &claims(sub, now, now + 3600, now + 7200, iss, aud),
+            ),
+        ),
+        (
+            "wrong issuer",
+            sign(
+                Algorithm::HS256,
+                None,
+                TEST_SECRET,
+                &claims(sub, now, now, now + 600, "evil", aud),
+            ),
+        ),
+        (
+            "wrong audience",
+            sign(
+                Algorithm::HS256,
+                None,
+                TEST_SECRET,
+                &claims(sub, now, now, now + 600, iss, "other"),
+            ),
+        ),
+        (
+            "unknown kid",
+            sign(
+                Algorithm::HS256,
+                Some("who-knows"),
+                TEST_SECRET,
+                &claims(sub, now, now, now + 600, iss, aud),
+            ),
+        ),
+        (
+            "unknown user",
+            sign(
+                Algorithm::HS256,
+                None,
+                TEST_SECRET,
+                &claims(
+                    &uuid::Uuid::now_v7().to_string(),
+                    now,
+                    now,
+                    now + 600,
+                    iss,
+                    aud,
+                ),
+            ),
+        ),
+        (
+            "no session",
+            sign(
+                Algorithm::HS256,
+                None,
+                TEST_SECRET,
+                &claims(sub, now, now, now + 600, iss, aud),
+            ),
+        ),
+        (
+            "unknown session",
+            sign(
+                Algorithm::HS256,
+                None,
+                TEST_SECRET,
+                &with_sid(
+                    claims(sub, now, now, now + 600, iss, aud),
+                    &uuid::Uuid::now_v7().to_string(),
+                ),
+            ),
+        ),
+        (
+            "another user's session",
+            sign(
+                Algorithm::HS256,
+                None,
+                TEST_SECRET,
+                &with_sid(
+                    claims(&w.partner.to_string(), now, now, now + 600, iss, aud),
+                    sid,
+                ),
+            ),
+        ),
+        ("garbage", "not.a.jwt".to_owned()),
+    ];
+    for (name, token) in cases {
+        let (status, body) = app.gql_as(Some(&token), ME, json!({})).await;
+        assert_eq!(status, 401, "{name}: {body}");
+        assert_eq!(code(&body), "UNAUTHENTICATED", "{name}: {body}");
+    }
+}
+
+/// An expired token in the header still lets the client refresh, and nothing else.
+async fn an_expired_token_may_refresh_but_do_nothing_else(app: &TestApp, sub: &str, now: i64) {
+    let (iss, aud) = ISSUER_AND_AUDIENCE;
+    // A client holding an expired access token can still refresh (or sign in) with it in the
+    // header; anything else in the same request is refused as before.
+    let expired = sign(
+        Algorithm::HS256,
+        None,
+        TEST_SECRET,
+        &claims(sub, now - 7200, now - 7200, now - 3600, iss, aud),
+    );
+    let session = login(app, "partner@test.example", PASSWORD).await;
+    let refresh = session["data"]["login"]["refreshToken"].clone();
+    let (status, body) = app
+        .gql_as(
+            Some(&expired),
+            REFRESH,
+            json!({ "i": { "refreshToken": refresh } }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["data"]["refreshSession"]["accessToken"].is_string(),
+        "{body}"
+    );
+    let mixed = "mutation($i: RefreshSessionInput!) { refreshSession(input: $i) { accessToken } logout(input: {everywhere: true}) { success } }";
+    let (status, body) = app
+        .gql_as(
+            Some(&expired),
+            mixed,
+            json!({ "i": { "refreshToken": "x" } }),
+        )
+        .await;
+    assert_eq!((status, code(&body)), (401, "UNAUTHENTICATED"), "{body}");
+}
+
+/// A deactivated user's token stops working at once, and the user cannot sign in again.
+async fn a_deactivated_users_token_stops_working_at_once(app: &TestApp, w: &World) {
+    // A deactivated user's token stops working at once, and they cannot sign in again.
+    let coordinator = app.login("coordinator@test.example", PASSWORD).await;
+    let mentor = app.login("mentor@test.example", PASSWORD).await;
+    let body = app
+        .gql(
+            Some(&coordinator),
+            "mutation($i: DeactivateUserInput!) { deactivateUser(input: $i) { user { active } } }",
+            json!({ "i": { "id": encode("User", w.mentor).0 } }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["deactivateUser"]["user"]["active"], false,
+        "{body}"
+    );
+    let (status, body) = app.gql_as(Some(&mentor), ME, json!({})).await;
+    assert_eq!((status, code(&body)), (401, "UNAUTHENTICATED"));
+    assert_eq!(
+        code(&login(app, "mentor@test.example", PASSWORD).await),
+        "UNAUTHENTICATED"
+    );
+}
 
 fn key(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

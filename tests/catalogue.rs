@@ -337,215 +337,274 @@ both!(
         let partner = app.login("partner@test.example", PASSWORD).await;
         let mentor = app.login("mentor@test.example", PASSWORD).await;
         let kiel = app.login("kiel@test.example", PASSWORD).await;
-        let create = "mutation($i: CreatePracticeInput!) { createPractice(input: $i) { practice { id version status methods { name } } } }";
-        let practice = |terms: Value| {
-            json!({ "i": { "practice": { "title": "Youth radio", "summary": "Teenagers run a radio station",
-            "body": "Weekly shows.", "language": "EN", "countryCode": "EE", "methodIds": terms } } })
-        };
-        // Municipalities read the catalogue but do not write it.
-        assert_eq!(
-            code(&app.gql(Some(&kiel), create, practice(json!([]))).await),
-            "FORBIDDEN"
-        );
-        assert_eq!(
-            code(&app.gql(None, create, practice(json!([]))).await),
-            "UNAUTHENTICATED"
-        );
-        // A term of the wrong vocabulary is refused with its field.
-        let body = app
-            .gql(
-                Some(&mentor),
-                create,
-                practice(json!([encode("VocabularyTerm", theme).0])),
-            )
-            .await;
-        assert_eq!(
-            (
-                code(&body),
-                body["errors"][0]["extensions"]["field"].as_str()
-            ),
-            ("BAD_USER_INPUT", Some("methodIds")),
-            "{body}"
-        );
-        let body = app
-            .gql(
-                Some(&mentor),
-                create,
-                practice(json!([encode("VocabularyTerm", method).0])),
-            )
-            .await;
-        let p = &body["data"]["createPractice"]["practice"];
-        assert_eq!(
-            (p["status"].as_str(), p["methods"][0]["name"].as_str()),
-            (Some("DRAFT"), Some("co-creation")),
-            "{body}"
-        );
-        let id = p["id"].as_str().expect("id").to_owned();
-        let step = |m: &str| {
-            format!(
-                "mutation($i: PracticeReviewInput!) {{ {m}(input: $i) {{ practice {{ status version reviewComment }} }} }}"
-            )
-        };
-        let vars = |extra: Value| {
-            let mut i = json!({ "id": id });
-            if let Some(o) = extra.as_object() {
-                for (k, v) in o {
-                    i[k] = v.clone();
-                }
-            }
-            json!({ "i": i })
-        };
-        // Only the author submits; only the coordinator publishes or returns.
-        assert_eq!(
-            code(
-                &app.gql(
-                    Some(&partner),
-                    &step("submitPracticeForReview"),
-                    vars(json!({}))
-                )
-                .await
-            ),
-            "NOT_FOUND"
-        );
-        assert_eq!(
-            code(
-                &app.gql(
-                    Some(&coordinator),
-                    &step("publishPractice"),
-                    vars(json!({}))
-                )
-                .await
-            ),
-            "CONFLICT"
-        );
-        let body = app
-            .gql(
-                Some(&mentor),
-                &step("submitPracticeForReview"),
-                vars(json!({})),
-            )
-            .await;
-        assert_eq!(
-            body["data"]["submitPracticeForReview"]["practice"]["status"], "IN_REVIEW",
-            "{body}"
-        );
-        assert_eq!(
-            code(
-                &app.gql(Some(&mentor), &step("publishPractice"), vars(json!({})))
-                    .await
-            ),
-            "FORBIDDEN"
-        );
-        assert_eq!(
-            code(
-                &app.gql(Some(&coordinator), &step("returnPractice"), vars(json!({})))
-                    .await
-            ),
-            "BAD_USER_INPUT"
-        );
-        let body = app
-            .gql(
-                Some(&coordinator),
-                &step("returnPractice"),
-                vars(json!({ "comment": "Name the school" })),
-            )
-            .await;
-        assert_eq!(
-            body["data"]["returnPractice"]["practice"]["status"], "DRAFT",
-            "{body}"
-        );
-        // The author sees the comment and edits the draft; a stale edit is refused.
-        let update = "mutation($i: UpdatePracticeInput!) { updatePractice(input: $i) { practice { version title reviewComment } } }";
-        let body = app
-        .gql(Some(&mentor), update, json!({ "i": { "id": id, "expectedVersion": 3, "practice": {
-            "title": "Youth radio at Viljandi school", "summary": "Teenagers run a radio station" } } }))
+        let id = only_the_consortium_creates_practices_with_terms_of_the_right_kind(
+            &app, &kiel, &mentor, method, theme,
+        )
         .await;
-        assert_eq!(
-            body["data"]["updatePractice"]["practice"]["reviewComment"], "Name the school",
-            "{body}"
-        );
-        let stale = app
-            .gql(
-                Some(&mentor),
-                update,
-                json!({ "i": { "id": id, "expectedVersion": 3, "practice": {
-            "title": "x", "summary": "y" } } }),
-            )
+        only_the_author_submits_and_only_the_coordinator_reviews(
+            &app,
+            &id,
+            &coordinator,
+            &partner,
+            &mentor,
+        )
+        .await;
+        the_author_edits_the_returned_draft_until_it_is_published(&app, &id, &coordinator, &mentor)
             .await;
-        assert_eq!(code(&stale), "CONFLICT");
-        app.gql(
-            Some(&mentor),
+        a_published_practice_is_public_frozen_and_searchable_until_archived(
+            &app,
+            &id,
+            &coordinator,
+            &partner,
+            &mentor,
+        )
+        .await;
+        let _ = w;
+    }
+);
+
+/// The review mutation `m`, answering the practice's status, version and review comment.
+fn step(m: &str) -> String {
+    format!(
+        "mutation($i: PracticeReviewInput!) {{ {m}(input: $i) {{ practice {{ status version reviewComment }} }} }}"
+    )
+}
+
+/// The input of a review step on the practice `id`, with the `extra` fields.
+fn review_input(id: &str, extra: Value) -> Value {
+    let mut i = json!({ "id": id });
+    if let Some(o) = extra.as_object() {
+        for (k, v) in o {
+            i[k] = v.clone();
+        }
+    }
+    json!({ "i": i })
+}
+
+/// Updates a practice, answering its version, title and review comment.
+const UPDATE_PRACTICE: &str = "mutation($i: UpdatePracticeInput!) { updatePractice(input: $i) { practice { version title reviewComment } } }";
+
+/// Municipalities and visitors may not create practices; a term of the wrong vocabulary is refused.
+async fn only_the_consortium_creates_practices_with_terms_of_the_right_kind(
+    app: &TestApp,
+    kiel: &str,
+    mentor: &str,
+    method: Uuid,
+    theme: Uuid,
+) -> String {
+    let create = "mutation($i: CreatePracticeInput!) { createPractice(input: $i) { practice { id version status methods { name } } } }";
+    let practice = |terms: Value| {
+        json!({ "i": { "practice": { "title": "Youth radio", "summary": "Teenagers run a radio station",
+        "body": "Weekly shows.", "language": "EN", "countryCode": "EE", "methodIds": terms } } })
+    };
+    // Municipalities read the catalogue but do not write it.
+    assert_eq!(
+        code(&app.gql(Some(kiel), create, practice(json!([]))).await),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        code(&app.gql(None, create, practice(json!([]))).await),
+        "UNAUTHENTICATED"
+    );
+    // A term of the wrong vocabulary is refused with its field.
+    let body = app
+        .gql(
+            Some(mentor),
+            create,
+            practice(json!([encode("VocabularyTerm", theme).0])),
+        )
+        .await;
+    assert_eq!(
+        (
+            code(&body),
+            body["errors"][0]["extensions"]["field"].as_str()
+        ),
+        ("BAD_USER_INPUT", Some("methodIds")),
+        "{body}"
+    );
+    let body = app
+        .gql(
+            Some(mentor),
+            create,
+            practice(json!([encode("VocabularyTerm", method).0])),
+        )
+        .await;
+    let p = &body["data"]["createPractice"]["practice"];
+    assert_eq!(
+        (p["status"].as_str(), p["methods"][0]["name"].as_str()),
+        (Some("DRAFT"), Some("co-creation")),
+        "{body}"
+    );
+    p["id"].as_str().expect("id").to_owned()
+}
+
+/// Only the author submits; only the coordinator publishes or returns (with a comment).
+async fn only_the_author_submits_and_only_the_coordinator_reviews(
+    app: &TestApp,
+    id: &str,
+    coordinator: &str,
+    partner: &str,
+    mentor: &str,
+) {
+    let vars = |extra: Value| review_input(id, extra);
+    // Only the author submits; only the coordinator publishes or returns.
+    assert_eq!(
+        code(
+            &app.gql(
+                Some(partner),
+                &step("submitPracticeForReview"),
+                vars(json!({}))
+            )
+            .await
+        ),
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        code(
+            &app.gql(Some(coordinator), &step("publishPractice"), vars(json!({})))
+                .await
+        ),
+        "CONFLICT"
+    );
+    let body = app
+        .gql(
+            Some(mentor),
             &step("submitPracticeForReview"),
             vars(json!({})),
         )
         .await;
-        let body = app
-            .gql(
-                Some(&coordinator),
-                &step("publishPractice"),
-                vars(json!({})),
-            )
-            .await;
-        assert_eq!(
-            body["data"]["publishPractice"]["practice"]["status"], "PUBLISHED",
-            "{body}"
-        );
-        // Published: everyone reads it, the review comment stays private.
-        let read = "query($id: ID!) { node(id: $id) { ... on GoodPractice { title status reviewComment author { email } } } }";
-        let body = app.gql(None, read, json!({ "id": id })).await;
-        assert_eq!(
-            body["data"]["node"]["title"], "Youth radio at Viljandi school",
-            "{body}"
-        );
-        assert!(body["data"]["node"]["reviewComment"].is_null());
-        assert!(
-            body["data"]["node"]["author"].is_null(),
-            "no user data for the public: {body}"
-        );
-        // The author can no longer edit a published practice; another partner never could.
-        let body = app
-            .gql(
-                Some(&mentor),
-                update,
-                json!({ "i": { "id": id, "expectedVersion": 6, "practice": {
-            "title": "x", "summary": "y" } } }),
-            )
-            .await;
-        assert_eq!(code(&body), "CONFLICT", "{body}");
-        let body = app
-            .gql(
-                Some(&partner),
-                update,
-                json!({ "i": { "id": id, "expectedVersion": 6, "practice": {
-            "title": "x", "summary": "y" } } }),
-            )
-            .await;
-        assert_eq!(code(&body), "FORBIDDEN", "{body}");
-        // The search index followed the edit (old title words gone, new ones found).
-        let count = |q: &str| {
-            let app = &app;
-            let q = q.to_owned();
-            async move {
-                app.gql(
-                    None,
-                    "query($s: String) { practices(search: $s) { totalCount } }",
-                    json!({ "s": q }),
-                )
-                .await["data"]["practices"]["totalCount"]
-                    .as_i64()
-            }
-        };
-        assert_eq!(count("viljandi school").await, Some(1));
-        assert_eq!(count("youth radio").await, Some(1));
-        // Archived: gone from the public catalogue.
-        app.gql(
-            Some(&coordinator),
-            &step("archivePractice"),
-            vars(json!({})),
+    assert_eq!(
+        body["data"]["submitPracticeForReview"]["practice"]["status"], "IN_REVIEW",
+        "{body}"
+    );
+    assert_eq!(
+        code(
+            &app.gql(Some(mentor), &step("publishPractice"), vars(json!({})))
+                .await
+        ),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        code(
+            &app.gql(Some(coordinator), &step("returnPractice"), vars(json!({})))
+                .await
+        ),
+        "BAD_USER_INPUT"
+    );
+    let body = app
+        .gql(
+            Some(coordinator),
+            &step("returnPractice"),
+            vars(json!({ "comment": "Name the school" })),
         )
         .await;
-        let body = app.gql(None, read, json!({ "id": id })).await;
-        assert_eq!(code(&body), "NOT_FOUND", "{body}");
-        let _ = w;
-    }
-);
+    assert_eq!(
+        body["data"]["returnPractice"]["practice"]["status"], "DRAFT",
+        "{body}"
+    );
+}
+
+/// The author sees the comment and edits the draft, a stale edit is refused; it is then published.
+async fn the_author_edits_the_returned_draft_until_it_is_published(
+    app: &TestApp,
+    id: &str,
+    coordinator: &str,
+    mentor: &str,
+) {
+    let vars = |extra: Value| review_input(id, extra);
+    // The author sees the comment and edits the draft; a stale edit is refused.
+    let update = UPDATE_PRACTICE;
+    let body = app
+    .gql(Some(mentor), update, json!({ "i": { "id": id, "expectedVersion": 3, "practice": {
+        "title": "Youth radio at Viljandi school", "summary": "Teenagers run a radio station" } } }))
+    .await;
+    assert_eq!(
+        body["data"]["updatePractice"]["practice"]["reviewComment"], "Name the school",
+        "{body}"
+    );
+    let stale = app
+        .gql(
+            Some(mentor),
+            update,
+            json!({ "i": { "id": id, "expectedVersion": 3, "practice": {
+        "title": "x", "summary": "y" } } }),
+        )
+        .await;
+    assert_eq!(code(&stale), "CONFLICT");
+    app.gql(
+        Some(mentor),
+        &step("submitPracticeForReview"),
+        vars(json!({})),
+    )
+    .await;
+    let body = app
+        .gql(Some(coordinator), &step("publishPractice"), vars(json!({})))
+        .await;
+    assert_eq!(
+        body["data"]["publishPractice"]["practice"]["status"], "PUBLISHED",
+        "{body}"
+    );
+}
+
+/// Published: public without comment or author, frozen, found by search; archived: gone.
+async fn a_published_practice_is_public_frozen_and_searchable_until_archived(
+    app: &TestApp,
+    id: &str,
+    coordinator: &str,
+    partner: &str,
+    mentor: &str,
+) {
+    let vars = |extra: Value| review_input(id, extra);
+    let update = UPDATE_PRACTICE;
+    // Published: everyone reads it, the review comment stays private.
+    let read = "query($id: ID!) { node(id: $id) { ... on GoodPractice { title status reviewComment author { email } } } }";
+    let body = app.gql(None, read, json!({ "id": id })).await;
+    assert_eq!(
+        body["data"]["node"]["title"], "Youth radio at Viljandi school",
+        "{body}"
+    );
+    assert!(body["data"]["node"]["reviewComment"].is_null());
+    assert!(
+        body["data"]["node"]["author"].is_null(),
+        "no user data for the public: {body}"
+    );
+    // The author can no longer edit a published practice; another partner never could.
+    let body = app
+        .gql(
+            Some(mentor),
+            update,
+            json!({ "i": { "id": id, "expectedVersion": 6, "practice": {
+        "title": "x", "summary": "y" } } }),
+        )
+        .await;
+    assert_eq!(code(&body), "CONFLICT", "{body}");
+    let body = app
+        .gql(
+            Some(partner),
+            update,
+            json!({ "i": { "id": id, "expectedVersion": 6, "practice": {
+        "title": "x", "summary": "y" } } }),
+        )
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN", "{body}");
+    // The search index followed the edit (old title words gone, new ones found).
+    let count = |q: &str| {
+        let q = q.to_owned();
+        async move {
+            app.gql(
+                None,
+                "query($s: String) { practices(search: $s) { totalCount } }",
+                json!({ "s": q }),
+            )
+            .await["data"]["practices"]["totalCount"]
+                .as_i64()
+        }
+    };
+    assert_eq!(count("viljandi school").await, Some(1));
+    assert_eq!(count("youth radio").await, Some(1));
+    // Archived: gone from the public catalogue.
+    app.gql(Some(coordinator), &step("archivePractice"), vars(json!({})))
+        .await;
+    let body = app.gql(None, read, json!({ "id": id })).await;
+    assert_eq!(code(&body), "NOT_FOUND", "{body}");
+}

@@ -48,215 +48,256 @@ both!(
             event_input(w.partner_org, 48, Some(5), false),
         )
         .await;
-        let mut tokens = Vec::new();
-        for n in 0..12 {
-            let email = format!("guest{n}@test.example");
-            fixtures::user(&app, &email, Role::Mentor, Some(w.partner_org)).await;
-            tokens.push(app.login(&email, PASSWORD).await);
-        }
-        // Twelve people register at the same moment for five places.
-        let all = futures_util::future::join_all(
-            tokens
-                .iter()
-                .map(|t| app.gql(Some(t), REGISTER, json!({ "i": { "eventId": event } }))),
+        let (tokens, all) = twelve_guests_register_at_once_for_five_places(&app, &w, &event).await;
+        let ev = five_are_registered_and_seven_wait_in_order(&app, &partner, &event, &tokens).await;
+        a_cancelled_place_goes_to_the_first_waiting_and_nobody_registers_twice(
+            &app, &event, &tokens, &all, &ev,
         )
         .await;
-        let statuses: Vec<&str> = all
-            .iter()
-            .map(|b| {
-                b["data"]["registerForEvent"]["participation"]["status"]
-                    .as_str()
-                    .unwrap_or_else(|| panic!("{b}"))
-            })
-            .collect();
-        assert_eq!(
-            statuses.iter().filter(|s| **s == "REGISTERED").count(),
-            5,
-            "{statuses:?}"
-        );
-        assert_eq!(statuses.iter().filter(|s| **s == "WAITLISTED").count(), 7);
-        let q = "query($id: ID!) { node(id: $id) { ... on Event { registeredCount waitlistCount placesLeft
-        participants { status waitlistPosition user { email } } } } }";
-        let body = app.gql(Some(&partner), q, json!({ "id": event })).await;
-        let ev = &body["data"]["node"];
-        assert_eq!(
-            (
-                ev["registeredCount"].as_i64(),
-                ev["waitlistCount"].as_i64(),
-                ev["placesLeft"].as_i64()
-            ),
-            (Some(5), Some(7), Some(0)),
-            "{body}"
-        );
-        let positions: Vec<i64> = ev["participants"]
-            .as_array()
-            .expect("participants")
-            .iter()
-            .filter_map(|p| p["waitlistPosition"].as_i64())
-            .collect();
-        assert_eq!(positions.len(), 7);
-        // The same registrations a page at a time, in the same order; a guest sees only theirs.
-        let pages = "query($id: ID!, $after: String) { node(id: $id) { ... on Event {
-            registrations(first: 5, after: $after) { totalCount pageInfo { hasNextPage endCursor }
-              nodes { user { email } } } } } }";
-        let mut paged = Vec::new();
-        let mut after = Value::Null;
-        loop {
-            let body = app
-                .gql(
-                    Some(&partner),
-                    pages,
-                    json!({ "id": event, "after": after }),
-                )
-                .await;
-            let conn = &body["data"]["node"]["registrations"];
-            assert_eq!(conn["totalCount"], 12, "{body}");
-            paged.extend(
-                conn["nodes"]
-                    .as_array()
-                    .expect("nodes")
-                    .iter()
-                    .map(|n| n["user"]["email"].clone()),
-            );
-            if conn["pageInfo"]["hasNextPage"] != true {
-                break;
-            }
-            after = conn["pageInfo"]["endCursor"].clone();
-        }
-        let listed: Vec<Value> = ev["participants"]
-            .as_array()
-            .expect("participants")
-            .iter()
-            .map(|p| p["user"]["email"].clone())
-            .collect();
-        assert_eq!(paged, listed);
-        let guest = app
-            .gql(
-                Some(&tokens[0]),
-                pages,
-                json!({ "id": event, "after": null }),
-            )
-            .await;
-        assert_eq!(
-            guest["data"]["node"]["registrations"]["totalCount"], 1,
-            "{guest}"
-        );
-        let mut sorted = positions.clone();
-        sorted.sort();
-        assert_eq!(sorted, (1..=7).collect::<Vec<_>>());
-
-        // A registered person cancels: the first on the waiting list gets the place.
-        let first_waiting = ev["participants"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["waitlistPosition"] == 1)
-            .expect("first")["user"]["email"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let (registered_idx, registered_id) = all
-            .iter()
-            .enumerate()
-            .find_map(|(i, b)| {
-                let p = &b["data"]["registerForEvent"]["participation"];
-                (p["status"] == "REGISTERED").then(|| (i, p["id"].as_str().unwrap().to_owned()))
-            })
-            .expect("a registered one");
-        // Someone else cannot cancel it (they do not even see it).
-        let other = (registered_idx + 1) % 12;
-        assert_eq!(
-            code(
-                &app.gql(
-                    Some(&tokens[other]),
-                    CANCEL,
-                    json!({ "i": { "id": registered_id } })
-                )
-                .await
-            ),
-            "NOT_FOUND"
-        );
-        let body = app
-            .gql(
-                Some(&tokens[registered_idx]),
-                CANCEL,
-                json!({ "i": { "id": registered_id } }),
-            )
-            .await;
-        assert_eq!(
-            body["data"]["cancelRegistration"]["participation"]["status"], "CANCELLED",
-            "{body}"
-        );
-        assert_eq!(
-            body["data"]["cancelRegistration"]["promoted"]
-                .as_array()
-                .map(Vec::len),
-            Some(1)
-        );
-        let idx = (0..12)
-            .find(|n| format!("guest{n}@test.example") == first_waiting)
-            .unwrap();
-        let body = app
-            .gql(
-                Some(&tokens[idx]),
-                "query($id: ID!) { node(id: $id) { ... on Event { myParticipation { status } } } }",
-                json!({ "id": event }),
-            )
-            .await;
-        assert_eq!(
-            body["data"]["node"]["myParticipation"]["status"], "REGISTERED",
-            "{body}"
-        );
-        // Registering twice is refused; registering again after cancelling joins the queue's end.
-        assert_eq!(
-            code(
-                &app.gql(
-                    Some(&tokens[idx]),
-                    REGISTER,
-                    json!({ "i": { "eventId": event } })
-                )
-                .await
-            ),
-            "CONFLICT"
-        );
-        let body = app
-            .gql(
-                Some(&tokens[registered_idx]),
-                REGISTER,
-                json!({ "i": { "eventId": event } }),
-            )
-            .await;
-        assert_eq!(
-            body["data"]["registerForEvent"]["participation"]["status"], "WAITLISTED",
-            "{body}"
-        );
-        // More places promote from the waiting list in order.
-        let body = app
-            .gql(
-                Some(&partner),
-                "query($id: ID!) { node(id: $id) { ... on Event { version } } }",
-                json!({ "id": event }),
-            )
-            .await;
-        let version = body["data"]["node"]["version"].as_i64().unwrap();
-        let mut input = event_input(w.partner_org, 48, Some(8), false);
-        input["i"]["id"] = json!(event);
-        input["i"]["expectedVersion"] = json!(version);
-        let body = app
-        .gql(Some(&partner), "mutation($i: UpdateEventInput!) { updateEvent(input: $i) { event { registeredCount waitlistCount } } }", input)
-        .await;
-        assert_eq!(
-            (
-                body["data"]["updateEvent"]["event"]["registeredCount"].as_i64(),
-                body["data"]["updateEvent"]["event"]["waitlistCount"].as_i64()
-            ),
-            (Some(8), Some(4)),
-            "{body}"
-        );
-        // Each registration, cancellation and promotion recounted the event under its lock.
-        common::assert_rollups_exact(&app).await;
+        more_places_promote_from_the_waiting_list_in_order(&app, &w, &partner, &event).await;
     }
 );
+
+/// Twelve guests register at the same moment for five places: five get one, seven wait.
+async fn twelve_guests_register_at_once_for_five_places(
+    app: &TestApp,
+    w: &World,
+    event: &str,
+) -> (Vec<String>, Vec<Value>) {
+    let mut tokens = Vec::new();
+    for n in 0..12 {
+        let email = format!("guest{n}@test.example");
+        fixtures::user(app, &email, Role::Mentor, Some(w.partner_org)).await;
+        tokens.push(app.login(&email, PASSWORD).await);
+    }
+    // Twelve people register at the same moment for five places.
+    let all = futures_util::future::join_all(
+        tokens
+            .iter()
+            .map(|t| app.gql(Some(t), REGISTER, json!({ "i": { "eventId": event } }))),
+    )
+    .await;
+    let statuses: Vec<&str> = all
+        .iter()
+        .map(|b| {
+            b["data"]["registerForEvent"]["participation"]["status"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{b}"))
+        })
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == "REGISTERED").count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == "WAITLISTED").count(), 7);
+    (tokens, all)
+}
+
+/// The event counts five registered and seven waiting, listed and paged alike; returns the event.
+async fn five_are_registered_and_seven_wait_in_order(
+    app: &TestApp,
+    partner: &str,
+    event: &str,
+    tokens: &[String],
+) -> Value {
+    let q =
+        "query($id: ID!) { node(id: $id) { ... on Event { registeredCount waitlistCount placesLeft
+        participants { status waitlistPosition user { email } } } } }";
+    let body = app.gql(Some(partner), q, json!({ "id": event })).await;
+    let ev = &body["data"]["node"];
+    assert_eq!(
+        (
+            ev["registeredCount"].as_i64(),
+            ev["waitlistCount"].as_i64(),
+            ev["placesLeft"].as_i64()
+        ),
+        (Some(5), Some(7), Some(0)),
+        "{body}"
+    );
+    let positions: Vec<i64> = ev["participants"]
+        .as_array()
+        .expect("participants")
+        .iter()
+        .filter_map(|p| p["waitlistPosition"].as_i64())
+        .collect();
+    assert_eq!(positions.len(), 7);
+    // The same registrations a page at a time, in the same order; a guest sees only theirs.
+    let pages = "query($id: ID!, $after: String) { node(id: $id) { ... on Event {
+            registrations(first: 5, after: $after) { totalCount pageInfo { hasNextPage endCursor }
+              nodes { user { email } } } } } }";
+    let mut paged = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let body = app
+            .gql(Some(partner), pages, json!({ "id": event, "after": after }))
+            .await;
+        let conn = &body["data"]["node"]["registrations"];
+        assert_eq!(conn["totalCount"], 12, "{body}");
+        paged.extend(
+            conn["nodes"]
+                .as_array()
+                .expect("nodes")
+                .iter()
+                .map(|n| n["user"]["email"].clone()),
+        );
+        if conn["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = conn["pageInfo"]["endCursor"].clone();
+    }
+    let listed: Vec<Value> = ev["participants"]
+        .as_array()
+        .expect("participants")
+        .iter()
+        .map(|p| p["user"]["email"].clone())
+        .collect();
+    assert_eq!(paged, listed);
+    let guest = app
+        .gql(
+            Some(&tokens[0]),
+            pages,
+            json!({ "id": event, "after": null }),
+        )
+        .await;
+    assert_eq!(
+        guest["data"]["node"]["registrations"]["totalCount"], 1,
+        "{guest}"
+    );
+    let mut sorted = positions.clone();
+    sorted.sort();
+    assert_eq!(sorted, (1..=7).collect::<Vec<_>>());
+    ev.clone()
+}
+
+/// Only its holder cancels a place, which goes to the first waiting; nobody registers twice.
+async fn a_cancelled_place_goes_to_the_first_waiting_and_nobody_registers_twice(
+    app: &TestApp,
+    event: &str,
+    tokens: &[String],
+    all: &[Value],
+    ev: &Value,
+) {
+    // A registered person cancels: the first on the waiting list gets the place.
+    let first_waiting = ev["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["waitlistPosition"] == 1)
+        .expect("first")["user"]["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (registered_idx, registered_id) = all
+        .iter()
+        .enumerate()
+        .find_map(|(i, b)| {
+            let p = &b["data"]["registerForEvent"]["participation"];
+            (p["status"] == "REGISTERED").then(|| (i, p["id"].as_str().unwrap().to_owned()))
+        })
+        .expect("a registered one");
+    // Someone else cannot cancel it (they do not even see it).
+    let other = (registered_idx + 1) % 12;
+    assert_eq!(
+        code(
+            &app.gql(
+                Some(&tokens[other]),
+                CANCEL,
+                json!({ "i": { "id": registered_id } })
+            )
+            .await
+        ),
+        "NOT_FOUND"
+    );
+    let body = app
+        .gql(
+            Some(&tokens[registered_idx]),
+            CANCEL,
+            json!({ "i": { "id": registered_id } }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["cancelRegistration"]["participation"]["status"], "CANCELLED",
+        "{body}"
+    );
+    assert_eq!(
+        body["data"]["cancelRegistration"]["promoted"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    let idx = (0..12)
+        .find(|n| format!("guest{n}@test.example") == first_waiting)
+        .unwrap();
+    let body = app
+        .gql(
+            Some(&tokens[idx]),
+            "query($id: ID!) { node(id: $id) { ... on Event { myParticipation { status } } } }",
+            json!({ "id": event }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["node"]["myParticipation"]["status"], "REGISTERED",
+        "{body}"
+    );
+    // Registering twice is refused; registering again after cancelling joins the queue's end.
+    assert_eq!(
+        code(
+            &app.gql(
+                Some(&tokens[idx]),
+                REGISTER,
+                json!({ "i": { "eventId": event } })
+            )
+            .await
+        ),
+        "CONFLICT"
+    );
+    let body = app
+        .gql(
+            Some(&tokens[registered_idx]),
+            REGISTER,
+            json!({ "i": { "eventId": event } }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["registerForEvent"]["participation"]["status"], "WAITLISTED",
+        "{body}"
+    );
+}
+
+/// Raising the capacity promotes from the waiting list in order; the counts stay exact.
+async fn more_places_promote_from_the_waiting_list_in_order(
+    app: &TestApp,
+    w: &World,
+    partner: &str,
+    event: &str,
+) {
+    // More places promote from the waiting list in order.
+    let body = app
+        .gql(
+            Some(partner),
+            "query($id: ID!) { node(id: $id) { ... on Event { version } } }",
+            json!({ "id": event }),
+        )
+        .await;
+    let version = body["data"]["node"]["version"].as_i64().unwrap();
+    let mut input = event_input(w.partner_org, 48, Some(8), false);
+    input["i"]["id"] = json!(event);
+    input["i"]["expectedVersion"] = json!(version);
+    let body = app
+    .gql(Some(partner), "mutation($i: UpdateEventInput!) { updateEvent(input: $i) { event { registeredCount waitlistCount } } }", input)
+    .await;
+    assert_eq!(
+        (
+            body["data"]["updateEvent"]["event"]["registeredCount"].as_i64(),
+            body["data"]["updateEvent"]["event"]["waitlistCount"].as_i64()
+        ),
+        (Some(8), Some(4)),
+        "{body}"
+    );
+    // Each registration, cancellation and promotion recounted the event under its lock.
+    common::assert_rollups_exact(app).await;
+}
 
 both!(
     deadlines_attendance_organisers_and_the_public,
@@ -274,215 +315,269 @@ both!(
             OrganisationKind::Partner,
         )
         .await;
-
-        // Partners organise for their own organisation only.
-        assert_eq!(
-            code(
-                &app.gql(
-                    Some(&partner),
-                    CREATE,
-                    event_input(elsewhere, 24, None, true)
-                )
-                .await
-            ),
-            "FORBIDDEN"
-        );
-        assert_eq!(
-            code(
-                &app.gql(
-                    Some(&mentor),
-                    CREATE,
-                    event_input(w.partner_org, 24, None, true)
-                )
-                .await
-            ),
-            "FORBIDDEN"
-        );
-        let bad = app
-            .gql(Some(&coordinator), CREATE, {
-                let mut v = event_input(elsewhere, 24, None, true);
-                v["i"]["event"]["timeZone"] = json!("Mars/Olympus");
-                v
-            })
-            .await;
-        assert_eq!(
-            (code(&bad), bad["errors"][0]["extensions"]["field"].as_str()),
-            ("BAD_USER_INPUT", Some("timeZone"))
-        );
-        let public = create_event(
-            &app,
-            &coordinator,
-            event_input(elsewhere, 24, Some(30), true),
+        let c = Callers {
+            coordinator,
+            partner,
+            mentor,
+            kiel,
+        };
+        let (public, internal) =
+            partners_organise_only_for_their_own_organisation(&app, &w, &c, elsewhere).await;
+        the_public_sees_public_events_only_and_no_participants(&app, &c, &public, &internal).await;
+        an_event_under_way_takes_people_and_attendance_from_its_organisers_only(
+            &app, &w, &c, &internal,
         )
         .await;
-        let internal =
-            create_event(&app, &partner, event_input(w.partner_org, 24, None, false)).await;
-        // Another partner organisation cannot change the partner's event.
-        fixtures::user(&app, "gdansk@test.example", Role::Partner, Some(elsewhere)).await;
-        let other_partner = app.login("gdansk@test.example", PASSWORD).await;
-        let mut input = event_input(w.partner_org, 24, None, false);
-        input["i"]["id"] = json!(internal);
-        input["i"]["expectedVersion"] = json!(1);
-        assert_eq!(
-            code(
-                &app.gql(
-                    Some(&other_partner),
-                    "mutation($i: UpdateEventInput!) { updateEvent(input: $i) { event { id } } }",
-                    input
-                )
-                .await
-            ),
-            "FORBIDDEN"
-        );
-
-        // The public sees public events, never participant data, never internal events — though
-        // someone is registered for the public one.
-        let registered = app
-            .gql(Some(&kiel), REGISTER, json!({ "i": { "eventId": public } }))
-            .await;
-        assert_eq!(
-            registered["data"]["registerForEvent"]["participation"]["status"], "REGISTERED",
-            "{registered}"
-        );
-        let body = app
-        .gql(None, "{ events { totalCount edges { node { id title registeredCount participants { id } myParticipation { id } } } } }", json!({}))
-        .await;
-        assert_eq!(body["data"]["events"]["totalCount"], 1, "{body}");
-        let node = &body["data"]["events"]["edges"][0]["node"];
-        assert_eq!(
-            (
-                node["registeredCount"].clone(),
-                node["participants"].clone()
-            ),
-            (Value::Null, json!([])),
-            "{body}"
-        );
-        assert_eq!(
-            code(
-                &app.gql(
-                    None,
-                    "query($id: ID!) { node(id: $id) { id } }",
-                    json!({ "id": internal })
-                )
-                .await
-            ),
-            "NOT_FOUND"
-        );
-        // Signed in: both events; the municipality sees only its own registration.
-        let body = app.gql(Some(&kiel), "{ events { totalCount } mine: events(filter: {registeredByMe: true}) { totalCount } }", json!({})).await;
-        assert_eq!(
-            (
-                body["data"]["events"]["totalCount"].as_i64(),
-                body["data"]["mine"]["totalCount"].as_i64()
-            ),
-            (Some(2), Some(1)),
-            "{body}"
-        );
-
-        // An event under way: self-registration has closed, the organisers may still add people
-        // and record attendance; others may not.
-        let live = create_event(&app, &partner, event_input(w.partner_org, -1, None, false)).await;
-        let body = app
-            .gql(Some(&kiel), REGISTER, json!({ "i": { "eventId": live } }))
-            .await;
-        assert_eq!(code(&body), "CONFLICT", "{body}");
-        assert!(
-            body["errors"][0]["message"]
-                .as_str()
-                .unwrap()
-                .contains("registration closed"),
-            "{body}"
-        );
-        let body = app
-            .gql(
-                Some(&partner),
-                REGISTER,
-                json!({ "i": { "eventId": live, "userId": encode("User", w.mentor).0 } }),
-            )
-            .await;
-        let reg = body["data"]["registerForEvent"]["participation"]["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{body}"))
-            .to_owned();
-        assert_eq!(
-            code(
-                &app.gql(
-                    Some(&kiel),
-                    REGISTER,
-                    json!({ "i": { "eventId": live, "userId": encode("User", w.mentor).0 } })
-                )
-                .await
-            ),
-            "FORBIDDEN"
-        );
-        let attend = "mutation($i: RecordAttendanceInput!) { recordAttendance(input: $i) { participation { attended } } }";
-        assert_eq!(
-            code(
-                &app.gql(
-                    Some(&mentor),
-                    attend,
-                    json!({ "i": { "id": reg, "attended": true } })
-                )
-                .await
-            ),
-            "FORBIDDEN"
-        );
-        let body = app
-            .gql(
-                Some(&partner),
-                attend,
-                json!({ "i": { "id": reg, "attended": true } }),
-            )
-            .await;
-        assert_eq!(
-            body["data"]["recordAttendance"]["participation"]["attended"], true,
-            "{body}"
-        );
-        // Before the start, attendance cannot be recorded yet.
-        let body = app
-            .gql(
-                Some(&mentor),
-                REGISTER,
-                json!({ "i": { "eventId": internal } }),
-            )
-            .await;
-        let early = body["data"]["registerForEvent"]["participation"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        assert_eq!(
-            code(
-                &app.gql(
-                    Some(&partner),
-                    attend,
-                    json!({ "i": { "id": early, "attended": true } })
-                )
-                .await
-            ),
-            "CONFLICT"
-        );
-
-        // Cancelled events take no registrations.
-        app.gql(
-            Some(&coordinator),
-            "mutation($i: CancelEventInput!) { cancelEvent(input: $i) { event { cancelledAt } } }",
-            json!({ "i": { "id": public, "reason": "Venue flooded" } }),
-        )
-        .await;
-        assert_eq!(
-            code(
-                &app.gql(
-                    Some(&mentor),
-                    REGISTER,
-                    json!({ "i": { "eventId": public } })
-                )
-                .await
-            ),
-            "CONFLICT"
-        );
-        common::assert_rollups_exact(&app).await;
+        a_cancelled_event_takes_no_registrations(&app, &c, &public).await;
     }
 );
+
+/// The callers of `deadlines_attendance_organisers_and_the_public`.
+struct Callers {
+    coordinator: String,
+    partner: String,
+    mentor: String,
+    kiel: String,
+}
+
+/// Partners organise for their own organisation only; returns the public and the internal event.
+async fn partners_organise_only_for_their_own_organisation(
+    app: &TestApp,
+    w: &World,
+    c: &Callers,
+    elsewhere: uuid::Uuid,
+) -> (String, String) {
+    let (coordinator, partner, mentor) = (&c.coordinator, &c.partner, &c.mentor);
+    // Partners organise for their own organisation only.
+    assert_eq!(
+        code(
+            &app.gql(
+                Some(partner),
+                CREATE,
+                event_input(elsewhere, 24, None, true)
+            )
+            .await
+        ),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        code(
+            &app.gql(
+                Some(mentor),
+                CREATE,
+                event_input(w.partner_org, 24, None, true)
+            )
+            .await
+        ),
+        "FORBIDDEN"
+    );
+    let bad = app
+        .gql(Some(coordinator), CREATE, {
+            let mut v = event_input(elsewhere, 24, None, true);
+            v["i"]["event"]["timeZone"] = json!("Mars/Olympus");
+            v
+        })
+        .await;
+    assert_eq!(
+        (code(&bad), bad["errors"][0]["extensions"]["field"].as_str()),
+        ("BAD_USER_INPUT", Some("timeZone"))
+    );
+    let public = create_event(app, coordinator, event_input(elsewhere, 24, Some(30), true)).await;
+    let internal = create_event(app, partner, event_input(w.partner_org, 24, None, false)).await;
+    // Another partner organisation cannot change the partner's event.
+    fixtures::user(app, "gdansk@test.example", Role::Partner, Some(elsewhere)).await;
+    let other_partner = app.login("gdansk@test.example", PASSWORD).await;
+    let mut input = event_input(w.partner_org, 24, None, false);
+    input["i"]["id"] = json!(internal);
+    input["i"]["expectedVersion"] = json!(1);
+    assert_eq!(
+        code(
+            &app.gql(
+                Some(&other_partner),
+                "mutation($i: UpdateEventInput!) { updateEvent(input: $i) { event { id } } }",
+                input
+            )
+            .await
+        ),
+        "FORBIDDEN"
+    );
+    (public, internal)
+}
+
+/// Visitors see public events without participant data, never internal ones; members see both.
+async fn the_public_sees_public_events_only_and_no_participants(
+    app: &TestApp,
+    c: &Callers,
+    public: &str,
+    internal: &str,
+) {
+    let kiel = &c.kiel;
+    // The public sees public events, never participant data, never internal events — though
+    // someone is registered for the public one.
+    let registered = app
+        .gql(Some(kiel), REGISTER, json!({ "i": { "eventId": public } }))
+        .await;
+    assert_eq!(
+        registered["data"]["registerForEvent"]["participation"]["status"], "REGISTERED",
+        "{registered}"
+    );
+    let body = app
+    .gql(None, "{ events { totalCount edges { node { id title registeredCount participants { id } myParticipation { id } } } } }", json!({}))
+    .await;
+    assert_eq!(body["data"]["events"]["totalCount"], 1, "{body}");
+    let node = &body["data"]["events"]["edges"][0]["node"];
+    assert_eq!(
+        (
+            node["registeredCount"].clone(),
+            node["participants"].clone()
+        ),
+        (Value::Null, json!([])),
+        "{body}"
+    );
+    assert_eq!(
+        code(
+            &app.gql(
+                None,
+                "query($id: ID!) { node(id: $id) { id } }",
+                json!({ "id": internal })
+            )
+            .await
+        ),
+        "NOT_FOUND"
+    );
+    // Signed in: both events; the municipality sees only its own registration.
+    let body = app
+        .gql(
+            Some(kiel),
+            "{ events { totalCount } mine: events(filter: {registeredByMe: true}) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (
+            body["data"]["events"]["totalCount"].as_i64(),
+            body["data"]["mine"]["totalCount"].as_i64()
+        ),
+        (Some(2), Some(1)),
+        "{body}"
+    );
+}
+
+/// Under way, self-registration is closed; organisers still add people and record attendance.
+async fn an_event_under_way_takes_people_and_attendance_from_its_organisers_only(
+    app: &TestApp,
+    w: &World,
+    c: &Callers,
+    internal: &str,
+) {
+    let (partner, mentor, kiel) = (&c.partner, &c.mentor, &c.kiel);
+    // An event under way: self-registration has closed, the organisers may still add people
+    // and record attendance; others may not.
+    let live = create_event(app, partner, event_input(w.partner_org, -1, None, false)).await;
+    let body = app
+        .gql(Some(kiel), REGISTER, json!({ "i": { "eventId": live } }))
+        .await;
+    assert_eq!(code(&body), "CONFLICT", "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("registration closed"),
+        "{body}"
+    );
+    let body = app
+        .gql(
+            Some(partner),
+            REGISTER,
+            json!({ "i": { "eventId": live, "userId": encode("User", w.mentor).0 } }),
+        )
+        .await;
+    let reg = body["data"]["registerForEvent"]["participation"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned();
+    assert_eq!(
+        code(
+            &app.gql(
+                Some(kiel),
+                REGISTER,
+                json!({ "i": { "eventId": live, "userId": encode("User", w.mentor).0 } })
+            )
+            .await
+        ),
+        "FORBIDDEN"
+    );
+    let attend = "mutation($i: RecordAttendanceInput!) { recordAttendance(input: $i) { participation { attended } } }";
+    assert_eq!(
+        code(
+            &app.gql(
+                Some(mentor),
+                attend,
+                json!({ "i": { "id": reg, "attended": true } })
+            )
+            .await
+        ),
+        "FORBIDDEN"
+    );
+    let body = app
+        .gql(
+            Some(partner),
+            attend,
+            json!({ "i": { "id": reg, "attended": true } }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["recordAttendance"]["participation"]["attended"], true,
+        "{body}"
+    );
+    // Before the start, attendance cannot be recorded yet.
+    let body = app
+        .gql(
+            Some(mentor),
+            REGISTER,
+            json!({ "i": { "eventId": internal } }),
+        )
+        .await;
+    let early = body["data"]["registerForEvent"]["participation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        code(
+            &app.gql(
+                Some(partner),
+                attend,
+                json!({ "i": { "id": early, "attended": true } })
+            )
+            .await
+        ),
+        "CONFLICT"
+    );
+}
+
+/// A cancelled event takes no registrations; the counts stay exact.
+async fn a_cancelled_event_takes_no_registrations(app: &TestApp, c: &Callers, public: &str) {
+    let (coordinator, mentor) = (&c.coordinator, &c.mentor);
+    // Cancelled events take no registrations.
+    app.gql(
+        Some(coordinator),
+        "mutation($i: CancelEventInput!) { cancelEvent(input: $i) { event { cancelledAt } } }",
+        json!({ "i": { "id": public, "reason": "Venue flooded" } }),
+    )
+    .await;
+    assert_eq!(
+        code(
+            &app.gql(
+                Some(mentor),
+                REGISTER,
+                json!({ "i": { "eventId": public } })
+            )
+            .await
+        ),
+        "CONFLICT"
+    );
+    common::assert_rollups_exact(app).await;
+}
 
 both!(
     icalendar_downloads_and_personal_feeds,
