@@ -8,6 +8,7 @@ use common::{TestApp, code};
 use entity::{ApplicationStatus, OrganisationKind, Role};
 use pearls_api::applications::lifecycle::{Action, TRANSITIONS};
 use pearls_api::graphql::ids::encode;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -434,10 +435,50 @@ both!(
         .await;
         assert_eq!(code(&body), "BAD_USER_INPUT");
         let update = "mutation($i: UpdateEditionInput!) { updateEdition(input: $i) { edition { version awardPolicy { awardCap } } } }";
-        let body = app.gql(Some(&coordinator), update, json!({ "i": { "id": id, "expectedVersion": 1, "awardPolicy": { "awardCap": 6, "onePerCountry": false, "extraAwards": 0 } } })).await;
+        // A changed award rule needs its reason; the audit keeps the rule before and after.
+        let six = json!({ "awardCap": 6, "onePerCountry": false, "extraAwards": 0 });
+        let body = app
+            .gql(
+                Some(&coordinator),
+                update,
+                json!({ "i": { "id": id, "expectedVersion": 1, "awardPolicy": six } }),
+            )
+            .await;
+        assert_eq!(
+            (
+                code(&body),
+                body["errors"][0]["extensions"]["field"].as_str()
+            ),
+            ("BAD_USER_INPUT", Some("reason")),
+            "{body}"
+        );
+        let body = app
+            .gql(
+                Some(&coordinator),
+                update,
+                json!({ "i": { "id": id, "expectedVersion": 1, "awardPolicy": six,
+                "reason": "The jury proposes six titles for 2025" } }),
+            )
+            .await;
         assert_eq!(
             body["data"]["updateEdition"]["edition"]["awardPolicy"]["awardCap"], 6,
             "{body}"
+        );
+        let audit = entity::audit_entry::Entity::find()
+            .filter(entity::audit_entry::Column::Action.eq("edition.update"))
+            .all(&app.state.db)
+            .await
+            .unwrap();
+        assert_eq!(audit.len(), 1, "the refused change left nothing");
+        assert_eq!(
+            audit[0].changes["before"]["awardPolicy"]["awardCap"], 4,
+            "{:?}",
+            audit[0].changes
+        );
+        assert_eq!(audit[0].changes["after"]["awardPolicy"], six);
+        assert_eq!(
+            audit[0].changes["reason"],
+            "The jury proposes six titles for 2025"
         );
         let body = app
             .gql(

@@ -118,6 +118,9 @@ pub struct UpdateEditionInput {
     pub name: Option<String>,
     /// New award rule (not below the titles already awarded).
     pub award_policy: Option<AwardPolicyInput>,
+    /// Why (1–1000 characters): required when the award rule changes, and kept in the audit
+    /// log with the rule before and after.
+    pub reason: Option<String>,
 }
 
 /// Input of `setPhase`.
@@ -205,9 +208,18 @@ impl EditionMutation {
             .as_ref()
             .map(AwardPolicyInput::parse)
             .transpose()?;
+        let reason = input
+            .reason
+            .filter(|r| !r.trim().is_empty())
+            .map(|r| crate::domain::NonEmptyText::parse("reason", &r, 1000))
+            .transpose()?;
+        let change = super::service::EditionChange {
+            name,
+            policy,
+            reason,
+        };
         let ed =
-            super::service::update(rc.db(), &rc.actor, id, input.expected_version, name, policy)
-                .await?;
+            super::service::update(rc.db(), &rc.actor, id, input.expected_version, change).await?;
         Ok(Some(EditionPayload { edition: ed.into() }))
     }
 

@@ -100,16 +100,29 @@ pub async fn create(
     Ok(model)
 }
 
+/// A change of an edition: its name, its award rule, and why.
+pub struct EditionChange {
+    pub name: Option<NonEmptyText>,
+    pub policy: Option<AwardPolicy>,
+    /// Required when the award rule changes.
+    pub reason: Option<NonEmptyText>,
+}
+
 /// Renames an edition or changes its award policy (coordinators only); CONFLICT on a stale
-/// version, and a cap below the titles already awarded is refused.
+/// version, and a cap below the titles already awarded is refused. A changed award rule needs
+/// a reason; the audit entry keeps the name and rule before and after, and the reason.
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
     expected_version: i32,
-    name: Option<NonEmptyText>,
-    policy: Option<AwardPolicy>,
+    change: EditionChange,
 ) -> AppResult<edition::Model> {
+    let EditionChange {
+        name,
+        policy,
+        reason,
+    } = change;
     rules::manage_editions(actor)?;
     let txn = begin_write(db).await?;
     let current = edition::Entity::find_by_id(id)
@@ -122,6 +135,21 @@ pub async fn update(
     let mut am: edition::ActiveModel = current.clone().into();
     if let Some(n) = name {
         am.name = Set(n.into_inner());
+    }
+    let rule = |cap: i32, one: bool, extra: i32| json!({ "awardCap": cap, "onePerCountry": one, "extraAwards": extra });
+    let before = rule(
+        current.award_cap,
+        current.one_per_country,
+        current.extra_awards,
+    );
+    if let Some(p) = &policy
+        && rule(p.award_cap, p.one_per_country, p.extra_awards) != before
+        && reason.is_none()
+    {
+        return Err(AppError::bad_input(
+            "reason",
+            "say why the award policy changes (it is kept in the audit log)",
+        ));
     }
     if let Some(p) = policy {
         let awarded = crate::applications::awards::awarded_count(&txn, id).await?;
@@ -146,14 +174,20 @@ pub async fn update(
         return Err(AppError::stale_version("edition"));
     }
     let updated = am.try_into_model()?;
+    let after = rule(
+        updated.award_cap,
+        updated.one_per_country,
+        updated.extra_awards,
+    );
     audit::record(
         &txn,
         actor.user_id(),
         "edition.update",
         "Edition",
         id,
-        json!({ "name": updated.name, "awardCap": updated.award_cap,
-                "onePerCountry": updated.one_per_country, "extraAwards": updated.extra_awards }),
+        json!({ "before": { "name": current.name, "awardPolicy": before },
+                "after": { "name": updated.name, "awardPolicy": after },
+                "reason": reason }),
     )
     .await?;
     crate::db::commit(txn).await?;
