@@ -1119,3 +1119,125 @@ both!(
         assert!(body["errors"].is_null(), "{body}");
     }
 );
+
+/// A CuReAP handed in at `t` (its first version), for a new municipality of `edition`; a
+/// second version later never counts again.
+async fn plan_handed_in(
+    db: &DatabaseConnection,
+    edition: Uuid,
+    n: usize,
+    t: chrono::DateTime<Utc>,
+) {
+    let town = fixtures::organisation(
+        db,
+        &format!("Town {n}"),
+        "LV",
+        OrganisationKind::Municipality,
+    )
+    .await;
+    let a =
+        fixtures::application(db, edition, town, &format!("Plan {n}"), S::CureapSubmitted).await;
+    let plan = fixtures::complete_plan(db, a).await;
+    for (number, at) in [(1, t), (2, t + chrono::Duration::days(200))] {
+        entity::plan_version::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            plan_id: Set(plan),
+            number: Set(number),
+            snapshot: Set(json!({})),
+            submitted_at: Set(at),
+            submitted_by: Set(None),
+        }
+        .insert(db)
+        .await
+        .unwrap();
+    }
+}
+
+// RCO83 of each of the project's six reporting periods (2023–2025, half-years) equals the
+// plan-date KPI over the period's dates — including plans handed in on a period's last second
+// and the next one's first — while the funnel, which counts applications by their submission,
+// does not.
+both!(
+    rco83_of_every_period_is_the_plan_date_kpi,
+    |app: TestApp| async move {
+        World::build(&app).await;
+        let db = &app.state.db;
+        let c = app.login("coordinator@test.example", PASSWORD).await;
+        let periods = [
+            ("2023-01-01", "2023-06-30"),
+            ("2023-07-01", "2023-12-31"),
+            ("2024-01-01", "2024-06-30"),
+            ("2024-07-01", "2024-12-31"),
+            ("2025-01-01", "2025-06-30"),
+            ("2025-07-01", "2025-12-31"),
+        ];
+        let create = "mutation($i: CreateReportingPeriodInput!) { createReportingPeriod(input: $i) { period { id } } }";
+        for (n, (from, to)) in periods.iter().enumerate() {
+            let body = app
+                .gql(Some(&c), create, json!({ "i": { "number": n + 1, "startsOn": from, "endsOn": to, "reportDeadline": to } }))
+                .await;
+            assert!(body["errors"].is_null(), "{body}");
+        }
+        let e2024 = fixtures::edition_all_phases(db, 2024, false, (4, true, 1)).await;
+        let e2025 = fixtures::edition_all_phases(db, 2025, false, (6, false, 0)).await;
+        let s = |y, m, d, h, mi, sec| Utc.with_ymd_and_hms(y, m, d, h, mi, sec).unwrap();
+        let handed_in = [
+            (e2024, s(2023, 10, 25, 9, 0, 0)),
+            (e2024, s(2023, 11, 16, 23, 59, 59)),
+            (e2024, s(2023, 12, 31, 23, 59, 59)),
+            (e2025, s(2024, 1, 1, 0, 0, 0)),
+            (e2025, s(2024, 11, 15, 12, 0, 0)),
+            (e2025, s(2024, 11, 16, 8, 0, 0)),
+            (e2025, s(2025, 6, 30, 23, 59, 59)),
+        ];
+        for (n, (edition, t)) in handed_in.iter().enumerate() {
+            plan_handed_in(db, *edition, n, *t).await;
+        }
+        // Inserted past the services: the funnel's milestones follow (as `pearls rollups rebuild`).
+        fixtures::rebuild_rollups(db).await;
+        let expected = [0, 3, 1, 2, 1, 0];
+        for (n, (from, to)) in periods.iter().enumerate() {
+            let figures = app
+                .gql(Some(&c), "query($n: Int!) { reportingPeriod(number: $n) { indicatorValues { indicator { code } inPeriod } } }",
+                    json!({ "n": n + 1 }))
+                .await;
+            let rco83 = figures["data"]["reportingPeriod"]["indicatorValues"]
+                .as_array()
+                .expect("values")
+                .iter()
+                .find(|v| v["indicator"]["code"] == "RCO83")
+                .expect("RCO83")["inPeriod"]
+                .as_str()
+                .expect("a decimal")
+                .parse::<i64>()
+                .expect("whole plans");
+            let k = app
+                .gql(Some(&c), "query($f: KpiFilter) { kpis(filter: $f) { planSubmissions { plansSubmitted } funnel { plansSubmitted } } }",
+                    json!({ "f": { "from": from, "to": to } }))
+                .await;
+            let by_plan_date = k["data"]["kpis"]["planSubmissions"][0]["plansSubmitted"].as_i64();
+            assert_eq!(
+                (rco83, by_plan_date),
+                (expected[n], Some(expected[n])),
+                "period {} ({from} – {to}): {figures} {k}",
+                n + 1
+            );
+            // The applications were submitted in 2026 (the fixture's day): by their date, none.
+            assert_eq!(k["data"]["kpis"]["funnel"][0]["plansSubmitted"], 0, "{k}");
+        }
+        // Grouped by quarter, the plan-date figure is a time series of the same plans.
+        let k = app
+            .gql(Some(&c), "{ kpis(filter: {from: \"2023-01-01\", to: \"2025-12-31\"}) { planSubmissions(groupBy: [QUARTER]) { group { period } plansSubmitted } } }", json!({}))
+            .await;
+        assert_eq!(
+            k["data"]["kpis"]["planSubmissions"],
+            json!([
+                { "group": { "period": "2023-Q4" }, "plansSubmitted": 3 },
+                { "group": { "period": "2024-Q1" }, "plansSubmitted": 1 },
+                { "group": { "period": "2024-Q4" }, "plansSubmitted": 2 },
+                { "group": { "period": "2025-Q2" }, "plansSubmitted": 1 },
+            ]),
+            "{k}"
+        );
+    }
+);

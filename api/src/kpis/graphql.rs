@@ -60,8 +60,10 @@ pub struct KpiFilter {
     pub edition_years: Option<Vec<i32>>,
     /// Only these countries.
     pub country_codes: Option<Vec<CountryCode>>,
-    /// From this day on (by the figure's own date: submission, session, event start,
-    /// publication).
+    /// From this day on, by each figure's own date (UTC): `funnel` the application's submission,
+    /// `planSubmissions` the plan's first version, `mentoring` the day a session was held,
+    /// `events` and `participations` the event's start, `practices` publication. Mentoring
+    /// coverage and `planActions` have no date and ignore `from`/`to`.
     pub from: Option<Date>,
     /// Up to and including this day.
     pub to: Option<Date>,
@@ -176,6 +178,15 @@ pub struct FunnelRow {
     pub award_rate: Option<Decimal>,
 }
 
+/// One row of the plan submissions, counted by the plan's own date.
+#[derive(SimpleObject)]
+pub struct PlanSubmissionRow {
+    /// The group.
+    pub group: KpiGroup,
+    /// CuReAP plans whose first version was handed in within the filter's dates.
+    pub plans_submitted: i64,
+}
+
 /// One row of the mentoring figures.
 #[derive(SimpleObject)]
 pub struct MentoringRow {
@@ -273,8 +284,9 @@ fn v(r: &Row, i: usize) -> i64 {
 #[Object]
 impl Kpis {
     /// The selection funnel (applied → eligible → shortlisted → plans submitted → awarded) with
-    /// its conversion rates. Groups: EDITION, COUNTRY, ORGANISATION, MONTH, QUARTER (by
-    /// submission).
+    /// its conversion rates, of the applications submitted within the filter's dates (every
+    /// stage counts those applications, whenever it happened; `planSubmissions` counts plans by
+    /// their own date). Groups: EDITION, COUNTRY, ORGANISATION, MONTH, QUARTER (by submission).
     async fn funnel(
         &self,
         ctx: &Context<'_>,
@@ -303,9 +315,34 @@ impl Kpis {
             .collect())
     }
 
+    /// CuReAP plans by the day their first version was handed in (the filter's `from`/`to`
+    /// apply to that day, not to the application's submission): over a reporting period's
+    /// dates this is the period's RCO83. Groups: EDITION, COUNTRY, ORGANISATION, MONTH,
+    /// QUARTER (by that day).
+    async fn plan_submissions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Dimensions to group by (at most 4; a grouping that yields more rows than the server allows — 5,000 by default — is refused with QUERY_TOO_COMPLEX)."
+        )]
+        group_by: Option<Vec<KpiDimension>>,
+    ) -> Result<Vec<PlanSubmissionRow>> {
+        let rc = req(ctx);
+        let rows =
+            sql::plan_submissions(rc.db(), &rc.actor, &self.filter, &dims(group_by)?).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| PlanSubmissionRow {
+                plans_submitted: v(&r, 0),
+                group: r.group.into(),
+            })
+            .collect())
+    }
+
     /// Mentoring: coverage of the applications in CuReAP development, sessions and hours.
-    /// Groups: EDITION, COUNTRY, ORGANISATION, MONTH, QUARTER (by when sessions were held;
-    /// coverage is not a time series and is null then).
+    /// Dates: sessions by the day held; coverage ignores them. Groups: EDITION, COUNTRY,
+    /// ORGANISATION, MONTH, QUARTER (by when sessions were held; coverage is not a time series
+    /// and is null then).
     async fn mentoring(
         &self,
         ctx: &Context<'_>,
@@ -358,8 +395,9 @@ impl Kpis {
             .collect())
     }
 
-    /// Plan actions: count, planned budget, participants reached. Groups: EDITION, COUNTRY,
-    /// ORGANISATION, STATUS, THEME, IMPLEMENTATION.
+    /// Plan actions: count, planned budget, participants reached (as they stand: `from`/`to`
+    /// do not narrow them). Groups: EDITION, COUNTRY, ORGANISATION, STATUS, THEME,
+    /// IMPLEMENTATION.
     async fn plan_actions(
         &self,
         ctx: &Context<'_>,

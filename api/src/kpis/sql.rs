@@ -368,6 +368,37 @@ pub async fn funnel(
     k.run(db, group_by, f.max_groups).await
 }
 
+/// CuReAP plans by the day their first version was handed in — the date the reporting's RCO83
+/// counts by (`reporting/figures.rs`), so a period's RCO83 is this figure over its dates.
+pub async fn plan_submissions(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    f: &Filter,
+    group_by: &[Dim],
+) -> AppResult<Vec<Row>> {
+    let backend = db.get_database_backend();
+    let mut q = applications(actor, f);
+    q.and_where(Expr::cust("application.cureap_submitted_at IS NOT NULL"));
+    date_bounds(&mut q, "application.cureap_submitted_at", f);
+    let mut k = Kpi::new(q);
+    application_dims(&mut k);
+    k.dim(
+        Dim::Month,
+        period(backend, "application.cureap_submitted_at", Dim::Month, true),
+    );
+    k.dim(
+        Dim::Quarter,
+        period(
+            backend,
+            "application.cureap_submitted_at",
+            Dim::Quarter,
+            true,
+        ),
+    );
+    k.figure("plans_submitted", "COUNT(*)".into());
+    k.run(db, group_by, f.max_groups).await
+}
+
 /// Mentoring coverage: applications in (or past) CuReAP development and how many have a mentor
 /// (not by time).
 pub async fn coverage(
