@@ -63,7 +63,8 @@ impl Api<'_> {
             "mutation($i: SetPhaseInput!) { setPhase(input: $i) { phase { kind } } }",
             json!({ "i": { "editionId": edition, "kind": kind,
                            "startsAt": (now + Duration::days(from)).to_rfc3339(),
-                           "endsAt": (now + Duration::days(to)).to_rfc3339() } }),
+                           "endsAt": (now + Duration::days(to)).to_rfc3339(),
+                           "reason": format!("{kind}: the scenario's calendar") } }),
         )
         .await;
     }

@@ -359,9 +359,42 @@ both!(
             code(&app.gql(Some(&kiel), extend, ext.clone()).await),
             "FORBIDDEN"
         );
+        // An extension cannot be granted after the fact.
+        let mut past = ext.clone();
+        past["i"]["until"] = json!((chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339());
+        let body = app.gql(Some(&coordinator), extend, past).await;
+        assert_eq!(
+            (
+                code(&body),
+                body["errors"][0]["extensions"]["field"].as_str()
+            ),
+            ("BAD_USER_INPUT", Some("until")),
+            "{body}"
+        );
         let body = app.gql(Some(&coordinator), extend, ext).await;
         assert!(
             body["data"]["extendDeadline"]["extendedUntil"].is_string(),
+            "{body}"
+        );
+        // The edition has started: its dates move only with a reason, kept in the audit log.
+        let phase =
+            "mutation($i: SetPhaseInput!) { setPhase(input: $i) { phase { kind endsAt } } }";
+        let moved = json!({ "i": { "editionId": encode("Edition", closed).0, "kind": "CALL",
+            "startsAt": "2020-01-01T00:00:00Z", "endsAt": "2020-03-01T00:00:00Z" } });
+        let body = app.gql(Some(&coordinator), phase, moved.clone()).await;
+        assert_eq!(
+            (
+                code(&body),
+                body["errors"][0]["extensions"]["field"].as_str()
+            ),
+            ("BAD_USER_INPUT", Some("reason")),
+            "{body}"
+        );
+        let mut with_reason = moved.clone();
+        with_reason["i"]["reason"] = json!("The call was announced with the wrong closing day");
+        let body = app.gql(Some(&coordinator), phase, with_reason).await;
+        assert_eq!(
+            body["data"]["setPhase"]["phase"]["endsAt"], "2020-03-01T00:00:00Z",
             "{body}"
         );
         let body = app.gql(Some(&kiel), submit, vars).await;

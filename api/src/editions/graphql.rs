@@ -134,6 +134,9 @@ pub struct SetPhaseInput {
     pub starts_at: crate::graphql::scalars::Timestamp,
     /// When it closes (the deadline the server enforces).
     pub ends_at: crate::graphql::scalars::Timestamp,
+    /// Why (1–1000 characters): required once the edition has started (any of its phases has
+    /// opened), and kept in the audit log with the dates before and after.
+    pub reason: Option<String>,
 }
 
 /// Input of `extendDeadline`.
@@ -143,7 +146,8 @@ pub struct ExtendDeadlineInput {
     pub application_id: async_graphql::ID,
     /// The phase whose deadline moves (e.g. CALL for the submission).
     pub phase: crate::graphql::enums::PhaseKind,
-    /// The new deadline for this application.
+    /// The new deadline for this application (in the future: an extension cannot be granted
+    /// after the fact).
     pub until: crate::graphql::scalars::Timestamp,
     /// Why (kept in the audit log).
     pub reason: String,
@@ -232,15 +236,19 @@ impl EditionMutation {
         let rc = req(ctx);
         crate::policy::rules::manage_editions(&rc.actor)?;
         let id = crate::graphql::ids::decode(&input.edition_id, "Edition", "editionId")?;
-        let phase = super::service::set_phase(
-            rc.db(),
-            &rc.actor,
-            id,
-            input.kind.into(),
-            input.starts_at.0,
-            input.ends_at.0,
-        )
-        .await?;
+        let reason = input
+            .reason
+            .filter(|r| !r.trim().is_empty())
+            .map(|r| crate::domain::NonEmptyText::parse("reason", &r, 1000))
+            .transpose()?;
+        let dates = super::service::PhaseDates {
+            kind: input.kind.into(),
+            starts_at: input.starts_at.0,
+            ends_at: input.ends_at.0,
+            reason,
+        };
+        let phase =
+            super::service::set_phase(rc.db(), &rc.actor, id, dates, rc.state.clock.now()).await?;
         Ok(Some(PhasePayload {
             phase: phase.into(),
         }))
@@ -264,6 +272,7 @@ impl EditionMutation {
             input.phase.into(),
             input.until.0,
             reason,
+            rc.state.clock.now(),
         )
         .await?;
         Ok(Some(ExtendDeadlinePayload {

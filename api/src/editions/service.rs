@@ -194,15 +194,32 @@ pub async fn update(
     Ok(updated)
 }
 
-/// Sets (creates or moves) the dates of one phase of an edition (coordinators only).
+/// New dates of one phase, and why they move.
+pub struct PhaseDates {
+    pub kind: PhaseKind,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// Required once the edition has started.
+    pub reason: Option<NonEmptyText>,
+}
+
+/// Sets (creates or moves) the dates of one phase of an edition (coordinators only). Once the
+/// edition has started (one of its phases opened by `now`), a change needs a reason: dates that
+/// applicants and jurors have acted on do not move silently. Audited with the dates before and
+/// after and the reason.
 pub async fn set_phase(
     db: &DatabaseConnection,
     actor: &Actor,
     edition_id: Uuid,
-    kind: PhaseKind,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
+    dates: PhaseDates,
+    now: DateTime<Utc>,
 ) -> AppResult<phase::Model> {
+    let PhaseDates {
+        kind,
+        starts_at,
+        ends_at,
+        reason,
+    } = dates;
     rules::manage_editions(actor)?;
     if ends_at <= starts_at {
         return Err(AppError::bad_input("endsAt", "must be after startsAt"));
@@ -212,6 +229,18 @@ pub async fn set_phase(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("edition"))?;
+    let started = phase::Entity::find()
+        .filter(phase::Column::EditionId.eq(edition_id))
+        .filter(phase::Column::StartsAt.lte(now))
+        .one(&txn)
+        .await?
+        .is_some();
+    if started && reason.is_none() {
+        return Err(AppError::bad_input(
+            "reason",
+            "the edition has started: say why its dates move (it is kept in the audit log)",
+        ));
+    }
     let existing = phase::Entity::find()
         .filter(phase::Column::EditionId.eq(edition_id))
         .filter(phase::Column::Kind.eq(kind))
@@ -244,7 +273,8 @@ pub async fn set_phase(
         "edition.setPhase",
         "Edition",
         edition_id,
-        json!({ "phase": kind.as_str(), "from": before, "to": { "startsAt": starts_at, "endsAt": ends_at } }),
+        json!({ "phase": kind.as_str(), "from": before, "to": { "startsAt": starts_at, "endsAt": ends_at },
+                "reason": reason }),
     )
     .await?;
     crate::db::commit(txn).await?;
@@ -260,8 +290,15 @@ pub async fn extend_deadline(
     kind: PhaseKind,
     until: DateTime<Utc>,
     reason: NonEmptyText,
+    now: DateTime<Utc>,
 ) -> AppResult<deadline_extension::Model> {
     rules::manage_editions(actor)?;
+    if until <= now {
+        return Err(AppError::bad_input(
+            "until",
+            "an extension must end in the future",
+        ));
+    }
     let txn = begin_write(db).await?;
     let app = scope::applications(actor)
         .filter(application::Column::Id.eq(application_id))
