@@ -132,7 +132,11 @@ impl EurAmount {
                 "at most two decimals (euro cents)",
             ));
         }
-        let cents = (value * rust_decimal::Decimal::ONE_HUNDRED).trunc();
+        // Checked: a value near Decimal's maximum would overflow (a panic) before "too large".
+        let cents = value
+            .checked_mul(rust_decimal::Decimal::ONE_HUNDRED)
+            .ok_or_else(|| AppError::bad_input(field, "too large"))?
+            .trunc();
         let cents: i64 = cents
             .try_into()
             .map_err(|_| AppError::bad_input(field, "too large"))?;
@@ -212,7 +216,10 @@ impl Measure {
         if value.normalize().scale() > 3 {
             return Err(AppError::bad_input(field, "at most three decimals"));
         }
-        let milli = (value * rust_decimal::Decimal::ONE_THOUSAND).trunc();
+        let milli = value
+            .checked_mul(rust_decimal::Decimal::ONE_THOUSAND)
+            .ok_or_else(|| AppError::bad_input(field, "too large"))?
+            .trunc();
         let milli: i64 = milli
             .try_into()
             .map_err(|_| AppError::bad_input(field, "too large"))?;
@@ -294,6 +301,10 @@ mod money_tests {
         assert!(EurAmount::parse("b", d("0.001")).is_err());
         assert!(EurAmount::parse("b", d("-1")).is_err());
         assert!(EurAmount::parse("b", d("1000000000.01")).is_err());
+        let huge = d("1000000000000000000000000000");
+        assert!(EurAmount::parse("b", huge).is_err(), "no overflow panic");
+        assert!(Measure::parse("m", huge).is_err(), "no overflow panic");
+        assert!(Percent::parse("r", huge).is_err());
         assert_eq!(Percent::parse("r", d("80")).unwrap().basis_points(), 8000);
         assert_eq!(Percent::parse("r", d("12.5")).unwrap().basis_points(), 1250);
         assert_eq!(Percent::to_decimal(8000).to_string(), "80.00");

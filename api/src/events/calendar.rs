@@ -20,7 +20,13 @@ pub fn render(name: &str, events: &[event::Model], base: &str) -> String {
     cal.append_property(("VERSION", "2.0"))
         .append_property(("PRODID", PRODID))
         .append_property(("CALSCALE", "GREGORIAN"));
-    cal.name(name);
+    // The name is an event's title for a single event: no line breaks may reach the file (the
+    // library escapes NAME's text only partly).
+    let name: String = name
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    cal.name(&name);
     let mut zones: BTreeSet<(String, i32)> = BTreeSet::new();
     for e in events {
         let mut v = icalendar::Event::new();
@@ -76,10 +82,11 @@ pub fn render(name: &str, events: &[event::Model], base: &str) -> String {
         .filter_map(|(zone, first, last)| Some(vtimezone(zone.parse().ok()?, first, last)))
         .collect();
     // The zones go before the events (RFC 5545 §3.6.5: a TZID must have its VTIMEZONE).
+    // At the start of a line: text of a property can never match there.
     let at = text
-        .find("BEGIN:VEVENT")
-        .or_else(|| text.find("END:VCALENDAR"))
-        .unwrap_or(text.len());
+        .find("\r\nBEGIN:VEVENT\r\n")
+        .or_else(|| text.find("\r\nEND:VCALENDAR"))
+        .map_or(text.len(), |i| i + 2);
     format!("{}{timezones}{}", &text[..at], &text[at..])
 }
 
@@ -98,8 +105,12 @@ fn group_years(zones: &BTreeSet<(String, i32)>) -> Vec<(&str, i32, i32)> {
 /// `+0200`, `-0330`.
 fn offset(seconds: i32) -> String {
     let sign = if seconds < 0 { '-' } else { '+' };
-    let m = seconds.abs() / 60;
-    format!("{sign}{:02}{:02}", m / 60, m % 60)
+    let (m, s) = (seconds.abs() / 60, seconds.abs() % 60);
+    if s == 0 {
+        format!("{sign}{:02}{:02}", m / 60, m % 60)
+    } else {
+        format!("{sign}{:02}{:02}{s:02}", m / 60, m % 60)
+    }
 }
 
 fn local_stamp(t: NaiveDateTime) -> String {
@@ -133,6 +144,10 @@ fn observance(tz: Tz, at: DateTime<Utc>, from: i32) -> String {
 /// (explicit onsets rather than rules, so what a reader's calendar applies is what the zone
 /// database said when the file was written).
 fn vtimezone(tz: Tz, first: i32, last: i32) -> String {
+    // Bounded whatever dates an event claims: the zone database's rules are written out for at
+    // most a decade from the first year (a calendar keeps applying the last observance).
+    let first = first.clamp(1900, 2100);
+    let last = last.clamp(first, first + 10);
     let start = NaiveDate::from_ymd_opt(first, 1, 1).unwrap_or(NaiveDate::MIN);
     let end = NaiveDate::from_ymd_opt(last.saturating_add(1), 1, 1).unwrap_or(NaiveDate::MAX);
     let utc = |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
@@ -243,6 +258,24 @@ mod tests {
             assert!(ics.contains(part), "{part:?} in {ics}");
         }
         assert_eq!(ics.matches("BEGIN:VTIMEZONE").count(), 1);
+    }
+
+    #[test]
+    fn a_title_cannot_inject_lines_and_a_claimed_span_stays_bounded() {
+        let at = Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap();
+        let mut e = event("Europe/Riga", at);
+        e.title = "x\r\nBEGIN:VEVENT\r\nURL:https://evil.example".into();
+        e.ends_at = Utc.with_ymd_and_hms(9999, 12, 31, 0, 0, 0).unwrap();
+        let ics = render(&e.title.clone(), &[e], "https://x");
+        assert_eq!(ics.matches("\r\nBEGIN:VEVENT\r\n").count(), 1, "{ics}");
+        assert!(!ics.contains("\r\nURL:https://evil"), "{ics}");
+        let tz = ics
+            .find("\r\nBEGIN:VTIMEZONE\r\n")
+            .expect("a VTIMEZONE at a line start");
+        assert!(tz < ics.find("\r\nBEGIN:VEVENT\r\n").unwrap());
+        // A decade of observances at most: two changes a year.
+        assert!(ics.matches("BEGIN:DAYLIGHT").count() <= 11, "{ics}");
+        assert_eq!(offset(5794), "+013634");
     }
 
     #[test]

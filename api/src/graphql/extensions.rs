@@ -282,7 +282,12 @@ impl Extension for ContractExt {
                     }
                 }
             } else if crate::auth::sha256_hex(request.query.as_bytes()) == hash {
-                store.put(hash, Arc::from(request.query.as_str()));
+                // Bounded in bytes as the document cache is: a longer text runs but is not
+                // kept (its hash alone then answers PERSISTED_QUERY_NOT_FOUND), so at most
+                // entries × 16 KiB are held however the store is fed.
+                if request.query.len() <= DocumentCache::MAX_TEXT {
+                    store.put(hash, Arc::from(request.query.as_str()));
+                }
             } else {
                 return Err(coded(
                     "the sha256Hash of persistedQuery is not the hash of the query",

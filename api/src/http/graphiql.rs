@@ -55,7 +55,12 @@ pub const PAGE: &str = r#"<!doctype html>
       error: (error) => push({ error }),
       complete: () => push({ done: true }),
     });
-    const end = () => { finished = true; dispose(); client.dispose(); };
+    const end = () => {
+      finished = true;
+      if (wake) { wake(); wake = null; }
+      dispose();
+      client.dispose();
+    };
     return {
       [Symbol.asyncIterator]() { return this; },
       async next() {

@@ -400,7 +400,11 @@ fn with_data(r: Request, rc: &Arc<RequestContext>, via_get: bool) -> Request {
 fn respond(response: BatchResponse, media: Media) -> HttpResponse {
     let unavailable = retry_after(&response, code::UNAVAILABLE, false);
     // A spent budget refuses the whole request (a sign-in throttled is a field of a 200).
-    let limited = retry_after(&response, code::RATE_LIMITED, true);
+    let limited = retry_after(&response, code::RATE_LIMITED, true).filter(|_| match &response {
+        // In a batch the others may have run (mutations too): 429 only if none did.
+        BatchResponse::Batch(rs) => rs.iter().all(request_failed),
+        BatchResponse::Single(_) => true,
+    });
     let failed = match &response {
         BatchResponse::Single(r) if media == Media::GraphqlResponse && request_failed(r) => {
             Some(request_error_status(r))

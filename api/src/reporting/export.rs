@@ -692,6 +692,7 @@ async fn keep_period(
     Ok(crate::policy::scope::reporting_periods(actor)
         .filter(reporting_period::Column::StartsOn.lte(today))
         .order_by_desc(reporting_period::Column::StartsOn)
+        .order_by_desc(reporting_period::Column::Number)
         .one(db)
         .await?)
 }

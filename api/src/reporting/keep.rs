@@ -324,7 +324,9 @@ fn xml_text(v: &str, out: &mut String) {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
+            // A parser turns a raw CR into LF (XML 1.0 §2.11): keep it as a reference.
+            '\r' => out.push_str("&#13;"),
+            '\t' | '\n' => out.push(c),
             c if c.is_control() || matches!(c, '\u{FFFE}' | '\u{FFFF}') => out.push('\u{FFFD}'),
             c => out.push(c),
         }
