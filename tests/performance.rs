@@ -5,7 +5,6 @@
 use crate::common;
 
 use common::{TestApp, code};
-use pearls_api::seed::scale::{ScaleOptions, load};
 use serde_json::{Value, json};
 
 const DASHBOARD: &str =
@@ -44,13 +43,7 @@ both!(
     // (tests/cache.rs counts those).
     tweak = |c| c.response_cache = false,
     |app: TestApp| async move {
-        let opts = ScaleOptions {
-            scale: 1,
-            anchor: chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
-        };
-        load(&app.state.db, &app.state.passwords, &opts)
-            .await
-            .expect("scale seed");
+        app.seed_scale_1().await;
         let coordinator = app.login("coordinator@pearls.example", "pearls-demo").await;
         let partner = app.login("partner@pearls.example", "pearls-demo").await;
         let municipality = app
@@ -159,13 +152,7 @@ both!(
         c.response_cache = false;
     },
     |app: TestApp| async move {
-        let opts = ScaleOptions {
-            scale: 1,
-            anchor: chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
-        };
-        load(&app.state.db, &app.state.passwords, &opts)
-            .await
-            .expect("scale seed");
+        app.seed_scale_1().await;
         let coordinator = app.login("coordinator@pearls.example", "pearls-demo").await;
         for n in [1, 20, 100] {
             let c = cost(

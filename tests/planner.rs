@@ -8,7 +8,6 @@
 use serde_json::{Value, json};
 
 use crate::common::TestApp;
-use pearls_api::seed::scale::{ScaleOptions, load};
 
 const PAGE: &str = "query($n: Int, $m: Int, $after: String, $before: String, $withPlan: Boolean!,
     $skipMentors: Boolean!, $f: ApplicationFilter, $o: [ApplicationOrder!]) {
@@ -98,13 +97,7 @@ both!(
     // Every answer executed (the response cache would answer a repeated selection itself).
     tweak = |c| c.response_cache = false,
     |app: TestApp| async move {
-        let opts = ScaleOptions {
-            scale: 1,
-            anchor: chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
-        };
-        load(&app.state.db, &app.state.passwords, &opts)
-            .await
-            .expect("scale seed");
+        app.seed_scale_1().await;
         let loaders = app
             .node_with(|c| {
                 c.planner = false;

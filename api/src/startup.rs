@@ -216,7 +216,7 @@ fn metrics_refusal(req: &actix_web::dev::ServiceRequest, state: &AppState) -> Op
                 .headers()
                 .get(actix_web::http::header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "));
+                .and_then(crate::auth::request::bearer);
             let expected = token.expose_secret().as_bytes();
             // Digests compared, so the comparison's time says nothing about the token.
             let allowed = presented.is_some_and(|p| {

@@ -54,6 +54,17 @@ string_enum!(
     }
 );
 
+impl OrganisationKind {
+    /// The project's consortium: the lead partner and the partners.
+    pub const CONSORTIUM: [OrganisationKind; 2] =
+        [OrganisationKind::LeadPartner, OrganisationKind::Partner];
+
+    /// Whether an organisation of this kind belongs to the consortium.
+    pub fn is_consortium(self) -> bool {
+        Self::CONSORTIUM.contains(&self)
+    }
+}
+
 string_enum!(
     /// A dated stage of an edition.
     PhaseKind {

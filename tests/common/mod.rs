@@ -391,6 +391,18 @@ impl TestApp {
         )
     }
 
+    /// The synthetic programme at the real programme's size (`seed --scale 1`), on the fixed
+    /// anchor the benchmark uses, so counts and pages are the same in every run.
+    pub async fn seed_scale_1(&self) {
+        let opts = pearls_api::seed::scale::ScaleOptions {
+            scale: 1,
+            anchor: chrono::NaiveDate::from_ymd_opt(2026, 11, 24).expect("a date"),
+        };
+        pearls_api::seed::scale::load(&self.state.db, &self.state.passwords, &opts)
+            .await
+            .expect("scale seed");
+    }
+
     /// The names of the THEME vocabulary as `token` reads them through the API.
     pub async fn theme_names(&self, token: &str) -> std::collections::HashSet<String> {
         self.gql(

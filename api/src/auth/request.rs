@@ -150,13 +150,17 @@ pub async fn authenticate(
             data_version: None,
         });
     };
-    let token = value
+    let token = bearer(value).ok_or_else(|| {
+        AppError::Unauthenticated("expected `Authorization: Bearer <token>`".into())
+    })?;
+    authenticate_token(state, token).await
+}
+
+/// The token of an `Authorization: Bearer <token>` value (scheme in either case), if any.
+pub fn bearer(value: &str) -> Option<&str> {
+    value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            AppError::Unauthenticated("expected `Authorization: Bearer <token>`".into())
-        })?;
-    authenticate_token(state, token).await
 }

@@ -4,7 +4,7 @@
 //! with Riga's rules, not the reader's; an event whose zone is unknown is written in UTC.
 //! Escaping and line folding are the `icalendar` crate's.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
@@ -27,7 +27,8 @@ pub fn render(name: &str, events: &[event::Model], base: &str) -> String {
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
     cal.name(&name);
-    let mut zones: BTreeSet<(String, i32)> = BTreeSet::new();
+    // Each zone with the first and last year its events touch.
+    let mut zones: BTreeMap<&'static str, (i32, i32)> = BTreeMap::new();
     for e in events {
         let mut v = icalendar::Event::new();
         v.uid(&format!("{}@bsr-cultural-pearls", e.id))
@@ -47,9 +48,11 @@ pub fn render(name: &str, events: &[event::Model], base: &str) -> String {
                     tzid: tz.name().to_owned(),
                 };
                 v.starts(local(e.starts_at)).ends(local(e.ends_at));
-                for year in e.starts_at.year()..=e.ends_at.year() {
-                    zones.insert((tz.name().to_owned(), year));
-                }
+                let (first, last) = (e.starts_at.year(), e.ends_at.year());
+                zones
+                    .entry(tz.name())
+                    .and_modify(|(a, b)| (*a, *b) = ((*a).min(first), (*b).max(last)))
+                    .or_insert((first, last));
             }
             Err(_) => {
                 v.starts(e.starts_at).ends(e.ends_at);
@@ -77,9 +80,9 @@ pub fn render(name: &str, events: &[event::Model], base: &str) -> String {
         cal.push(v.done());
     }
     let text = cal.done().to_string();
-    let timezones: String = group_years(&zones)
+    let timezones: String = zones
         .into_iter()
-        .filter_map(|(zone, first, last)| Some(vtimezone(zone.parse().ok()?, first, last)))
+        .filter_map(|(zone, (first, last))| Some(vtimezone(zone.parse().ok()?, first, last)))
         .collect();
     // The zones go before the events (RFC 5545 §3.6.5: a TZID must have its VTIMEZONE).
     // At the start of a line: text of a property can never match there.
@@ -88,18 +91,6 @@ pub fn render(name: &str, events: &[event::Model], base: &str) -> String {
         .or_else(|| text.find("\r\nEND:VCALENDAR"))
         .map_or(text.len(), |i| i + 2);
     format!("{}{timezones}{}", &text[..at], &text[at..])
-}
-
-/// Each zone with the first and last year its events touch.
-fn group_years(zones: &BTreeSet<(String, i32)>) -> Vec<(&str, i32, i32)> {
-    let mut out: Vec<(&str, i32, i32)> = Vec::new();
-    for (zone, year) in zones {
-        match out.last_mut() {
-            Some((z, _, last)) if *z == zone.as_str() => *last = (*last).max(*year),
-            _ => out.push((zone.as_str(), *year, *year)),
-        }
-    }
-    out
 }
 
 /// `+0200`, `-0330`.

@@ -39,11 +39,8 @@ fn token_of(payload: &serde_json::Value) -> Option<String> {
         .iter()
         .find_map(|k| obj.get(*k))
         .and_then(|v| v.as_str())?;
-    let t = raw
-        .strip_prefix("Bearer ")
-        .or_else(|| raw.strip_prefix("bearer "))
-        .unwrap_or(raw)
-        .trim();
+    // The scheme is optional here: clients put the bare token in the payload too.
+    let t = crate::auth::request::bearer(raw).unwrap_or(raw.trim());
     (!t.is_empty()).then(|| t.to_owned())
 }
 

@@ -282,6 +282,26 @@ fn applications(actor: &Actor, f: &Filter) -> SelectStatement {
     q
 }
 
+/// The applications a KPI covers that have a `date` (a timestamp column of the row), within
+/// the filter's dates.
+fn applications_dated(actor: &Actor, f: &Filter, date: &str) -> SelectStatement {
+    let mut q = applications(actor, f);
+    q.and_where(Expr::cust(format!("{date} IS NOT NULL")));
+    date_bounds(&mut q, date, f);
+    q
+}
+
+/// A KPI over such applications: by edition, country, organisation, and month or quarter of
+/// `date`.
+fn application_kpi(db: &DatabaseConnection, q: SelectStatement, date: &str) -> Kpi {
+    let backend = db.get_database_backend();
+    let mut k = Kpi::new(q);
+    application_dims(&mut k);
+    k.dim(Dim::Month, period(backend, date, Dim::Month, true));
+    k.dim(Dim::Quarter, period(backend, date, Dim::Quarter, true));
+    k
+}
+
 fn application_dims(k: &mut Kpi) {
     k.dim(Dim::Edition, "edition.title_year".into());
     k.dim(Dim::Country, "organisation.country_code".into());
@@ -318,10 +338,7 @@ pub async fn funnel(
     f: &Filter,
     group_by: &[Dim],
 ) -> AppResult<Vec<Row>> {
-    let backend = db.get_database_backend();
-    let mut q = applications(actor, f);
-    q.and_where(Expr::cust("application.submitted_at IS NOT NULL"));
-    date_bounds(&mut q, "application.submitted_at", f);
+    let mut q = applications_dated(actor, f, "application.submitted_at");
     // The plan's first submission is on the application row (migration 10); the deadline it
     // is measured against stays a join (one CuReAP phase per edition, one extension per
     // application and phase), so "on time" follows a moved deadline or a late extension.
@@ -339,16 +356,7 @@ pub async fn funnel(
              AND deadline_extension.phase_kind = '{cureap}'"
         )),
     );
-    let mut k = Kpi::new(q);
-    application_dims(&mut k);
-    k.dim(
-        Dim::Month,
-        period(backend, "application.submitted_at", Dim::Month, true),
-    );
-    k.dim(
-        Dim::Quarter,
-        period(backend, "application.submitted_at", Dim::Quarter, true),
-    );
+    let mut k = application_kpi(db, q, "application.submitted_at");
     k.figure("applied", "COUNT(*)".into());
     k.figure("eligible", reached(S::Eligible));
     k.figure("shortlisted", reached(S::Shortlisted));
@@ -376,25 +384,8 @@ pub async fn plan_submissions(
     f: &Filter,
     group_by: &[Dim],
 ) -> AppResult<Vec<Row>> {
-    let backend = db.get_database_backend();
-    let mut q = applications(actor, f);
-    q.and_where(Expr::cust("application.cureap_submitted_at IS NOT NULL"));
-    date_bounds(&mut q, "application.cureap_submitted_at", f);
-    let mut k = Kpi::new(q);
-    application_dims(&mut k);
-    k.dim(
-        Dim::Month,
-        period(backend, "application.cureap_submitted_at", Dim::Month, true),
-    );
-    k.dim(
-        Dim::Quarter,
-        period(
-            backend,
-            "application.cureap_submitted_at",
-            Dim::Quarter,
-            true,
-        ),
-    );
+    let q = applications_dated(actor, f, "application.cureap_submitted_at");
+    let mut k = application_kpi(db, q, "application.cureap_submitted_at");
     k.figure("plans_submitted", "COUNT(*)".into());
     k.run(db, group_by, f.max_groups).await
 }

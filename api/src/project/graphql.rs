@@ -195,25 +195,25 @@ pub struct PartnerFacts {
 
 impl PartnerFacts {
     fn new(o: organisation::Model, f: Option<partner_facts::Model>) -> Self {
+        let f = f.unwrap_or_else(|| service::blank_partner(o.id));
         let partner_type = if o.kind == OrganisationKind::LeadPartner {
             PartnerType::LeadPartner
         } else {
             PartnerType::Partner
         };
-        let f = f.as_ref();
         Self {
             partner_type,
-            organisation_type: f.and_then(|f| f.organisation_type.clone()),
-            legal_status: f.and_then(|f| f.legal_status.clone()),
-            street: f.and_then(|f| f.street.clone()),
-            town: f.and_then(|f| f.town.clone()),
-            postal_code: f.and_then(|f| f.postal_code.clone()),
-            website: f.and_then(|f| f.website.clone()),
-            total_eligible_budget: eur(f.and_then(|f| f.total_eligible_budget_cents)),
-            cofinancing_amount: eur(f.and_then(|f| f.cofinancing_cents)),
-            cofinancing_rate: percent(f.and_then(|f| f.cofinancing_rate_bp)),
-            partner_contribution: eur(f.and_then(|f| f.partner_contribution_cents)),
-            version: f.map_or(0, |f| f.version),
+            organisation_type: f.organisation_type,
+            legal_status: f.legal_status,
+            street: f.street,
+            town: f.town,
+            postal_code: f.postal_code,
+            website: f.website,
+            total_eligible_budget: eur(f.total_eligible_budget_cents),
+            cofinancing_amount: eur(f.cofinancing_cents),
+            cofinancing_rate: percent(f.cofinancing_rate_bp),
+            partner_contribution: eur(f.partner_contribution_cents),
+            version: f.version,
             organisation: o.into(),
         }
     }

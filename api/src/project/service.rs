@@ -261,10 +261,7 @@ pub async fn partners(
     db: &impl ConnectionTrait,
 ) -> AppResult<Vec<(organisation::Model, Option<partner_facts::Model>)>> {
     let orgs = organisation::Entity::find()
-        .filter(
-            organisation::Column::Kind
-                .is_in([OrganisationKind::LeadPartner, OrganisationKind::Partner]),
-        )
+        .filter(organisation::Column::Kind.is_in(OrganisationKind::CONSORTIUM))
         .order_by_asc(organisation::Column::Name)
         .order_by_asc(organisation::Column::Id)
         .all(db)
@@ -287,6 +284,25 @@ pub async fn partners(
     // The lead partner first, as the programme's systems list a consortium.
     out.sort_by_key(|(o, _)| o.kind != OrganisationKind::LeadPartner);
     Ok(out)
+}
+
+/// A partner's record before anything was recorded: every fact unknown, version 0.
+pub fn blank_partner(organisation_id: Uuid) -> partner_facts::Model {
+    partner_facts::Model {
+        organisation_id,
+        organisation_type: None,
+        legal_status: None,
+        street: None,
+        town: None,
+        postal_code: None,
+        website: None,
+        total_eligible_budget_cents: None,
+        cofinancing_cents: None,
+        cofinancing_rate_bp: None,
+        partner_contribution_cents: None,
+        updated_at: chrono::DateTime::<Utc>::UNIX_EPOCH,
+        version: 0,
+    }
 }
 
 /// A change of one partner's facts, parsed at the edge.
@@ -320,10 +336,7 @@ pub async fn set_partner_facts(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("organisation"))?;
-    if !matches!(
-        org.kind,
-        OrganisationKind::LeadPartner | OrganisationKind::Partner
-    ) {
+    if !org.kind.is_consortium() {
         return Err(AppError::bad_input(
             "organisationId",
             "only the consortium's lead partner and partners have partner facts",
@@ -336,21 +349,9 @@ pub async fn set_partner_facts(
     if found != expected_version {
         return Err(AppError::stale_version("partner's facts"));
     }
-    let before = current.clone().unwrap_or(partner_facts::Model {
-        organisation_id,
-        organisation_type: None,
-        legal_status: None,
-        street: None,
-        town: None,
-        postal_code: None,
-        website: None,
-        total_eligible_budget_cents: None,
-        cofinancing_cents: None,
-        cofinancing_rate_bp: None,
-        partner_contribution_cents: None,
-        updated_at: chrono::DateTime::<Utc>::UNIX_EPOCH,
-        version: 0,
-    });
+    let before = current
+        .clone()
+        .unwrap_or_else(|| blank_partner(organisation_id));
     let mut next = before.clone();
     apply(&mut next.organisation_type, change.organisation_type);
     apply(&mut next.legal_status, change.legal_status);

@@ -106,7 +106,8 @@ enum Out {
 
 struct Sink {
     out: Out,
-    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+    /// Chunks to the client, or the error that ended the export.
+    tx: mpsc::Sender<Result<Bytes, AppError>>,
 }
 
 fn io(e: impl std::fmt::Display) -> AppError {
@@ -199,10 +200,7 @@ async fn partners_page(
     after: Option<(String, Uuid)>,
 ) -> AppResult<Vec<organisation::Model>> {
     let mut q = organisation::Entity::find()
-        .filter(
-            organisation::Column::Kind
-                .is_in([OrganisationKind::LeadPartner, OrganisationKind::Partner]),
-        )
+        .filter(organisation::Column::Kind.is_in(OrganisationKind::CONSORTIUM))
         .order_by_asc(organisation::Column::Name)
         .order_by_asc(organisation::Column::Id)
         .limit(PAGE);
@@ -672,7 +670,8 @@ async fn write_keep(
     s.write(w.head(&programme, &project).as_bytes())?;
     s.flush().await?;
     for (o, f) in crate::project::service::partners(db).await? {
-        s.write(w.partner(&keep::partner(&o, f.as_ref())).as_bytes())?;
+        let f = f.unwrap_or_else(|| crate::project::service::blank_partner(o.id));
+        s.write(w.partner(&keep::partner(&o, &f)).as_bytes())?;
     }
     s.write(w.tail().as_bytes())?;
     s.flush().await
@@ -699,6 +698,41 @@ async fn keep_period(
 
 fn refuse(err: AppError) -> HttpResponse {
     err.http_response()
+}
+
+/// Writes one export to `sink` from one snapshot, so its files agree with each other.
+async fn write_export(
+    db: &sea_orm::DatabaseConnection,
+    period: Option<&reporting_period::Model>,
+    format: Format,
+    mut sink: Sink,
+) -> AppResult<()> {
+    let txn = crate::db::begin_snapshot(db).await?;
+    let s = &mut sink;
+    match (format, period) {
+        (Format::Keep(k), p) => write_keep(&txn, p, k, s).await?,
+        (_, None) => return Err(AppError::not_found("reporting period")),
+        (Format::Json, Some(period)) => {
+            let figures = figures::indicators(&txn, period).await?;
+            write_json(&txn, period, &figures, s).await?
+        }
+        (Format::Csv(t), Some(period)) => {
+            let figures = figures::indicators(&txn, period).await?;
+            write_csv(&txn, period, &figures, t, s).await?
+        }
+        (Format::Zip, Some(period)) => {
+            let figures = figures::indicators(&txn, period).await?;
+            s.start_file(&format!("period-{}.json", period.number))?;
+            write_json(&txn, period, &figures, s).await?;
+            for t in Table::ALL {
+                s.start_file(&format!("period-{}-{}.csv", period.number, t.name()))?;
+                write_csv(&txn, period, &figures, t, s).await?;
+            }
+        }
+    }
+    // A read-only snapshot: it wrote nothing, so the data version stays.
+    txn.commit().await?;
+    sink.finish().await
 }
 
 async fn serve(
@@ -736,15 +770,8 @@ async fn serve(
         Ok(p) => p,
         Err(e) => return refuse(e),
     };
-    if matches!(format, Format::Keep(_)) {
-        // Facts the document cannot do without are a CONFLICT naming them, not a cut body.
-        let facts = crate::project::service::settings(&state.db).await;
-        if let Err(e) = facts.and_then(|s| keep::programme_members(&s).map(|_| ())) {
-            return refuse(e);
-        }
-    }
     let number = period.as_ref().map_or(0, |p| p.number);
-    let (tx, mut rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHANNEL);
+    let (tx, mut rx) = mpsc::channel::<Result<Bytes, AppError>>(CHANNEL);
     let db = state.db.clone();
     let out = match format {
         Format::Zip => {
@@ -758,53 +785,29 @@ async fn serve(
     };
     tokio::spawn(async move {
         let failed = tx.clone();
-        let mut sink = Sink { out, tx };
-        let run = async {
-            // One snapshot for the whole export, so its files agree with each other.
-            let txn = crate::db::begin_snapshot(&db).await?;
-            match (format, &period) {
-                (Format::Keep(k), p) => write_keep(&txn, p.as_ref(), k, &mut sink).await?,
-                (_, None) => return Err(AppError::not_found("reporting period")),
-                (Format::Json, Some(period)) => {
-                    let figures = figures::indicators(&txn, period).await?;
-                    write_json(&txn, period, &figures, &mut sink).await?
-                }
-                (Format::Csv(t), Some(period)) => {
-                    let figures = figures::indicators(&txn, period).await?;
-                    write_csv(&txn, period, &figures, t, &mut sink).await?
-                }
-                (Format::Zip, Some(period)) => {
-                    let figures = figures::indicators(&txn, period).await?;
-                    sink.start_file(&format!("period-{}.json", period.number))?;
-                    write_json(&txn, period, &figures, &mut sink).await?;
-                    for t in Table::ALL {
-                        sink.start_file(&format!("period-{}-{}.csv", period.number, t.name()))?;
-                        write_csv(&txn, period, &figures, t, &mut sink).await?;
-                    }
-                }
-            }
-            // A read-only snapshot: it wrote nothing, so the data version stays.
-            txn.commit().await?;
-            sink.finish().await
-        };
-        if let Err(e) = run.await {
-            tracing::error!(error = ?e, "export failed");
-            // An error item makes the server cut the connection instead of ending the body
-            // properly, so a client never takes a truncated file for a complete one.
-            let _ = failed
-                .send(Err(std::io::Error::other("export failed")))
-                .await;
+        let sink = Sink { out, tx };
+        if let Err(e) = write_export(&db, period.as_ref(), format, sink).await {
+            let _ = failed.send(Err(e)).await;
         }
     });
-    // The first chunk comes after the figures are computed: a failure up to there is a plain
-    // 500, not a 200 with a broken body.
+    // Nothing is sent before the figures are computed and the first bytes written: a failure
+    // up to there is answered with its own code and status (a CONFLICT for the keep.eu
+    // document's missing facts, a 500 for a fault), not a 200 with a broken body.
     let first = match rx.recv().await {
         Some(Ok(bytes)) => Some(bytes),
-        Some(Err(_)) => return refuse(AppError::internal("export failed (see the log)")),
+        Some(Err(e)) => return refuse(e),
         None => None,
     };
-    let body = futures_util::stream::iter(first.map(Ok::<_, std::io::Error>))
-        .chain(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
+    let rest = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)).map(|item| {
+        item.map_err(|e| {
+            e.log();
+            tracing::error!(error = ?e, "export failed after its first bytes");
+            // An error item makes the server cut the connection instead of ending the body
+            // properly, so a client never takes a truncated file for a complete one.
+            std::io::Error::other("export failed")
+        })
+    });
+    let body = futures_util::stream::iter(first.map(Ok::<_, std::io::Error>)).chain(rest);
     let (content_type, filename) = match format {
         Format::Json => ("application/json", format!("period-{number}.json")),
         Format::Csv(t) => (
@@ -899,21 +902,15 @@ pub async fn keep_to(
     });
     crate::policy::rules::export_reporting(&actor)?;
     let period = keep_period(db, &actor, asked, today).await?;
-    keep::programme_members(&crate::project::service::settings(db).await?)?;
-    let (tx, mut rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHANNEL);
-    let mut sink = Sink {
+    let (tx, mut rx) = mpsc::channel::<Result<Bytes, AppError>>(CHANNEL);
+    let sink = Sink {
         out: Out::Plain(Vec::new()),
         tx,
     };
-    let writing = async move {
-        let txn = crate::db::begin_snapshot(db).await?;
-        write_keep(&txn, period.as_ref(), format, &mut sink).await?;
-        txn.commit().await?;
-        sink.finish().await
-    };
+    let writing = write_export(db, period.as_ref(), Format::Keep(format), sink);
     let reading = async {
         while let Some(chunk) = rx.recv().await {
-            out.write_all(&chunk.map_err(io)?).map_err(io)?;
+            out.write_all(&chunk?).map_err(io)?;
         }
         out.flush().map_err(io)
     };

@@ -266,16 +266,13 @@ pub async fn indicators(
 }
 
 /// A consortium partner: its role, name, main address, and the facts recorded for it.
-pub fn partner(o: &entity::organisation::Model, f: Option<&partner_facts::Model>) -> K {
-    let fact = |get: fn(&partner_facts::Model) -> Option<&String>| {
-        f.and_then(get).map(|v| K::S(v.clone()))
-    };
+pub fn partner(o: &entity::organisation::Model, f: &partner_facts::Model) -> K {
     let address = obj(vec![
         ("main_or_department", Some(K::S("Main".into()))),
         ("country", Some(K::S(o.country_code.clone()))),
-        ("town", fact(|f| f.town.as_ref())),
-        ("street", fact(|f| f.street.as_ref())),
-        ("postal_code", fact(|f| f.postal_code.as_ref())),
+        ("town", s(f.town.as_deref())),
+        ("street", s(f.street.as_deref())),
+        ("postal_code", s(f.postal_code.as_deref())),
     ]);
     let partner_type = if o.kind == OrganisationKind::LeadPartner {
         "LEAD_PARTNER"
@@ -289,25 +286,13 @@ pub fn partner(o: &entity::organisation::Model, f: Option<&partner_facts::Model>
             Some(K::L(vec![name(&o.name, None)])),
         ),
         ("address", Some(K::L(vec![address]))),
-        ("organisation_type", fact(|f| f.organisation_type.as_ref())),
-        ("website", fact(|f| f.website.as_ref())),
-        ("legal_status", fact(|f| f.legal_status.as_ref())),
-        (
-            "total_eligible_budget",
-            eur(f.and_then(|f| f.total_eligible_budget_cents)),
-        ),
-        (
-            "cofinancing_amount",
-            eur(f.and_then(|f| f.cofinancing_cents)),
-        ),
-        (
-            "cofinancing_rate",
-            rate(f.and_then(|f| f.cofinancing_rate_bp)),
-        ),
-        (
-            "partner_contribution",
-            eur(f.and_then(|f| f.partner_contribution_cents)),
-        ),
+        ("organisation_type", s(f.organisation_type.as_deref())),
+        ("website", s(f.website.as_deref())),
+        ("legal_status", s(f.legal_status.as_deref())),
+        ("total_eligible_budget", eur(f.total_eligible_budget_cents)),
+        ("cofinancing_amount", eur(f.cofinancing_cents)),
+        ("cofinancing_rate", rate(f.cofinancing_rate_bp)),
+        ("partner_contribution", eur(f.partner_contribution_cents)),
     ])
 }
 

@@ -5,9 +5,9 @@
 
 use chrono::{NaiveDate, Utc};
 use entity::{
-    CostCategory, DeliverableStatus, Implementation, OrganisationKind, ReportStatus, activity,
-    activity_progress, deliverable, deliverable_progress, expenditure, indicator,
-    indicator_contribution, organisation, output, partner_report, reporting_period, work_package,
+    CostCategory, DeliverableStatus, Implementation, ReportStatus, activity, activity_progress,
+    deliverable, deliverable_progress, expenditure, indicator, indicator_contribution,
+    organisation, output, partner_report, reporting_period, work_package,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -365,12 +365,7 @@ async fn reporting_org<'a>(
     let partner = organisation::Entity::find_by_id(org)
         .one(txn)
         .await?
-        .is_some_and(|o| {
-            matches!(
-                o.kind,
-                OrganisationKind::LeadPartner | OrganisationKind::Partner
-            )
-        });
+        .is_some_and(|o| o.kind.is_consortium());
     if !partner {
         return Err(AppError::bad_input(
             "organisationId",

@@ -108,6 +108,23 @@ impl Seeder<'_> {
         Ok(ids)
     }
 
+    /// Inserts a vocabulary term of [`TERMS`] (demo and scale seeds alike).
+    async fn term(&self, id: Uuid, kind: TermKind, name: &str) -> AppResult<Uuid> {
+        vocabulary_term::ActiveModel {
+            id: Set(id),
+            kind: Set(kind),
+            name: Set(name.into()),
+            description: Set(String::new()),
+            retired: Set(false),
+            created_at: Set(self.now),
+            updated_at: Set(self.now),
+            version: Set(1),
+        }
+        .insert(self.txn)
+        .await?;
+        Ok(id)
+    }
+
     async fn country(&mut self, code: &str, name: &str) -> AppResult<()> {
         if country::Entity::find_by_id(code.to_owned())
             .one(self.txn)
@@ -520,19 +537,7 @@ async fn knowledge(s: &mut Seeder<'_>, organiser: Uuid, demoville: Uuid) -> AppR
             Some(t) => t.id,
             None => {
                 s.report.inserted += 1;
-                vocabulary_term::ActiveModel {
-                    id: Set(Uuid::now_v7()),
-                    kind: Set(*kind),
-                    name: Set((*name).into()),
-                    description: Set(String::new()),
-                    retired: Set(false),
-                    created_at: Set(s.now),
-                    updated_at: Set(s.now),
-                    version: Set(1),
-                }
-                .insert(s.txn)
-                .await?
-                .id
+                s.term(Uuid::now_v7(), *kind, name).await?
             }
         };
         ids.insert(*name, id);

@@ -2,8 +2,8 @@
 //! the consortium, a contact per municipality and network members.
 
 use chrono::Duration;
-use entity::{OrganisationKind, Role, TermKind, organisation, user, vocabulary_term};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+use entity::{OrganisationKind, Role, TermKind, organisation, user};
+use sea_orm::ActiveValue::Set;
 use uuid::Uuid;
 
 use super::{Bulk, COUNTRIES, Gen, Programme};
@@ -25,18 +25,7 @@ impl Programme {
     pub(super) async fn vocabulary(&mut self, s: &mut Seeder<'_>, g: &mut Gen) -> AppResult<()> {
         for (kind, name) in TERMS {
             let id = g.id();
-            vocabulary_term::ActiveModel {
-                id: Set(id),
-                kind: Set(*kind),
-                name: Set((*name).into()),
-                description: Set(String::new()),
-                retired: Set(false),
-                created_at: Set(s.now),
-                updated_at: Set(s.now),
-                version: Set(1),
-            }
-            .insert(s.txn)
-            .await?;
+            s.term(id, *kind, name).await?;
             match kind {
                 TermKind::Theme => {
                     self.themes.push(id);
