@@ -209,17 +209,21 @@ async fn export_keep(
 /// Runs the command line.
 pub async fn run(cli: Cli) -> CliResult {
     let config = cli.config;
-    crate::telemetry::init(&config.log_filter);
-    match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    let traces = crate::telemetry::init(&config.log_filter, matches!(command, Command::Serve))?;
+    match command {
         Command::Serve => {
             let app = Application::build(config.clone()).await?;
-            tracing::info!(port = app.port(), bind = %config.bind, env = ?config.environment, "serving the API");
+            tracing::info!(port = app.port(), bind = %config.bind, env = ?config.environment, traces = traces.enabled(), "serving the API");
             eprintln!(
                 "BSR Cultural Pearls API on http://{}:{}/graphql",
                 config.bind.ip(),
                 app.port()
             );
-            app.run_until_stopped().await?;
+            let served = app.run_until_stopped().await;
+            // What the exporter still buffers is sent before the process ends.
+            let _ = tokio::task::spawn_blocking(move || traces.shutdown()).await;
+            served?;
         }
         Command::Schema => print!("{}", crate::graphql::schema::sdl()),
         Command::Export {

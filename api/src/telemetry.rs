@@ -1,15 +1,207 @@
-//! Structured JSON logs. Each HTTP request runs in a span carrying its request id, so every line
-//! an error produces can be matched to the response's `x-request-id`.
+//! Structured JSON logs, and OpenTelemetry traces when an operator asks for them.
+//!
+//! Logs: each HTTP request runs in a span carrying its request id, so every line an error
+//! produces can be matched to the response's `x-request-id`.
+//!
+//! Traces (README, "For operators: traces") are off unless the standard `OTEL_*` variables ask
+//! for them; they are then exported over OTLP/HTTP (protobuf) by the SDK's own thread:
+//! - a span per HTTP request (`tracing-actix-web`), continuing an incoming W3C `traceparent`;
+//! - a span per GraphQL operation (`graphql/extensions.rs`, target [`TRACE_TARGET`]) named
+//!   `query Dashboard` and carrying `graphql.operation.name`, `graphql.operation.type` and
+//!   `graphql.document.hash`;
+//! - a span per SQL statement (SeaORM's `tracing-spans`): `db.system`, `db.operation` and
+//!   `db.statement`, the statement's text with its placeholders — values are bound, never in it.
+//!
+//! Free when off: the log layer never takes the operation or statement spans, so with no trace
+//! layer their call sites are disabled once and for all and cost a cached check.
 
-use tracing_subscriber::EnvFilter;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing::Metadata;
+use tracing_subscriber::filter::{EnvFilter, FilterExt, filter_fn};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{Layer, Registry};
+
+/// The target of the spans that exist for traces only (the GraphQL operation span).
+pub const TRACE_TARGET: &str = "pearls_api::trace";
+
+/// The exporter, kept to flush what is buffered when the server stops.
+#[must_use = "call shutdown() when the server has stopped, or buffered spans are lost"]
+pub struct Traces(Option<SdkTracerProvider>);
+
+impl Traces {
+    /// Whether spans are being exported.
+    pub fn enabled(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// Exports what is buffered and stops the exporter (blocking: call it off the async
+    /// runtime's worker threads, e.g. in `spawn_blocking`).
+    pub fn shutdown(self) {
+        if let Some(provider) = self.0
+            && let Err(e) = provider.shutdown()
+        {
+            tracing::warn!(error = %e, "traces could not be flushed at shutdown");
+        }
+    }
+}
+
+/// Whether the environment asks for traces, by the OpenTelemetry SDK's variables:
+/// `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none` turn them off;
+/// `OTEL_TRACES_EXPORTER=otlp` or an `OTEL_EXPORTER_OTLP_ENDPOINT` /
+/// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` turn them on. Anything this server cannot honour is an
+/// error at start, not a silent lack of traces.
+pub fn traces_wanted(var: impl Fn(&str) -> Option<String>) -> Result<bool, String> {
+    let set = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    if set("OTEL_SDK_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+        return Ok(false);
+    }
+    let wanted = match set("OTEL_TRACES_EXPORTER").as_deref() {
+        Some("none") => return Ok(false),
+        Some("otlp") => true,
+        Some(other) => {
+            return Err(format!(
+                "OTEL_TRACES_EXPORTER={other} is not supported: use otlp or none"
+            ));
+        }
+        None => {
+            set("OTEL_EXPORTER_OTLP_ENDPOINT").is_some()
+                || set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").is_some()
+        }
+    };
+    if wanted {
+        for name in [
+            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+            "OTEL_EXPORTER_OTLP_PROTOCOL",
+        ] {
+            if let Some(p) = set(name)
+                && p != "http/protobuf"
+            {
+                return Err(format!(
+                    "{name}={p} is not supported: traces are sent as http/protobuf"
+                ));
+            }
+        }
+    }
+    Ok(wanted)
+}
+
+/// Spans for traces only: the log layer leaves them to the trace layer.
+fn trace_only_span(meta: &Metadata<'_>) -> bool {
+    meta.is_span()
+        && (meta.target() == TRACE_TARGET
+            || (meta.target().starts_with("sea_orm") && meta.name().starts_with("sea_orm.")))
+}
+
+/// What the trace layer takes: the request, operation and statement spans, and warnings and
+/// errors as events on them.
+fn traced(meta: &Metadata<'_>) -> bool {
+    if meta.is_span() {
+        trace_only_span(meta) || meta.target().starts_with("tracing_actix_web")
+    } else {
+        *meta.level() <= tracing::Level::WARN
+    }
+}
 
 /// Installs the global subscriber once; later calls (tests start many servers) do nothing.
-pub fn init(filter: &str) {
-    let _ = tracing_subscriber::fmt()
+/// `with_traces` asks for the trace exporter when the environment configures one (only
+/// `pearls serve` does: the other commands are not requests).
+pub fn init(filter: &str, with_traces: bool) -> Result<Traces, String> {
+    let env = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt::layer()
         .json()
         .with_current_span(true)
         .with_span_list(false)
-        .with_env_filter(EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
-        .try_init();
+        .with_filter(env.and(filter_fn(|meta| !trace_only_span(meta))));
+    let provider = if with_traces && traces_wanted(|k| std::env::var(k).ok())? {
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .build()
+            .map_err(|e| format!("the OTLP trace exporter cannot start: {e}"))?;
+        let resource = opentelemetry_sdk::Resource::builder()
+            .with_service_name(
+                std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| "pearls".to_owned()),
+            )
+            .build();
+        Some(
+            SdkTracerProvider::builder()
+                .with_batch_exporter(exporter)
+                .with_resource(resource)
+                .build(),
+        )
+    } else {
+        None
+    };
+    let traces = provider.as_ref().map(|p| {
+        opentelemetry::global::set_text_map_propagator(
+            opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+        );
+        tracing_opentelemetry::layer()
+            .with_tracer(p.tracer("pearls"))
+            .with_filter(filter_fn(traced))
+    });
+    let _ = Registry::default().with(logs).with(traces).try_init();
+    Ok(Traces(provider))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::traces_wanted;
+
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn traces_are_off_unless_the_environment_asks() {
+        assert_eq!(traces_wanted(env(&[])), Ok(false));
+        let endpoint = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318");
+        assert_eq!(traces_wanted(env(&[endpoint])), Ok(true));
+        assert_eq!(
+            traces_wanted(env(&[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://c/v1/traces")])),
+            Ok(true)
+        );
+        assert_eq!(
+            traces_wanted(env(&[("OTEL_TRACES_EXPORTER", "otlp")])),
+            Ok(true)
+        );
+        assert_eq!(
+            traces_wanted(env(&[endpoint, ("OTEL_SDK_DISABLED", "TRUE")])),
+            Ok(false)
+        );
+        assert_eq!(
+            traces_wanted(env(&[endpoint, ("OTEL_TRACES_EXPORTER", "none")])),
+            Ok(false)
+        );
+        assert_eq!(
+            traces_wanted(env(&[endpoint, ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")])),
+            Ok(true)
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_honoured_is_an_error_at_start() {
+        let endpoint = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318");
+        assert!(traces_wanted(env(&[("OTEL_TRACES_EXPORTER", "zipkin")])).is_err());
+        assert!(traces_wanted(env(&[endpoint, ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")])).is_err());
+        assert!(
+            traces_wanted(env(&[
+                endpoint,
+                ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json")
+            ]))
+            .is_err()
+        );
+        // A protocol for a sink that is off is nobody's concern.
+        assert_eq!(
+            traces_wanted(env(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")])),
+            Ok(false)
+        );
+    }
 }

@@ -44,7 +44,8 @@ impl RequestContext {
                 db: state.db.clone(),
                 actor: actor.clone(),
             },
-            tokio::spawn,
+            // A batch's statements belong to the operation that asked for it (its trace span).
+            |batch| tokio::spawn(tracing::Instrument::in_current_span(batch)),
         );
         Self {
             actor,

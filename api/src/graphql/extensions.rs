@@ -93,6 +93,8 @@ impl ExtensionFactory for Contract {
             trusted: self.trusted.clone(),
             documents: self.documents.clone(),
             persisted: self.persisted.clone(),
+            span: std::sync::OnceLock::new(),
+            operation_name: std::sync::OnceLock::new(),
         })
     }
 }
@@ -105,9 +107,65 @@ struct ContractExt {
     trusted: Option<Arc<HashMap<String, String>>>,
     documents: Arc<Mutex<DocumentCache>>,
     persisted: Option<PersistedQueries>,
+    /// The operation's trace span, opened by `request` (disabled unless traces are on:
+    /// `telemetry.rs`).
+    span: std::sync::OnceLock<tracing::Span>,
+    /// The operation the request names, kept for the span while traces are on.
+    operation_name: std::sync::OnceLock<String>,
 }
 
 impl ContractExt {
+    /// The operation's span when traces are being recorded.
+    fn traced(&self) -> Option<&tracing::Span> {
+        self.span.get().filter(|s| !s.is_disabled())
+    }
+
+    /// Names the operation's span after the parsed document: `query Dashboard`, with the
+    /// semantic-convention attributes and the hash of the text (never the text: it may carry
+    /// literals).
+    fn describe_span(&self, query: &str, doc: &ExecutableDocument) {
+        let Some(span) = self.traced() else {
+            return;
+        };
+        let requested = self.operation_name.get().map(String::as_str);
+        let op = match &doc.operations {
+            DocumentOperations::Single(op) => Some((requested, op.node.ty)),
+            DocumentOperations::Multiple(ops) => match requested {
+                Some(name) => ops.get(name).map(|op| (Some(name), op.node.ty)),
+                None if ops.len() == 1 => ops
+                    .iter()
+                    .next()
+                    .map(|(name, op)| (Some(name.as_str()), op.node.ty)),
+                None => None,
+            },
+        };
+        if let Some((name, ty)) = op {
+            let ty = match ty {
+                OperationType::Query => "query",
+                OperationType::Mutation => "mutation",
+                OperationType::Subscription => "subscription",
+            };
+            span.record("graphql.operation.type", ty);
+            if let Some(name) = name {
+                span.record("graphql.operation.name", name);
+            }
+            // The span has started (it is entered): its name changes on the exported span
+            // itself, as `otel.name` no longer would.
+            use opentelemetry::trace::TraceContextExt;
+            use tracing_opentelemetry::OpenTelemetrySpanExt;
+            span.context().span().update_name(match name {
+                Some(name) => format!("{ty} {name}"),
+                None => ty.to_owned(),
+            });
+        }
+        if !query.is_empty() {
+            span.record(
+                "graphql.document.hash",
+                crate::auth::sha256_hex(query.as_bytes()),
+            );
+        }
+    }
+
     fn record(&self, e: ServerError) {
         self.caught
             .lock()
@@ -196,11 +254,31 @@ fn normalise(mut e: ServerError) -> ServerError {
 #[async_graphql::async_trait::async_trait]
 impl Extension for ContractExt {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
+        use tracing::Instrument;
+        let span = tracing::info_span!(
+            target: crate::telemetry::TRACE_TARGET,
+            "graphql.operation",
+            otel.name = "GraphQL Operation",
+            graphql.operation.name = tracing::field::Empty,
+            graphql.operation.type = tracing::field::Empty,
+            graphql.document.hash = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+        );
+        let _ = self.span.set(span.clone());
+        let mut response = next.run(ctx).instrument(span).await;
         response.errors = std::mem::take(&mut response.errors)
             .into_iter()
             .map(normalise)
             .collect();
+        if let Some(span) = self.traced()
+            && let Some(first) = response.errors.first()
+        {
+            span.record("otel.status_code", "ERROR");
+            if let Some(Value::String(c)) = first.extensions.as_ref().and_then(|e| e.get("code")) {
+                span.record("error.type", c.as_str());
+            }
+        }
         response
     }
 
@@ -220,6 +298,11 @@ impl Extension for ContractExt {
         mut request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
+        if self.traced().is_some()
+            && let Some(name) = &request.operation_name
+        {
+            let _ = self.operation_name.set(name.clone());
+        }
         let named = match request.extensions.remove("persistedQuery") {
             None => None,
             Some(Value::Object(o)) => match o.get("sha256Hash") {
@@ -333,6 +416,7 @@ impl Extension for ContractExt {
                 self.limits.aliases
             )));
         }
+        self.describe_span(query, &doc);
         transport_rules(ctx, &doc)?;
         super::inputs::check(&ctx.schema_env.registry, &doc, variables)?;
         if let Some(rc) = ctx.data_opt::<std::sync::Arc<super::context::RequestContext>>() {
