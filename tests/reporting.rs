@@ -1,6 +1,6 @@
 //! Interreg reporting end to end over HTTP: a period, the work plan, portal data that derived
 //! indicators count, partner contributions and reports through their review, the exports as
-//! JSON, CSV and ZIP, figures checked against the KPIs, and integration tokens.
+//! JSON, CSV, Excel and ZIP, figures checked against the KPIs, and integration tokens.
 
 use crate::common;
 
@@ -513,14 +513,227 @@ async fn the_zip_holds_every_file_and_the_same_json(app: &TestApp, c: &str, expo
             "period-1-deliverables.csv",
             "period-1-expenditure.csv",
             "period-1-indicators.csv",
-            "period-1.json"
+            "period-1.json",
+            "period-1.xlsx"
         ]
     );
+    let mut inner = Vec::new();
+    std::io::Read::read_to_end(&mut zip.by_name("period-1.xlsx").unwrap(), &mut inner).unwrap();
+    let sheets = workbook_sheets(inner);
+    assert_eq!(sheets.len(), 5, "the ZIP's workbook is whole");
     let mut inner = String::new();
     std::io::Read::read_to_string(&mut zip.by_name("period-1.json").unwrap(), &mut inner).unwrap();
     let inner: Value = serde_json::from_str(&inner).unwrap();
     assert_eq!(inner["project_indicators"], export["project_indicators"]);
     assert_eq!(inner["partners"], export["partners"]);
+}
+
+/// Every sheet of a workbook as a spreadsheet program reads it: name and cell rows.
+fn workbook_sheets(bytes: Vec<u8>) -> Vec<(String, Vec<Vec<calamine::Data>>)> {
+    use calamine::Reader;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("a valid workbook");
+    let names = book.sheet_names();
+    names
+        .into_iter()
+        .map(|name| {
+            let range = book.worksheet_range(&name).expect("a sheet");
+            let rows = range.rows().map(|r| r.to_vec()).collect();
+            (name, rows)
+        })
+        .collect()
+}
+
+/// A cell's text, or its number as the JSON export writes decimals ("4", "1250.50" → 1250.5).
+fn number(cell: &calamine::Data) -> Option<f64> {
+    match cell {
+        calamine::Data::Float(f) => Some(*f),
+        calamine::Data::Int(i) => Some(*i as f64),
+        _ => None,
+    }
+}
+
+fn json_number(v: &Value) -> Option<f64> {
+    v.as_str().map(|s| s.parse().expect("a decimal"))
+}
+
+fn text(cell: &calamine::Data) -> String {
+    match cell {
+        calamine::Data::String(s) => s.clone(),
+        calamine::Data::Empty => String::new(),
+        other => panic!("not text: {other:?}"),
+    }
+}
+
+/// Excel's serial day number of a date (days since 1899-12-30).
+fn serial(date: &str) -> f64 {
+    let d = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").expect("a date");
+    let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).expect("the epoch");
+    (d - epoch).num_days() as f64
+}
+
+/// The workbook: one sheet per CSV table after the period's, numbers as numbers, dates as
+/// dates, a frozen header — and every figure equal to the JSON export's.
+async fn the_workbook_holds_the_json_figures(app: &TestApp, c: &str, export: &Value) {
+    let (status, ct, body) = app.download("/export/periods/1.xlsx", Some(c)).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        ct,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    // The header row is frozen (a pane below row 1) on every sheet.
+    let mut raw = zip::ZipArchive::new(std::io::Cursor::new(body.clone())).expect("a ZIP");
+    let mut xml = String::new();
+    std::io::Read::read_to_string(
+        &mut raw.by_name("xl/worksheets/sheet2.xml").unwrap(),
+        &mut xml,
+    )
+    .unwrap();
+    assert!(
+        xml.contains(
+            r#"<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>"#
+        ),
+        "{xml}"
+    );
+    let sheets = workbook_sheets(body);
+    let names: Vec<&str> = sheets.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "period",
+            "indicators",
+            "activities",
+            "deliverables",
+            "expenditure"
+        ]
+    );
+    let sheet = |name: &str| &sheets.iter().find(|(n, _)| n == name).unwrap().1;
+
+    let period = sheet("period");
+    let value = |field: &str| &period.iter().find(|r| text(&r[0]) == field).unwrap()[1];
+    assert_eq!(text(value("project_id")), "C004");
+    assert_eq!(number(value("reporting_period")), Some(1.0));
+    for field in ["start_date", "end_date", "report_deadline"] {
+        let cell = value(field);
+        let calamine::Data::DateTime(d) = cell else {
+            panic!("{field} is not a date: {cell:?}")
+        };
+        let expected = export["reporting_period"][field].as_str().unwrap();
+        assert_eq!(d.as_f64(), serial(expected), "{field}");
+    }
+
+    // Every indicator's figures, in the export's order.
+    let rows = sheet("indicators");
+    assert_eq!(
+        rows[0].iter().map(text).collect::<Vec<_>>(),
+        [
+            "code",
+            "name",
+            "unit",
+            "kind",
+            "target",
+            "in_period",
+            "cumulative",
+            "progress_percent",
+            "derived",
+            "derivation"
+        ]
+    );
+    let inds = export["project_indicators"].as_array().unwrap();
+    assert_eq!(rows.len() - 1, inds.len());
+    for (row, ind) in rows[1..].iter().zip(inds) {
+        assert_eq!(text(&row[0]), ind["code"].as_str().unwrap());
+        assert_eq!(text(&row[1]), ind["name"].as_str().unwrap());
+        assert_eq!(number(&row[4]), json_number(&ind["target"]), "{ind}");
+        assert_eq!(
+            number(&row[5]),
+            json_number(&ind["delivered_in_period"]),
+            "{ind}"
+        );
+        assert_eq!(
+            number(&row[6]),
+            json_number(&ind["delivered_cumulative"]),
+            "{ind}"
+        );
+        assert_eq!(
+            number(&row[7]),
+            json_number(&ind["progress_percent"]),
+            "{ind}"
+        );
+        assert_eq!(
+            row[8],
+            calamine::Data::Bool(ind["derived"].as_bool().unwrap())
+        );
+        assert_eq!(text(&row[9]), ind["derivation"].as_str().unwrap_or(""));
+    }
+    assert!(
+        rows.iter()
+            .any(|r| text(&r[0]) == "RCO81" && number(&r[5]) == Some(4.0)),
+        "{rows:?}"
+    );
+
+    // The activity and deliverable lines, text as the JSON has it (a formula stays text).
+    let rows = sheet("activities");
+    let acts = export["activities"].as_array().unwrap();
+    assert_eq!(rows.len() - 1, acts.len());
+    for (row, a) in rows[1..].iter().zip(acts) {
+        let keys = [
+            "work_package",
+            "code",
+            "title",
+            "partner",
+            "status",
+            "narrative",
+        ];
+        for (cell, key) in row.iter().zip(keys) {
+            assert_eq!(text(cell), a[key].as_str().unwrap(), "{key}");
+        }
+    }
+    assert!(
+        rows.iter().any(|r| text(&r[5]).starts_with("=HYPERLINK(")),
+        "{rows:?}"
+    );
+    let rows = sheet("deliverables");
+    let dels = export["deliverables"].as_array().unwrap();
+    assert_eq!(rows.len() - 1, dels.len());
+    for (row, d) in rows[1..].iter().zip(dels) {
+        let keys = [
+            "activity",
+            "code",
+            "title",
+            "due_period",
+            "partner",
+            "status",
+            "note",
+        ];
+        for (cell, key) in row.iter().zip(keys) {
+            assert_eq!(text(cell), d[key].as_str().unwrap(), "{key}");
+        }
+    }
+
+    // Expenditure: an amount per category of each accepted report, as numbers.
+    let rows = sheet("expenditure");
+    let mut expected = Vec::new();
+    for p in export["partners"].as_array().unwrap() {
+        if p["report_status"] != "ACCEPTED" {
+            continue;
+        }
+        for e in p["expenditure"].as_array().unwrap() {
+            expected.push((
+                p["partner_id"].as_str().unwrap().to_owned(),
+                e["category"].as_str().unwrap().to_owned(),
+                json_number(&e["amount"]),
+            ));
+        }
+    }
+    let got: Vec<(String, String, Option<f64>)> = rows[1..]
+        .iter()
+        .map(|r| (text(&r[0]), text(&r[4]), number(&r[5])))
+        .collect();
+    assert_eq!(got, expected);
+    assert!(
+        got.iter()
+            .any(|(_, c, a)| c == "TRAVEL_ACCOMMODATION" && *a == Some(250.5))
+    );
 }
 
 /// Who may export: coordinators; not partners, not the public; unknown periods and files are 404.
@@ -534,6 +747,14 @@ async fn only_the_coordinator_may_export(app: &TestApp, c: &str, partner: &str) 
     );
     assert_eq!(app.download("/export/periods/1.json", None).await.0, 401);
     assert_eq!(app.download("/export/periods/9.json", Some(c)).await.0, 404);
+    assert_eq!(
+        app.download("/export/periods/1.xlsx", Some(partner))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(app.download("/export/periods/1.xlsx", None).await.0, 401);
+    assert_eq!(app.download("/export/periods/9.xlsx", Some(c)).await.0, 404);
     assert_eq!(
         app.download("/export/periods/1/secrets.csv", Some(c))
             .await
@@ -560,6 +781,7 @@ both!(
         let export = the_json_export_carries_the_figures(&app, c).await;
         the_csv_exports_carry_the_same_numbers(&app, c).await;
         the_zip_holds_every_file_and_the_same_json(&app, c, &export).await;
+        the_workbook_holds_the_json_figures(&app, c, &export).await;
         only_the_coordinator_may_export(&app, c, &partner).await;
     }
 );

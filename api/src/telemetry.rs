@@ -53,7 +53,11 @@ impl Traces {
 /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` turn them on. Anything this server cannot honour is an
 /// error at start, not a silent lack of traces.
 pub fn traces_wanted(var: impl Fn(&str) -> Option<String>) -> Result<bool, String> {
-    let set = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let set = |name: &str| {
+        var(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
     if set("OTEL_SDK_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
         return Ok(false);
     }
@@ -165,7 +169,10 @@ mod tests {
         let endpoint = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318");
         assert_eq!(traces_wanted(env(&[endpoint])), Ok(true));
         assert_eq!(
-            traces_wanted(env(&[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://c/v1/traces")])),
+            traces_wanted(env(&[(
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                "http://c/v1/traces"
+            )])),
             Ok(true)
         );
         assert_eq!(
@@ -181,7 +188,10 @@ mod tests {
             Ok(false)
         );
         assert_eq!(
-            traces_wanted(env(&[endpoint, ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")])),
+            traces_wanted(env(&[
+                endpoint,
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+            ])),
             Ok(true)
         );
     }

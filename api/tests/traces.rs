@@ -61,7 +61,8 @@ fn receive(mut conn: TcpStream, tx: mpsc::Sender<(String, Vec<u8>)>) {
             .unwrap_or("")
             .to_owned();
         let _ = tx.send((path, body));
-        let answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\n\r\n";
+        let answer =
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\n\r\n";
         if conn.write_all(answer).is_err() {
             return;
         }
@@ -89,7 +90,10 @@ fn serve(db: &std::path::Path, otlp_port: u16) -> (std::process::Child, u16) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pearls"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", format!("sqlite://{}?mode=rwc", db.display()))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}?mode=rwc", db.display()),
+        )
         .env("PEARLS_BIND", "127.0.0.1:0")
         .env("PEARLS_SHUTDOWN_GRACE_SECS", "5")
         .env("RUST_LOG", "error")
@@ -150,7 +154,10 @@ fn a_request_is_traced_from_the_incoming_traceparent_to_each_statement() {
 
     // A literal in the operation: it must reach no span (statements carry placeholders).
     let query = r#"query Probe { practices(first: 2, search: "xylophonesecret") { totalCount } }"#;
-    let body = format!(r#"{{"query":{},"operationName":"Probe"}}"#, json_string(query));
+    let body = format!(
+        r#"{{"query":{},"operationName":"Probe"}}"#,
+        json_string(query)
+    );
     let answer = post(
         port,
         &format!("traceparent: 00-{TRACE_ID}-{CALLER_SPAN}-01\r\n"),

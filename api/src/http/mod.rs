@@ -25,6 +25,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(crate::reporting::export::json),
         )
         .route(
+            "/export/periods/{number}.xlsx",
+            web::get().to(crate::reporting::export::xlsx),
+        )
+        .route(
             "/export/periods/{number}.zip",
             web::get().to(crate::reporting::export::zip),
         )

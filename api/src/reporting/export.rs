@@ -4,7 +4,9 @@
 //!   activities, deliverables);
 //! - `GET /export/periods/{n}/{table}.csv` — `indicators`, `activities`, `deliverables`,
 //!   `expenditure`;
-//! - `GET /export/periods/{n}.zip` — the JSON and the four CSV files;
+//! - `GET /export/periods/{n}.xlsx` — the four tables as sheets of an Excel workbook
+//!   ([`super::workbook`]);
+//! - `GET /export/periods/{n}.zip` — the JSON, the four CSV files and the workbook;
 //! - `GET /export/keep.json`, `GET /export/keep.xml` (`?period=N`, default the latest period
 //!   that has begun) — the keep.eu exchange document ([`super::keep`]).
 //!
@@ -45,6 +47,8 @@ const CHANNEL: usize = 8;
 const PROJECT_ID: &str = "C004";
 const ACRONYM: &str = "BSR Cultural Pearls";
 const PROGRAMME: &str = "Interreg Baltic Sea Region 2021-2027";
+/// The three, for the workbook's `period` sheet.
+pub(super) const PROJECT: (&str, &str, &str) = (PROJECT_ID, ACRONYM, PROGRAMME);
 
 /// The CSV tables of an export.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,10 +131,16 @@ impl Sink {
         Ok(())
     }
 
-    fn start_file(&mut self, name: &str) -> AppResult<()> {
+    /// Starts a ZIP entry: deflated, or stored when its bytes are compressed already (a
+    /// workbook is a ZIP of its own).
+    fn start_file(&mut self, name: &str, compressed: bool) -> AppResult<()> {
         if let Out::Zip { zip, .. } = &mut self.out {
-            let options = zip::write::SimpleFileOptions::default()
-                .compression_method(zip::CompressionMethod::Deflated);
+            let options =
+                zip::write::SimpleFileOptions::default().compression_method(if compressed {
+                    zip::CompressionMethod::Stored
+                } else {
+                    zip::CompressionMethod::Deflated
+                });
             zip.as_mut()
                 .ok_or_else(|| io("the archive is finished"))?
                 .start_file(name, options)
@@ -323,46 +333,38 @@ async fn write_json(
     }
     s.write(b"],\"activities\":[")?;
     let mut first = true;
-    each_activity_row(
-        db,
-        period,
-        |row| {
+    let mut rows = ActivityRows::open(db).await?;
+    while let Some(page) = rows.next_page(db, period).await? {
+        for row in page {
             let v = json!({
                 "work_package": row.0, "code": row.1, "title": row.2,
                 "partner": row.3, "status": row.4, "narrative": row.5,
             });
-            let mut out = Vec::new();
             if !first {
-                out.push(b',');
+                s.write(b",")?;
             }
             first = false;
-            out.extend(serde_json::to_vec(&v).map_err(io)?);
-            Ok(out)
-        },
-        s,
-    )
-    .await?;
+            s.write(&serde_json::to_vec(&v).map_err(io)?)?;
+        }
+        s.flush().await?;
+    }
     s.write(b"],\"deliverables\":[")?;
     let mut first = true;
-    each_deliverable_row(
-        db,
-        period,
-        |row| {
+    let mut rows = DeliverableRows::open(db).await?;
+    while let Some(page) = rows.next_page(db, period).await? {
+        for row in page {
             let v = json!({
                 "activity": row.0, "code": row.1, "title": row.2, "due_period": row.3,
                 "partner": row.4, "status": row.5, "note": row.6,
             });
-            let mut out = Vec::new();
             if !first {
-                out.push(b',');
+                s.write(b",")?;
             }
             first = false;
-            out.extend(serde_json::to_vec(&v).map_err(io)?);
-            Ok(out)
-        },
-        s,
-    )
-    .await?;
+            s.write(&serde_json::to_vec(&v).map_err(io)?)?;
+        }
+        s.flush().await?;
+    }
     s.write(b"]}")?;
     s.flush().await
 }
@@ -401,118 +403,219 @@ async fn reports_page(
 type ActivityRow = (String, String, String, String, String, String);
 type DeliverableRow = (String, String, String, String, String, String, String);
 
-/// Every (activity, partner) progress line of the period's reports, page by page.
-async fn each_activity_row(
-    db: &impl ConnectionTrait,
-    period: &reporting_period::Model,
-    mut emit: impl FnMut(ActivityRow) -> AppResult<Vec<u8>>,
-    s: &mut Sink,
-) -> AppResult<()> {
-    let wps: std::collections::HashMap<Uuid, String> = work_package::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|w| (w.id, w.code))
-        .collect();
-    let acts: std::collections::HashMap<Uuid, activity::Model> = activity::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|a| (a.id, a))
-        .collect();
-    let mut after = None;
-    loop {
-        let page = reports_page(db, period.id, after).await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.0.id);
+/// The (activity, partner) progress lines of a period's accepted reports, a page of reports
+/// at a time: work package, activity, title, partner, status, narrative.
+pub(super) struct ActivityRows {
+    wps: std::collections::HashMap<Uuid, String>,
+    acts: std::collections::HashMap<Uuid, activity::Model>,
+    after: Option<Uuid>,
+}
+
+impl ActivityRows {
+    pub(super) async fn open(db: &impl ConnectionTrait) -> AppResult<Self> {
+        let wps = work_package::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|w| (w.id, w.code))
+            .collect();
+        let acts = activity::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
+        Ok(Self {
+            wps,
+            acts,
+            after: None,
+        })
+    }
+
+    /// The next page's rows; `None` when every report has been read.
+    pub(super) async fn next_page(
+        &mut self,
+        db: &impl ConnectionTrait,
+        period: &reporting_period::Model,
+    ) -> AppResult<Option<Vec<ActivityRow>>> {
+        let page = reports_page(db, period.id, self.after).await?;
+        let Some(last) = page.last() else {
+            return Ok(None);
+        };
+        self.after = Some(last.0.id);
         let rows = activity_progress::Entity::find()
             .filter(activity_progress::Column::ReportId.is_in(page.iter().map(|(r, _)| r.id)))
             .all(db)
             .await?;
+        let mut out = Vec::new();
         for (report, partner) in &page {
             let mut mine: Vec<&activity_progress::Model> =
                 rows.iter().filter(|r| r.report_id == report.id).collect();
-            mine.sort_by_cached_key(|r| acts.get(&r.activity_id).map(|a| natural_key(&a.code)));
+            mine.sort_by_cached_key(|r| {
+                self.acts.get(&r.activity_id).map(|a| natural_key(&a.code))
+            });
             for r in mine {
-                let Some(a) = acts.get(&r.activity_id) else {
+                let Some(a) = self.acts.get(&r.activity_id) else {
                     continue;
                 };
-                let bytes = emit((
-                    wps.get(&a.work_package_id).cloned().unwrap_or_default(),
+                out.push((
+                    self.wps
+                        .get(&a.work_package_id)
+                        .cloned()
+                        .unwrap_or_default(),
                     a.code.clone(),
                     a.title.clone(),
                     partner.clone(),
                     r.status.as_str().to_owned(),
                     r.narrative.clone(),
-                ))?;
-                s.write(&bytes)?;
+                ));
             }
         }
-        s.flush().await?;
+        Ok(Some(out))
     }
-    Ok(())
 }
 
-/// Every (deliverable, partner) status line of the period's reports, page by page.
-async fn each_deliverable_row(
-    db: &impl ConnectionTrait,
-    period: &reporting_period::Model,
-    mut emit: impl FnMut(DeliverableRow) -> AppResult<Vec<u8>>,
-    s: &mut Sink,
-) -> AppResult<()> {
-    let acts: std::collections::HashMap<Uuid, String> = activity::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|a| (a.id, a.code))
-        .collect();
-    let periods: std::collections::HashMap<Uuid, i32> = reporting_period::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.number))
-        .collect();
-    let dels: std::collections::HashMap<Uuid, deliverable::Model> = deliverable::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|d| (d.id, d))
-        .collect();
-    let mut after = None;
-    loop {
-        let page = reports_page(db, period.id, after).await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.0.id);
+/// The (deliverable, partner) status lines of a period's accepted reports, a page of reports
+/// at a time: activity, deliverable, title, due period, partner, status, note.
+pub(super) struct DeliverableRows {
+    acts: std::collections::HashMap<Uuid, String>,
+    periods: std::collections::HashMap<Uuid, i32>,
+    dels: std::collections::HashMap<Uuid, deliverable::Model>,
+    after: Option<Uuid>,
+}
+
+impl DeliverableRows {
+    pub(super) async fn open(db: &impl ConnectionTrait) -> AppResult<Self> {
+        let acts = activity::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a.code))
+            .collect();
+        let periods = reporting_period::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.number))
+            .collect();
+        let dels = deliverable::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d))
+            .collect();
+        Ok(Self {
+            acts,
+            periods,
+            dels,
+            after: None,
+        })
+    }
+
+    /// The next page's rows; `None` when every report has been read.
+    pub(super) async fn next_page(
+        &mut self,
+        db: &impl ConnectionTrait,
+        period: &reporting_period::Model,
+    ) -> AppResult<Option<Vec<DeliverableRow>>> {
+        let page = reports_page(db, period.id, self.after).await?;
+        let Some(last) = page.last() else {
+            return Ok(None);
+        };
+        self.after = Some(last.0.id);
         let rows = deliverable_progress::Entity::find()
             .filter(deliverable_progress::Column::ReportId.is_in(page.iter().map(|(r, _)| r.id)))
             .all(db)
             .await?;
+        let mut out = Vec::new();
         for (report, partner) in &page {
             let mut mine: Vec<&deliverable_progress::Model> =
                 rows.iter().filter(|r| r.report_id == report.id).collect();
-            mine.sort_by_cached_key(|r| dels.get(&r.deliverable_id).map(|d| natural_key(&d.code)));
+            mine.sort_by_cached_key(|r| {
+                self.dels
+                    .get(&r.deliverable_id)
+                    .map(|d| natural_key(&d.code))
+            });
             for r in mine {
-                let Some(d) = dels.get(&r.deliverable_id) else {
+                let Some(d) = self.dels.get(&r.deliverable_id) else {
                     continue;
                 };
-                let bytes = emit((
-                    acts.get(&d.activity_id).cloned().unwrap_or_default(),
+                out.push((
+                    self.acts.get(&d.activity_id).cloned().unwrap_or_default(),
                     d.code.clone(),
                     d.title.clone(),
                     d.due_period_id
-                        .and_then(|p| periods.get(&p))
+                        .and_then(|p| self.periods.get(&p))
                         .map(|n| n.to_string())
                         .unwrap_or_default(),
                     partner.clone(),
                     r.status.as_str().to_owned(),
                     r.note.clone(),
-                ))?;
-                s.write(&bytes)?;
+                ));
             }
         }
-        s.flush().await?;
+        Ok(Some(out))
     }
-    Ok(())
+}
+
+/// One expenditure line of an accepted report: the partner and one cost category.
+pub(super) struct ExpenditureRow {
+    pub partner_id: Uuid,
+    pub partner: String,
+    pub country: String,
+    pub report_status: ReportStatus,
+    pub category: entity::CostCategory,
+    pub amount_cents: i64,
+}
+
+/// The consortium's accepted expenditure for a period, every category of each partner with an
+/// accepted report (zero where nothing was claimed), a page of partners at a time.
+pub(super) struct ExpenditureRows {
+    after: Option<(String, Uuid)>,
+}
+
+impl ExpenditureRows {
+    pub(super) fn open() -> Self {
+        Self { after: None }
+    }
+
+    /// The next page's rows; `None` when every partner has been read.
+    pub(super) async fn next_page(
+        &mut self,
+        db: &impl ConnectionTrait,
+        period: &reporting_period::Model,
+    ) -> AppResult<Option<Vec<ExpenditureRow>>> {
+        let page = partners_page(db, self.after.clone()).await?;
+        let Some(last) = page.last() else {
+            return Ok(None);
+        };
+        self.after = Some((last.name.clone(), last.id));
+        let ids: Vec<Uuid> = page.iter().map(|o| o.id).collect();
+        let (reports, lines) = reports_of(db, period.id, &ids).await?;
+        let mut out = Vec::new();
+        for org in &page {
+            let Some(report) = reports
+                .iter()
+                .find(|r| r.organisation_id == org.id && r.status == ReportStatus::Accepted)
+            else {
+                continue;
+            };
+            for c in super::types::COST_CATEGORIES {
+                out.push(ExpenditureRow {
+                    partner_id: org.id,
+                    partner: org.name.clone(),
+                    country: org.country_code.clone(),
+                    report_status: report.status,
+                    category: c,
+                    amount_cents: lines
+                        .iter()
+                        .find(|l| l.report_id == report.id && l.category == c)
+                        .map_or(0, |l| l.amount_cents),
+                });
+            }
+        }
+        Ok(Some(out))
+    }
 }
 
 async fn write_csv(
@@ -568,7 +671,14 @@ async fn write_csv(
                 "status",
                 "narrative",
             ])?)?;
-            each_activity_row(db, period, |r| csv_row(&[r.0, r.1, r.2, r.3, r.4, r.5]), s).await
+            let mut rows = ActivityRows::open(db).await?;
+            while let Some(page) = rows.next_page(db, period).await? {
+                for r in page {
+                    s.write(&csv_row(&[r.0, r.1, r.2, r.3, r.4, r.5])?)?;
+                }
+                s.flush().await?;
+            }
+            Ok(())
         }
         Table::Deliverables => {
             s.write(&header(&[
@@ -580,13 +690,14 @@ async fn write_csv(
                 "status",
                 "note",
             ])?)?;
-            each_deliverable_row(
-                db,
-                period,
-                |r| csv_row(&[r.0, r.1, r.2, r.3, r.4, r.5, r.6]),
-                s,
-            )
-            .await
+            let mut rows = DeliverableRows::open(db).await?;
+            while let Some(page) = rows.next_page(db, period).await? {
+                for r in page {
+                    s.write(&csv_row(&[r.0, r.1, r.2, r.3, r.4, r.5, r.6])?)?;
+                }
+                s.flush().await?;
+            }
+            Ok(())
         }
         Table::Expenditure => {
             s.write(&header(&[
@@ -597,33 +708,17 @@ async fn write_csv(
                 "category",
                 "amount_eur",
             ])?)?;
-            let mut after = None;
-            loop {
-                let page = partners_page(db, after.clone()).await?;
-                let Some(last) = page.last() else { break };
-                after = Some((last.name.clone(), last.id));
-                let ids: Vec<Uuid> = page.iter().map(|o| o.id).collect();
-                let (reports, lines) = reports_of(db, period.id, &ids).await?;
-                for org in &page {
-                    let Some(report) = reports.iter().find(|r| {
-                        r.organisation_id == org.id && r.status == ReportStatus::Accepted
-                    }) else {
-                        continue;
-                    };
-                    for c in super::types::COST_CATEGORIES {
-                        let amount = lines
-                            .iter()
-                            .find(|l| l.report_id == report.id && l.category == c)
-                            .map_or(0, |l| l.amount_cents);
-                        s.write(&csv_row(&[
-                            org.id.to_string(),
-                            org.name.clone(),
-                            org.country_code.clone(),
-                            report.status.as_str().to_owned(),
-                            c.as_str().to_owned(),
-                            eur(amount),
-                        ])?)?;
-                    }
+            let mut rows = ExpenditureRows::open();
+            while let Some(page) = rows.next_page(db, period).await? {
+                for r in page {
+                    s.write(&csv_row(&[
+                        r.partner_id.to_string(),
+                        r.partner,
+                        r.country,
+                        r.report_status.as_str().to_owned(),
+                        r.category.as_str().to_owned(),
+                        eur(r.amount_cents),
+                    ])?)?;
                 }
                 s.flush().await?;
             }
@@ -637,6 +732,7 @@ async fn write_csv(
 enum Format {
     Json,
     Csv(Table),
+    Xlsx,
     Zip,
     Keep(KeepFormat),
 }
@@ -720,14 +816,20 @@ async fn write_export(
             let figures = figures::indicators(&txn, period).await?;
             write_csv(&txn, period, &figures, t, s).await?
         }
+        (Format::Xlsx, Some(period)) => {
+            let figures = figures::indicators(&txn, period).await?;
+            s.write(&super::workbook::workbook(&txn, period, &figures).await?)?;
+        }
         (Format::Zip, Some(period)) => {
             let figures = figures::indicators(&txn, period).await?;
-            s.start_file(&format!("period-{}.json", period.number))?;
+            s.start_file(&format!("period-{}.json", period.number), false)?;
             write_json(&txn, period, &figures, s).await?;
             for t in Table::ALL {
-                s.start_file(&format!("period-{}-{}.csv", period.number, t.name()))?;
+                s.start_file(&format!("period-{}-{}.csv", period.number, t.name()), false)?;
                 write_csv(&txn, period, &figures, t, s).await?;
             }
+            s.start_file(&format!("period-{}.xlsx", period.number), true)?;
+            s.write(&super::workbook::workbook(&txn, period, &figures).await?)?;
         }
     }
     // A read-only snapshot: it wrote nothing, so the data version stays.
@@ -814,6 +916,10 @@ async fn serve(
             "text/csv; charset=utf-8",
             format!("period-{number}-{}.csv", t.name()),
         ),
+        Format::Xlsx => (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            format!("period-{number}.xlsx"),
+        ),
         Format::Zip => ("application/zip", format!("period-{number}.zip")),
         Format::Keep(KeepFormat::Json) => ("application/json", "keep.json".to_owned()),
         Format::Keep(KeepFormat::Xml) => ("application/xml", "keep.xml".to_owned()),
@@ -835,6 +941,15 @@ pub async fn json(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     serve(req, state, Period::Number(&path.into_inner()), Format::Json).await
+}
+
+/// `GET /export/periods/{number}.xlsx`
+pub async fn xlsx(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    serve(req, state, Period::Number(&path.into_inner()), Format::Xlsx).await
 }
 
 /// `GET /export/periods/{number}.zip`

@@ -8,6 +8,7 @@ pub mod graphql;
 pub mod keep;
 pub mod service;
 pub mod types;
+pub mod workbook;
 
 use entity::{IndicatorKind, indicator};
 
