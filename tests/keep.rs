@@ -509,6 +509,11 @@ async fn who_reads_it(app: &TestApp, c: &str, partner: &str) {
         app.download("/export/keep.json?period=9", Some(c)).await.0,
         404
     );
+    // A period that is not a number is the contract's BAD_USER_INPUT, in its JSON body.
+    let (status, ct, body) = app.download("/export/keep.json?period=abc", Some(c)).await;
+    assert_eq!((status, ct.as_str()), (400, "application/json"));
+    let body: Value = serde_json::from_slice(&body).expect("a JSON error body");
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
     let read = "{ projectSettings { projectCode } }";
     for (who, expected) in [
         (reporting.as_str(), None),

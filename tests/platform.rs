@@ -793,6 +793,48 @@ async fn the_graphql_response_media_type_gets_the_specification_s_status_codes()
     assert_eq!(ct, "application/json");
 }
 
+/// A request stopped by the time limit has no data: under `application/graphql-response+json`
+/// that is a 400 of that media type (a limit exceeded, as the others), `application/json`
+/// clients keep their 200. Both carry QUERY_TOO_COMPLEX.
+#[actix_web::test]
+async fn a_stopped_request_answers_as_its_media_type_requires() {
+    // No time at all: the operation is stopped at its first wait for the database.
+    let Some(app) = TestApp::spawn_with(Backend::Sqlite, |c| c.request_timeout_ms = 0).await else {
+        return;
+    };
+    let query = "{ editions { totalCount } events { totalCount } practices { totalCount } }";
+    for (accept, status, media) in [
+        (
+            "application/graphql-response+json",
+            400,
+            "application/graphql-response+json; charset=utf-8",
+        ),
+        ("application/json", 200, "application/json"),
+    ] {
+        let mut res = app
+            .client
+            .post(format!("{}/graphql", app.base))
+            .insert_header(("Accept", accept))
+            .send_json(&json!({ "query": query }))
+            .await
+            .expect("request");
+        let ct = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body: Value = serde_json::from_slice(&res.body().await.expect("body")).expect("json");
+        assert_eq!(
+            (res.status().as_u16(), ct.as_str()),
+            (status, media),
+            "{body}"
+        );
+        assert!(body.get("data").is_none(), "{body}");
+        assert_eq!(common::code(&body), "QUERY_TOO_COMPLEX", "{body}");
+    }
+}
+
 /// `GET /metrics` as text, with an optional bearer token: (status, body).
 async fn scrape(app: &TestApp, token: Option<&str>) -> (u16, String) {
     let mut req = app.client.get(format!("{}/metrics", app.base));
@@ -923,8 +965,22 @@ async fn metrics_an_operator_can_alert_on() {
     .await;
     app.gql(None, "query Me { me { id } }", json!({})).await;
     app.gql(None, "{ nothing }", json!({})).await;
+    // An invented method is refused before it could become a label.
+    let method = awc::http::Method::from_bytes(b"INVENTED").expect("a method token");
+    let res = app
+        .client
+        .request(method, format!("{}/graphql", app.base))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status().as_u16(), 405);
+    assert_eq!(
+        res.headers().get("allow").and_then(|v| v.to_str().ok()),
+        Some("GET, HEAD, POST, OPTIONS")
+    );
     let (status, text) = scrape(&app, None).await;
     assert_eq!(status, 200, "open in development");
+    assert!(!text.contains("INVENTED"), "{text}");
     let types = exposition(&text);
     for (family, ty) in [
         ("pearls_http_requests_total", "counter"),
@@ -1103,4 +1159,24 @@ async fn request_budgets_are_per_principal() {
         "RATE_LIMITED",
         "the second heavy page: {body}"
     );
+    // Files spend the same budget: a spent one refuses an export (429, Retry-After) before
+    // anything is read, and a calendar file costs as a page of events does (5, here all of it).
+    let mut res = app
+        .client
+        .get(format!("{}/export/periods/1.json", app.base))
+        .insert_header(("Authorization", format!("Bearer {coordinator}")))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status().as_u16(), 429);
+    assert!(res.headers().get("retry-after").is_some());
+    let body: Value = serde_json::from_slice(&res.body().await.expect("body")).expect("json");
+    assert_eq!(common::code(&body), "RATE_LIMITED", "{body}");
+    let kiel = app
+        .login("kiel@test.example", common::fixtures::PASSWORD)
+        .await;
+    assert_eq!(app.download("/me/events.ics", Some(&kiel)).await.0, 200);
+    assert_eq!(app.download("/me/events.ics", Some(&kiel)).await.0, 429);
+    let body = app.gql(Some(&kiel), cheap, json!({})).await;
+    assert_eq!(common::code(&body), "RATE_LIMITED", "one budget: {body}");
 }

@@ -173,8 +173,9 @@ fn app_err(e: crate::error::AppError) -> Box<dyn std::error::Error> {
     e.public_message().into()
 }
 
-/// `pearls export keep`: the document to a file (removed again if writing fails, so a
-/// half-written document is never taken for a whole one) or to standard output.
+/// `pearls export keep`: the document to a file or to standard output. A file is written
+/// beside its path under a temporary name and renamed over it only once complete and synced:
+/// a failed export never leaves a half-written document, nor removes the previous one.
 async fn export_keep(
     config: &Config,
     format: KeepFormatArg,
@@ -190,12 +191,25 @@ async fn export_keep(
     use crate::reporting::export::keep_to;
     match out {
         Some(path) => {
-            let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
-            let written = keep_to(&db, format, period, today, &mut file).await;
+            let name = path
+                .file_name()
+                .ok_or("--out must name a file")?
+                .to_string_lossy();
+            let part = path.with_file_name(format!(".{name}.part"));
+            let mut file = std::io::BufWriter::new(std::fs::File::create(&part)?);
+            let written: CliResult = match keep_to(&db, format, period, today, &mut file).await {
+                Ok(()) => file
+                    .into_inner()
+                    .map_err(|e| e.into_error())
+                    .and_then(|f| f.sync_all())
+                    .and_then(|()| std::fs::rename(&part, &path))
+                    .map_err(Into::into),
+                Err(e) => Err(app_err(e)),
+            };
             if written.is_err() {
-                let _ = std::fs::remove_file(&path);
+                let _ = std::fs::remove_file(&part);
             }
-            written.map_err(app_err)
+            written
         }
         None => {
             let mut stdout = std::io::stdout().lock();

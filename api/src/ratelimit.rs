@@ -42,6 +42,28 @@ impl Budgets {
         u32::try_from(1 + complexity / 100).unwrap_or(u32::MAX)
     }
 
+    /// What a period export or a keep.eu document costs: it reads a whole period's work plan,
+    /// reports and figures, as an operation of complexity 10,000 would.
+    pub const EXPORT: u32 = 100;
+    /// What a calendar file costs: a page of events, as a dashboard list does.
+    pub const CALENDAR: u32 = 5;
+
+    /// Charges a download (an export, a calendar) to the caller's budget before it is served:
+    /// the same budget GraphQL operations spend, so an integration token cannot take a node's
+    /// capacity by pulling files instead of querying.
+    pub fn charge(
+        budgets: Option<&Self>,
+        actor: &Actor,
+        cost: u32,
+    ) -> Result<(), crate::error::AppError> {
+        match budgets {
+            Some(b) => b
+                .spend(actor, cost)
+                .map_err(crate::error::AppError::rate_limited),
+            None => Ok(()),
+        }
+    }
+
     /// Spends `cost` from the caller's budget, or says after how long it would be there.
     pub fn spend(&self, actor: &Actor, cost: u32) -> Result<(), Duration> {
         let key = match actor {

@@ -277,6 +277,22 @@ fn run(listener: TcpListener, state: AppState) -> Result<Server, StartupError> {
             .wrap(metrics.clone())
             .wrap_fn(move |req, srv| {
                 use actix_web::dev::Service;
+                use actix_web::http::Method;
+                // The methods the API serves; any other is refused here, before the metrics
+                // middleware labels it (a label per invented method would grow the registry).
+                if ![Method::GET, Method::HEAD, Method::POST, Method::OPTIONS]
+                    .contains(req.method())
+                {
+                    let refused = actix_web::HttpResponse::MethodNotAllowed()
+                        .insert_header((actix_web::http::header::ALLOW, "GET, HEAD, POST, OPTIONS"))
+                        .json(serde_json::json!({ "errors": [{
+                            "message": "the API answers GET, HEAD, POST and OPTIONS only",
+                            "extensions": { "code": crate::error::code::BAD_USER_INPUT },
+                        }] }));
+                    let res = req.into_response(refused).map_into_boxed_body();
+                    return Box::pin(async move { Ok(res) })
+                        as std::pin::Pin<Box<dyn std::future::Future<Output = _>>>;
+                }
                 if req.path() == "/metrics" {
                     if let Some(refused) = metrics_refusal(&req, &node) {
                         let res = req.into_response(refused).map_into_boxed_body();
@@ -300,6 +316,15 @@ fn run(listener: TcpListener, state: AppState) -> Result<Server, StartupError> {
             })
             .wrap(TracingLogger::default())
             .app_data(web::PayloadConfig::new(max_body))
+            // A query string that does not parse (`?period=abc`) is the contract's
+            // BAD_USER_INPUT in the usual error body, not the framework's plain-text 400.
+            .app_data(web::QueryConfig::default().error_handler(|err, _| {
+                let e = crate::error::AppError::bad_input(
+                    "query",
+                    format!("the query string is not valid: {err}"),
+                );
+                actix_web::error::InternalError::from_response(err, e.http_response()).into()
+            }))
             .app_data(data.clone())
             .app_data(schema.clone())
             .configure(crate::http::routes)

@@ -95,6 +95,38 @@ fn migrate_seed_and_create_a_user() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("PARTNER"));
 
+    // `export keep --out` writes the whole document, and a failed export leaves the previous
+    // file as it was (written beside it, renamed only when complete), with nothing else behind.
+    let dir = std::env::temp_dir().join(format!("pearls-keep-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir(&dir).expect("a directory");
+    let file = dir.join("keep.xml");
+    let out = pearls(&url)
+        .args(["export", "keep", "--format", "xml", "--out"])
+        .arg(&file)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(&file).expect("the document");
+    assert!(written.starts_with("<?xml") && written.trim_end().ends_with("</programme>"));
+    let out = pearls(&url)
+        .args(["export", "keep", "--period", "99", "--out"])
+        .arg(&file)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("there is no reporting period 99"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&file).expect("kept"), written);
+    assert_eq!(std::fs::read_dir(&dir).expect("list").count(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+
     // Rolling back and re-applying works.
     assert!(
         pearls(&url)

@@ -14,6 +14,7 @@ use crate::auth::request::authenticate;
 use crate::error::AppError;
 use crate::events::{calendar, service};
 use crate::policy::{Actor, scope};
+use crate::ratelimit::Budgets;
 use crate::state::AppState;
 
 fn error(err: AppError) -> HttpResponse {
@@ -57,6 +58,7 @@ pub async fn one(
         let raw = path.into_inner();
         let id = Uuid::parse_str(&raw).map_err(|_| AppError::not_found("event"))?;
         let actor = actor(&req, &state).await?;
+        Budgets::charge(state.budgets.as_deref(), &actor, Budgets::CALENDAR)?;
         let ev = scope::events(&actor)
             .filter(event::Column::Id.eq(id))
             .one(&state.db)
@@ -95,6 +97,7 @@ async fn feed_of(state: &AppState, actor: &Actor) -> Result<Vec<event::Model>, A
 pub async fn mine(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let run = async {
         let actor = actor(&req, &state).await?;
+        Budgets::charge(state.budgets.as_deref(), &actor, Budgets::CALENDAR)?;
         let events = feed_of(&state, &actor).await?;
         Ok::<_, AppError>(calendar::render(
             "BSR Cultural Pearls — my events",
@@ -124,6 +127,8 @@ pub async fn feed(
             .await?
             .ok_or_else(|| AppError::not_found("calendar feed"))?;
         let actor = Actor::User(principal);
+        // A calendar app polls with its owner's budget.
+        Budgets::charge(state.budgets.as_deref(), &actor, Budgets::CALENDAR)?;
         let events = feed_of(&state, &actor).await?;
         Ok::<_, AppError>(calendar::render(
             "BSR Cultural Pearls — my events",

@@ -196,14 +196,20 @@ async fn run(
             }
         }
         Ok(response) => respond(response, media),
-        Err(_) => refuse(
-            StatusCode::OK,
+        // Stopped by the time limit: no data. `application/json` keeps its 200; under
+        // `application/graphql-response+json` an answer without data is a 4xx, and a limit
+        // exceeded is the client's request error as the other limits are (400).
+        Err(_) => media.label(refuse(
+            match media {
+                Media::Json => StatusCode::OK,
+                Media::GraphqlResponse => StatusCode::BAD_REQUEST,
+            },
             code::QUERY_TOO_COMPLEX,
             &format!(
                 "the request took longer than {} ms and was stopped",
                 state.config.request_timeout_ms
             ),
-        ),
+        )),
     }
 }
 

@@ -854,6 +854,10 @@ async fn serve(
     if let Err(e) = crate::policy::rules::export_reporting(&actor) {
         return refuse(e);
     }
+    let cost = crate::ratelimit::Budgets::EXPORT;
+    if let Err(e) = crate::ratelimit::Budgets::charge(state.budgets.as_deref(), &actor, cost) {
+        return refuse(e);
+    }
     let period = match asked {
         Period::Number(n) => {
             let Ok(number) = n.parse::<i32>() else {
