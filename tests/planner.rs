@@ -171,3 +171,107 @@ both!(
         assert_eq!(a, b);
     }
 );
+
+const ORGANISATIONS: &str = "query($n: Int, $m: Int, $after: String, $before: String,
+    $f: OrganisationFilter, $o: [OrganisationOrder!], $withMembers: Boolean!) {
+  page: organisations(first: $n, last: $m, after: $after, before: $before, filter: $f, orderBy: $o) {
+    __typename
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor __typename }
+    edges { __typename cursor node { ...Org } }
+    nodes { ...Org }
+  }
+}
+fragment Org on Organisation {
+  __typename id kind name countryCode region population isCapital createdAt updatedAt version
+  members @include(if: $withMembers) { id email name role countryCode active createdAt version
+    organisation { id name } }
+}";
+
+const USERS: &str = "query($n: Int, $m: Int, $after: String, $before: String, $f: UserFilter,
+    $o: [UserOrder!]) {
+  users(first: $n, last: $m, after: $after, before: $before, filter: $f, orderBy: $o) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { __typename id email name role countryCode active createdAt version
+      org: organisation { id kind name countryCode members { id name } } } }
+  }
+}";
+
+both!(
+    planned_organisation_and_user_pages_answer_what_the_loaders_answer,
+    tweak = |c| c.response_cache = false,
+    |app: TestApp| async move {
+        app.seed_scale_1().await;
+        let loaders = app
+            .node_with(|c| {
+                c.planner = false;
+                c.response_cache = false;
+            })
+            .await;
+        let mut tokens = vec![("anonymous", None)];
+        for who in ["coordinator", "partner", "mentor", "municipality"] {
+            let t = app
+                .login(&format!("{who}@pearls.example"), "pearls-demo")
+                .await;
+            tokens.push((who, Some(t)));
+        }
+        let mut compared = 0;
+        for (who, token) in &tokens {
+            let token = token.as_deref();
+            let signed_in = u64::from(token.is_some());
+            let base = json!({ "n": 20, "m": null, "after": null, "before": null, "f": null,
+                               "o": null, "withMembers": true });
+            let with = |extra: Value| {
+                let mut v = base.clone();
+                for (k, x) in extra.as_object().expect("object") {
+                    v[k] = x.clone();
+                }
+                v
+            };
+            let (first, _) = ask(&app, token, ORGANISATIONS, &base).await;
+            let first: Value = serde_json::from_str(&first).expect("json");
+            let end = first["data"]["page"]["pageInfo"]["endCursor"].clone();
+            for v in [
+                base.clone(),
+                with(json!({ "after": end })),
+                with(json!({ "n": null, "m": 4, "before": end, "withMembers": false })),
+                with(
+                    json!({ "f": { "kind": ["MUNICIPALITY"], "countryCode": ["LV", "DE"] },
+                             "o": [{ "field": "COUNTRY_CODE", "direction": "DESC" }] }),
+                ),
+                with(json!({ "f": { "nameContains": "a" }, "n": 50, "withMembers": false })),
+            ] {
+                let (planned, cost) = ask(&app, token, ORGANISATIONS, &v).await;
+                let (loaded, _) = ask(&loaders, token, ORGANISATIONS, &v).await;
+                assert_same(
+                    &planned,
+                    &loaded,
+                    &format!("{who}'s organisations with {v}"),
+                );
+                assert!(!planned.contains("\"errors\""), "{who} with {v}: {planned}");
+                assert!(cost <= 2 + signed_in, "{who} with {v}: {cost} statements");
+                compared += 1;
+            }
+            for v in [
+                with(json!({})),
+                with(json!({ "n": null, "m": 3 })),
+                with(
+                    json!({ "f": { "role": ["MENTOR", "PARTNER"], "active": true },
+                             "o": [{ "field": "EMAIL", "direction": "DESC" }] }),
+                ),
+                with(json!({ "f": { "search": "e" }, "n": 100 })),
+            ] {
+                let (planned, cost) = ask(&app, token, USERS, &v).await;
+                let (loaded, _) = ask(&loaders, token, USERS, &v).await;
+                assert_same(&planned, &loaded, &format!("{who}'s users with {v}"));
+                if token.is_some() {
+                    assert!(!planned.contains("\"errors\""), "{who} with {v}: {planned}");
+                    assert!(cost <= 2 + signed_in, "{who} with {v}: {cost} statements");
+                }
+                compared += 1;
+            }
+        }
+        assert_eq!(compared, 5 * 9);
+    }
+);

@@ -8,8 +8,15 @@ use super::types::{Organisation, OrganisationConnection, OrganisationFilter, Org
 use crate::graphql::connection::{PageArgs, cost, order_with_tiebreak, paginate};
 use crate::graphql::context::req;
 use crate::graphql::filter::contains;
+use crate::graphql::planner::{self, ORGANISATION, Planned};
 use crate::graphql::scalars::CountryCode;
 use crate::policy::scope;
+
+/// The connection's type names, for a planned page.
+const TYPES: planner::ConnectionTypes = planner::ConnectionTypes {
+    connection: "OrganisationConnection",
+    edge: "OrganisationEdge",
+};
 
 /// A country of the Baltic Sea Region programme area.
 #[derive(SimpleObject, Clone)]
@@ -55,7 +62,7 @@ impl OrganisationQuery {
         #[graphql(desc = "Ordering criteria, applied in turn.")] order_by: Option<
             Vec<OrganisationOrder>,
         >,
-    ) -> Result<OrganisationConnection> {
+    ) -> Result<Planned<OrganisationConnection>> {
         let rc = req(ctx);
         let mut select = scope::organisations(&rc.actor);
         if let Some(f) = filter {
@@ -84,12 +91,19 @@ impl OrganisationQuery {
             organisation::Column::Id,
         )?;
         let args = PageArgs::new(ctx, first, after, last, before);
+        if rc.state.config.planner
+            && let Some(built) =
+                planner::connection(ctx, &ORGANISATION, &TYPES, select.clone(), &order, &args)
+                    .await?
+        {
+            return Ok(Planned::built(built));
+        }
         let (page, total) = paginate(rc.db(), select, order, &args).await?;
-        Ok(OrganisationConnection::from_page(
+        Ok(Planned::Resolved(OrganisationConnection::from_page(
             page,
             total,
             Organisation::from,
-        ))
+        )))
     }
 
     /// One organisation by id.

@@ -14,8 +14,15 @@ use crate::graphql::enums::Role;
 use crate::graphql::filter::contains;
 use crate::graphql::ids;
 use crate::graphql::loaders::UserById;
+use crate::graphql::planner::{self, Planned, USER};
 use crate::graphql::scalars::CountryCode;
 use crate::policy::scope;
+
+/// The connection's type names, for a planned page.
+const TYPES: planner::ConnectionTypes = planner::ConnectionTypes {
+    connection: "UserConnection",
+    edge: "UserEdge",
+};
 
 /// User queries.
 #[derive(Default)]
@@ -53,7 +60,7 @@ impl UserQuery {
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
         #[graphql(desc = "Conditions the rows must meet.")] filter: Option<UserFilter>,
         #[graphql(desc = "Ordering criteria, applied in turn.")] order_by: Option<Vec<UserOrder>>,
-    ) -> Result<Option<UserConnection>> {
+    ) -> Result<Option<Planned<UserConnection>>> {
         let rc = req(ctx);
         rc.actor.principal()?;
         let mut select = scope::users(&rc.actor);
@@ -87,8 +94,18 @@ impl UserQuery {
             user::Column::Id,
         )?;
         let args = PageArgs::new(ctx, first, after, last, before);
+        if rc.state.config.planner
+            && let Some(built) =
+                planner::connection(ctx, &USER, &TYPES, select.clone(), &order, &args).await?
+        {
+            return Ok(Some(Planned::built(built)));
+        }
         let (page, total) = paginate(rc.db(), select, order, &args).await?;
-        Ok(Some(UserConnection::from_page(page, total, User::from)))
+        Ok(Some(Planned::Resolved(UserConnection::from_page(
+            page,
+            total,
+            User::from,
+        ))))
     }
 
     /// One user by id (NOT_FOUND when the caller may not see them).

@@ -136,7 +136,14 @@ pub static ORGANISATION: Shape = Shape {
         col("updatedAt", "updated_at", Kind::Instant),
         col("version", "version", Kind::Int),
     ],
-    relations: &[],
+    relations: &[Relation {
+        name: "members",
+        shape: &USER,
+        child_column: "organisation_id",
+        parent_column: "id",
+        scope: |a| q(scope::users(a)),
+        cardinality: Cardinality::Many(&["name", "id"]),
+    }],
 };
 
 pub static USER: Shape = Shape {
@@ -152,7 +159,14 @@ pub static USER: Shape = Shape {
         col("createdAt", "created_at", Kind::Instant),
         col("version", "version", Kind::Int),
     ],
-    relations: &[],
+    relations: &[Relation {
+        name: "organisation",
+        shape: &ORGANISATION,
+        child_column: "id",
+        parent_column: "organisation_id",
+        scope: |a| q(scope::organisations(a)),
+        cardinality: Cardinality::One,
+    }],
 };
 
 pub static STATUS_CHANGE: Shape = Shape {
