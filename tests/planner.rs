@@ -198,8 +198,20 @@ const USERS: &str = "query($n: Int, $m: Int, $after: String, $before: String, $f
   }
 }";
 
+const EVENTS: &str = "query($n: Int, $m: Int, $after: String, $before: String, $f: EventFilter,
+    $o: [EventOrder!]) {
+  events(first: $n, last: $m, after: $after, before: $before, filter: $f, orderBy: $o) {
+    __typename totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { __typename id kind title description programme startsAt endsAt
+      timeZone place onlineUrl isPublic capacity registrationDeadline cancelledAt version
+      organiser { id name kind countryCode } } }
+    nodes { id title organiser { name } }
+  }
+}";
+
 both!(
-    planned_organisation_and_user_pages_answer_what_the_loaders_answer,
+    planned_organisation_user_and_event_pages_answer_what_the_loaders_answer,
     tweak = |c| c.response_cache = false,
     |app: TestApp| async move {
         app.seed_scale_1().await;
@@ -271,7 +283,31 @@ both!(
                 }
                 compared += 1;
             }
+            let (first, _) = ask(&app, token, EVENTS, &base).await;
+            let first: Value = serde_json::from_str(&first).expect("json");
+            assert!(
+                first["data"]["events"]["totalCount"].as_i64() > Some(0),
+                "{who} sees events: {first}"
+            );
+            let end = first["data"]["events"]["pageInfo"]["endCursor"].clone();
+            for v in [
+                with(json!({})),
+                with(json!({ "after": end, "n": 5 })),
+                with(json!({ "n": null, "m": 4 })),
+                with(
+                    json!({ "f": { "includeCancelled": true, "kind": ["WEBINAR", "CONFERENCE", "FORUM"] },
+                             "o": [{ "field": "TITLE", "direction": "DESC" }] }),
+                ),
+                with(json!({ "f": { "isPublic": true, "editionYear": [2026, 2027] } })),
+            ] {
+                let (planned, cost) = ask(&app, token, EVENTS, &v).await;
+                let (loaded, _) = ask(&loaders, token, EVENTS, &v).await;
+                assert_same(&planned, &loaded, &format!("{who}'s events with {v}"));
+                assert!(!planned.contains("\"errors\""), "{who} with {v}: {planned}");
+                assert!(cost <= 2 + signed_in, "{who} with {v}: {cost} statements");
+                compared += 1;
+            }
         }
-        assert_eq!(compared, 5 * 9);
+        assert_eq!(compared, 5 * 14);
     }
 );

@@ -12,8 +12,15 @@ use crate::graphql::connection::{PageArgs, cost, order_with_tiebreak, paginate};
 use crate::graphql::context::req;
 use crate::graphql::enums::{EventKind, ParticipationRole};
 use crate::graphql::ids;
+use crate::graphql::planner::{self, EVENT, Planned};
 use crate::graphql::scalars::Timestamp;
 use crate::policy::scope;
+
+/// The connection's type names, for a planned page.
+const TYPES: planner::ConnectionTypes = planner::ConnectionTypes {
+    connection: "EventConnection",
+    edge: "EventEdge",
+};
 
 /// Event queries.
 #[derive(Default)]
@@ -37,7 +44,7 @@ impl EventQuery {
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
         #[graphql(desc = "Conditions the rows must meet.")] filter: Option<EventFilter>,
         #[graphql(desc = "Ordering criteria, applied in turn.")] order_by: Option<Vec<EventOrder>>,
-    ) -> Result<Option<EventConnection>> {
+    ) -> Result<Option<Planned<EventConnection>>> {
         let rc = req(ctx);
         let mut select = scope::events(&rc.actor);
         if let Some(f) = filter {
@@ -100,8 +107,18 @@ impl EventQuery {
             event::Column::Id,
         )?;
         let args = PageArgs::new(ctx, first, after, last, before);
+        if rc.state.config.planner
+            && let Some(built) =
+                planner::connection(ctx, &EVENT, &TYPES, select.clone(), &order, &args).await?
+        {
+            return Ok(Some(Planned::built(built)));
+        }
         let (page, total) = paginate(rc.db(), select, order, &args).await?;
-        Ok(Some(EventConnection::from_page(page, total, Event::from)))
+        Ok(Some(Planned::Resolved(EventConnection::from_page(
+            page,
+            total,
+            Event::from,
+        ))))
     }
 }
 

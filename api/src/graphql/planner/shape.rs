@@ -307,3 +307,37 @@ pub static APPLICATION: Shape = Shape {
         },
     ],
 };
+
+pub static EVENT: Shape = Shape {
+    type_name: "Event",
+    table: "event",
+    scalars: &[
+        col("id", "id", Kind::GlobalId("Event")),
+        col("kind", "kind", Kind::Enum),
+        col("title", "title", Kind::Text),
+        col("description", "description", Kind::Text),
+        col("programme", "programme", Kind::Text),
+        col("startsAt", "starts_at", Kind::Instant),
+        col("endsAt", "ends_at", Kind::Instant),
+        col("timeZone", "time_zone", Kind::Text),
+        col("place", "place", Kind::Text),
+        col("onlineUrl", "online_url", Kind::Text),
+        col("isPublic", "is_public", Kind::Bool),
+        col("capacity", "capacity", Kind::Int),
+        col(
+            "registrationDeadline",
+            "registration_deadline",
+            Kind::Instant,
+        ),
+        col("cancelledAt", "cancelled_at", Kind::Instant),
+        col("version", "version", Kind::Int),
+    ],
+    relations: &[Relation {
+        name: "organiser",
+        shape: &ORGANISATION,
+        child_column: "id",
+        parent_column: "organiser_id",
+        scope: |a| q(scope::organisations(a)),
+        cardinality: Cardinality::One,
+    }],
+};
