@@ -20,6 +20,11 @@ enum Who {
     OwnMunicipality,
     /// The Svendborg contact: someone else's data.
     OtherMunicipality,
+    /// A juror of an external organisation, scoring Svendborg's CuReAP in the jury stage
+    /// (`jury_table` only).
+    Juror,
+    /// Another juror, scoring Svendborg's application in the preselection stage only.
+    OtherJuror,
 }
 
 const EVERYONE: [Who; 6] = [
@@ -72,6 +77,18 @@ impl Tokens {
             v.push((who, Some(app.login(email, PASSWORD).await)));
         }
         Self(v, Default::default())
+    }
+
+    /// The table's callers and the two jurors (who must exist already).
+    async fn with_jurors(app: &TestApp) -> Self {
+        let mut t = Self::new(app).await;
+        for (who, email) in [
+            (Who::Juror, "juror@test.example"),
+            (Who::OtherJuror, "juror2@test.example"),
+        ] {
+            t.0.push((who, Some(app.login(email, PASSWORD).await)));
+        }
+        t
     }
 
     fn of(&self, who: Who) -> Option<&str> {
@@ -1821,4 +1838,539 @@ async fn reporting_objects_by_id_follow_the_same_scopes(app: &TestApp, t: &Token
             );
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The jury (DOMAIN.md, "Jury members")
+
+both!(jury_table, |app: TestApp| async move {
+    let w = World::build(&app).await;
+    let f = title_cycle_fixture(&app, &w).await;
+    let j = jury_fixture(&app, &w, &f).await;
+    let t = Tokens::with_jurors(&app).await;
+    jurors_read_exactly_what_they_score(&app, &t, &w, &f, &j).await;
+    jurors_see_nothing_else(&app, &t, &w, &f, &j).await;
+    jurors_score_what_they_are_assigned(&app, &t, &f, &j).await;
+    jury_assignments_are_the_coordinators(&app, &t, &w, &f, &j).await;
+});
+
+/// The jury's rows: two jurors of an external organisation, assigned by the coordinator through
+/// the API; Svendborg's CuReAP written and commented on by its mentor.
+struct Jury {
+    org: uuid::Uuid,
+    juror: uuid::Uuid,
+    svendborg_plan: uuid::Uuid,
+    svendborg_comment: uuid::Uuid,
+    assignment: String,
+    other_assignment: String,
+}
+
+async fn jury_fixture(app: &TestApp, w: &World, f: &TitleCycle) -> Jury {
+    use entity::{OrganisationKind, Role, plan_comment};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let db = &app.state.db;
+    let org = common::fixtures::organisation(
+        db,
+        "Nordic Jury Foundation",
+        "FI",
+        OrganisationKind::External,
+    )
+    .await;
+    let juror = common::fixtures::user(app, "juror@test.example", Role::Juror, Some(org)).await;
+    let other = common::fixtures::user(app, "juror2@test.example", Role::Juror, Some(org)).await;
+    let svendborg_plan = common::fixtures::complete_plan(db, f.svendborg_app).await;
+    let svendborg_comment = plan_comment::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        plan_id: Set(svendborg_plan),
+        section: Set(None),
+        author_id: Set(Some(w.mentor)),
+        body: Set("Tighten the budget".into()),
+        created_at: Set(f.now),
+    }
+    .insert(db)
+    .await
+    .unwrap()
+    .id;
+    let coordinator = app.login("coordinator@test.example", PASSWORD).await;
+    let assign = "mutation($i: AssignJurorInput!) { assignJuror(input: $i) { assignment { id stage juror { id } application { id } } } }";
+    let mut ids = Vec::new();
+    for (who, stage) in [(juror, "JURY"), (other, "PRESELECTION")] {
+        let body = app
+            .gql(
+                Some(&coordinator),
+                assign,
+                json!({ "i": { "applicationId": encode("Application", f.svendborg_app).0,
+                               "stage": stage, "jurorId": encode("User", who).0 } }),
+            )
+            .await;
+        let a = &body["data"]["assignJuror"]["assignment"];
+        assert_eq!(a["stage"], stage, "{body}");
+        assert_eq!(a["juror"]["id"], encode("User", who).0, "{body}");
+        ids.push(a["id"].as_str().expect("an id").to_owned());
+    }
+    Jury {
+        org,
+        juror,
+        svendborg_plan,
+        svendborg_comment,
+        assignment: ids[0].clone(),
+        other_assignment: ids[1].clone(),
+    }
+}
+
+/// By id and in lists: a juror reads the application they score, its CuReAP where the stage
+/// scores plans, and nothing of the others'.
+async fn jurors_read_exactly_what_they_score(
+    app: &TestApp,
+    t: &Tokens,
+    w: &World,
+    f: &TitleCycle,
+    j: &Jury,
+) {
+    let node = "query($id: ID!) { node(id: $id) { id } }";
+    let by_id = |ty: &str, id: uuid::Uuid| json!({ "id": encode(ty, id).0 });
+    for (name, vars, juror, other) in [
+        (
+            "the juried application",
+            by_id("Application", f.svendborg_app),
+            Ok,
+            Ok,
+        ),
+        (
+            "another application",
+            by_id("Application", f.kiel_app),
+            Refused("NOT_FOUND"),
+            Refused("NOT_FOUND"),
+        ),
+        (
+            "a draft",
+            by_id("Application", w.kiel_app),
+            Refused("NOT_FOUND"),
+            Refused("NOT_FOUND"),
+        ),
+        // The CuReAP only in the stage that scores plans.
+        (
+            "the juried plan",
+            by_id("Plan", j.svendborg_plan),
+            Ok,
+            Refused("NOT_FOUND"),
+        ),
+        (
+            "another plan",
+            by_id("Plan", f.plan),
+            Refused("NOT_FOUND"),
+            Refused("NOT_FOUND"),
+        ),
+        (
+            "the plan's comment",
+            by_id("PlanComment", j.svendborg_comment),
+            Refused("NOT_FOUND"),
+            Refused("NOT_FOUND"),
+        ),
+        (
+            "another plan's action",
+            by_id("PlanAction", f.action),
+            Refused("NOT_FOUND"),
+            Refused("NOT_FOUND"),
+        ),
+        ("the criterion", by_id("Criterion", f.crit), Ok, Ok),
+        ("the own organisation", by_id("Organisation", j.org), Ok, Ok),
+        (
+            "the juried municipality",
+            by_id("Organisation", w.svendborg),
+            Ok,
+            Ok,
+        ),
+        (
+            "another municipality",
+            by_id("Organisation", w.kiel),
+            Refused("NOT_FOUND"),
+            Refused("NOT_FOUND"),
+        ),
+        (
+            "themselves",
+            by_id("User", j.juror),
+            Ok,
+            Refused("NOT_FOUND"),
+        ),
+        (
+            "a partner",
+            by_id("User", w.partner),
+            Refused("NOT_FOUND"),
+            Refused("NOT_FOUND"),
+        ),
+        (
+            "a partner's assessment",
+            by_id("Assessment", f.assessed),
+            Refused("NOT_FOUND"),
+            Refused("NOT_FOUND"),
+        ),
+        (
+            "a mentor assignment",
+            by_id("MentorAssignment", f.assignment),
+            Refused("NOT_FOUND"),
+            Refused("NOT_FOUND"),
+        ),
+        (
+            "a mentoring session",
+            by_id("MentoringSession", f.session),
+            Refused("NOT_FOUND"),
+            Refused("NOT_FOUND"),
+        ),
+        (
+            "an assessor assignment",
+            by_id("AssessorAssignment", f.assessor),
+            Refused("NOT_FOUND"),
+            Refused("NOT_FOUND"),
+        ),
+    ] {
+        check_row(
+            app,
+            t,
+            &format!("node: {name}"),
+            node,
+            vars,
+            "node",
+            &[(Who::Juror, juror), (Who::OtherJuror, other)],
+        )
+        .await;
+    }
+    // Own jury assignment by id: the juror and the coordinator; nobody else.
+    let own = json!({ "id": j.assignment });
+    check_row(
+        app,
+        t,
+        "node: a jury assignment",
+        node,
+        own,
+        "node",
+        &[
+            (Who::Juror, Ok),
+            (Who::Coordinator, Ok),
+            (Who::OtherJuror, Refused("NOT_FOUND")),
+            (Who::Partner, Refused("NOT_FOUND")),
+            (Who::Mentor, Refused("NOT_FOUND")),
+            (Who::OtherMunicipality, Refused("NOT_FOUND")),
+            (Who::Anonymous, Refused("NOT_FOUND")),
+        ],
+    )
+    .await;
+    // Lists, counts and filters count only what is visible.
+    for (name, query, juror, other) in [
+        (
+            "applications",
+            "{ applications { totalCount } }",
+            Count(1),
+            Count(1),
+        ),
+        (
+            "applications by title",
+            "{ applications(filter: {titleContains: \"Kiel\"}) { totalCount } }",
+            Count(0),
+            Count(0),
+        ),
+        ("users", "{ users { totalCount } }", Count(1), Count(1)),
+        // The consortium (public), the own organisation and the juried municipality.
+        (
+            "organisations",
+            "{ organisations { totalCount } }",
+            Count(4),
+            Count(4),
+        ),
+        (
+            "organisations by kind",
+            "{ organisations(filter: {kind: [MUNICIPALITY]}) { totalCount } }",
+            Count(1),
+            Count(1),
+        ),
+        (
+            "assessments",
+            "{ assessments { totalCount } }",
+            Count(0),
+            Count(0),
+        ),
+        (
+            "jury assignments",
+            "{ juryAssignments { totalCount } }",
+            Count(1),
+            Count(1),
+        ),
+    ] {
+        check_row(
+            app,
+            t,
+            name,
+            query,
+            json!({}),
+            query.split(['{', '(']).nth(1).unwrap_or_default().trim(),
+            &[(Who::Juror, juror), (Who::OtherJuror, other)],
+        )
+        .await;
+    }
+    // Nested: the application's history, mentors, others' scores and the plan's comments are
+    // not the juror's; the plan is.
+    let nested = "query($id: ID!) { application(id: $id) { statusHistory { id }
+        latestStatusChange { id } mentorAssignments { id } assessments { id } juryAssignments { id }
+        coApplicants { id } allowedActions plan { id comments { id } actions { id } } } }";
+    let body = app
+        .gql(
+            t.of(Who::Juror),
+            nested,
+            json!({ "id": encode("Application", f.svendborg_app).0 }),
+        )
+        .await;
+    let a = &body["data"]["application"];
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(a["statusHistory"], json!([]), "{body}");
+    assert_eq!(a["latestStatusChange"], Value::Null, "{body}");
+    assert_eq!(a["mentorAssignments"], json!([]), "{body}");
+    assert_eq!(a["assessments"], json!([]), "{body}");
+    assert_eq!(
+        a["juryAssignments"],
+        json!([{ "id": j.assignment }]),
+        "{body}"
+    );
+    assert_eq!(a["allowedActions"], json!([]), "{body}");
+    assert_eq!(
+        a["plan"]["id"],
+        encode("Plan", j.svendborg_plan).0,
+        "{body}"
+    );
+    assert_eq!(a["plan"]["comments"], json!([]), "{body}");
+    assert!(
+        !a["plan"]["actions"].as_array().expect("actions").is_empty(),
+        "the CuReAP's actions are part of it: {body}"
+    );
+    // The other juror (preselection) reads the application but not its plan.
+    let body = app
+        .gql(
+            t.of(Who::OtherJuror),
+            nested,
+            json!({ "id": encode("Application", f.svendborg_app).0 }),
+        )
+        .await;
+    assert_eq!(body["data"]["application"]["plan"], Value::Null, "{body}");
+    assert_eq!(
+        body["data"]["application"]["juryAssignments"],
+        json!([{ "id": j.other_assignment }]),
+        "{body}"
+    );
+}
+
+/// Everything else is closed to jurors: the programme's figures, the ranking, the audit log,
+/// internal events, the exports; the public sees no more than before.
+async fn jurors_see_nothing_else(app: &TestApp, t: &Tokens, w: &World, f: &TitleCycle, j: &Jury) {
+    let _ = (w, j);
+    let ranking = "{ ranking(editionYear: 2095, stage: JURY) { entries { rank } } }";
+    for (name, query, field) in [
+        ("kpis", "{ kpis { funnel { applied } } }", "kpis"),
+        ("ranking", ranking, "ranking"),
+        (
+            "audit log",
+            "{ auditEntries { totalCount } }",
+            "auditEntries",
+        ),
+        (
+            "reporting periods",
+            "{ reportingPeriods { number } }",
+            "reportingPeriods",
+        ),
+    ] {
+        check_row(
+            app,
+            t,
+            &format!("jurors: {name}"),
+            query,
+            json!({}),
+            field,
+            &[
+                (Who::Juror, Refused("FORBIDDEN")),
+                (Who::OtherJuror, Refused("FORBIDDEN")),
+            ],
+        )
+        .await;
+    }
+    // Events as the public sees them: public ones only.
+    let events = "{ events(filter: {includeCancelled: true}) { totalCount } }";
+    let public = app.gql(None, events, json!({})).await["data"]["events"]["totalCount"].clone();
+    let juror = app.gql(t.of(Who::Juror), events, json!({})).await;
+    assert_eq!(juror["data"]["events"]["totalCount"], public, "{juror}");
+    // The reporting files.
+    for path in [
+        "/export/periods/1.json",
+        "/export/keep.json",
+        "/export/periods/1.xlsx",
+    ] {
+        assert_eq!(app.download(path, t.of(Who::Juror)).await.0, 403, "{path}");
+    }
+    let _ = f;
+}
+
+/// A juror scores the application in the stage assigned, and nothing else.
+async fn jurors_score_what_they_are_assigned(app: &TestApp, t: &Tokens, f: &TitleCycle, j: &Jury) {
+    let score = "mutation($i: SubmitAssessmentInput!) { submitAssessment(input: $i) { assessment { id } } }";
+    let scores = |app_id: uuid::Uuid| {
+        json!({ "i": { "applicationId": encode("Application", app_id).0, "stage": "JURY",
+                       "scores": [{ "criterionId": encode("Criterion", f.crit).0, "score": 7 }] } })
+    };
+    check_row(
+        app,
+        t,
+        "submitAssessment: another application",
+        score,
+        scores(f.kiel_app),
+        "submitAssessment",
+        &[
+            (Who::Juror, Refused("NOT_FOUND")),
+            (Who::OtherJuror, Refused("NOT_FOUND")),
+        ],
+    )
+    .await;
+    check_row(
+        app,
+        t,
+        "submitAssessment: the juried application",
+        score,
+        scores(f.svendborg_app),
+        "submitAssessment",
+        &[
+            // Assigned to the preselection stage, not this one.
+            (Who::OtherJuror, Refused("FORBIDDEN")),
+            (Who::Juror, Ok),
+        ],
+    )
+    .await;
+    // Their own score is theirs to read; others' stay closed.
+    check_row(
+        app,
+        t,
+        "assessments after scoring",
+        "{ assessments { totalCount } }",
+        json!({}),
+        "assessments",
+        &[(Who::Juror, Count(1)), (Who::OtherJuror, Count(0))],
+    )
+    .await;
+    let conflict = "mutation($i: DeclareConflictInput!) { declareConflictOfInterest(input: $i) { assessment { id conflictOfInterest } } }";
+    let body = app
+        .gql(
+            t.of(Who::Juror),
+            conflict,
+            json!({ "i": { "applicationId": encode("Application", f.svendborg_app).0,
+                           "stage": "JURY", "note": "I advised the town in 2024",
+                           "expectedVersion": 1 } }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["declareConflictOfInterest"]["assessment"]["conflictOfInterest"], true,
+        "{body}"
+    );
+    let _ = j;
+}
+
+/// Assigning jurors is the coordinator's; only JUROR users of an external organisation serve.
+async fn jury_assignments_are_the_coordinators(
+    app: &TestApp,
+    t: &Tokens,
+    w: &World,
+    f: &TitleCycle,
+    j: &Jury,
+) {
+    let assign = "mutation($i: AssignJurorInput!) { assignJuror(input: $i) { assignment { id } } }";
+    let kiel = |juror: uuid::Uuid| {
+        json!({ "i": { "applicationId": encode("Application", f.kiel_app).0, "stage": "JURY",
+                       "jurorId": encode("User", juror).0 } })
+    };
+    check_row(
+        app,
+        t,
+        "assignJuror",
+        assign,
+        kiel(j.juror),
+        "assignJuror",
+        &[
+            (Who::Anonymous, Refused("UNAUTHENTICATED")),
+            (Who::Partner, Refused("FORBIDDEN")),
+            (Who::Mentor, Refused("FORBIDDEN")),
+            (Who::OwnMunicipality, Refused("FORBIDDEN")),
+            (Who::Juror, Refused("FORBIDDEN")),
+            (Who::OtherJuror, Refused("FORBIDDEN")),
+        ],
+    )
+    .await;
+    check_row(
+        app,
+        t,
+        "assignJuror: a partner user",
+        assign,
+        kiel(w.partner),
+        "assignJuror",
+        &[(Who::Coordinator, Refused("BAD_USER_INPUT"))],
+    )
+    .await;
+    check_row(
+        app,
+        t,
+        "assignJuror: twice",
+        assign,
+        json!({ "i": { "applicationId": encode("Application", f.svendborg_app).0,
+                       "stage": "JURY", "jurorId": encode("User", j.juror).0 } }),
+        "assignJuror",
+        &[(Who::Coordinator, Refused("CONFLICT"))],
+    )
+    .await;
+    let unassign =
+        "mutation($i: DeleteByIdInput!) { unassignJuror(input: $i) { assignment { id } } }";
+    check_row(
+        app,
+        t,
+        "unassignJuror",
+        unassign,
+        json!({ "i": { "id": j.other_assignment } }),
+        "unassignJuror",
+        &[
+            (Who::Partner, Refused("FORBIDDEN")),
+            (Who::OtherJuror, Refused("FORBIDDEN")),
+            (Who::Coordinator, Ok),
+        ],
+    )
+    .await;
+    // Unassigned, the other juror reads the application no more.
+    check_row(
+        app,
+        t,
+        "applications after unassigning",
+        "{ applications { totalCount } }",
+        json!({}),
+        "applications",
+        &[(Who::OtherJuror, Count(0)), (Who::Juror, Count(1))],
+    )
+    .await;
+    // A juror is a user of an external organisation.
+    let create = "mutation($i: CreateUserInput!) { createUser(input: $i) { user { id role } } }";
+    let new_user = |org: uuid::Uuid, email: &str| {
+        json!({ "i": { "email": email, "name": "Jury member", "role": "JUROR",
+                       "organisationId": encode("Organisation", org).0,
+                       "password": "a long enough password" } })
+    };
+    check_row(
+        app,
+        t,
+        "createUser: a juror in a partner organisation",
+        create,
+        new_user(w.partner_org, "juror3@test.example"),
+        "createUser",
+        &[(Who::Coordinator, Refused("BAD_USER_INPUT"))],
+    )
+    .await;
+    check_row(
+        app,
+        t,
+        "createUser: a juror in an external organisation",
+        create,
+        new_user(j.org, "juror4@test.example"),
+        "createUser",
+        &[(Who::Juror, Refused("FORBIDDEN")), (Who::Coordinator, Ok)],
+    )
+    .await;
 }

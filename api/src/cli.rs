@@ -136,6 +136,7 @@ pub enum RoleArg {
     Partner,
     Mentor,
     Municipality,
+    Juror,
 }
 
 impl From<RoleArg> for entity::Role {
@@ -145,6 +146,7 @@ impl From<RoleArg> for entity::Role {
             RoleArg::Partner => entity::Role::Partner,
             RoleArg::Mentor => entity::Role::Mentor,
             RoleArg::Municipality => entity::Role::Municipality,
+            RoleArg::Juror => entity::Role::Juror,
         }
     }
 }

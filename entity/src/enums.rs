@@ -35,6 +35,9 @@ string_enum!(
         Mentor = "MENTOR",
         /// Contact person of a municipality.
         Municipality = "MUNICIPALITY",
+        /// A jury member outside the consortium (an EXTERNAL organisation's user): reads and
+        /// scores exactly the applications assigned to them.
+        Juror = "JUROR",
     }
 );
 

@@ -24,6 +24,7 @@ pub mod good_practice;
 pub mod indicator;
 pub mod indicator_contribution;
 pub mod integration_token;
+pub mod jury_assignment;
 pub mod kpi_action_total;
 pub mod live_event;
 pub mod login_failure;
@@ -79,6 +80,7 @@ pub mod prelude {
     pub use super::indicator::Entity as Indicator;
     pub use super::indicator_contribution::Entity as IndicatorContribution;
     pub use super::integration_token::Entity as IntegrationToken;
+    pub use super::jury_assignment::Entity as JuryAssignment;
     pub use super::kpi_action_total::Entity as KpiActionTotal;
     pub use super::live_event::Entity as LiveEvent;
     pub use super::login_failure::Entity as LoginFailure;

@@ -204,6 +204,19 @@ impl Application {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
+    /// The jurors assigned to score it, by stage (coordinators all; a juror their own).
+    async fn jury_assignments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<crate::assessment::types::JuryAssignment>> {
+        let rows = req(ctx)
+            .loaders
+            .load_one(crate::graphql::loaders::JuryOfApplication(self.model.id))
+            .await?
+            .unwrap_or_default();
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
     /// The application's aggregated result per scoring stage: coordinators always; its own
     /// municipality once the stage's decision is taken; empty for everyone else.
     async fn assessment_results(

@@ -1,13 +1,14 @@
 //! Assessment queries and mutations.
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
-use entity::{application, assessment, edition};
+use entity::{application, assessment, edition, jury_assignment};
 use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Order, QueryFilter};
 
 use super::service::{self, CriterionChanges, CriterionFields, Verdict};
 use super::types::{
-    Assessment, AssessmentConnection, AssessmentFilter, AssessorAssignment, Criterion, Ranking,
+    Assessment, AssessmentConnection, AssessmentFilter, AssessorAssignment, Criterion,
+    JuryAssignment, JuryAssignmentConnection, Ranking,
 };
 use crate::domain::NonEmptyText;
 use crate::error::AppError;
@@ -94,6 +95,69 @@ impl AssessmentQuery {
         )))
     }
 
+    /// Jury assignments the caller may see: all for coordinators, their own for a juror (what
+    /// they are to score); nothing for anyone else. Newest first.
+    #[graphql(complexity = "cost(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn jury_assignments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return at most this many rows from the start (default 20, max 100).")]
+        first: Option<i32>,
+        #[graphql(desc = "Start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Return at most this many rows from the end (max 100).")] last: Option<
+            i32,
+        >,
+        #[graphql(desc = "End before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Conditions the rows must meet.")] filter: Option<JuryAssignmentFilter>,
+    ) -> Result<Option<JuryAssignmentConnection>> {
+        let rc = req(ctx);
+        rc.actor.principal()?;
+        let mut select = scope::jury_assignments(&rc.actor);
+        if let Some(f) = filter {
+            if let Some(years) = f.edition_year {
+                select = select.filter(
+                    jury_assignment::Column::ApplicationId.in_subquery(
+                        Query::select()
+                            .column(application::Column::Id)
+                            .from(application::Entity)
+                            .and_where(
+                                application::Column::EditionId.in_subquery(
+                                    Query::select()
+                                        .column(edition::Column::Id)
+                                        .from(edition::Entity)
+                                        .and_where(edition::Column::TitleYear.is_in(years))
+                                        .to_owned(),
+                                ),
+                            )
+                            .to_owned(),
+                    ),
+                );
+            }
+            if let Some(stage) = f.stage {
+                select = select.filter(
+                    jury_assignment::Column::Stage.eq(entity::AssessmentStage::from(stage)),
+                );
+            }
+            if let Some(user) = f.juror_id {
+                let user = ids::decode(&user, "User", "filter.jurorId")?;
+                select = select.filter(jury_assignment::Column::JurorId.eq(user));
+            }
+        }
+        let order = order_with_tiebreak(
+            vec![],
+            (jury_assignment::Column::CreatedAt, Order::Desc),
+            jury_assignment::Column::Id,
+        )?;
+        let args = PageArgs::new(ctx, first, after, last, before);
+        let (page, total) = paginate(rc.db(), select, order, &args).await?;
+        Ok(Some(JuryAssignmentConnection::from_page(
+            page,
+            total,
+            JuryAssignment::from,
+        )))
+    }
+
     /// The ranking of an edition's stage, with the award policy's proposal for the jury stage
     /// (coordinators only).
     async fn ranking(
@@ -159,6 +223,35 @@ pub struct UpdateCriterionInput {
 pub struct DeleteByIdInput {
     /// The object to remove.
     pub id: ID,
+}
+
+/// Which jury assignments to list; all conditions must hold.
+#[derive(InputObject, Default)]
+pub struct JuryAssignmentFilter {
+    /// Only applications of these title years' editions.
+    pub edition_year: Option<Vec<i32>>,
+    /// Only this stage.
+    pub stage: Option<AssessmentStage>,
+    /// Only this juror's.
+    pub juror_id: Option<ID>,
+}
+
+/// Input of `assignJuror`.
+#[derive(InputObject)]
+pub struct AssignJurorInput {
+    /// The application to score.
+    pub application_id: ID,
+    /// The stage the juror scores it in (the jury stage opens its CuReAP to the juror).
+    pub stage: AssessmentStage,
+    /// An active user with the JUROR role (a member of an external organisation).
+    pub juror_id: ID,
+}
+
+/// Result of a jury-assignment mutation.
+#[derive(SimpleObject)]
+pub struct JuryAssignmentPayload {
+    /// The assignment (as it was, when removed).
+    pub assignment: JuryAssignment,
 }
 
 /// Input of `assignAssessor`.
@@ -345,6 +438,39 @@ impl AssessmentMutation {
         let id = ids::decode(&input.id, "AssessorAssignment", "id")?;
         let a = service::unassign_assessor(rc.db(), &rc.actor, id).await?;
         Ok(Some(AssessorAssignmentPayload {
+            assignment: a.into(),
+        }))
+    }
+
+    /// Assigns a juror to score one application in one stage (coordinators). The juror then
+    /// reads that application (and its CuReAP in the jury stage), the criteria and their own
+    /// scores, and nothing else.
+    async fn assign_juror(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's input.")] input: AssignJurorInput,
+    ) -> Result<Option<JuryAssignmentPayload>> {
+        let rc = req(ctx);
+        rules::manage_selection(&rc.actor)?;
+        let app = ids::decode(&input.application_id, "Application", "applicationId")?;
+        let juror = ids::decode(&input.juror_id, "User", "jurorId")?;
+        let a = service::assign_juror(rc.db(), &rc.actor, app, input.stage.into(), juror).await?;
+        Ok(Some(JuryAssignmentPayload {
+            assignment: a.into(),
+        }))
+    }
+
+    /// Removes a jury assignment (coordinators); an assessment already handed in stays.
+    async fn unassign_juror(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The mutation's input.")] input: DeleteByIdInput,
+    ) -> Result<Option<JuryAssignmentPayload>> {
+        let rc = req(ctx);
+        rules::manage_selection(&rc.actor)?;
+        let id = ids::decode(&input.id, "JuryAssignment", "id")?;
+        let a = service::unassign_juror(rc.db(), &rc.actor, id).await?;
+        Ok(Some(JuryAssignmentPayload {
             assignment: a.into(),
         }))
     }

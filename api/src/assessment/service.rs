@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::Utc;
 use entity::{
     AssessmentStage, application, assessment, assessment_score, assessor_assignment, criterion,
-    edition, user,
+    edition, jury_assignment, user,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -355,6 +355,124 @@ pub async fn unassign_assessor(
     Ok(current)
 }
 
+/// Assigns a juror (an active JUROR user) to score an application in a stage (coordinators).
+pub async fn assign_juror(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    application_id: Uuid,
+    stage: AssessmentStage,
+    juror_id: Uuid,
+) -> AppResult<jury_assignment::Model> {
+    rules::manage_selection(actor)?;
+    let txn = begin_write(db).await?;
+    let app = scope::applications(actor)
+        .filter(application::Column::Id.eq(application_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::bad_input("applicationId", "no such application"))?;
+    let juror = scope::users(actor)
+        .filter(user::Column::Id.eq(juror_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::bad_input("jurorId", "no such user"))?;
+    if !rules::may_serve_on_jury(&juror) {
+        return Err(AppError::bad_input(
+            "jurorId",
+            "jurors are active users with the JUROR role",
+        ));
+    }
+    let exists = jury_assignment::Entity::find()
+        .filter(jury_assignment::Column::ApplicationId.eq(app.id))
+        .filter(jury_assignment::Column::Stage.eq(stage))
+        .filter(jury_assignment::Column::JurorId.eq(juror_id))
+        .one(&txn)
+        .await?;
+    if exists.is_some() {
+        return Err(AppError::conflict(format!(
+            "{} already scores this application in the {} stage",
+            juror.name,
+            stage.as_str().to_lowercase()
+        )));
+    }
+    let model = jury_assignment::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        application_id: Set(app.id),
+        stage: Set(stage),
+        juror_id: Set(juror_id),
+        assigned_by: Set(actor.user_id()),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        actor.user_id(),
+        "juror.assign",
+        "JuryAssignment",
+        model.id,
+        json!({ "applicationId": app.id, "stage": stage.as_str(), "jurorId": juror_id }),
+    )
+    .await?;
+    crate::db::commit(txn).await?;
+    Ok(model)
+}
+
+/// Ends a jury assignment (coordinators): the juror no longer reads or scores the application.
+/// An assessment already handed in stays (it is the record of what was scored).
+pub async fn unassign_juror(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<jury_assignment::Model> {
+    rules::manage_selection(actor)?;
+    let txn = begin_write(db).await?;
+    let current = scope::jury_assignments(actor)
+        .filter(jury_assignment::Column::Id.eq(id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("jury assignment"))?;
+    jury_assignment::Entity::delete_by_id(id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        actor.user_id(),
+        "juror.unassign",
+        "JuryAssignment",
+        id,
+        json!({ "applicationId": current.application_id, "stage": current.stage.as_str(),
+                "jurorId": current.juror_id }),
+    )
+    .await?;
+    crate::db::commit(txn).await?;
+    Ok(current)
+}
+
+/// Whether the assessor is assigned to score `app` in `stage`: a juror by a jury assignment
+/// of the application, everyone else by an assessor assignment of the edition's stage.
+async fn assigned(
+    db: &impl ConnectionTrait,
+    p: &crate::policy::Principal,
+    app: &application::Model,
+    ed: &edition::Model,
+    stage: AssessmentStage,
+) -> AppResult<bool> {
+    if p.role == entity::Role::Juror {
+        return Ok(jury_assignment::Entity::find()
+            .filter(jury_assignment::Column::ApplicationId.eq(app.id))
+            .filter(jury_assignment::Column::Stage.eq(stage))
+            .filter(jury_assignment::Column::JurorId.eq(p.user_id))
+            .one(db)
+            .await?
+            .is_some());
+    }
+    Ok(assessor_assignment::Entity::find()
+        .filter(assessor_assignment::Column::EditionId.eq(ed.id))
+        .filter(assessor_assignment::Column::Stage.eq(stage))
+        .filter(assessor_assignment::Column::AssessorId.eq(p.user_id))
+        .one(db)
+        .await?
+        .is_some())
+}
+
 /// What an assessor hands in for one application.
 pub enum Verdict {
     /// A score for every criterion of the stage, and a comment.
@@ -383,15 +501,9 @@ async fn assessable(
         .await?
         .ok_or_else(|| AppError::not_found("application"))?;
     let ed = edition_of(db, app.edition_id).await?;
-    let assigned = assessor_assignment::Entity::find()
-        .filter(assessor_assignment::Column::EditionId.eq(ed.id))
-        .filter(assessor_assignment::Column::Stage.eq(stage))
-        .filter(assessor_assignment::Column::AssessorId.eq(p.user_id))
-        .one(db)
-        .await?;
-    if assigned.is_none() {
+    if !assigned(db, p, &app, &ed, stage).await? {
         return Err(AppError::forbidden(format!(
-            "you are not an assessor of the {} stage of the {} edition",
+            "you are not an assessor of this application in the {} stage of the {} edition",
             stage.as_str().to_lowercase(),
             ed.title_year
         )));

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Result, SimpleObject};
-use entity::{assessment, assessment_score, assessor_assignment, criterion};
+use entity::{assessment, assessment_score, assessor_assignment, criterion, jury_assignment};
 
 use super::ranking;
 use crate::applications::types::Application;
@@ -119,6 +119,63 @@ impl AssessorAssignment {
             .map(Edition::from))
     }
 }
+
+/// A juror assigned to score one application in one stage (DOMAIN.md, "Jury members"): what
+/// the juror reads and scores. Seen by coordinators and by the juror.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct JuryAssignment {
+    /// Opaque global id.
+    pub id: ID,
+    /// The stage scored (the jury stage also opens the application's CuReAP to the juror).
+    pub stage: AssessmentStage,
+    /// When the assignment was made.
+    pub created_at: Timestamp,
+    #[graphql(skip)]
+    pub juror_id: uuid::Uuid,
+    #[graphql(skip)]
+    pub application_id: uuid::Uuid,
+}
+
+impl From<jury_assignment::Model> for JuryAssignment {
+    fn from(m: jury_assignment::Model) -> Self {
+        Self {
+            id: ids::encode("JuryAssignment", m.id),
+            stage: m.stage.into(),
+            created_at: m.created_at.into(),
+            juror_id: m.juror_id,
+            application_id: m.application_id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl JuryAssignment {
+    /// The juror (null if the caller may not see that user).
+    async fn juror(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        Ok(req(ctx)
+            .loaders
+            .load_one(UserById(self.juror_id))
+            .await?
+            .map(User::from))
+    }
+
+    /// The application to score.
+    async fn application(&self, ctx: &Context<'_>) -> Result<Option<Application>> {
+        Ok(req(ctx)
+            .loaders
+            .load_one(ApplicationById(self.application_id))
+            .await?
+            .map(Application::from))
+    }
+}
+
+crate::connection!(
+    JuryAssignmentConnection,
+    JuryAssignmentEdge,
+    JuryAssignment,
+    "A page of jury assignments."
+);
 
 /// One assessor's assessment of one application in one stage. Visible to coordinators and to
 /// the assessor who wrote it; never to mentors or municipalities.

@@ -15,6 +15,9 @@ pub enum Role {
     Mentor,
     /// Contact person of a candidate or Pearl municipality.
     Municipality,
+    /// A jury member outside the consortium (a user of an EXTERNAL organisation): reads and
+    /// scores exactly the applications assigned to them, nothing else.
+    Juror,
 }
 
 /// The kind of an organisation taking part in the programme.

@@ -9,8 +9,8 @@ use entity::{
     AssessmentStage, activity, activity_progress, application, application_co_applicant,
     application_status_change, assessment, assessment_score, assessor_assignment, criterion,
     deliverable, deliverable_progress, edition, event, expenditure, good_practice, indicator,
-    indicator_contribution, mentor_assignment, mentoring_session, organisation, output,
-    participation, partner_report, peer_learning_group, peer_learning_member, phase, plan,
+    indicator_contribution, jury_assignment, mentor_assignment, mentoring_session, organisation,
+    output, participation, partner_report, peer_learning_group, peer_learning_member, phase, plan,
     plan_action, plan_action_practice, plan_action_theme, plan_comment, plan_indicator,
     plan_version, practice_term, progress_update, reporting_period, user, vocabulary_term,
 };
@@ -90,6 +90,7 @@ key!(
     CriteriaOfEdition,
     AssessorsOfEdition,
     AssessmentsOfApplication,
+    JuryOfApplication,
     ScoresOfAssessment,
 );
 
@@ -380,6 +381,7 @@ parent_field!(progress_update, action_id);
 parent_field!(criterion, edition_id);
 parent_field!(assessor_assignment, edition_id);
 parent_field!(assessment, application_id);
+parent_field!(jury_assignment, application_id);
 parent_field!(participation, event_id);
 parent_field!(activity, work_package_id);
 parent_field!(output, work_package_id);
@@ -679,6 +681,13 @@ children_via_parent!(
     assessor_assignment,
     scope::assessor_assignments,
     EditionId,
+    CreatedAt
+);
+children_via_parent!(
+    JuryOfApplication,
+    jury_assignment,
+    scope::jury_assignments,
+    ApplicationId,
     CreatedAt
 );
 children_via_parent!(

@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::applications::pearls::Pearl;
 use crate::applications::types::{Application, StatusChange};
-use crate::assessment::types::{Assessment, AssessorAssignment, Criterion};
+use crate::assessment::types::{Assessment, AssessorAssignment, Criterion, JuryAssignment};
 use crate::audit::graphql::AuditEntry;
 use crate::editions::types::{Edition, Phase};
 use crate::error::{AppError, AppResult};
@@ -54,6 +54,7 @@ pub enum Node {
     Criterion(Criterion),
     AssessorAssignment(AssessorAssignment),
     Assessment(Assessment),
+    JuryAssignment(JuryAssignment),
     AuditEntry(AuditEntry),
     Country(Country),
     Pearl(Pearl),
@@ -184,6 +185,7 @@ async fn resolve(rc: &RequestContext, id: &ID, field: &str) -> AppResult<Node> {
             Node::AssessorAssignment(scoped!(assessor_assignments, assessor_assignment))
         }
         "Assessment" => Node::Assessment(scoped!(assessments, assessment)),
+        "JuryAssignment" => Node::JuryAssignment(scoped!(jury_assignments, jury_assignment)),
         "VocabularyTerm" => Node::VocabularyTerm(
             rc.loaders
                 .load_one(crate::graphql::loaders::TermById(uuid))

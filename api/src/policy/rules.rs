@@ -69,7 +69,8 @@ pub fn manage_selection(actor: &Actor) -> AppResult<&Principal> {
 /// Which organisation a user of `role` may belong to — the organisation is what a role's
 /// rights follow (a partner reads the programme because it works for the consortium): a
 /// municipality user a municipality; a partner user a consortium or associated organisation;
-/// coordinators and mentors any organisation but a municipality (or none).
+/// coordinators and mentors any organisation but a municipality (or none); a juror an external
+/// organisation (the jury is outside the consortium).
 pub fn role_fits_organisation(
     role: Role,
     kind: Option<OrganisationKind>,
@@ -84,6 +85,8 @@ pub fn role_fits_organisation(
             Err("coordinators and mentors cannot belong to a municipality")
         }
         (Role::Coordinator | Role::Mentor, _) => Ok(()),
+        (Role::Juror, Some(K::External)) => Ok(()),
+        (Role::Juror, _) => Err("a juror must belong to an external organisation"),
     }
 }
 
@@ -98,10 +101,15 @@ pub fn may_assess_as(user: &user::Model) -> bool {
     user.active && matches!(user.role, Role::Coordinator | Role::Partner)
 }
 
-/// Scoring an application: coordinator and partner users (the assignment to the edition and
-/// stage is checked by the assessment service).
+/// Which users may be assigned to score given applications as jurors: active jurors.
+pub fn may_serve_on_jury(user: &user::Model) -> bool {
+    user.active && user.role == Role::Juror
+}
+
+/// Scoring an application: coordinator and partner users (assigned to the edition's stage)
+/// and jurors (assigned to the application's stage); the service checks the assignment.
 pub fn assess(actor: &Actor) -> AppResult<&Principal> {
-    actor.require_role(&[Role::Coordinator, Role::Partner])
+    actor.require_role(&[Role::Coordinator, Role::Partner, Role::Juror])
 }
 
 /// Mentor assignments: assign and end.
@@ -187,9 +195,10 @@ pub fn take_lifecycle_step<'a>(
 }
 
 /// Whether the caller is offered an application's lifecycle steps (`allowedActions`): every
-/// role but a municipality that does not lead it.
+/// role but a juror and a municipality that does not lead it.
 pub fn sees_lifecycle_steps(actor: &Actor, app: &application::Model) -> bool {
     match actor {
+        Actor::User(p) if p.role == Role::Juror => false,
         Actor::User(p) => p.role != Role::Municipality || leads(p, app),
         _ => false,
     }
@@ -211,7 +220,7 @@ pub fn may_see_assessment_result(
             Role::Municipality => {
                 (leads(p, app) || is_co_applicant) && stage.decided_statuses().contains(&app.status)
             }
-            Role::Partner | Role::Mentor => false,
+            Role::Partner | Role::Mentor | Role::Juror => false,
         },
         Actor::Anonymous | Actor::Integration(_) => false,
     }
@@ -369,6 +378,11 @@ pub fn register_for_event(
     role: ParticipationRole,
 ) -> AppResult<&Principal> {
     let p = actor.principal()?;
+    if p.role == Role::Juror {
+        return Err(AppError::forbidden(
+            "jurors are registered for events by the events' organisers",
+        ));
+    }
     let manager = manages_event(actor, organiser_id);
     if who != p.user_id && !manager {
         return Err(AppError::forbidden(
@@ -514,11 +528,14 @@ pub fn move_partner_report(actor: &Actor, review: bool) -> AppResult<&Principal>
 // ---------------------------------------------------------------------------------------------
 // KPIs and integration tokens
 
-/// Who reads the KPIs: every signed-in user (each within their visibility) and integrations
-/// with `kpi:read`.
+/// Who reads the KPIs: every signed-in user but a juror (each within their visibility) and
+/// integrations with `kpi:read`.
 pub fn read_kpis(actor: &Actor) -> AppResult<()> {
     match actor {
         Actor::Integration(i) if i.kpi_read => Ok(()),
+        Actor::User(p) if p.role == Role::Juror => Err(AppError::forbidden(
+            "jurors read the applications they score, not the programme's figures",
+        )),
         _ => actor.principal().map(|_| ()),
     }
 }

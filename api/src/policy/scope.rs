@@ -4,14 +4,14 @@
 //! and which compose with any filter, ordering, cursor or `COUNT(*)` put on top.
 
 use entity::{
-    ApplicationStatus, OrganisationKind, PracticeStatus, Role, activity, activity_progress,
-    application, application_co_applicant, application_status_change, assessment, assessment_score,
-    assessor_assignment, audit_entry, criterion, deliverable, deliverable_progress, edition, event,
-    expenditure, good_practice, indicator, indicator_contribution, integration_token,
-    mentor_assignment, mentoring_session, organisation, output, participation, partner_report,
-    peer_learning_group, peer_learning_member, phase, plan, plan_action, plan_comment,
-    plan_indicator, plan_version, progress_update, reporting_period, user, vocabulary_term,
-    work_package,
+    ApplicationStatus, AssessmentStage, OrganisationKind, PracticeStatus, Role, activity,
+    activity_progress, application, application_co_applicant, application_status_change,
+    assessment, assessment_score, assessor_assignment, audit_entry, criterion, deliverable,
+    deliverable_progress, edition, event, expenditure, good_practice, indicator,
+    indicator_contribution, integration_token, jury_assignment, mentor_assignment,
+    mentoring_session, organisation, output, participation, partner_report, peer_learning_group,
+    peer_learning_member, phase, plan, plan_action, plan_comment, plan_indicator, plan_version,
+    progress_update, reporting_period, user, vocabulary_term, work_package,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select};
@@ -33,6 +33,19 @@ fn assigned_to(mentor: Uuid) -> SelectStatement {
         .from(mentor_assignment::Entity)
         .and_where(mentor_assignment::Column::MentorId.eq(mentor))
         .to_owned()
+}
+
+/// Ids of the applications a juror is assigned to score (in `stage`, or in any stage).
+fn juried_by(juror: Uuid, stage: Option<AssessmentStage>) -> SelectStatement {
+    let mut q = Query::select()
+        .column(jury_assignment::Column::ApplicationId)
+        .from(jury_assignment::Entity)
+        .and_where(jury_assignment::Column::JurorId.eq(juror))
+        .to_owned();
+    if let Some(stage) = stage {
+        q.and_where(jury_assignment::Column::Stage.eq(stage));
+    }
+    q
 }
 
 /// The applications an organisation leads or co-applies to, as `id IN (the ids it leads
@@ -78,31 +91,57 @@ fn exists_in<E: EntityTrait>(scope: Select<E>, id: E::Column, outer: impl IntoCo
 pub fn organisations(actor: &Actor) -> Select<organisation::Entity> {
     let all = organisation::Entity::find();
     match actor {
+        // A juror: what the public sees, their own organisation, and the municipalities of the
+        // applications they score (lead and co-applicants).
+        Actor::User(p) if p.role == Role::Juror => {
+            let juried = juried_by(p.user_id, None);
+            let leads = Query::select()
+                .column(application::Column::LeadMunicipalityId)
+                .from(application::Entity)
+                .and_where(application::Column::Id.in_subquery(juried.clone()))
+                .to_owned();
+            let co = Query::select()
+                .column(application_co_applicant::Column::OrganisationId)
+                .from(application_co_applicant::Entity)
+                .and_where(application_co_applicant::Column::ApplicationId.in_subquery(juried))
+                .to_owned();
+            let mut own = Condition::any()
+                .add(organisation::Column::Id.in_subquery(leads))
+                .add(organisation::Column::Id.in_subquery(co));
+            if let Some(org) = p.organisation_id {
+                own = own.add(organisation::Column::Id.eq(org));
+            }
+            all.filter(Condition::any().add(published_organisations()).add(own))
+        }
         // Tokens name organisations in KPI groups and reports (partners' reporting data).
         Actor::User(_) | Actor::Integration(_) => all,
-        Actor::Anonymous => all.filter(
-            Condition::any()
-                .add(organisation::Column::Kind.is_in([
-                    OrganisationKind::LeadPartner,
-                    OrganisationKind::Partner,
-                    OrganisationKind::Associated,
-                ]))
-                .add(
-                    organisation::Column::Id.in_subquery(
-                        Query::select()
-                            .column(application::Column::LeadMunicipalityId)
-                            .from(application::Entity)
-                            .and_where(application::Column::Status.is_in(PUBLIC_STATUSES))
-                            .to_owned(),
-                    ),
-                ),
-        ),
+        Actor::Anonymous => all.filter(published_organisations()),
     }
+}
+
+/// The organisations the public sees: the consortium and the municipalities holding a title.
+fn published_organisations() -> Condition {
+    Condition::any()
+        .add(organisation::Column::Kind.is_in([
+            OrganisationKind::LeadPartner,
+            OrganisationKind::Partner,
+            OrganisationKind::Associated,
+        ]))
+        .add(
+            organisation::Column::Id.in_subquery(
+                Query::select()
+                    .column(application::Column::LeadMunicipalityId)
+                    .from(application::Entity)
+                    .and_where(application::Column::Status.is_in(PUBLIC_STATUSES))
+                    .to_owned(),
+            ),
+        )
 }
 
 /// Users: coordinators manage all; partners read the consortium (everyone but municipality
 /// contacts); mentors their mentees' contacts; municipalities their own organisation's users and
-/// their mentors. Everyone sees themselves; anonymous visitors see nobody.
+/// their mentors; jurors only themselves. Everyone sees themselves; anonymous visitors see
+/// nobody.
 pub fn users(actor: &Actor) -> Select<user::Entity> {
     let all = user::Entity::find();
     let Actor::User(p) = actor else {
@@ -159,6 +198,8 @@ pub fn users(actor: &Actor) -> Select<user::Entity> {
                     .add(user::Column::Id.in_subquery(mentors)),
             )
         }
+        // A juror works alone: no other user is theirs to see.
+        Role::Juror => all.filter(me),
     }
 }
 
@@ -173,7 +214,8 @@ pub fn phases(_actor: &Actor) -> Select<phase::Entity> {
 }
 
 /// Applications: coordinators all; partners all but drafts; mentors those assigned to them;
-/// municipalities those they lead or co-apply to; anonymous visitors the title holders.
+/// municipalities those they lead or co-apply to; jurors those they score (and the title
+/// holders, as the public); anonymous visitors the title holders.
 pub fn applications(actor: &Actor) -> Select<application::Entity> {
     let all = application::Entity::find();
     let Actor::User(p) = actor else {
@@ -188,6 +230,12 @@ pub fn applications(actor: &Actor) -> Select<application::Entity> {
             Some(org) => all.filter(applications_of(org)),
             None => all.filter(application::Column::Id.is_null()),
         },
+        // What the public sees, and the applications they are assigned to score.
+        Role::Juror => all.filter(
+            Condition::any()
+                .add(application::Column::Status.is_in(PUBLIC_STATUSES))
+                .add(application::Column::Id.in_subquery(juried_by(p.user_id, None))),
+        ),
     }
 }
 
@@ -196,6 +244,10 @@ pub fn applications(actor: &Actor) -> Select<application::Entity> {
 pub fn status_changes(actor: &Actor) -> Select<application_status_change::Entity> {
     let all = application_status_change::Entity::find();
     match actor {
+        // Jurors score the application, not its file's history (who decided what, notes).
+        Actor::User(p) if p.role == Role::Juror => {
+            all.filter(application_status_change::Column::Id.is_null())
+        }
         Actor::Anonymous | Actor::Integration(_) => {
             all.filter(application_status_change::Column::Id.is_null())
         }
@@ -243,6 +295,7 @@ pub fn mentor_assignments(actor: &Actor) -> Select<mentor_assignment::Entity> {
                 mentor_assignment::Column::ApplicationId,
             ),
         )),
+        Role::Juror => all.filter(mentor_assignment::Column::Id.is_null()),
     }
 }
 
@@ -264,17 +317,25 @@ pub fn mentoring_sessions(actor: &Actor) -> Select<mentoring_session::Entity> {
                 mentoring_session::Column::AssignmentId,
             ),
         )),
-        Role::Partner => all.filter(mentoring_session::Column::Id.is_null()),
+        Role::Partner | Role::Juror => all.filter(mentoring_session::Column::Id.is_null()),
     }
 }
 
 /// CuReAP plans: coordinators read all; partners the submitted ones; mentors those of their
-/// applications; municipalities their own. Not public.
+/// applications; municipalities their own; jurors those of the applications they score in the
+/// jury stage (the stage that scores plans). Not public.
 pub fn plans(actor: &Actor) -> Select<plan::Entity> {
     let all = plan::Entity::find();
     let Actor::User(p) = actor else {
         return all.filter(plan::Column::Id.is_null());
     };
+    if p.role == Role::Juror {
+        // The CuReAP only where the juror's stage scores plans (the jury stage).
+        return all.filter(
+            plan::Column::ApplicationId
+                .in_subquery(juried_by(p.user_id, Some(AssessmentStage::Jury))),
+        );
+    }
     let visible = all.filter(exists_in(
         applications(actor),
         application::Column::Id,
@@ -312,8 +373,11 @@ pub fn plan_indicators(actor: &Actor) -> Select<plan_indicator::Entity> {
     ))
 }
 
-/// Plan comments follow their plan.
+/// Plan comments follow their plan; jurors score the plan, not the conversation about it.
 pub fn plan_comments(actor: &Actor) -> Select<plan_comment::Entity> {
+    if actor.role() == Some(Role::Juror) {
+        return plan_comment::Entity::find().filter(plan_comment::Column::Id.is_null());
+    }
     plan_comment::Entity::find().filter(visible_plan(
         actor,
         (plan_comment::Entity, plan_comment::Column::PlanId),
@@ -328,8 +392,11 @@ pub fn plan_versions(actor: &Actor) -> Select<plan_version::Entity> {
     ))
 }
 
-/// Title-year progress follows its action's plan.
+/// Title-year progress follows its action's plan (not a juror's: they score the plan).
 pub fn progress_updates(actor: &Actor) -> Select<progress_update::Entity> {
+    if actor.role() == Some(Role::Juror) {
+        return progress_update::Entity::find().filter(progress_update::Column::Id.is_null());
+    }
     progress_update::Entity::find().filter(exists_in(
         plan_actions(actor),
         plan_action::Column::Id,
@@ -375,14 +442,27 @@ pub fn assessor_assignments(actor: &Actor) -> Select<assessor_assignment::Entity
     }
 }
 
-/// Assessments (individual scores): coordinators read all; an assessor their own. Mentors and
+/// Jury assignments: coordinators read all; a juror their own; nobody else any.
+pub fn jury_assignments(actor: &Actor) -> Select<jury_assignment::Entity> {
+    let all = jury_assignment::Entity::find();
+    match actor {
+        Actor::User(p) if p.role == Role::Coordinator => all,
+        Actor::User(p) if p.role == Role::Juror => {
+            all.filter(jury_assignment::Column::JurorId.eq(p.user_id))
+        }
+        _ => all.filter(jury_assignment::Column::Id.is_null()),
+    }
+}
+
+/// Assessments (individual scores): coordinators read all; an assessor (partner or juror) their
+/// own. Mentors and
 /// municipalities never see individual assessments — a municipality sees only its aggregated
 /// result after the decision (see `rules::may_see_assessment_result`).
 pub fn assessments(actor: &Actor) -> Select<assessment::Entity> {
     let all = assessment::Entity::find();
     match actor {
         Actor::User(p) if p.role == Role::Coordinator => all,
-        Actor::User(p) if p.role == Role::Partner => {
+        Actor::User(p) if matches!(p.role, Role::Partner | Role::Juror) => {
             all.filter(assessment::Column::AssessorId.eq(p.user_id))
         }
         _ => all.filter(assessment::Column::Id.is_null()),
@@ -419,10 +499,12 @@ pub fn practices(actor: &Actor) -> Select<good_practice::Entity> {
     }
 }
 
-/// Events: every signed-in user sees the programme's events; the public only public ones.
+/// Events: every signed-in user sees the programme's events; jurors and the public only public
+/// ones.
 pub fn events(actor: &Actor) -> Select<event::Entity> {
     let all = event::Entity::find();
     match actor {
+        Actor::User(p) if p.role == Role::Juror => all.filter(event::Column::IsPublic.eq(true)),
         Actor::User(_) => all,
         Actor::Anonymous | Actor::Integration(_) => all.filter(event::Column::IsPublic.eq(true)),
     }
@@ -492,6 +574,7 @@ pub fn peer_learning_groups(actor: &Actor) -> Select<peer_learning_group::Entity
             )),
             None => all.filter(peer_learning_group::Column::Id.is_null()),
         },
+        Role::Juror => all.filter(peer_learning_group::Column::Id.is_null()),
     }
 }
 

@@ -3,8 +3,8 @@
 //! changed verdict shows as exactly the rows that changed.
 //!
 //! The cast: a coordinator (lead partner), partners of two organisations, a mentor, the users
-//! of two municipalities (Kiel leads the application; Svendborg does not), an anonymous caller
-//! and an integration token with both scopes. The objects: Kiel's application, a draft
+//! of two municipalities (Kiel leads the application; Svendborg does not), a juror of an
+//! external organisation, an anonymous caller and an integration token with both scopes. The objects: Kiel's application, a draft
 //! practice written by partner A, a peer-learning group the mentor facilitates, an event
 //! organised by partner A's organisation.
 
@@ -29,6 +29,8 @@ const PARTNER_B_ID: Uuid = Uuid::from_u128(13);
 const MENTOR_ID: Uuid = Uuid::from_u128(14);
 const KIEL_USER_ID: Uuid = Uuid::from_u128(15);
 const SVENDBORG_USER_ID: Uuid = Uuid::from_u128(16);
+const JURY_ORG: Uuid = Uuid::from_u128(6);
+const JUROR_ID: Uuid = Uuid::from_u128(17);
 
 fn user_actor(user_id: Uuid, role: Role, org: Uuid) -> Actor {
     Actor::User(Principal {
@@ -55,6 +57,9 @@ fn lead_municipality() -> Actor {
 }
 fn other_municipality() -> Actor {
     user_actor(SVENDBORG_USER_ID, Role::Municipality, SVENDBORG)
+}
+fn juror() -> Actor {
+    user_actor(JUROR_ID, Role::Juror, JURY_ORG)
 }
 fn anonymous() -> Actor {
     Actor::Anonymous
@@ -242,9 +247,10 @@ table! {
     manage_selection: |a| rules::manage_selection(&a) => {
         coordinator => Allow, partner => Forbidden, mentor => Forbidden,
         lead_municipality => Forbidden, anonymous => Unauthenticated, integration => Forbidden,
+        juror => Forbidden,
     }
     assess: |a| rules::assess(&a) => {
-        coordinator => Allow, partner => Allow, mentor => Forbidden,
+        coordinator => Allow, partner => Allow, juror => Allow, mentor => Forbidden,
         lead_municipality => Forbidden, anonymous => Unauthenticated, integration => Forbidden,
     }
     manage_mentor_assignments: |a| rules::manage_mentor_assignments(&a) => {
@@ -288,12 +294,13 @@ table! {
     }
     sees_kiels_lifecycle_steps: |a| rules::sees_lifecycle_steps(&a, &kiel_app(ApplicationStatus::Draft)) => {
         coordinator => Allow, partner => Allow, mentor => Allow, lead_municipality => Allow,
-        other_municipality => Hidden, anonymous => Hidden, integration => Hidden,
+        other_municipality => Hidden, anonymous => Hidden, integration => Hidden, juror => Hidden,
     }
     sees_kiels_result_after_the_jury: |a| rules::may_see_assessment_result(
         &a, &kiel_app(ApplicationStatus::Awarded), false, AssessmentStage::Jury) => {
         coordinator => Allow, lead_municipality => Allow, other_municipality => Hidden,
         partner => Hidden, mentor => Hidden, anonymous => Hidden, integration => Hidden,
+        juror => Hidden,
     }
     sees_kiels_result_before_the_jury: |a| rules::may_see_assessment_result(
         &a, &kiel_app(ApplicationStatus::CureapSubmitted), false, AssessmentStage::Jury) => {
@@ -365,7 +372,7 @@ table! {
     register_oneself: |a| rules::register_for_event(
         &a, ORG_A, a.user_id().unwrap_or_default(), ParticipationRole::Participant) => {
         coordinator => Allow, partner => Allow, other_partner => Allow, mentor => Allow,
-        lead_municipality => Allow, anonymous => Unauthenticated,
+        lead_municipality => Allow, anonymous => Unauthenticated, juror => Forbidden,
     }
     register_someone_else: |a| rules::register_for_event(
         &a, ORG_A, KIEL_USER_ID, ParticipationRole::Participant) => {
@@ -397,7 +404,7 @@ table! {
     // Reporting.
     read_reporting: |a| rules::read_reporting(&a) => {
         coordinator => Allow, partner => Allow, integration => Allow, mentor => Forbidden,
-        lead_municipality => Forbidden, anonymous => Unauthenticated,
+        lead_municipality => Forbidden, anonymous => Unauthenticated, juror => Forbidden,
     }
     manage_reporting: |a| rules::manage_reporting(&a) => {
         coordinator => Allow, partner => Forbidden, integration => Forbidden,
@@ -429,7 +436,7 @@ table! {
     // KPIs.
     read_kpis: |a| rules::read_kpis(&a) => {
         coordinator => Allow, partner => Allow, mentor => Allow, lead_municipality => Allow,
-        integration => Allow, anonymous => Unauthenticated,
+        integration => Allow, anonymous => Unauthenticated, juror => Forbidden,
     }
 }
 
@@ -449,6 +456,15 @@ table! {
     a_deactivated_mentor_does_not: |_a| rules::may_mentor(&a_user(Role::Mentor, false)) => { coordinator => Hidden }
     a_partner_assesses: |_a| rules::may_assess_as(&a_user(Role::Partner, true)) => { coordinator => Allow }
     a_mentor_does_not_assess: |_a| rules::may_assess_as(&a_user(Role::Mentor, true)) => { coordinator => Hidden }
+    a_juror_is_not_an_edition_assessor: |_a| rules::may_assess_as(&a_user(Role::Juror, true)) => { coordinator => Hidden }
+    an_active_juror_serves_on_the_jury: |_a| rules::may_serve_on_jury(&a_user(Role::Juror, true)) => { coordinator => Allow }
+    a_deactivated_juror_does_not: |_a| rules::may_serve_on_jury(&a_user(Role::Juror, false)) => { coordinator => Hidden }
+    a_partner_is_not_a_juror: |_a| rules::may_serve_on_jury(&a_user(Role::Partner, true)) => { coordinator => Hidden }
+    juror_in_an_external_organisation: |_a| rules::role_fits_organisation(
+        Role::Juror, Some(OrganisationKind::External)) => { coordinator => Allow }
+    juror_in_a_partner_organisation: |_a| rules::role_fits_organisation(
+        Role::Juror, Some(OrganisationKind::Partner)) => { coordinator => BadUserInput }
+    juror_without_an_organisation: |_a| rules::role_fits_organisation(Role::Juror, None) => { coordinator => BadUserInput }
 }
 
 /// Every rule function of `rules.rs` has rows here: a rule without a row fails this test.
