@@ -1852,6 +1852,7 @@ both!(jury_table, |app: TestApp| async move {
     jurors_see_nothing_else(&app, &t, &w, &f, &j).await;
     jurors_score_what_they_are_assigned(&app, &t, &f, &j).await;
     jury_assignments_are_the_coordinators(&app, &t, &w, &f, &j).await;
+    jurors_hear_nothing_on_subscriptions(&app, &t, &f, &j).await;
 });
 
 /// The jury's rows: two jurors of an external organisation, assigned by the coordinator through
@@ -2373,4 +2374,52 @@ async fn jury_assignments_are_the_coordinators(
         &[(Who::Juror, Refused("FORBIDDEN")), (Who::Coordinator, Ok)],
     )
     .await;
+}
+
+/// Subscriptions follow the same scopes: a comment on the juried plan and a status change of
+/// the juried application reach the coordinator's socket, never the juror's (who reads neither
+/// the plan's comments nor the application's history).
+async fn jurors_hear_nothing_on_subscriptions(app: &TestApp, t: &Tokens, f: &TitleCycle, j: &Jury) {
+    const STATUS: &str = "subscription { applicationStatusChanged { change { toStatus } } }";
+    const COMMENTS: &str = "subscription { planCommentAdded { comment { body } } }";
+    let mut sockets = Vec::new();
+    for who in [Who::Juror, Who::Coordinator] {
+        let (mut ws, ack) = app.websocket(t.of(who)).await;
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        ws.subscribe("status", STATUS, json!({})).await;
+        ws.subscribe("comments", COMMENTS, json!({})).await;
+        sockets.push(ws);
+    }
+    let coordinator = t.of(Who::Coordinator);
+    let comment =
+        "mutation($i: CommentOnPlanInput!) { commentOnPlan(input: $i) { comment { body } } }";
+    let body = app
+        .gql(
+            coordinator,
+            comment,
+            json!({ "i": { "planId": encode("Plan", j.svendborg_plan).0, "body": "For the jury" } }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let withdraw = "mutation($i: ApplicationTransitionInput!) { withdrawApplication(input: $i) { application { status } } }";
+    let body = app
+        .gql(
+            coordinator,
+            withdraw,
+            json!({ "i": { "id": encode("Application", f.svendborg_app).0 } }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    // The coordinator hears both: the events were published and dispatched.
+    let mut heard = Vec::new();
+    for _ in 0..2 {
+        heard.push(sockets[1].next().await["id"].clone());
+    }
+    heard.sort_by_key(|v| v.to_string());
+    assert_eq!(heard, [json!("comments"), json!("status")]);
+    // The juror's socket answers a ping with nothing queued before the pong.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    sockets[0].send(json!({ "type": "ping" })).await;
+    let got = sockets[0].next().await;
+    assert_eq!(got["type"], "pong", "the juror heard: {got}");
 }
