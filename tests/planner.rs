@@ -210,8 +210,18 @@ const EVENTS: &str = "query($n: Int, $m: Int, $after: String, $before: String, $
   }
 }";
 
+const ASSESSMENTS: &str = "query($n: Int, $m: Int, $after: String, $before: String) {
+  assessments(first: $n, last: $m, after: $after, before: $before) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { __typename id stage conflictOfInterest comment submittedAt updatedAt
+      version application { id title status lead: leadMunicipality { name } }
+      assessor { id name role organisation { name } } } }
+  }
+}";
+
 both!(
-    planned_organisation_user_and_event_pages_answer_what_the_loaders_answer,
+    planned_organisation_user_event_and_assessment_pages_answer_what_the_loaders_answer,
     tweak = |c| c.response_cache = false,
     |app: TestApp| async move {
         app.seed_scale_1().await;
@@ -307,7 +317,30 @@ both!(
                 assert!(cost <= 2 + signed_in, "{who} with {v}: {cost} statements");
                 compared += 1;
             }
+            let (first, _) = ask(&app, token, ASSESSMENTS, &base).await;
+            let first: Value = serde_json::from_str(&first).expect("json");
+            let end = first["data"]["assessments"]["pageInfo"]["endCursor"].clone();
+            if *who == "coordinator" {
+                assert!(
+                    first["data"]["assessments"]["totalCount"].as_i64() > Some(20),
+                    "the seed scores applications: {first}"
+                );
+            }
+            for v in [
+                with(json!({})),
+                with(json!({ "after": end, "n": 7 })),
+                with(json!({ "n": null, "m": 5 })),
+            ] {
+                let (planned, cost) = ask(&app, token, ASSESSMENTS, &v).await;
+                let (loaded, _) = ask(&loaders, token, ASSESSMENTS, &v).await;
+                assert_same(&planned, &loaded, &format!("{who}'s assessments with {v}"));
+                if token.is_some() {
+                    assert!(!planned.contains("\"errors\""), "{who} with {v}: {planned}");
+                    assert!(cost <= 2 + signed_in, "{who} with {v}: {cost} statements");
+                }
+                compared += 1;
+            }
         }
-        assert_eq!(compared, 5 * 14);
+        assert_eq!(compared, 5 * 17);
     }
 );

@@ -17,8 +17,15 @@ use crate::graphql::context::req;
 use crate::graphql::enums::AssessmentStage;
 use crate::graphql::ids;
 use crate::graphql::loaders::RankingOf;
+use crate::graphql::planner::{self, ASSESSMENT, Planned};
 use crate::graphql::scalars::Decimal;
 use crate::policy::{rules, scope};
+
+/// The assessments connection's type names, for a planned page.
+const TYPES: planner::ConnectionTypes = planner::ConnectionTypes {
+    connection: "AssessmentConnection",
+    edge: "AssessmentEdge",
+};
 
 /// Assessment queries.
 #[derive(Default)]
@@ -41,7 +48,7 @@ impl AssessmentQuery {
         >,
         #[graphql(desc = "End before this cursor.")] before: Option<String>,
         #[graphql(desc = "Conditions the rows must meet.")] filter: Option<AssessmentFilter>,
-    ) -> Result<Option<AssessmentConnection>> {
+    ) -> Result<Option<Planned<AssessmentConnection>>> {
         let rc = req(ctx);
         rc.actor.principal()?;
         let mut select = scope::assessments(&rc.actor);
@@ -87,12 +94,18 @@ impl AssessmentQuery {
             assessment::Column::Id,
         )?;
         let args = PageArgs::new(ctx, first, after, last, before);
+        if rc.state.config.planner
+            && let Some(built) =
+                planner::connection(ctx, &ASSESSMENT, &TYPES, select.clone(), &order, &args).await?
+        {
+            return Ok(Some(Planned::built(built)));
+        }
         let (page, total) = paginate(rc.db(), select, order, &args).await?;
-        Ok(Some(AssessmentConnection::from_page(
+        Ok(Some(Planned::Resolved(AssessmentConnection::from_page(
             page,
             total,
             Assessment::from,
-        )))
+        ))))
     }
 
     /// Jury assignments the caller may see: all for coordinators, their own for a juror (what

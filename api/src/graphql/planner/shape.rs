@@ -341,3 +341,35 @@ pub static EVENT: Shape = Shape {
         cardinality: Cardinality::One,
     }],
 };
+
+pub static ASSESSMENT: Shape = Shape {
+    type_name: "Assessment",
+    table: "assessment",
+    scalars: &[
+        col("id", "id", Kind::GlobalId("Assessment")),
+        col("stage", "stage", Kind::Enum),
+        col("conflictOfInterest", "conflict_of_interest", Kind::Bool),
+        col("comment", "comment", Kind::Text),
+        col("submittedAt", "submitted_at", Kind::Instant),
+        col("updatedAt", "updated_at", Kind::Instant),
+        col("version", "version", Kind::Int),
+    ],
+    relations: &[
+        Relation {
+            name: "application",
+            shape: &APPLICATION,
+            child_column: "id",
+            parent_column: "application_id",
+            scope: |a| q(scope::applications(a)),
+            cardinality: Cardinality::One,
+        },
+        Relation {
+            name: "assessor",
+            shape: &USER,
+            child_column: "id",
+            parent_column: "assessor_id",
+            scope: |a| q(scope::users(a)),
+            cardinality: Cardinality::One,
+        },
+    ],
+};
