@@ -1859,6 +1859,7 @@ both!(jury_table, |app: TestApp| async move {
 /// the API; Svendborg's CuReAP written and commented on by its mentor.
 struct Jury {
     org: uuid::Uuid,
+    pearl: uuid::Uuid,
     juror: uuid::Uuid,
     svendborg_plan: uuid::Uuid,
     svendborg_comment: uuid::Uuid,
@@ -1880,6 +1881,16 @@ async fn jury_fixture(app: &TestApp, w: &World, f: &TitleCycle) -> Jury {
     let juror = common::fixtures::user(app, "juror@test.example", Role::Juror, Some(org)).await;
     let other = common::fixtures::user(app, "juror2@test.example", Role::Juror, Some(org)).await;
     let svendborg_plan = common::fixtures::complete_plan(db, f.svendborg_app).await;
+    // A title holder of another year: public, yet not a juror's to read as a file.
+    let earlier = common::fixtures::edition(db, 2094, false).await;
+    let pearl = common::fixtures::application(
+        db,
+        earlier,
+        w.kiel,
+        "Kiel, Pearl of 2094",
+        entity::ApplicationStatus::Awarded,
+    )
+    .await;
     let svendborg_comment = plan_comment::ActiveModel {
         id: Set(uuid::Uuid::now_v7()),
         plan_id: Set(svendborg_plan),
@@ -1911,6 +1922,7 @@ async fn jury_fixture(app: &TestApp, w: &World, f: &TitleCycle) -> Jury {
     }
     Jury {
         org,
+        pearl,
         juror,
         svendborg_plan,
         svendborg_comment,
@@ -1949,6 +1961,12 @@ async fn jurors_read_exactly_what_they_score(
             Refused("NOT_FOUND"),
             Refused("NOT_FOUND"),
         ),
+        (
+            "a public title holder's file",
+            by_id("Application", j.pearl),
+            Refused("NOT_FOUND"),
+            Refused("NOT_FOUND"),
+        ),
         // The CuReAP only in the stage that scores plans.
         (
             "the juried plan",
@@ -1983,10 +2001,11 @@ async fn jurors_read_exactly_what_they_score(
             Ok,
         ),
         (
-            "another municipality",
+            // Kiel holds a title (public), so its organisation is everyone's to read.
+            "a title holder",
             by_id("Organisation", w.kiel),
-            Refused("NOT_FOUND"),
-            Refused("NOT_FOUND"),
+            Ok,
+            Ok,
         ),
         (
             "themselves",
@@ -2071,18 +2090,19 @@ async fn jurors_read_exactly_what_they_score(
             Count(0),
         ),
         ("users", "{ users { totalCount } }", Count(1), Count(1)),
-        // The consortium (public), the own organisation and the juried municipality.
+        // The public ones (the consortium, Kiel holding a title), the own organisation and
+        // the juried municipality.
         (
             "organisations",
             "{ organisations { totalCount } }",
-            Count(4),
-            Count(4),
+            Count(5),
+            Count(5),
         ),
         (
             "organisations by kind",
             "{ organisations(filter: {kind: [MUNICIPALITY]}) { totalCount } }",
-            Count(1),
-            Count(1),
+            Count(2),
+            Count(2),
         ),
         (
             "assessments",

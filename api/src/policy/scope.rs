@@ -214,8 +214,8 @@ pub fn phases(_actor: &Actor) -> Select<phase::Entity> {
 }
 
 /// Applications: coordinators all; partners all but drafts; mentors those assigned to them;
-/// municipalities those they lead or co-apply to; jurors those they score (and the title
-/// holders, as the public); anonymous visitors the title holders.
+/// municipalities those they lead or co-apply to; jurors those they score; anonymous visitors
+/// the title holders.
 pub fn applications(actor: &Actor) -> Select<application::Entity> {
     let all = application::Entity::find();
     let Actor::User(p) = actor else {
@@ -230,12 +230,10 @@ pub fn applications(actor: &Actor) -> Select<application::Entity> {
             Some(org) => all.filter(applications_of(org)),
             None => all.filter(application::Column::Id.is_null()),
         },
-        // What the public sees, and the applications they are assigned to score.
-        Role::Juror => all.filter(
-            Condition::any()
-                .add(application::Column::Status.is_in(PUBLIC_STATUSES))
-                .add(application::Column::Id.in_subquery(juried_by(p.user_id, None))),
-        ),
+        // Only the applications they are assigned to score: not even the title holders'
+        // files, whose motivation signed-in readers see (the public list of Pearls, read as
+        // the public reads it, stays theirs like everyone's).
+        Role::Juror => all.filter(application::Column::Id.in_subquery(juried_by(p.user_id, None))),
     }
 }
 
