@@ -83,6 +83,27 @@ fn assert_same(planned: &str, loaded: &str, what: &str) {
     );
 }
 
+/// The five callers of the scale-1 programme: the public and a user of each role.
+async fn callers(app: &TestApp) -> Vec<(&'static str, Option<String>)> {
+    let mut tokens = vec![("anonymous", None)];
+    for who in ["coordinator", "partner", "mentor", "municipality"] {
+        let t = app
+            .login(&format!("{who}@pearls.example"), "pearls-demo")
+            .await;
+        tokens.push((who, Some(t)));
+    }
+    tokens
+}
+
+/// A second API node on the same database that answers through the loaders only.
+async fn loaders_node(app: &TestApp) -> TestApp {
+    app.node_with(|c| {
+        c.planner = false;
+        c.response_cache = false;
+    })
+    .await
+}
+
 fn vars(extra: Value) -> Value {
     let mut v = json!({ "n": 20, "m": null, "after": null, "before": null, "withPlan": true,
                         "skipMentors": false, "f": null, "o": null });
@@ -98,19 +119,8 @@ both!(
     tweak = |c| c.response_cache = false,
     |app: TestApp| async move {
         app.seed_scale_1().await;
-        let loaders = app
-            .node_with(|c| {
-                c.planner = false;
-                c.response_cache = false;
-            })
-            .await;
-        let mut tokens = vec![("anonymous", None)];
-        for who in ["coordinator", "partner", "mentor", "municipality"] {
-            let t = app
-                .login(&format!("{who}@pearls.example"), "pearls-demo")
-                .await;
-            tokens.push((who, Some(t)));
-        }
+        let loaders = loaders_node(&app).await;
+        let tokens = callers(&app).await;
         let mut compared = 0;
         for (who, token) in &tokens {
             let token = token.as_deref();
@@ -225,19 +235,8 @@ both!(
     tweak = |c| c.response_cache = false,
     |app: TestApp| async move {
         app.seed_scale_1().await;
-        let loaders = app
-            .node_with(|c| {
-                c.planner = false;
-                c.response_cache = false;
-            })
-            .await;
-        let mut tokens = vec![("anonymous", None)];
-        for who in ["coordinator", "partner", "mentor", "municipality"] {
-            let t = app
-                .login(&format!("{who}@pearls.example"), "pearls-demo")
-                .await;
-            tokens.push((who, Some(t)));
-        }
+        let loaders = loaders_node(&app).await;
+        let tokens = callers(&app).await;
         let mut compared = 0;
         for (who, token) in &tokens {
             let token = token.as_deref();

@@ -27,6 +27,24 @@ const TYPES: planner::ConnectionTypes = planner::ConnectionTypes {
     edge: "AssessmentEdge",
 };
 
+/// The ids of the applications to the editions of these title years (the `editionYear`
+/// filters of the assessment lists).
+fn applications_of(years: Vec<i32>) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(application::Column::Id)
+        .from(application::Entity)
+        .and_where(
+            application::Column::EditionId.in_subquery(
+                Query::select()
+                    .column(edition::Column::Id)
+                    .from(edition::Entity)
+                    .and_where(edition::Column::TitleYear.is_in(years))
+                    .to_owned(),
+            ),
+        )
+        .to_owned()
+}
+
 /// Assessment queries.
 #[derive(Default)]
 pub struct AssessmentQuery;
@@ -54,23 +72,8 @@ impl AssessmentQuery {
         let mut select = scope::assessments(&rc.actor);
         if let Some(f) = filter {
             if let Some(years) = f.edition_year {
-                select = select.filter(
-                    assessment::Column::ApplicationId.in_subquery(
-                        Query::select()
-                            .column(application::Column::Id)
-                            .from(application::Entity)
-                            .and_where(
-                                application::Column::EditionId.in_subquery(
-                                    Query::select()
-                                        .column(edition::Column::Id)
-                                        .from(edition::Entity)
-                                        .and_where(edition::Column::TitleYear.is_in(years))
-                                        .to_owned(),
-                                ),
-                            )
-                            .to_owned(),
-                    ),
-                );
+                select = select
+                    .filter(assessment::Column::ApplicationId.in_subquery(applications_of(years)));
             }
             if let Some(stage) = f.stage {
                 select = select
@@ -130,21 +133,7 @@ impl AssessmentQuery {
         if let Some(f) = filter {
             if let Some(years) = f.edition_year {
                 select = select.filter(
-                    jury_assignment::Column::ApplicationId.in_subquery(
-                        Query::select()
-                            .column(application::Column::Id)
-                            .from(application::Entity)
-                            .and_where(
-                                application::Column::EditionId.in_subquery(
-                                    Query::select()
-                                        .column(edition::Column::Id)
-                                        .from(edition::Entity)
-                                        .and_where(edition::Column::TitleYear.is_in(years))
-                                        .to_owned(),
-                                ),
-                            )
-                            .to_owned(),
-                    ),
+                    jury_assignment::Column::ApplicationId.in_subquery(applications_of(years)),
                 );
             }
             if let Some(stage) = f.stage {
