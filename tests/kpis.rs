@@ -370,6 +370,7 @@ async fn fixture(app: &TestApp, w: &World) -> Fixture {
         actor_id: Set(None),
         note: Set(None),
         changed_at: Set(Utc::now() - chrono::Duration::days(1)),
+        effective_at: Set(Utc::now() - chrono::Duration::days(1)),
     }
     .insert(db)
     .await
@@ -382,6 +383,7 @@ async fn fixture(app: &TestApp, w: &World) -> Fixture {
         actor_id: Set(None),
         note: Set(None),
         changed_at: Set(Utc::now()),
+        effective_at: Set(Utc::now()),
     }
     .insert(db)
     .await
@@ -956,6 +958,7 @@ async fn migration_10_backfills_the_funnel_milestones() {
                 actor_id: Set(None),
                 note: Set(None),
                 changed_at: Set(Utc::now()),
+                effective_at: Set(Utc::now()),
             }
             .insert(&db)
             .await

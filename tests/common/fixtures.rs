@@ -182,6 +182,7 @@ pub async fn application(
         actor_id: Set(None),
         note: Set(None),
         changed_at: Set(now),
+        effective_at: Set(now),
     }
     .insert(db)
     .await

@@ -276,6 +276,7 @@ impl Seeder<'_> {
             actor_id: Set(None),
             note: Set(Some(note.into())),
             changed_at: Set(self.now),
+            effective_at: Set(self.now),
         }
         .insert(self.txn)
         .await?;
