@@ -449,3 +449,152 @@ both!(
         );
     }
 );
+
+/// The committed documents of the real editions (issue 16, item 6).
+fn real_edition(year: i32) -> String {
+    std::fs::read_to_string(format!(
+        "{}/api/seed/editions/{year}.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("the committed document")
+}
+
+both!(
+    the_real_editions_load_with_their_funnels_and_pearls,
+    |app: TestApp| async move {
+        let token = app.coordinator().await;
+        for year in [2024, 2025, 2026] {
+            let text = real_edition(year);
+            assert_meets_schema(&text);
+            assert_eq!(
+                canonical(&serde_json::from_str(&text).unwrap()),
+                text,
+                "{year} is canonical"
+            );
+            let doc: Value = serde_json::from_str(&text).unwrap();
+            let body = app
+                .gql(Some(&token), IMPORT, json!({ "i": { "document": doc } }))
+                .await;
+            assert_eq!(
+                body["data"]["importEditionHistory"]["changed"], true,
+                "{year}: {body}"
+            );
+            assert_eq!(
+                export_text(&app, year).await,
+                text,
+                "{year} exports as committed"
+            );
+        }
+        assert_rollups_exact(&app).await;
+        let kpis = app
+            .gql(
+                Some(&token),
+                "{ kpis(filter: {editionYears: [2024, 2025, 2026]}) { funnel(groupBy: [EDITION]) {
+                 group { edition } applied shortlisted plansSubmitted awarded } } }",
+                json!({}),
+            )
+            .await;
+        let funnels: Vec<(i64, i64, i64, i64)> = kpis["data"]["kpis"]["funnel"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{kpis}"))
+            .iter()
+            .map(|r| {
+                let n = |f: &str| r[f].as_i64().unwrap();
+                (
+                    n("applied"),
+                    n("shortlisted"),
+                    n("plansSubmitted"),
+                    n("awarded"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            funnels,
+            [(12, 12, 12, 4), (18, 16, 16, 6), (17, 11, 11, 4)],
+            "{kpis}"
+        );
+        for (year, winners) in [
+            (
+                2024,
+                vec!["Jakobstad FI", "Kiel DE", "Rūjiena LV", "Svendborg DK"],
+            ),
+            (
+                2025,
+                vec![
+                    "Alytus district LT",
+                    "Helsingborg SE",
+                    "Kaskinen FI",
+                    "Peipsiääre EE",
+                    "Płock PL",
+                    "Smiltene LV",
+                ],
+            ),
+            (
+                2026,
+                vec![
+                    "Glücksburg DE",
+                    "Kristinestad FI",
+                    "Krosno PL",
+                    "Schleswig DE",
+                ],
+            ),
+        ] {
+            let q = format!(
+                "{{ pearls(titleYear: {year}) {{ municipality {{ name countryCode }} }} }}"
+            );
+            let body = app.gql(None, &q, json!({})).await;
+            let mut got: Vec<String> = body["data"]["pearls"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{body}"))
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{} {}",
+                        p["municipality"]["name"].as_str().unwrap(),
+                        p["municipality"]["countryCode"].as_str().unwrap()
+                    )
+                })
+                .collect();
+            got.sort();
+            assert_eq!(got, winners, "{year}");
+        }
+        // The 2024 CuReAPs were all handed in within the public window, 25 Oct – 16 Nov 2023.
+        let k = app
+        .gql(Some(&token), "{ kpis(filter: {from: \"2023-10-25\", to: \"2023-11-16\"}) { planSubmissions { plansSubmitted } } }", json!({}))
+        .await;
+        assert_eq!(
+            k["data"]["kpis"]["planSubmissions"][0]["plansSubmitted"], 12,
+            "{k}"
+        );
+    }
+);
+
+both!(
+    a_real_edition_against_its_policy_is_refused,
+    |app: TestApp| async move {
+        let token = app.coordinator().await;
+        // 2026 without its extra title: the second German Pearl breaks the one-per-country rule.
+        let mut doc: Value = serde_json::from_str(&real_edition(2026)).unwrap();
+        doc["edition"]["awardPolicy"]["extraAwards"] = 0.into();
+        let orgs = count::<entity::organisation::Entity>(&app).await;
+        let body = app
+            .gql(Some(&token), IMPORT, json!({ "i": { "document": doc } }))
+            .await;
+        assert_eq!(code(&body), "CONFLICT", "{body}");
+        let reasons = body["errors"][0]["extensions"]["reasons"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert_eq!(reasons.len(), 1, "{body}");
+        assert!(
+            reasons[0]
+                .as_str()
+                .unwrap()
+                .contains("at most one title per country (DE has one)"),
+            "{body}"
+        );
+        assert_eq!(count::<entity::organisation::Entity>(&app).await, orgs);
+        assert_eq!(count::<entity::application::Entity>(&app).await, 0);
+        assert!(imports(&app).await.is_empty());
+    }
+);

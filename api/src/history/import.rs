@@ -39,6 +39,8 @@ pub struct ImportReport {
     pub sha256: String,
     pub applications: usize,
     pub organisations_created: usize,
+    /// Rows written (0 when nothing changed).
+    pub rows: usize,
 }
 
 /// Imports a document as `actor` (coordinators only), in a transaction of its own.
@@ -92,6 +94,7 @@ pub async fn import_in(
                 sha256,
                 applications: doc.applications.len(),
                 organisations_created: 0,
+                rows: 0,
             });
         }
         return Err(refused(year, differences(&stored, &doc)));
@@ -135,12 +138,14 @@ pub async fn import_in(
     }
     let mut changes = 0;
     let mut versions = 0;
+    let mut rows = 1 + doc.edition.phases.len() + created.len();
     for (a, statuses) in doc.applications.iter().zip(&checked.statuses) {
         let lead = ids[&a.lead_municipality];
         let co: Vec<Uuid> = a.co_applicants.iter().map(|c| ids[c]).collect();
-        write_application(txn, by.user_id, ed.id, lead, &co, a, statuses, now).await?;
+        let plan = write_application(txn, by.user_id, ed.id, lead, &co, a, statuses, now).await?;
         changes += statuses.len();
         versions += a.plan_versions.len();
+        rows += 1 + co.len() + statuses.len() + usize::from(plan) + a.plan_versions.len();
     }
     audit::record(
         txn,
@@ -160,6 +165,7 @@ pub async fn import_in(
         sha256,
         applications: doc.applications.len(),
         organisations_created: created.len(),
+        rows: rows + 1,
     })
 }
 
@@ -309,7 +315,7 @@ async fn write_edition(
 /// One application as its decisions would have left it: the status reached, the version
 /// count of one per step, the submission date and the funnel's milestones from the history,
 /// each step recorded now by the importer with its effective date, and the plan (from the
-/// CuReAP development on) holding its last frozen version's content.
+/// CuReAP development on) holding its last frozen version's content. True if it has a plan.
 #[allow(clippy::too_many_arguments)]
 async fn write_application(
     txn: &DatabaseTransaction,
@@ -320,7 +326,7 @@ async fn write_application(
     a: &ApplicationDoc,
     statuses: &[ApplicationStatus],
     now: DateTime<Utc>,
-) -> AppResult<()> {
+) -> AppResult<bool> {
     let on = |s: ApplicationStatus| {
         statuses
             .iter()
@@ -376,10 +382,11 @@ async fn write_application(
         .await?;
         from = Some(*to);
     }
-    if on(ApplicationStatus::CureapInDevelopment).is_some() {
+    let plan = on(ApplicationStatus::CureapInDevelopment).is_some();
+    if plan {
         write_plan(txn, app.id, a, now).await?;
     }
-    Ok(())
+    Ok(plan)
 }
 
 async fn write_plan(
