@@ -106,6 +106,15 @@ pub fn sample_document() -> Value {
     })
 }
 
+/// `doc` with a national mentor (by e-mail) and two sessions on the Pearl's application.
+fn with_mentor(mut doc: Value, email: &str) -> Value {
+    doc["applications"][4]["mentors"] = json!([{ "email": email, "kind": "NATIONAL",
+        "startsOn": "2022-06-20", "endsOn": "2023-12-31", "sessions": [
+            { "heldOn": "2022-08-10", "minutes": 60, "format": "ONSITE", "topics": "Stakeholders", "notes": "" },
+            { "heldOn": "2022-07-05", "minutes": 90, "format": "ONLINE", "topics": "Vision", "notes": "First draft read" } ] }]);
+    doc
+}
+
 /// The canonical text of a document value.
 pub fn canonical(doc: &Value) -> String {
     let mut d = EditionHistory::from_value(doc.clone()).expect("a document");
@@ -162,7 +171,9 @@ both!(
     a_past_edition_round_trips_and_imports_once,
     |app: TestApp| async move {
         let token = app.coordinator().await;
-        let doc = sample_document();
+        let mentor = "mentor.history@test.example";
+        common::fixtures::user(&app, mentor, entity::Role::Mentor, None).await;
+        let doc = with_mentor(sample_document(), mentor);
         let text = canonical(&doc);
         assert_meets_schema(&text);
         // The document as a value in canonical order: what is imported is what comes back.
@@ -194,6 +205,7 @@ both!(
         assert_eq!(audit.len(), 1);
         assert_eq!(audit[0].changes["documentSha256"], sha.as_str());
         assert_eq!(audit[0].changes["statusChanges"], 29);
+        assert_eq!(count::<entity::mentoring_session::Entity>(&app).await, 2);
         assert!(audit[0].actor_id.is_some());
         assert_rollups_exact(&app).await;
 
@@ -400,6 +412,7 @@ both!(
         let mut other_year = sample_document();
         other_year["edition"]["titleYear"] = 2022.into();
         other_year["organisations"][0]["population"] = 7100.into();
+        let other_year = with_mentor(other_year, "nobody@test.example");
         let body = app
             .gql(
                 Some(&token),
@@ -408,10 +421,10 @@ both!(
             )
             .await;
         assert_eq!(code(&body), "CONFLICT", "{body}");
+        let reasons = body["errors"][0]["extensions"]["reasons"].to_string();
+        assert!(reasons.contains("population"), "{body}");
         assert!(
-            body["errors"][0]["extensions"]["reasons"]
-                .to_string()
-                .contains("population"),
+            reasons.contains("nobody@test.example: no user with the MENTOR role"),
             "{body}"
         );
     }

@@ -8,15 +8,16 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Timelike, Utc};
-use entity::{ApplicationStatus, PhaseKind};
+use entity::{ApplicationStatus, MentorKind, PhaseKind, SessionFormat};
 use sea_orm::Iterable;
 
-use super::model::{ApplicationDoc, EditionHistory, OrganisationRef};
+use super::model::{ApplicationDoc, EditionHistory, OrganisationRef, named};
 use crate::applications::awards;
 use crate::applications::lifecycle::{Action, TRANSITIONS};
 use crate::applications::service::check_motivation;
-use crate::domain::NonEmptyText;
+use crate::domain::{Email, NonEmptyText};
 use crate::editions::service::AwardPolicy;
+use crate::mentoring::service::SessionFields;
 use crate::organisations::service::check_population;
 
 /// Longest edition name, application title, organisation name or region, in characters (the
@@ -194,7 +195,39 @@ fn application(
     }
     let statuses = history(&at, a, reasons);
     plan_versions(&at, a, &statuses, reasons);
+    mentors(&at, a, reasons);
     statuses
+}
+
+/// Mentors: a kind of the portal's, a period that does not end before it starts, each mentor
+/// once, and sessions as a mentor may log them.
+fn mentors(at: &str, a: &ApplicationDoc, reasons: &mut Vec<String>) {
+    for (i, m) in a.mentors.iter().enumerate() {
+        let mat = format!("{at}.mentors.{}", m.email);
+        if let Err(e) = Email::parse("email", &m.email) {
+            reasons.push(format!("{mat}: {}", e.public_message()));
+        }
+        if named(&m.kind, MentorKind::as_str).is_none() {
+            reasons.push(format!("{mat}: {} is not a mentor kind", m.kind));
+        }
+        if m.ends_on.is_some_and(|e| e < m.starts_on) {
+            reasons.push(format!("{mat}: endsOn must not be before startsOn"));
+        }
+        if a.mentors[..i].iter().any(|o| o.email == m.email) {
+            reasons.push(format!("{mat}: assigned twice"));
+        }
+        for s in &m.sessions {
+            let sat = format!("{mat}.sessions.{}", s.held_on);
+            let Some(format) = named(&s.format, SessionFormat::as_str) else {
+                reasons.push(format!("{sat}: {} is not a session format", s.format));
+                continue;
+            };
+            if let Err(e) = SessionFields::parse(s.held_on, s.minutes, format, &s.topics, &s.notes)
+            {
+                reasons.push(format!("{sat}: {}", e.public_message()));
+            }
+        }
+    }
 }
 
 /// The statuses of an application's history: it starts as a draft, each step is a transition

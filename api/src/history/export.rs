@@ -4,15 +4,15 @@
 use std::collections::HashMap;
 
 use entity::{
-    application, application_co_applicant, application_status_change, edition, organisation, phase,
-    plan, plan_version,
+    application, application_co_applicant, application_status_change, edition, mentor_assignment,
+    mentoring_session, organisation, phase, plan, plan_version, user,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use super::model::{
-    ApplicationDoc, AwardPolicyDoc, EditionDoc, EditionHistory, FORMAT, FORMAT_VERSION,
-    OrganisationDoc, OrganisationRef, PhaseDoc, PlanVersionDoc, StatusChangeDoc,
+    ApplicationDoc, AwardPolicyDoc, EditionDoc, EditionHistory, FORMAT, FORMAT_VERSION, MentorDoc,
+    OrganisationDoc, OrganisationRef, PhaseDoc, PlanVersionDoc, SessionDoc, StatusChangeDoc,
 };
 use crate::error::{AppError, AppResult};
 use crate::plans::service::Snapshot;
@@ -69,6 +69,7 @@ pub async fn export_edition(
     };
     let mut history = histories(db, &app_ids).await?;
     let mut versions = plan_versions(db, &app_ids).await?;
+    let mut mentors = mentors(db, &app_ids).await?;
     let mut co_by_app: HashMap<Uuid, Vec<OrganisationRef>> = HashMap::new();
     for c in &co {
         co_by_app
@@ -85,6 +86,7 @@ pub async fn export_edition(
             motivation: a.motivation.clone(),
             history: history.remove(&a.id).unwrap_or_default(),
             plan_versions: versions.remove(&a.id).unwrap_or_default(),
+            mentors: mentors.remove(&a.id).unwrap_or_default(),
         });
     }
     let mut doc = EditionHistory {
@@ -143,6 +145,52 @@ async fn histories(
                 effective_at: c.effective_at,
                 note: c.note,
             });
+    }
+    Ok(out)
+}
+
+/// Each application's mentors with their sessions.
+async fn mentors(
+    db: &impl ConnectionTrait,
+    app_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<MentorDoc>>> {
+    let assignments = mentor_assignment::Entity::find()
+        .filter(mentor_assignment::Column::ApplicationId.is_in(app_ids.to_vec()))
+        .all(db)
+        .await?;
+    let emails: HashMap<Uuid, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(assignments.iter().map(|m| m.mentor_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.email))
+        .collect();
+    let mut sessions: HashMap<Uuid, Vec<SessionDoc>> = HashMap::new();
+    for s in mentoring_session::Entity::find()
+        .filter(mentoring_session::Column::AssignmentId.is_in(assignments.iter().map(|m| m.id)))
+        .all(db)
+        .await?
+    {
+        sessions
+            .entry(s.assignment_id)
+            .or_default()
+            .push(SessionDoc {
+                held_on: s.held_on,
+                minutes: s.minutes,
+                format: s.format.as_str().to_owned(),
+                topics: s.topics,
+                notes: s.notes,
+            });
+    }
+    let mut out: HashMap<Uuid, Vec<MentorDoc>> = HashMap::new();
+    for m in assignments {
+        out.entry(m.application_id).or_default().push(MentorDoc {
+            email: emails.get(&m.mentor_id).cloned().unwrap_or_default(),
+            kind: m.kind.as_str().to_owned(),
+            starts_on: m.starts_on,
+            ends_on: m.ends_on,
+            sessions: sessions.remove(&m.id).unwrap_or_default(),
+        });
     }
     Ok(out)
 }

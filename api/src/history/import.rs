@@ -10,9 +10,12 @@
 //! for an existing edition is refused with the differences.
 
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
 use entity::{
-    ApplicationStatus, OrganisationKind, application, application_co_applicant,
-    application_status_change, country, edition, organisation, phase, plan, plan_version,
+    ApplicationStatus, MentorKind, OrganisationKind, Role, SessionFormat, application,
+    application_co_applicant, application_status_change, country, edition, mentor_assignment,
+    mentoring_session, organisation, phase, plan, plan_version, user,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -23,7 +26,7 @@ use uuid::Uuid;
 
 use super::check::{Checked, check};
 use super::export::export_edition;
-use super::model::{ApplicationDoc, EditionHistory, OrganisationRef};
+use super::model::{ApplicationDoc, EditionHistory, OrganisationRef, named};
 use crate::audit;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
@@ -99,14 +102,16 @@ pub async fn import_in(
         }
         return Err(refused(year, differences(&stored, &doc)));
     }
-    let orgs = organisations(txn, &doc).await.map_err(|r| match r {
-        Resolve::Refused(reasons) => refused(year, reasons),
-        Resolve::Failed(e) => e,
-    })?;
+    let mut reasons = Vec::new();
+    let orgs = organisations(txn, &doc, &mut reasons).await?;
+    let mentors = mentor_users(txn, &doc, &mut reasons).await?;
+    if !reasons.is_empty() {
+        return Err(refused(year, reasons));
+    }
     let now = Utc::now();
     let ed = write_edition(txn, &doc, &checked, now).await?;
     let mut created = Vec::new();
-    let mut ids = std::collections::HashMap::new();
+    let mut ids = HashMap::new();
     for (r, existing) in orgs {
         let id = match existing {
             Some(id) => id,
@@ -142,10 +147,22 @@ pub async fn import_in(
     for (a, statuses) in doc.applications.iter().zip(&checked.statuses) {
         let lead = ids[&a.lead_municipality];
         let co: Vec<Uuid> = a.co_applicants.iter().map(|c| ids[c]).collect();
-        let plan = write_application(txn, by.user_id, ed.id, lead, &co, a, statuses, now).await?;
+        let refs = Ids {
+            by: by.user_id,
+            edition: ed.id,
+            lead,
+            co: &co,
+            mentors: &mentors,
+        };
+        let plan = write_application(txn, &refs, a, statuses, now).await?;
         changes += statuses.len();
         versions += a.plan_versions.len();
         rows += 1 + co.len() + statuses.len() + usize::from(plan) + a.plan_versions.len();
+        rows += a
+            .mentors
+            .iter()
+            .map(|m| 1 + m.sessions.len())
+            .sum::<usize>();
     }
     audit::record(
         txn,
@@ -212,15 +229,33 @@ fn differences(stored: &EditionHistory, doc: &EditionHistory) -> Vec<String> {
     out
 }
 
-enum Resolve {
-    Refused(Vec<String>),
-    Failed(AppError),
-}
-
-impl From<sea_orm::DbErr> for Resolve {
-    fn from(e: sea_orm::DbErr) -> Self {
-        Resolve::Failed(e.into())
+/// The users the document's mentors name, by e-mail: each must be a user with the MENTOR
+/// role (an inactive one too: a mentor of a past edition may have left since).
+async fn mentor_users(
+    txn: &impl ConnectionTrait,
+    doc: &EditionHistory,
+    reasons: &mut Vec<String>,
+) -> AppResult<HashMap<String, Uuid>> {
+    let mut out = HashMap::new();
+    for m in doc.applications.iter().flat_map(|a| &a.mentors) {
+        if out.contains_key(&m.email) {
+            continue;
+        }
+        let found = user::Entity::find()
+            .filter(user::Column::Email.eq(m.email.as_str()))
+            .one(txn)
+            .await?;
+        match found {
+            Some(u) if u.role == Role::Mentor => {
+                out.insert(m.email.clone(), u.id);
+            }
+            _ => reasons.push(format!(
+                "mentors.{}: no user with the MENTOR role has this e-mail (create the user first)",
+                m.email
+            )),
+        }
     }
+    Ok(out)
 }
 
 /// The document's organisations, each with the id of the stored municipality of the same name
@@ -229,8 +264,8 @@ impl From<sea_orm::DbErr> for Resolve {
 async fn organisations(
     txn: &impl ConnectionTrait,
     doc: &EditionHistory,
-) -> Result<Vec<(OrganisationRef, Option<Uuid>)>, Resolve> {
-    let mut reasons = Vec::new();
+    reasons: &mut Vec<String>,
+) -> AppResult<Vec<(OrganisationRef, Option<Uuid>)>> {
     let mut out = Vec::new();
     for o in &doc.organisations {
         let at = format!("organisations.{} ({})", o.name, o.country_code);
@@ -272,11 +307,7 @@ async fn organisations(
             stored.map(|s| s.id),
         ));
     }
-    if reasons.is_empty() {
-        Ok(out)
-    } else {
-        Err(Resolve::Refused(reasons))
-    }
+    Ok(out)
 }
 
 async fn write_edition(
@@ -316,13 +347,9 @@ async fn write_edition(
 /// count of one per step, the submission date and the funnel's milestones from the history,
 /// each step recorded now by the importer with its effective date, and the plan (from the
 /// CuReAP development on) holding its last frozen version's content. True if it has a plan.
-#[allow(clippy::too_many_arguments)]
 async fn write_application(
     txn: &DatabaseTransaction,
-    by: Uuid,
-    edition_id: Uuid,
-    lead: Uuid,
-    co: &[Uuid],
+    ids: &Ids<'_>,
     a: &ApplicationDoc,
     statuses: &[ApplicationStatus],
     now: DateTime<Utc>,
@@ -339,10 +366,11 @@ async fn write_application(
     let withdrawn_from = (last == ApplicationStatus::Withdrawn)
         .then(|| statuses.len().checked_sub(2).map(|i| statuses[i]))
         .flatten();
+    let Ids { by, co, .. } = *ids;
     let app = application::ActiveModel {
         id: Set(Uuid::now_v7()),
-        edition_id: Set(edition_id),
-        lead_municipality_id: Set(lead),
+        edition_id: Set(ids.edition),
+        lead_municipality_id: Set(ids.lead),
         title: Set(a.title.clone()),
         motivation: Set(a.motivation.clone()),
         status: Set(last),
@@ -386,7 +414,65 @@ async fn write_application(
     if plan {
         write_plan(txn, app.id, a, now).await?;
     }
+    write_mentors(txn, app.id, ids.mentors, a, now).await?;
     Ok(plan)
+}
+
+/// The ids an application's rows refer to.
+#[derive(Clone, Copy)]
+struct Ids<'a> {
+    /// The importing coordinator.
+    by: Uuid,
+    edition: Uuid,
+    lead: Uuid,
+    co: &'a [Uuid],
+    mentors: &'a HashMap<String, Uuid>,
+}
+
+async fn write_mentors(
+    txn: &DatabaseTransaction,
+    application_id: Uuid,
+    mentors: &HashMap<String, Uuid>,
+    a: &ApplicationDoc,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    for m in &a.mentors {
+        let mentor = *mentors
+            .get(&m.email)
+            .ok_or_else(|| AppError::internal("checked mentor missing"))?;
+        let kind = named(&m.kind, MentorKind::as_str)
+            .ok_or_else(|| AppError::internal("checked mentor kind"))?;
+        let assignment = mentor_assignment::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            application_id: Set(application_id),
+            mentor_id: Set(mentor),
+            kind: Set(kind),
+            starts_on: Set(m.starts_on),
+            ends_on: Set(m.ends_on),
+            created_at: Set(now),
+        }
+        .insert(txn)
+        .await?;
+        for s in &m.sessions {
+            let format = named(&s.format, SessionFormat::as_str)
+                .ok_or_else(|| AppError::internal("checked session format"))?;
+            mentoring_session::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                assignment_id: Set(assignment.id),
+                held_on: Set(s.held_on),
+                minutes: Set(s.minutes),
+                format: Set(format),
+                topics: Set(s.topics.clone()),
+                notes: Set(s.notes.clone()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                version: Set(1),
+            }
+            .insert(txn)
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 async fn write_plan(

@@ -3,11 +3,11 @@
 //! "Importing an edition's history", describes it.
 //!
 //! Canonical: organisations by country then name, applications by their lead's country then
-//! name, co-applicants by name, phases in the lifecycle's order, each application's history in
+//! name, co-applicants likewise, mentors by e-mail, sessions by date, phases in the lifecycle's order, each application's history in
 //! the order it happened; the text is pretty-printed JSON (two spaces) with a final newline.
 //! An export is always canonical, and a canonical document imports and exports to the same bytes.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::PhaseKind;
 use sea_orm::Iterable;
 use serde::{Deserialize, Serialize};
@@ -102,6 +102,37 @@ pub struct ApplicationDoc {
     /// `CUREAP_SUBMITTED` step, on its effective date).
     #[serde(default)]
     pub plan_versions: Vec<PlanVersionDoc>,
+    /// Its mentors (portal users with the MENTOR role, by e-mail) and their sessions.
+    #[serde(default)]
+    pub mentors: Vec<MentorDoc>,
+}
+
+/// A mentor's assignment to the application, with the sessions held under it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MentorDoc {
+    /// The e-mail of a user with the MENTOR role (the importer creates no users).
+    pub email: String,
+    /// A `MentorKind` name (`NATIONAL`, `TWIN`).
+    pub kind: String,
+    pub starts_on: NaiveDate,
+    #[serde(default)]
+    pub ends_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub sessions: Vec<SessionDoc>,
+}
+
+/// A mentoring session.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SessionDoc {
+    pub held_on: NaiveDate,
+    pub minutes: i32,
+    /// A `SessionFormat` name (`ONSITE`, `ONLINE`).
+    pub format: String,
+    pub topics: String,
+    #[serde(default)]
+    pub notes: String,
 }
 
 /// One decision: the status reached and when it took effect.
@@ -180,6 +211,18 @@ impl EditionHistory {
             a.motivation = a.motivation.trim().to_owned();
             a.co_applicants.sort();
             a.co_applicants.dedup();
+            for m in &mut a.mentors {
+                m.email = m.email.trim().to_lowercase();
+                for x in &mut m.sessions {
+                    x.topics = x.topics.trim().to_owned();
+                    x.notes = x.notes.trim().to_owned();
+                }
+                m.sessions.sort_by(|x, y| {
+                    (x.held_on, x.minutes, &x.topics).cmp(&(y.held_on, y.minutes, &y.topics))
+                });
+            }
+            a.mentors
+                .sort_by(|x, y| (&x.email, x.starts_on).cmp(&(&y.email, y.starts_on)));
             for h in &mut a.history {
                 h.note = h
                     .note
@@ -206,6 +249,11 @@ impl EditionHistory {
             .map(|b| format!("{b:02x}"))
             .collect()
     }
+}
+
+/// The value of an enumeration stored by `name` (`None`: no such name).
+pub fn named<E: Iterable>(name: &str, as_str: fn(&E) -> &'static str) -> Option<E> {
+    E::iter().find(|e| as_str(e) == name)
 }
 
 /// A phase kind's place in the lifecycle (unknown names last; the checks refuse them).
