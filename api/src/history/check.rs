@@ -13,7 +13,7 @@ use sea_orm::Iterable;
 
 use super::model::{ApplicationDoc, EditionHistory, OrganisationRef, named};
 use crate::applications::awards;
-use crate::applications::lifecycle::{Action, TRANSITIONS};
+use crate::applications::lifecycle::{Check, TRANSITIONS};
 use crate::applications::service::check_motivation;
 use crate::domain::{Email, NonEmptyText};
 use crate::editions::service::AwardPolicy;
@@ -250,22 +250,27 @@ fn history(at: &str, a: &ApplicationDoc, reasons: &mut Vec<String>) -> Vec<Appli
             }
             None => {}
             Some(&from) => {
-                let allowed = TRANSITIONS
+                // The row of the lifecycle table this step takes, and those of its checks that
+                // concern what the document holds (the award policy and the plan's completeness
+                // are checked over the whole document; phases are not: history happened in them).
+                match TRANSITIONS
                     .iter()
-                    .any(|t| t.from.contains(&from) && t.to == to);
-                if !allowed {
-                    reasons.push(format!(
+                    .find(|t| t.from.contains(&from) && t.to == to)
+                {
+                    None => reasons.push(format!(
                         "{step}: an application in status {} cannot be moved to {}",
                         from.as_str(),
                         to.as_str()
-                    ));
+                    )),
+                    Some(t) if t.checks.contains(&Check::Complete) => {
+                        if a.motivation.trim().is_empty() {
+                            reasons.push(format!("{step}: write the motivation before submitting"));
+                        }
+                    }
+                    Some(_) => {}
                 }
                 if h.effective_at < a.history[i - 1].effective_at {
                     reasons.push(format!("{step}: takes effect before the step before it"));
-                }
-                let submit = TRANSITIONS.iter().find(|t| t.action == Action::Submit);
-                if submit.is_some_and(|t| t.to == to) && a.motivation.trim().is_empty() {
-                    reasons.push(format!("{step}: a submitted application has a motivation"));
                 }
             }
         }
@@ -442,6 +447,7 @@ mod tests {
         ]);
         let mut twice = winner("B", "DK", "2029-05-01");
         twice["planVersions"][0]["content"]["vision"] = " ".into();
+        twice["motivation"] = "".into();
         let reasons = check(&doc(vec![skip, twice.clone(), twice])).err().unwrap();
         let all = reasons.join("\n");
         for expected in [
@@ -450,6 +456,7 @@ mod tests {
             "plan versions without a CUREAP_SUBMITTED step",
             "content.vision: the plan is not complete",
             "has one application per edition",
+            "write the motivation before submitting",
             "listed twice",
         ] {
             assert!(all.contains(expected), "{expected} missing in {all}");
