@@ -115,6 +115,43 @@ fn with_mentor(mut doc: Value, email: &str) -> Value {
     doc
 }
 
+/// `doc` with the criteria and assessors of both stages (the partner `email`) and their
+/// assessments: Kokkola and Ystad scored at pre-selection, Ystad at the jury, where the
+/// assessor declared a conflict of interest over Faaborg.
+fn with_scoring(mut doc: Value, email: &str) -> Value {
+    doc["edition"]["criteria"] = json!([
+        { "stage": "PRESELECTION", "name": "Motivation", "description": "Why the title", "weight": "1", "maxScore": 10 },
+        { "stage": "PRESELECTION", "name": "Approach", "description": "", "weight": "1.5", "maxScore": 10 },
+        { "stage": "JURY", "name": "Capacity to deliver", "description": "", "weight": "2", "maxScore": 5 } ]);
+    doc["edition"]["assessors"] = json!([{ "stage": "PRESELECTION", "email": email },
+                                         { "stage": "JURY", "email": email }]);
+    let scored = |stage: &str, at: &str, scores: Value| {
+        json!({ "stage": stage, "assessor": email,
+        "conflictOfInterest": false, "comment": "Clear", "submittedAt": at, "scores": scores })
+    };
+    doc["applications"][2]["assessments"] = json!([scored(
+        "PRESELECTION",
+        "2022-06-01T10:00:00Z",
+        json!([{ "criterion": "Motivation", "score": 5 }, { "criterion": "Approach", "score": 4 }])
+    )]);
+    doc["applications"][4]["assessments"] = json!([
+        scored(
+            "PRESELECTION",
+            "2022-06-01T11:00:00Z",
+            json!([{ "criterion": "Approach", "score": 9 }, { "criterion": "Motivation", "score": 8 }])
+        ),
+        scored(
+            "JURY",
+            "2022-11-10T09:00:00Z",
+            json!([{ "criterion": "Capacity to deliver", "score": 5 }])
+        )
+    ]);
+    doc["applications"][0]["assessments"] = json!([{ "stage": "JURY", "assessor": email,
+        "conflictOfInterest": true, "comment": "I advised Faaborg", "submittedAt": "2022-11-10T09:30:00Z",
+        "scores": [] }]);
+    doc
+}
+
 /// The canonical text of a document value.
 pub fn canonical(doc: &Value) -> String {
     let mut d = EditionHistory::from_value(doc.clone()).expect("a document");
@@ -173,7 +210,16 @@ both!(
         let token = app.coordinator().await;
         let mentor = "mentor.history@test.example";
         common::fixtures::user(&app, mentor, entity::Role::Mentor, None).await;
-        let doc = with_mentor(sample_document(), mentor);
+        let partner = "juror.history@test.example";
+        let org = common::fixtures::organisation(
+            &app.state.db,
+            "Creative Estonia",
+            "EE",
+            entity::OrganisationKind::Partner,
+        )
+        .await;
+        common::fixtures::user(&app, partner, entity::Role::Partner, Some(org)).await;
+        let doc = with_scoring(with_mentor(sample_document(), mentor), partner);
         let text = canonical(&doc);
         assert_meets_schema(&text);
         // The document as a value in canonical order: what is imported is what comes back.
@@ -206,6 +252,20 @@ both!(
         assert_eq!(audit[0].changes["documentSha256"], sha.as_str());
         assert_eq!(audit[0].changes["statusChanges"], 29);
         assert_eq!(count::<entity::mentoring_session::Entity>(&app).await, 2);
+        assert_eq!(count::<entity::assessment::Entity>(&app).await, 4);
+        assert_eq!(count::<entity::assessment_score::Entity>(&app).await, 5);
+        // The jury's ranking reads the imported scores (the conflict is not scored).
+        let ranking = app
+            .gql(
+                Some(&token),
+                "{ ranking(editionYear: 2023, stage: JURY) { entries { scoreCount conflictsDeclared
+                     application { title } } } }",
+                json!({}),
+            )
+            .await;
+        let entries = ranking["data"]["ranking"]["entries"].to_string();
+        assert!(entries.contains("\"conflictsDeclared\":1"), "{ranking}");
+        assert!(entries.contains("\"scoreCount\":1"), "{ranking}");
         assert!(audit[0].actor_id.is_some());
         assert_rollups_exact(&app).await;
 
@@ -425,6 +485,23 @@ both!(
         assert!(reasons.contains("population"), "{body}");
         assert!(
             reasons.contains("nobody@test.example: no user with the MENTOR role"),
+            "{body}"
+        );
+        // A score above its criterion's maximum.
+        let mut scored_badly = with_scoring(sample_document(), "nobody@test.example");
+        scored_badly["edition"]["titleYear"] = 2021.into();
+        scored_badly["applications"][4]["assessments"][1]["scores"][0]["score"] = 6.into();
+        let body = app
+            .gql(
+                Some(&token),
+                IMPORT,
+                json!({ "i": { "document": scored_badly } }),
+            )
+            .await;
+        assert_eq!(code(&body), "CONFLICT", "{body}");
+        let reasons = body["errors"][0]["extensions"]["reasons"].to_string();
+        assert!(
+            reasons.contains("Capacity to deliver is scored from 0 to 5"),
             "{body}"
         );
     }

@@ -8,13 +8,15 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Timelike, Utc};
-use entity::{ApplicationStatus, MentorKind, PhaseKind, SessionFormat};
+use entity::{ApplicationStatus, AssessmentStage, MentorKind, PhaseKind, SessionFormat, criterion};
 use sea_orm::Iterable;
+use uuid::Uuid;
 
-use super::model::{ApplicationDoc, EditionHistory, OrganisationRef, named};
+use super::model::{ApplicationDoc, AssessmentDoc, EditionHistory, OrganisationRef, named};
 use crate::applications::awards;
 use crate::applications::lifecycle::{Check, TRANSITIONS};
 use crate::applications::service::check_motivation;
+use crate::assessment::service::{CriterionFields, check_scores};
 use crate::domain::{Email, NonEmptyText};
 use crate::editions::service::AwardPolicy;
 use crate::mentoring::service::SessionFields;
@@ -25,6 +27,8 @@ use crate::organisations::service::check_population;
 const MAX_LINE: usize = 200;
 /// Longest note of a status change.
 const MAX_NOTE: usize = 2_000;
+/// Longest assessment comment (as `submitAssessment`).
+const MAX_COMMENT: usize = 5_000;
 /// Most co-applicants of one application (as `createApplication`).
 const MAX_CO_APPLICANTS: usize = 20;
 
@@ -59,6 +63,7 @@ pub fn check(doc: &EditionHistory) -> Result<Checked, Vec<String>> {
     if let Some(policy) = &policy {
         award_policy(doc, policy, &statuses, &mut reasons);
     }
+    scoring(doc, &statuses, &mut reasons);
     match (policy, reasons.is_empty()) {
         (Some(policy), true) => Ok(Checked {
             policy,
@@ -322,6 +327,142 @@ fn plan_versions(
                 "{vat}.content.{field}: the plan is not complete: {msg}"
             ));
         }
+    }
+}
+
+/// A stage by name, or a reason.
+fn stage(at: &str, name: &str, reasons: &mut Vec<String>) -> Option<AssessmentStage> {
+    let found = named(name, AssessmentStage::as_str);
+    if found.is_none() {
+        reasons.push(format!("{at}: {name} is not an assessment stage"));
+    }
+    found
+}
+
+/// The criteria (as the coordinators' mutation checks them, one name once per stage), the
+/// assessors, and each assessment: by an assessor of its stage, once per assessor and stage,
+/// of an application that reached the status the stage scores, with every criterion scored
+/// within its maximum (the assessors' own scoresheet check) or a conflict of interest declared
+/// with a note and no scores.
+fn scoring(doc: &EditionHistory, statuses: &[Vec<ApplicationStatus>], reasons: &mut Vec<String>) {
+    let e = &doc.edition;
+    let mut criteria: Vec<criterion::Model> = Vec::new();
+    for (i, c) in e.criteria.iter().enumerate() {
+        let at = format!("edition.criteria.{}", c.name);
+        let Some(st) = stage(&at, &c.stage, reasons) else {
+            continue;
+        };
+        if let Err(err) = CriterionFields::parse(&c.name, &c.description, c.weight, c.max_score) {
+            reasons.push(format!("{at}: {}", err.public_message()));
+        }
+        if criteria.iter().any(|k| k.stage == st && k.name == c.name) {
+            reasons.push(format!("{at}: named twice in the {} stage", c.stage));
+        }
+        criteria.push(criterion::Model {
+            id: Uuid::from_u128(i as u128 + 1),
+            edition_id: Uuid::nil(),
+            stage: st,
+            position: i as i32,
+            name: c.name.clone(),
+            description: String::new(),
+            weight_milli: 0,
+            max_score: c.max_score,
+            created_at: DateTime::<Utc>::UNIX_EPOCH,
+            updated_at: DateTime::<Utc>::UNIX_EPOCH,
+            version: 1,
+        });
+    }
+    for (i, x) in e.assessors.iter().enumerate() {
+        let at = format!("edition.assessors.{}", x.email);
+        stage(&at, &x.stage, reasons);
+        if let Err(err) = Email::parse("email", &x.email) {
+            reasons.push(format!("{at}: {}", err.public_message()));
+        }
+        if e.assessors[..i]
+            .iter()
+            .any(|o| o.stage == x.stage && o.email == x.email)
+        {
+            reasons.push(format!("{at}: assigned twice to the {} stage", x.stage));
+        }
+    }
+    for (a, statuses) in doc.applications.iter().zip(statuses) {
+        for (i, x) in a.assessments.iter().enumerate() {
+            let at = format!(
+                "applications.{}.assessments.{}.{}",
+                label(&a.lead_municipality),
+                x.stage,
+                x.assessor
+            );
+            let Some(st) = stage(&at, &x.stage, reasons) else {
+                continue;
+            };
+            assessment(&at, st, x, &criteria, statuses, reasons);
+            if !e
+                .assessors
+                .iter()
+                .any(|o| o.stage == x.stage && o.email == x.assessor)
+            {
+                reasons.push(format!("{at}: not an assessor of the {} stage", x.stage));
+            }
+            if a.assessments[..i]
+                .iter()
+                .any(|o| o.stage == x.stage && o.assessor == x.assessor)
+            {
+                reasons.push(format!("{at}: assessed twice"));
+            }
+        }
+    }
+}
+
+fn assessment(
+    at: &str,
+    st: AssessmentStage,
+    x: &AssessmentDoc,
+    criteria: &[criterion::Model],
+    statuses: &[ApplicationStatus],
+    reasons: &mut Vec<String>,
+) {
+    if !statuses.contains(&st.scored_status()) {
+        reasons.push(format!(
+            "{at}: the {} stage scores applications in status {}; this one never was",
+            x.stage,
+            st.scored_status().as_str()
+        ));
+    }
+    whole_second(reasons, at, &x.submitted_at);
+    if x.comment.chars().count() > MAX_COMMENT {
+        reasons.push(format!(
+            "{at}: the comment is at most {MAX_COMMENT} characters"
+        ));
+    }
+    if x.conflict_of_interest {
+        if !x.scores.is_empty() {
+            reasons.push(format!(
+                "{at}: a declared conflict of interest has no scores"
+            ));
+        }
+        if x.comment.trim().is_empty() {
+            reasons.push(format!(
+                "{at}: a declared conflict of interest has its note (comment)"
+            ));
+        }
+        return;
+    }
+    let stage_criteria: Vec<criterion::Model> =
+        criteria.iter().filter(|c| c.stage == st).cloned().collect();
+    let scores: Vec<(Uuid, i32)> = x
+        .scores
+        .iter()
+        .map(|s| {
+            let id = stage_criteria
+                .iter()
+                .find(|c| c.name == s.criterion)
+                .map(|c| c.id);
+            (id.unwrap_or(Uuid::max()), s.score)
+        })
+        .collect();
+    if let Err(err) = check_scores(&stage_criteria, &scores) {
+        reasons.push(format!("{at}: {}", err.public_message()));
     }
 }
 

@@ -14,6 +14,7 @@ use super::model::{
     ApplicationDoc, AwardPolicyDoc, EditionDoc, EditionHistory, FORMAT, FORMAT_VERSION, MentorDoc,
     OrganisationDoc, OrganisationRef, PhaseDoc, PlanVersionDoc, SessionDoc, StatusChangeDoc,
 };
+use super::scoring;
 use crate::error::{AppError, AppResult};
 use crate::plans::service::Snapshot;
 
@@ -70,6 +71,8 @@ pub async fn export_edition(
     let mut history = histories(db, &app_ids).await?;
     let mut versions = plan_versions(db, &app_ids).await?;
     let mut mentors = mentors(db, &app_ids).await?;
+    let mut assessments = scoring::export_assessments(db, &app_ids).await?;
+    let (criteria, assessors) = scoring::export_setup(db, ed.id).await?;
     let mut co_by_app: HashMap<Uuid, Vec<OrganisationRef>> = HashMap::new();
     for c in &co {
         co_by_app
@@ -87,6 +90,7 @@ pub async fn export_edition(
             history: history.remove(&a.id).unwrap_or_default(),
             plan_versions: versions.remove(&a.id).unwrap_or_default(),
             mentors: mentors.remove(&a.id).unwrap_or_default(),
+            assessments: assessments.remove(&a.id).unwrap_or_default(),
         });
     }
     let mut doc = EditionHistory {
@@ -108,6 +112,8 @@ pub async fn export_edition(
                     ends_at: p.ends_at,
                 })
                 .collect(),
+            criteria,
+            assessors,
         },
         organisations: orgs
             .into_values()

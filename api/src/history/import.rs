@@ -27,6 +27,7 @@ use uuid::Uuid;
 use super::check::{Checked, check};
 use super::export::export_edition;
 use super::model::{ApplicationDoc, EditionHistory, OrganisationRef, named};
+use super::scoring;
 use crate::audit;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
@@ -105,11 +106,13 @@ pub async fn import_in(
     let mut reasons = Vec::new();
     let orgs = organisations(txn, &doc, &mut reasons).await?;
     let mentors = mentor_users(txn, &doc, &mut reasons).await?;
+    let assessors = scoring::assessor_users(txn, &doc, &mut reasons).await?;
     if !reasons.is_empty() {
         return Err(refused(year, reasons));
     }
     let now = Utc::now();
     let ed = write_edition(txn, &doc, &checked, now).await?;
+    let criteria = scoring::write_setup(txn, by.user_id, ed.id, &doc, &assessors, now).await?;
     let mut created = Vec::new();
     let mut ids = HashMap::new();
     for (r, existing) in orgs {
@@ -144,6 +147,7 @@ pub async fn import_in(
     let mut changes = 0;
     let mut versions = 0;
     let mut rows = 1 + doc.edition.phases.len() + created.len();
+    rows += doc.edition.criteria.len() + doc.edition.assessors.len();
     for (a, statuses) in doc.applications.iter().zip(&checked.statuses) {
         let lead = ids[&a.lead_municipality];
         let co: Vec<Uuid> = a.co_applicants.iter().map(|c| ids[c]).collect();
@@ -153,8 +157,11 @@ pub async fn import_in(
             lead,
             co: &co,
             mentors: &mentors,
+            criteria: &criteria,
+            assessors: &assessors,
         };
-        let plan = write_application(txn, &refs, a, statuses, now).await?;
+        let (plan, scored) = write_application(txn, &refs, a, statuses, now).await?;
+        rows += scored;
         changes += statuses.len();
         versions += a.plan_versions.len();
         rows += 1 + co.len() + statuses.len() + usize::from(plan) + a.plan_versions.len();
@@ -346,14 +353,15 @@ async fn write_edition(
 /// One application as its decisions would have left it: the status reached, the version
 /// count of one per step, the submission date and the funnel's milestones from the history,
 /// each step recorded now by the importer with its effective date, and the plan (from the
-/// CuReAP development on) holding its last frozen version's content. True if it has a plan.
+/// CuReAP development on) holding its last frozen version's content, its mentors and its
+/// assessments. Whether it has a plan, and the assessment rows written.
 async fn write_application(
     txn: &DatabaseTransaction,
     ids: &Ids<'_>,
     a: &ApplicationDoc,
     statuses: &[ApplicationStatus],
     now: DateTime<Utc>,
-) -> AppResult<bool> {
+) -> AppResult<(bool, usize)> {
     let on = |s: ApplicationStatus| {
         statuses
             .iter()
@@ -415,7 +423,9 @@ async fn write_application(
         write_plan(txn, app.id, a, now).await?;
     }
     write_mentors(txn, app.id, ids.mentors, a, now).await?;
-    Ok(plan)
+    let scored =
+        scoring::write_assessments(txn, app.id, a, ids.criteria, ids.assessors, now).await?;
+    Ok((plan, scored))
 }
 
 /// The ids an application's rows refer to.
@@ -427,6 +437,8 @@ struct Ids<'a> {
     lead: Uuid,
     co: &'a [Uuid],
     mentors: &'a HashMap<String, Uuid>,
+    criteria: &'a scoring::CriteriaIds,
+    assessors: &'a HashMap<String, Uuid>,
 }
 
 async fn write_mentors(

@@ -8,7 +8,8 @@
 //! An export is always canonical, and a canonical document imports and exports to the same bytes.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::PhaseKind;
+use entity::{AssessmentStage, PhaseKind};
+use rust_decimal::Decimal;
 use sea_orm::Iterable;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -43,6 +44,60 @@ pub struct EditionDoc {
     pub name: String,
     pub award_policy: AwardPolicyDoc,
     pub phases: Vec<PhaseDoc>,
+    /// The scoring criteria of each stage, in their order.
+    #[serde(default)]
+    pub criteria: Vec<CriterionDoc>,
+    /// Who scored each stage (users with the COORDINATOR or PARTNER role, by e-mail).
+    #[serde(default)]
+    pub assessors: Vec<AssessorDoc>,
+}
+
+/// A scoring criterion.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CriterionDoc {
+    /// An `AssessmentStage` name (`PRESELECTION`, `JURY`).
+    pub stage: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Its weight, a decimal written as a string (`"1.5"`).
+    pub weight: Decimal,
+    pub max_score: i32,
+}
+
+/// An assessor of a stage.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AssessorDoc {
+    pub stage: String,
+    pub email: String,
+}
+
+/// One assessor's assessment of the application in a stage.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AssessmentDoc {
+    pub stage: String,
+    /// The assessor's e-mail (one of the edition's assessors of the stage).
+    pub assessor: String,
+    /// A declared conflict of interest: no scores, the comment is the note.
+    #[serde(default)]
+    pub conflict_of_interest: bool,
+    #[serde(default)]
+    pub comment: String,
+    pub submitted_at: DateTime<Utc>,
+    /// A score for every criterion of the stage (none with a conflict of interest).
+    #[serde(default)]
+    pub scores: Vec<ScoreDoc>,
+}
+
+/// A score for one criterion, named as in the edition's criteria.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScoreDoc {
+    pub criterion: String,
+    pub score: i32,
 }
 
 /// The per-edition award rule.
@@ -105,6 +160,9 @@ pub struct ApplicationDoc {
     /// Its mentors (portal users with the MENTOR role, by e-mail) and their sessions.
     #[serde(default)]
     pub mentors: Vec<MentorDoc>,
+    /// Its assessments, stage by stage.
+    #[serde(default)]
+    pub assessments: Vec<AssessmentDoc>,
 }
 
 /// A mentor's assignment to the application, with the sessions held under it.
@@ -196,6 +254,19 @@ impl EditionHistory {
         let e = &mut self.edition;
         e.name = e.name.trim().to_owned();
         e.phases.sort_by_key(|p| phase_rank(&p.kind));
+        // Criteria keep their order within a stage (it is their position).
+        e.criteria.sort_by_key(|c| stage_rank(&c.stage));
+        for c in &mut e.criteria {
+            c.name = c.name.trim().to_owned();
+            c.description = c.description.trim().to_owned();
+            c.weight = c.weight.normalize();
+        }
+        for x in &mut e.assessors {
+            x.email = x.email.trim().to_lowercase();
+        }
+        e.assessors.sort_by(|x, y| {
+            (stage_rank(&x.stage), &x.email).cmp(&(stage_rank(&y.stage), &y.email))
+        });
         for o in &mut self.organisations {
             o.name = o.name.trim().to_owned();
             o.region = o
@@ -223,6 +294,17 @@ impl EditionHistory {
             }
             a.mentors
                 .sort_by(|x, y| (&x.email, x.starts_on).cmp(&(&y.email, y.starts_on)));
+            for x in &mut a.assessments {
+                x.assessor = x.assessor.trim().to_lowercase();
+                x.comment = x.comment.trim().to_owned();
+                for sc in &mut x.scores {
+                    sc.criterion = sc.criterion.trim().to_owned();
+                }
+                x.scores.sort_by(|p, q| p.criterion.cmp(&q.criterion));
+            }
+            a.assessments.sort_by(|x, y| {
+                (stage_rank(&x.stage), &x.assessor).cmp(&(stage_rank(&y.stage), &y.assessor))
+            });
             for h in &mut a.history {
                 h.note = h
                     .note
@@ -254,6 +336,13 @@ impl EditionHistory {
 /// The value of an enumeration stored by `name` (`None`: no such name).
 pub fn named<E: Iterable>(name: &str, as_str: fn(&E) -> &'static str) -> Option<E> {
     E::iter().find(|e| as_str(e) == name)
+}
+
+/// An assessment stage's place (unknown names last; the checks refuse them).
+fn stage_rank(stage: &str) -> usize {
+    AssessmentStage::iter()
+        .position(|k| k.as_str() == stage)
+        .unwrap_or(usize::MAX)
 }
 
 /// A phase kind's place in the lifecycle (unknown names last; the checks refuse them).
