@@ -266,6 +266,38 @@ both!(
         let entries = ranking["data"]["ranking"]["entries"].to_string();
         assert!(entries.contains("\"conflictsDeclared\":1"), "{ranking}");
         assert!(entries.contains("\"scoreCount\":1"), "{ranking}");
+        // The imported plans are frozen: the municipality's own edit is refused.
+        let plans = app
+            .gql(
+                Some(&token),
+                "{ applications(filter: {editionYear: [2023], status: [TITLE_YEAR_COMPLETED]}) {
+                     edges { node { plan { id version isFrozen submittedVersion vision } } } } }",
+                json!({}),
+            )
+            .await;
+        let plan = &plans["data"]["applications"]["edges"][0]["node"]["plan"];
+        assert_eq!(plan["isFrozen"], true, "{plans}");
+        assert_eq!(plan["submittedVersion"], 1, "{plans}");
+        assert_eq!(plan["vision"], "The coast as a stage", "{plans}");
+        let ystad = entity::organisation::Entity::find()
+            .filter(entity::organisation::Column::Name.eq("Ystad (test)"))
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .expect("the imported municipality");
+        let contact = "contact@ystad.test.example";
+        common::fixtures::user(&app, contact, entity::Role::Municipality, Some(ystad.id)).await;
+        let contact = app.login(contact, common::fixtures::PASSWORD).await;
+        let edit = app
+            .gql(
+                Some(&contact),
+                "mutation($i: UpdatePlanInput!) { updatePlan(input: $i) { plan { version } } }",
+                json!({ "i": { "planId": plan["id"], "expectedVersion": plan["version"],
+                               "vision": "Rewritten" } }),
+            )
+            .await;
+        assert_eq!(code(&edit), "CONFLICT", "{edit}");
+        assert!(edit.to_string().contains("the plan is frozen"), "{edit}");
         assert!(audit[0].actor_id.is_some());
         assert_rollups_exact(&app).await;
 
