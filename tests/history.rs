@@ -720,3 +720,34 @@ both!(
         assert!(imports(&app).await.is_empty());
     }
 );
+
+both!(
+    concurrent_imports_register_a_municipality_once,
+    |app: TestApp| async move {
+        let token = app.coordinator().await;
+        let first = sample_document();
+        let mut second = sample_document();
+        second["edition"]["titleYear"] = 2022.into();
+        let (a, b) = futures_util::join!(
+            app.gql(Some(&token), IMPORT, json!({ "i": { "document": first } })),
+            app.gql(Some(&token), IMPORT, json!({ "i": { "document": second } })),
+        );
+        assert_eq!(a["data"]["importEditionHistory"]["changed"], true, "{a}");
+        assert_eq!(b["data"]["importEditionHistory"]["changed"], true, "{b}");
+        let created = a["data"]["importEditionHistory"]["organisationsCreated"]
+            .as_i64()
+            .unwrap()
+            + b["data"]["importEditionHistory"]["organisationsCreated"]
+                .as_i64()
+                .unwrap();
+        assert_eq!(created, 6, "{a} {b}");
+        let ystad = entity::organisation::Entity::find()
+            .filter(entity::organisation::Column::Name.eq("Ystad (test)"))
+            .count(&app.state.db)
+            .await
+            .unwrap();
+        assert_eq!(ystad, 1);
+        assert_eq!(imports(&app).await.len(), 2);
+        assert_rollups_exact(&app).await;
+    }
+);

@@ -81,6 +81,10 @@ pub async fn import_in(
     by: &Principal,
     mut doc: EditionHistory,
 ) -> AppResult<ImportReport> {
+    // One import at a time (PostgreSQL; SQLite serialises every writer): two documents naming
+    // the same new municipality would otherwise both try to register it, and the second fail
+    // on the organisation's unique name and country.
+    crate::db::serialise_writes(txn, "edition").await?;
     doc.canonicalise();
     let sha256 = doc.sha256();
     let year = doc.edition.title_year;
