@@ -1520,6 +1520,7 @@ both!(reporting_and_token_table, |app: TestApp| async move {
     let r = reporting_period_and_integration_tokens(&app, &t).await;
     reporting_kpis_and_token_lists_are_read_by_their_scopes(&app, &t, &r).await;
     project_facts_are_the_coordinators(&app, &t, &w, &r).await;
+    edition_history_is_imported_by_coordinators(&app, &t, &r).await;
     reporting_objects_by_id_follow_the_same_scopes(&app, &t, &r).await;
 });
 
@@ -1740,6 +1741,31 @@ async fn project_facts_are_the_coordinators(app: &TestApp, t: &Tokens, w: &World
                 "{name} with a token: {body}"
             );
         }
+    }
+}
+
+/// An edition's history is loaded by coordinators only; no token may load it.
+async fn edition_history_is_imported_by_coordinators(app: &TestApp, t: &Tokens, r: &Reporting) {
+    let name = "importEditionHistory";
+    let q =
+        "mutation($i: ImportEditionHistoryInput!) { importEditionHistory(input: $i) { changed } }";
+    let vars = json!({ "i": { "document": crate::history::sample_document() } });
+    let row = [
+        (Who::Anonymous, Refused("UNAUTHENTICATED")),
+        (Who::Partner, Refused("FORBIDDEN")),
+        (Who::Mentor, Refused("FORBIDDEN")),
+        (Who::OwnMunicipality, Refused("FORBIDDEN")),
+        (Who::OtherMunicipality, Refused("FORBIDDEN")),
+        (Who::Coordinator, Ok),
+    ];
+    check_row(app, t, name, q, vars.clone(), name, &row).await;
+    for secret in [&r.kpi_token, &r.reporting_token] {
+        let body = app.gql(Some(secret), q, vars.clone()).await;
+        assert_eq!(
+            outcome(&body, name, &vars),
+            Result::Ok(Refused("FORBIDDEN")),
+            "{name} with a token: {body}"
+        );
     }
 }
 

@@ -15,6 +15,7 @@ mod cache;
 mod catalogue;
 mod events;
 mod faults;
+mod history;
 mod inputs;
 mod keep;
 mod kpis;

@@ -370,6 +370,7 @@ async fn fixture(app: &TestApp, w: &World) -> Fixture {
         actor_id: Set(None),
         note: Set(None),
         changed_at: Set(Utc::now() - chrono::Duration::days(1)),
+        effective_at: Set(Utc::now() - chrono::Duration::days(1)),
     }
     .insert(db)
     .await
@@ -382,6 +383,7 @@ async fn fixture(app: &TestApp, w: &World) -> Fixture {
         actor_id: Set(None),
         note: Set(None),
         changed_at: Set(Utc::now()),
+        effective_at: Set(Utc::now()),
     }
     .insert(db)
     .await
@@ -946,23 +948,32 @@ async fn migration_10_backfills_the_funnel_milestones() {
             town("P-town").await,
             town("D-town").await,
         );
-        let withdrawn = fixtures::application(&db, edition, w, "W", S::Withdrawn).await;
+        let withdrawn =
+            fixtures::application_before_migration_15(&db, edition, w, "W", S::Withdrawn).await;
         for (from, to) in [(S::Submitted, S::Eligible), (S::Eligible, S::Withdrawn)] {
-            entity::application_status_change::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                application_id: Set(withdrawn),
-                from_status: Set(Some(from)),
-                to_status: Set(to),
-                actor_id: Set(None),
-                note: Set(None),
-                changed_at: Set(Utc::now()),
-            }
-            .insert(&db)
+            // Written before migration 15: no effective date yet.
+            entity::application_status_change::Entity::insert(
+                entity::application_status_change::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    application_id: Set(withdrawn),
+                    from_status: Set(Some(from)),
+                    to_status: Set(to),
+                    actor_id: Set(None),
+                    note: Set(None),
+                    changed_at: Set(Utc::now()),
+                    effective_at: sea_orm::ActiveValue::NotSet,
+                },
+            )
+            .exec_without_returning(&db)
             .await
             .unwrap();
         }
-        let submitted = fixtures::application(&db, edition, p, "P", S::CureapSubmitted).await;
-        let drafted = fixtures::application(&db, edition, d, "D", S::CureapInDevelopment).await;
+        let submitted =
+            fixtures::application_before_migration_15(&db, edition, p, "P", S::CureapSubmitted)
+                .await;
+        let drafted =
+            fixtures::application_before_migration_15(&db, edition, d, "D", S::CureapInDevelopment)
+                .await;
         let mut plans = Vec::new();
         for application in [submitted, drafted] {
             let plan = entity::plan::ActiveModel {

@@ -73,6 +73,11 @@ pub enum Command {
         #[command(subcommand)]
         what: ExportWhat,
     },
+    /// Load history into the portal.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
     /// Manage user accounts.
     User {
         #[command(subcommand)]
@@ -95,6 +100,31 @@ pub enum ExportWhat {
         /// The file to write (default: standard output).
         #[arg(long, value_name = "FILE")]
         out: Option<std::path::PathBuf>,
+    },
+    /// An edition's history in the import format, canonical (it imports back unchanged).
+    Edition {
+        /// The title year.
+        #[arg(value_name = "YEAR")]
+        year: i32,
+        /// The file to write (default: standard output).
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+    },
+}
+
+/// Imports.
+#[derive(Subcommand)]
+pub enum ImportWhat {
+    /// An edition's history (format `bsr-cultural-pearls/edition-history`, JSON Schema in
+    /// api/schemas/edition-history.schema.json), in one transaction; again, it changes nothing.
+    Edition {
+        /// The document.
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+        /// The e-mail of the coordinator the audit log names (default: the only active
+        /// coordinator, if there is exactly one).
+        #[arg(long = "as", value_name = "EMAIL")]
+        as_user: Option<String>,
     },
 }
 
@@ -222,6 +252,54 @@ async fn export_keep(
     }
 }
 
+/// `pearls import edition FILE`: the document imported as a coordinator, who the audit log
+/// names; prints what happened (or every reason it was refused).
+async fn import_edition(
+    config: &Config,
+    file: &std::path::Path,
+    as_user: Option<&str>,
+) -> CliResult {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let (db, _) = prepare_database(config).await?;
+    let mut coordinators = user::Entity::find()
+        .filter(user::Column::Role.eq(entity::Role::Coordinator))
+        .filter(user::Column::Active.eq(true));
+    if let Some(email) = as_user {
+        coordinators = coordinators.filter(user::Column::Email.eq(email.trim().to_lowercase()));
+    }
+    let found = coordinators.all(&db).await?;
+    let coordinator = match found.as_slice() {
+        [one] => one,
+        [] => return Err("no such active coordinator (name one with --as EMAIL)".into()),
+        _ => return Err("several coordinators: name the one importing with --as EMAIL".into()),
+    };
+    let actor = crate::policy::Actor::User(crate::policy::Principal {
+        user_id: coordinator.id,
+        role: coordinator.role,
+        organisation_id: coordinator.organisation_id,
+    });
+    let doc = crate::history::EditionHistory::parse(&text).map_err(app_err)?;
+    match crate::history::import(&db, &actor, doc).await {
+        Ok(r) if r.changed => println!(
+            "imported the {} edition: {} applications, {} municipalities registered (sha256 {})",
+            r.edition.title_year, r.applications, r.organisations_created, r.sha256
+        ),
+        Ok(r) => println!(
+            "the {} edition already holds this history: nothing changed (sha256 {})",
+            r.edition.title_year, r.sha256
+        ),
+        Err(crate::error::AppError::Refused { message, reasons }) => {
+            for reason in &reasons {
+                eprintln!("  - {reason}");
+            }
+            return Err(message.into());
+        }
+        Err(e) => return Err(app_err(e)),
+    }
+    Ok(())
+}
+
 /// Runs the command line.
 pub async fn run(cli: Cli) -> CliResult {
     let config = cli.config;
@@ -250,6 +328,22 @@ pub async fn run(cli: Cli) -> CliResult {
                     out,
                 },
         } => export_keep(&config, format, period, out).await?,
+        Command::Export {
+            what: ExportWhat::Edition { year, out },
+        } => {
+            let (db, _) = prepare_database(&config).await?;
+            let txn = crate::db::begin_snapshot(&db).await?;
+            let doc = crate::history::export(&txn, year).await.map_err(app_err)?;
+            txn.commit().await?;
+            let text = doc.to_canonical_text();
+            match out {
+                Some(path) => std::fs::write(path, text)?,
+                None => print!("{text}"),
+            }
+        }
+        Command::Import {
+            what: ImportWhat::Edition { file, as_user },
+        } => import_edition(&config, &file, as_user.as_deref()).await?,
         Command::Backup { to } => {
             let report = crate::backup::backup(&config, &to).await?;
             println!(

@@ -27,6 +27,12 @@ pub enum AppError {
     BadUserInput { field: String, message: String },
     /// The request conflicts with the current state: a stale version, a duplicate, a closed phase.
     Conflict(String),
+    /// A whole document refused for the rules it breaks (CONFLICT, with `extensions.reasons`
+    /// listing every reason, so a history import is corrected in one round).
+    Refused {
+        message: String,
+        reasons: Vec<String>,
+    },
     /// Too many attempts; retry after the given number of seconds.
     RateLimited {
         message: String,
@@ -202,7 +208,7 @@ impl AppError {
             Self::Forbidden(_) => code::FORBIDDEN,
             Self::NotFound(_) => code::NOT_FOUND,
             Self::BadUserInput { .. } => code::BAD_USER_INPUT,
-            Self::Conflict(_) => code::CONFLICT,
+            Self::Conflict(_) | Self::Refused { .. } => code::CONFLICT,
             Self::RateLimited { .. } => code::RATE_LIMITED,
             Self::QueryTooComplex(_) => code::QUERY_TOO_COMPLEX,
             Self::Unavailable(_) => code::UNAVAILABLE,
@@ -218,7 +224,7 @@ impl AppError {
             | Self::NotFound(m)
             | Self::Conflict(m)
             | Self::QueryTooComplex(m) => m.clone(),
-            Self::BadUserInput { message, .. } => message.clone(),
+            Self::BadUserInput { message, .. } | Self::Refused { message, .. } => message.clone(),
             Self::RateLimited { message, .. } => message.clone(),
             Self::Unavailable(why) => why.message().into(),
             Self::Internal(_) => "internal server error".into(),
@@ -244,9 +250,10 @@ impl AppError {
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::BadUserInput { .. } | Self::Conflict(_) | Self::QueryTooComplex(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            Self::BadUserInput { .. }
+            | Self::Conflict(_)
+            | Self::Refused { .. }
+            | Self::QueryTooComplex(_) => StatusCode::BAD_REQUEST,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -270,6 +277,7 @@ impl AppError {
         let mut ext = serde_json::json!({ "code": self.code() });
         match self {
             Self::BadUserInput { field, .. } => ext["field"] = field.as_str().into(),
+            Self::Refused { reasons, .. } => ext["reasons"] = reasons.clone().into(),
             Self::RateLimited {
                 retry_after_secs, ..
             } => ext["retryAfterSeconds"] = (*retry_after_secs).into(),
@@ -311,6 +319,7 @@ impl From<AppError> for async_graphql::Error {
             ext.set("code", err.code());
             match &err {
                 AppError::BadUserInput { field, .. } => ext.set("field", field.as_str()),
+                AppError::Refused { reasons, .. } => ext.set("reasons", reasons.clone()),
                 AppError::RateLimited {
                     retry_after_secs, ..
                 } => ext.set("retryAfterSeconds", *retry_after_secs),

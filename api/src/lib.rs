@@ -15,6 +15,7 @@ pub mod editions;
 pub mod error;
 pub mod events;
 pub mod graphql;
+pub mod history;
 pub mod http;
 pub mod integrations;
 pub mod janitor;

@@ -217,3 +217,82 @@ fn serve_answers_and_exits_zero_on_sigterm() {
     assert_eq!(status.code(), Some(0), "{status:?}");
     cleanup(&path);
 }
+
+/// `pearls import edition FILE` as a coordinator, then again (nothing changes), `pearls export
+/// edition YEAR` (the committed document, byte for byte), `pearls rollups check` (no drift), and
+/// a refused document (every reason printed, exit code not zero).
+#[test]
+fn import_and_export_an_edition_history() {
+    let (url, path) = temp_db();
+    assert!(
+        pearls(&url)
+            .args(["migrate", "up"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/seed/editions/2025.json");
+    let out = pearls(&url)
+        .args(["import", "edition", file])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "no coordinator yet");
+    let mut child = pearls(&url)
+        .args([
+            "user",
+            "create",
+            "--email",
+            "coord@example.org",
+            "--role",
+            "COORDINATOR",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough password\n")
+        .unwrap();
+    assert!(child.wait_with_output().unwrap().status.success());
+
+    let run = |args: &[&str]| {
+        let out = pearls(&url).args(args).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.success(), text, err)
+    };
+    let (ok, text, err) = run(&["import", "edition", file, "--as", "coord@example.org"]);
+    assert!(ok, "{err}");
+    assert!(
+        text.contains("imported the 2025 edition: 18 applications"),
+        "{text}"
+    );
+    let (ok, text, err) = run(&["import", "edition", file]);
+    assert!(ok, "{err}");
+    assert!(text.contains("nothing changed"), "{text}");
+    let (ok, text, err) = run(&["export", "edition", "2025"]);
+    assert!(ok, "{err}");
+    assert!(
+        text == std::fs::read_to_string(file).unwrap(),
+        "the export differs"
+    );
+    let (ok, text, err) = run(&["rollups", "check"]);
+    assert!(ok && text.contains("match"), "{text}{err}");
+
+    let broken = std::env::temp_dir().join(format!("pearls-history-{}.json", uuid::Uuid::now_v7()));
+    let changed = std::fs::read_to_string(file)
+        .unwrap()
+        .replace("\"titleYear\": 2025", "\"titleYear\": 2031")
+        .replace("\"awardCap\": 6", "\"awardCap\": 5");
+    std::fs::write(&broken, changed).unwrap();
+    let (ok, _, err) = run(&["import", "edition", broken.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(err.contains("award cap of 5"), "{err}");
+    let (ok, _, _) = run(&["export", "edition", "2031"]);
+    assert!(!ok, "nothing of the refused document was written");
+    let _ = std::fs::remove_file(&broken);
+    cleanup(&path);
+}

@@ -17,6 +17,9 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub note: Option<String>,
     pub changed_at: DateTimeUtc,
+    /// When the decision took effect (a past edition's real dates; equal to `changed_at` for
+    /// a change made live).
+    pub effective_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,7 @@ mod m20261124_000011_submitted_pages;
 mod m20261204_000012_live_events;
 mod m20261204_000013_data_version;
 mod m20261204_000014_project_facts;
+mod m20261204_000015_effective_dates;
 mod m20261204_000016_jury;
 
 /// All migrations in order.
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000012_live_events::Migration),
             Box::new(m20261204_000013_data_version::Migration),
             Box::new(m20261204_000014_project_facts::Migration),
+            Box::new(m20261204_000015_effective_dates::Migration),
             Box::new(m20261204_000016_jury::Migration),
         ]
     }

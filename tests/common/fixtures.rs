@@ -152,6 +152,29 @@ pub async fn application(
     title: &str,
     status: ApplicationStatus,
 ) -> Uuid {
+    application_on(db, edition, lead, title, status, true).await
+}
+
+/// As [`application`], on a database migrated only to 9: its status change has no effective
+/// date yet (migration 15 adds and backfills it).
+pub async fn application_before_migration_15(
+    db: &DatabaseConnection,
+    edition: Uuid,
+    lead: Uuid,
+    title: &str,
+    status: ApplicationStatus,
+) -> Uuid {
+    application_on(db, edition, lead, title, status, false).await
+}
+
+async fn application_on(
+    db: &DatabaseConnection,
+    edition: Uuid,
+    lead: Uuid,
+    title: &str,
+    status: ApplicationStatus,
+    effective_dates: bool,
+) -> Uuid {
     let now = Utc::now();
     let id = Uuid::now_v7();
     // The derived columns stay unset (NULL), and nothing is read back: the insert also works
@@ -174,7 +197,7 @@ pub async fn application(
     .exec_without_returning(db)
     .await
     .expect("application");
-    application_status_change::ActiveModel {
+    application_status_change::Entity::insert(application_status_change::ActiveModel {
         id: Set(Uuid::now_v7()),
         application_id: Set(id),
         from_status: Set(None),
@@ -182,8 +205,9 @@ pub async fn application(
         actor_id: Set(None),
         note: Set(None),
         changed_at: Set(now),
-    }
-    .insert(db)
+        effective_at: if effective_dates { Set(now) } else { NotSet },
+    })
+    .exec_without_returning(db)
     .await
     .expect("status change");
     id

@@ -11,6 +11,7 @@ use entity::{application, edition, organisation};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
+use crate::editions::service::AwardPolicy;
 use crate::error::{AppError, AppResult};
 use crate::policy::scope::PUBLIC_STATUSES;
 
@@ -47,15 +48,6 @@ pub async fn check_policy(
         .filter(application::Column::Status.is_in(PUBLIC_STATUSES))
         .all(db)
         .await?;
-    if holders.len() as i32 >= ed.award_cap {
-        return Err(AppError::conflict(format!(
-            "the {} edition's award cap of {} titles is reached",
-            ed.title_year, ed.award_cap
-        )));
-    }
-    if !ed.one_per_country {
-        return Ok(());
-    }
     let mut orgs: Vec<Uuid> = holders.iter().map(|h| h.lead_municipality_id).collect();
     orgs.push(app.lead_municipality_id);
     let countries: HashMap<Uuid, String> = organisation::Entity::find()
@@ -65,22 +57,56 @@ pub async fn check_policy(
         .into_iter()
         .map(|o| (o.id, o.country_code))
         .collect();
+    let country = |id: &Uuid| countries.get(id).map(String::as_str).unwrap_or_default();
+    let held: Vec<&str> = holders
+        .iter()
+        .map(|h| country(&h.lead_municipality_id))
+        .collect();
+    let policy = AwardPolicy {
+        award_cap: ed.award_cap,
+        one_per_country: ed.one_per_country,
+        extra_awards: ed.extra_awards,
+    };
+    match refusal(
+        ed.title_year,
+        &policy,
+        &held,
+        country(&app.lead_municipality_id),
+    ) {
+        Some(why) => Err(AppError::conflict(why)),
+        None => Ok(()),
+    }
+}
+
+/// Why one more title for a municipality of `new_country` would break the edition's policy,
+/// given the countries of the titles it holds already (`None`: it would not). The awarding
+/// transition and the history importer (which replays an edition's awards in date order) both
+/// ask this one function.
+pub fn refusal(
+    title_year: i32,
+    policy: &AwardPolicy,
+    held: &[&str],
+    new_country: &str,
+) -> Option<String> {
+    if held.len() as i32 >= policy.award_cap {
+        return Some(format!(
+            "the {title_year} edition's award cap of {} titles is reached",
+            policy.award_cap
+        ));
+    }
+    if !policy.one_per_country {
+        return None;
+    }
     let mut per_country: HashMap<&str, i32> = HashMap::new();
-    for h in &holders {
-        if let Some(c) = countries.get(&h.lead_municipality_id) {
-            *per_country.entry(c).or_default() += 1;
-        }
+    for c in held {
+        *per_country.entry(c).or_default() += 1;
     }
-    let new_country = countries
-        .get(&app.lead_municipality_id)
-        .map(String::as_str)
-        .unwrap_or_default();
     let shared_now: i32 = per_country.values().map(|n| n - 1).sum();
-    if per_country.contains_key(new_country) && shared_now + 1 > ed.extra_awards {
-        return Err(AppError::conflict(format!(
-            "the {} edition awards at most one title per country ({new_country} has one) and its {} extra title(s) ignoring that rule are used",
-            ed.title_year, ed.extra_awards
-        )));
+    if per_country.contains_key(new_country) && shared_now + 1 > policy.extra_awards {
+        return Some(format!(
+            "the {title_year} edition awards at most one title per country ({new_country} has one) and its {} extra title(s) ignoring that rule are used",
+            policy.extra_awards
+        ));
     }
-    Ok(())
+    None
 }

@@ -74,7 +74,7 @@ pub async fn pearls(
         .all(db)
         .await?
         .into_iter()
-        .map(|c| (c.application_id, c.changed_at.into()))
+        .map(|c| (c.application_id, c.effective_at.into()))
         .collect();
     let mut out: Vec<Pearl> = apps
         .into_iter()

@@ -136,6 +136,8 @@ async fn record_status(
     note: Option<String>,
 ) -> AppResult<Event> {
     let id = Uuid::now_v7();
+    // Decided as it is recorded: a live change takes effect when it is written.
+    let now = Utc::now();
     application_status_change::ActiveModel {
         id: Set(id),
         application_id: Set(app),
@@ -143,7 +145,8 @@ async fn record_status(
         to_status: Set(to),
         actor_id: Set(actor),
         note: Set(note),
-        changed_at: Set(Utc::now()),
+        changed_at: Set(now),
+        effective_at: Set(now),
     }
     .insert(db)
     .await?;

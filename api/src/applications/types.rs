@@ -282,8 +282,11 @@ pub struct StatusChange {
     pub to_status: ApplicationStatus,
     /// The note given with the change.
     pub note: Option<String>,
-    /// When it happened.
+    /// When it was recorded in the portal.
     pub changed_at: Timestamp,
+    /// When the decision took effect: the real date of a past edition's decision loaded as
+    /// history; for a change made in the portal, when it was recorded. KPIs by date count by it.
+    pub effective_at: Timestamp,
     #[graphql(skip)]
     pub actor_id: Option<uuid::Uuid>,
 }
@@ -296,6 +299,7 @@ impl From<application_status_change::Model> for StatusChange {
             to_status: m.to_status.into(),
             note: m.note,
             changed_at: m.changed_at.into(),
+            effective_at: m.effective_at.into(),
             actor_id: m.actor_id,
         }
     }

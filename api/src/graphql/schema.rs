@@ -15,6 +15,7 @@ use crate::editions::graphql::{EditionMutation, EditionQuery};
 use crate::events::graphql::{EventMutation, EventQuery};
 use crate::graphql::extensions::{Contract, Limits};
 use crate::graphql::node::NodeQuery;
+use crate::history::graphql::HistoryMutation;
 use crate::integrations::graphql::{IntegrationMutation, IntegrationQuery};
 use crate::kpis::graphql::KpiQuery;
 use crate::live::graphql::Subscription;
@@ -63,6 +64,7 @@ pub struct Mutation(
     UserMutation,
     OrganisationMutation,
     EditionMutation,
+    HistoryMutation,
     ApplicationMutation,
     MentoringMutation,
     PlanMutation,

@@ -61,6 +61,13 @@ pub fn manage_editions(actor: &Actor) -> AppResult<&Principal> {
     coordinator(actor, "manages editions, phases and criteria")
 }
 
+/// Who loads an edition's history (its phases, applications, every decision with its real
+/// date, plans and awards) from a document: it writes what a whole edition of coordinator
+/// decisions would, so coordinators only.
+pub fn import_edition_history(actor: &Actor) -> AppResult<&Principal> {
+    coordinator(actor, "imports an edition's history")
+}
+
 /// Who scores which stage (assessor assignments), and the ranking of the scores.
 pub fn manage_selection(actor: &Actor) -> AppResult<&Principal> {
     coordinator(actor, "assigns assessors and reads the ranking")

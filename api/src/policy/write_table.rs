@@ -244,6 +244,10 @@ table! {
         coordinator => Allow, partner => Forbidden, mentor => Forbidden,
         lead_municipality => Forbidden, anonymous => Unauthenticated, integration => Forbidden,
     }
+    import_edition_history: |a| rules::import_edition_history(&a) => {
+        coordinator => Allow, partner => Forbidden, mentor => Forbidden,
+        lead_municipality => Forbidden, integration => Forbidden, anonymous => Unauthenticated,
+    }
     manage_selection: |a| rules::manage_selection(&a) => {
         coordinator => Allow, partner => Forbidden, mentor => Forbidden,
         lead_municipality => Forbidden, anonymous => Unauthenticated, integration => Forbidden,

@@ -71,12 +71,12 @@ const CONSORTIUM: &[(&str, &str, OrganisationKind)] = &[
     ("Alytus City Municipality", "LT", OrganisationKind::Partner),
 ];
 
-/// The 2024 title holders (public).
-const PEARLS_2024: &[(&str, &str)] = &[
-    ("Svendborg", "DK"),
-    ("Kiel", "DE"),
-    ("Jakobstad", "FI"),
-    ("Rūjiena", "LV"),
+/// The real editions as history documents (public facts, placeholders where names and texts
+/// are not public), loaded through the importer: `api/seed/editions/`.
+pub const REAL_EDITIONS: [(i32, &str); 3] = [
+    (2024, include_str!("../../seed/editions/2024.json")),
+    (2025, include_str!("../../seed/editions/2025.json")),
+    (2026, include_str!("../../seed/editions/2026.json")),
 ];
 
 /// The fictional municipality of the demo accounts.
@@ -276,6 +276,7 @@ impl Seeder<'_> {
             actor_id: Set(None),
             note: Set(Some(note.into())),
             changed_at: Set(self.now),
+            effective_at: Set(self.now),
         }
         .insert(self.txn)
         .await?;
@@ -337,33 +338,6 @@ pub async fn demo(db: &DatabaseConnection, passwords: &Passwords) -> AppResult<S
         s.report.inserted += 1;
     }
 
-    // Editions with the award outcomes of the real years expressed as policies.
-    let e2024 = s
-        .edition(2024, "BSR Cultural Pearls 2024", 4, true, 1)
-        .await?;
-    let e2025 = s
-        .edition(2025, "BSR Cultural Pearls 2025", 6, false, 0)
-        .await?;
-    let e2026 = s
-        .edition(2026, "BSR Cultural Pearls 2026", 4, true, 1)
-        .await?;
-    // Public: the 2024 CuReAP window, 25 Oct – 16 Nov 2023; each title year is its calendar year.
-    s.phase(
-        e2024,
-        PhaseKind::CureapDevelopment,
-        at(2023, 10, 25, 0, 0),
-        at(2023, 11, 16, 23, 59),
-    )
-    .await?;
-    for (e, y) in [(e2024, 2024), (e2025, 2025), (e2026, 2026)] {
-        s.phase(
-            e,
-            PhaseKind::TitleYear,
-            at(y, 1, 1, 0, 0),
-            at(y, 12, 31, 23, 59),
-        )
-        .await?;
-    }
     // A demo edition two years ahead whose call is open from the day of seeding, so the demo
     // municipality can submit its draft; later phases follow at fixed distances. (Seeding again
     // finds the edition and its phases and leaves them as they are.)
@@ -395,21 +369,6 @@ pub async fn demo(db: &DatabaseConnection, passwords: &Passwords) -> AppResult<S
         s.phase(demo, kind, from, to).await?;
     }
 
-    for (name, cc) in PEARLS_2024 {
-        let org = s
-            .organisation(name, cc, OrganisationKind::Municipality)
-            .await?;
-        s.application(
-            e2024,
-            org,
-            &format!("{name} — BSR Cultural Pearl 2024"),
-            "Imported from the public list of 2024 title holders.",
-            ApplicationStatus::TitleYearCompleted,
-            "imported from public records",
-        )
-        .await?;
-    }
-
     let demoville = s
         .organisation(
             DEMO_MUNICIPALITY.0,
@@ -418,15 +377,17 @@ pub async fn demo(db: &DatabaseConnection, passwords: &Passwords) -> AppResult<S
         )
         .await?;
     let pw = crate::auth::password::Passwords::clone(passwords);
-    s.user(
-        &pw,
-        "coordinator@pearls.example",
-        "Demo Coordinator",
-        Role::Coordinator,
-        Some(lead_partner),
-        None,
-    )
-    .await?;
+    let coordinator = s
+        .user(
+            &pw,
+            "coordinator@pearls.example",
+            "Demo Coordinator",
+            Role::Coordinator,
+            Some(lead_partner),
+            None,
+        )
+        .await?;
+    real_editions(&mut s, coordinator, lead_partner).await?;
     s.user(
         &pw,
         "partner@pearls.example",
@@ -502,6 +463,32 @@ pub async fn demo(db: &DatabaseConnection, passwords: &Passwords) -> AppResult<S
     }
     crate::db::commit(txn).await?;
     Ok(report)
+}
+
+/// The real 2024–2026 editions, imported as the demo coordinator. An edition already holding
+/// its document's history is left as it is (the import changes nothing); one holding another
+/// history (a database seeded before the documents existed) is left too, with a warning.
+async fn real_editions(s: &mut Seeder<'_>, coordinator: Uuid, lead_partner: Uuid) -> AppResult<()> {
+    let by = crate::policy::Principal {
+        user_id: coordinator,
+        role: Role::Coordinator,
+        organisation_id: Some(lead_partner),
+    };
+    for (year, text) in REAL_EDITIONS {
+        let doc = crate::history::EditionHistory::parse(text)?;
+        match crate::history::import_in(s.txn, &by, doc).await {
+            Ok(report) => s.report.inserted += report.rows,
+            Err(crate::error::AppError::Refused { reasons, .. }) => {
+                tracing::warn!(
+                    year,
+                    ?reasons,
+                    "the seeded edition holds another history; left as it is"
+                );
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// The managed vocabularies' starting terms.

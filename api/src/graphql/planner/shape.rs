@@ -178,6 +178,7 @@ pub static STATUS_CHANGE: Shape = Shape {
         col("toStatus", "to_status", Kind::Enum),
         col("note", "note", Kind::Text),
         col("changedAt", "changed_at", Kind::Instant),
+        col("effectiveAt", "effective_at", Kind::Instant),
     ],
     relations: &[Relation {
         name: "actor",

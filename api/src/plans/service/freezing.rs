@@ -3,7 +3,7 @@
 use super::*;
 
 /// A plan's content as submitted; stored as the frozen version's snapshot.
-#[derive(Serialize, Deserialize, Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Snapshot {
     pub vision: String,
@@ -17,7 +17,7 @@ pub struct Snapshot {
 }
 
 /// An action as submitted.
-#[derive(Serialize, Deserialize, Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ActionSnapshot {
     pub title: String,
@@ -35,7 +35,7 @@ pub struct ActionSnapshot {
 }
 
 /// An indicator as submitted.
-#[derive(Serialize, Deserialize, Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct IndicatorSnapshot {
     pub name: String,
@@ -44,38 +44,37 @@ pub struct IndicatorSnapshot {
     pub target_milli: i64,
 }
 
-/// Why a plan is not complete enough to submit, if it is not.
-fn incompleteness(
-    plan: &plan::Model,
-    actions: usize,
-    indicators: usize,
-) -> Option<(&'static str, &'static str)> {
-    let empty = |s: &str| s.trim().is_empty();
-    if empty(&plan.vision) {
-        return Some(("vision", "write the vision"));
+impl Snapshot {
+    /// Why this content is not complete enough to hand in, if it is not: the field and what
+    /// to do. The submission and the history importer both ask it.
+    pub fn incompleteness(&self) -> Option<(&'static str, &'static str)> {
+        let empty = |s: &str| s.trim().is_empty();
+        if empty(&self.vision) {
+            return Some(("vision", "write the vision"));
+        }
+        if empty(&self.context) {
+            return Some(("context", "describe the context and challenges"));
+        }
+        if empty(&self.objectives) {
+            return Some(("objectives", "state the objectives"));
+        }
+        if empty(&self.stakeholders) {
+            return Some(("stakeholders", "name the stakeholders"));
+        }
+        if self.budget_cents.is_none() {
+            return Some(("budget", "give the budget"));
+        }
+        if empty(&self.timeline) {
+            return Some(("timeline", "give the timeline"));
+        }
+        if self.actions.is_empty() {
+            return Some(("actions", "add at least one action"));
+        }
+        if self.indicators.is_empty() {
+            return Some(("indicators", "add at least one indicator"));
+        }
+        None
     }
-    if empty(&plan.context) {
-        return Some(("context", "describe the context and challenges"));
-    }
-    if empty(&plan.objectives) {
-        return Some(("objectives", "state the objectives"));
-    }
-    if empty(&plan.stakeholders) {
-        return Some(("stakeholders", "name the stakeholders"));
-    }
-    if plan.budget_cents.is_none() {
-        return Some(("budget", "give the budget"));
-    }
-    if empty(&plan.timeline) {
-        return Some(("timeline", "give the timeline"));
-    }
-    if actions == 0 {
-        return Some(("actions", "add at least one action"));
-    }
-    if indicators == 0 {
-        return Some(("indicators", "add at least one indicator"));
-    }
-    None
 }
 
 /// Freezes the plan of an application being submitted: checks it is complete, stores its content
@@ -105,12 +104,6 @@ pub async fn freeze(
         .order_by_asc(plan_indicator::Column::Id)
         .all(txn)
         .await?;
-    if let Some((field, msg)) = incompleteness(&plan, actions.len(), indicators.len()) {
-        return Err(AppError::bad_input(
-            field,
-            format!("the plan is not complete: {msg}"),
-        ));
-    }
     let action_ids: Vec<Uuid> = actions.iter().map(|a| a.id).collect();
     let mut theme_names: std::collections::HashMap<Uuid, Vec<String>> = Default::default();
     for (link, term) in plan_action_theme::Entity::find()
@@ -170,6 +163,12 @@ pub async fn freeze(
             })
             .collect(),
     };
+    if let Some((field, msg)) = snapshot.incompleteness() {
+        return Err(AppError::bad_input(
+            field,
+            format!("the plan is not complete: {msg}"),
+        ));
+    }
     let number = plan.submitted_version + 1;
     let version = plan_version::ActiveModel {
         id: Set(Uuid::now_v7()),

@@ -243,6 +243,7 @@ impl Programme {
                     actor_id: Set(None),
                     note: Set(None),
                     changed_at: Set(*t),
+                    effective_at: Set(*t),
                 });
                 from = Some(*status);
             }
