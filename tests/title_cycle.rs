@@ -651,3 +651,181 @@ both!(
         );
     }
 );
+
+/// Moves an application's recorded history back: its status changes took effect `days` ago.
+async fn history_from(app: &TestApp, id: Uuid, days: i64) {
+    use sea_orm::sea_query::Expr;
+    entity::application_status_change::Entity::update_many()
+        .col_expr(
+            entity::application_status_change::Column::EffectiveAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::days(days)),
+        )
+        .filter(entity::application_status_change::Column::ApplicationId.eq(id))
+        .exec(&app.state.db)
+        .await
+        .expect("move the history");
+}
+
+both!(
+    a_decision_entered_late_takes_effect_when_it_was_taken,
+    |app: TestApp| async move {
+        use chrono::{Duration, Utc};
+        let w = World::build(&app).await;
+        let db = &app.state.db;
+        // Every phase opened ten days ago.
+        let e = fixtures::edition_all_phases(db, 2097, true, (4, true, 1)).await;
+        let mut n = 0;
+        let (eligible, _) = candidate(&app, &w, e, ApplicationStatus::Submitted, &mut n).await;
+        history_from(&app, eligible, 20).await;
+        let (draft, municipality) = candidate(&app, &w, e, ApplicationStatus::Draft, &mut n).await;
+        history_from(&app, draft, 20).await;
+        let coordinator = app.login("coordinator@test.example", PASSWORD).await;
+        let step = |id: Uuid, action: &str, at: chrono::DateTime<Utc>| {
+            json!({ "i": { "id": encode("Application", id).0, "action": action,
+                           "effectiveAt": at.to_rfc3339(), "note": "Committee of Friday" } })
+        };
+        let audit_count = || async {
+            use sea_orm::PaginatorTrait;
+            entity::audit_entry::Entity::find()
+                .count(&app.state.db)
+                .await
+                .expect("count")
+        };
+        let before = audit_count().await;
+        // Bounded: not in the future, not before its phase opened, only by a coordinator.
+        for (who, at, expected) in [
+            (
+                &coordinator,
+                Utc::now() + Duration::hours(1),
+                "BAD_USER_INPUT",
+            ),
+            (
+                &coordinator,
+                Utc::now() - Duration::days(15),
+                "BAD_USER_INPUT",
+            ),
+            (&municipality, Utc::now() - Duration::days(3), "FORBIDDEN"),
+        ] {
+            let body = app.gql(Some(who), ADVANCE, step(draft, "SUBMIT", at)).await;
+            assert_eq!(code(&body), expected, "{body}");
+            if expected == "BAD_USER_INPUT" {
+                assert_eq!(
+                    body["errors"][0]["extensions"]["field"], "effectiveAt",
+                    "{body}"
+                );
+            }
+        }
+        assert_eq!(audit_count().await, before, "refused steps write nothing");
+
+        // Entered now, decided five days ago: the submission date, the status change and the
+        // audit entry say so, and the KPIs count it on that day.
+        let decided = Utc::now() - Duration::days(5);
+        let funnel = "query($f: KpiFilter) { kpis(filter: $f) { funnel { applied } } }";
+        let day = |d: chrono::DateTime<Utc>| d.date_naive().to_string();
+        let applied = |from: String, to: String| {
+            let coordinator = coordinator.clone();
+            let app = &app;
+            async move {
+                let body = app
+                    .gql(
+                        Some(&coordinator),
+                        funnel,
+                        json!({ "f": { "editionYears": [2097], "from": from, "to": to } }),
+                    )
+                    .await;
+                // One row without a grouping (or none).
+                body["data"]["kpis"]["funnel"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("the funnel: {body}"))
+                    .iter()
+                    .map(|row| row["applied"].as_i64().expect("a count"))
+                    .sum::<i64>()
+            }
+        };
+        let today = Utc::now();
+        let on_the_day = applied(day(decided), day(decided)).await;
+        let lately = applied(day(today - Duration::days(1)), day(today)).await;
+
+        let body = app
+            .gql(Some(&coordinator), ADVANCE, step(draft, "SUBMIT", decided))
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+        let q = "query($id: ID!) { application(id: $id) { status submittedAt
+            latestStatusChange { toStatus changedAt effectiveAt } } }";
+        let body = app
+            .gql(
+                Some(&coordinator),
+                q,
+                json!({ "id": encode("Application", draft).0 }),
+            )
+            .await;
+        let a = &body["data"]["application"];
+        let at = |v: &Value| {
+            chrono::DateTime::parse_from_rfc3339(v.as_str().expect("a time"))
+                .expect("RFC 3339")
+                .to_utc()
+        };
+        assert_eq!(a["status"], "SUBMITTED", "{body}");
+        assert_eq!(
+            at(&a["submittedAt"]).timestamp(),
+            decided.timestamp(),
+            "{body}"
+        );
+        let change = &a["latestStatusChange"];
+        assert_eq!(
+            at(&change["effectiveAt"]).timestamp(),
+            decided.timestamp(),
+            "{body}"
+        );
+        assert!(
+            at(&change["changedAt"]) > Utc::now() - Duration::minutes(5),
+            "recorded now: {body}"
+        );
+        let entry = entity::audit_entry::Entity::find()
+            .filter(entity::audit_entry::Column::Action.eq("application.submit"))
+            .filter(entity::audit_entry::Column::EntityId.eq(draft.to_string()))
+            .one(db)
+            .await
+            .expect("read")
+            .expect("the audit entry");
+        let detail = entry.changes;
+        assert_eq!(
+            at(&detail["effectiveAt"]).timestamp(),
+            decided.timestamp(),
+            "{detail}"
+        );
+        assert!(detail["recordedAt"].is_string(), "{detail}");
+        assert_eq!(
+            applied(day(decided), day(decided)).await,
+            on_the_day + 1,
+            "counted on the day it took effect"
+        );
+        assert_eq!(
+            applied(day(today - Duration::days(1)), day(today)).await,
+            lately,
+            "not on the day it was entered"
+        );
+
+        // Dates never run backwards: a step cannot take effect before the one before it.
+        let body = app
+            .gql(
+                Some(&coordinator),
+                ADVANCE,
+                step(draft, "CONFIRM_ELIGIBILITY", decided - Duration::days(1)),
+            )
+            .await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+        let body = app
+            .gql(
+                Some(&coordinator),
+                ADVANCE,
+                step(
+                    eligible,
+                    "CONFIRM_ELIGIBILITY",
+                    Utc::now() - Duration::days(2),
+                ),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+    }
+);

@@ -16,6 +16,7 @@ use crate::graphql::filter::contains;
 use crate::graphql::ids;
 use crate::graphql::loaders::ApplicationById;
 use crate::graphql::planner::{self, APPLICATION, Planned};
+use crate::graphql::scalars::Timestamp;
 use crate::policy::scope;
 
 /// The connection's type names, for a planned page.
@@ -183,6 +184,12 @@ pub struct ApplicationTransitionInput {
     pub expected_version: Option<i32>,
     /// A note for the status history.
     pub note: Option<String>,
+    /// When the decision took effect, if earlier than now — the committee met on Friday, the
+    /// result is entered on Monday (coordinators only; not in the future, not before the
+    /// application's previous step, and the step's phase open at that time). The status change
+    /// keeps it as `effectiveAt` beside `changedAt`, the audit entry both, and the KPIs count
+    /// the decision on it.
+    pub effective_at: Option<Timestamp>,
 }
 
 /// Result of an application mutation.
@@ -248,6 +255,9 @@ pub struct AdvanceApplicationInput {
     pub expected_version: Option<i32>,
     /// A note for the status history (e.g. the reason of a refusal).
     pub note: Option<String>,
+    /// When the decision took effect, if earlier than now (coordinators only; see
+    /// `ApplicationTransitionInput.effectiveAt`).
+    pub effective_at: Option<Timestamp>,
 }
 
 /// Application mutations.
@@ -312,14 +322,7 @@ impl ApplicationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The mutation's input.")] input: ApplicationTransitionInput,
     ) -> Result<Option<ApplicationPayload>> {
-        transition(
-            ctx,
-            &input.id,
-            Action::Submit,
-            input.expected_version,
-            input.note,
-        )
-        .await
+        transition(ctx, input, Action::Submit).await
     }
 
     /// Withdraws an application before the award decision.
@@ -328,14 +331,7 @@ impl ApplicationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The mutation's input.")] input: ApplicationTransitionInput,
     ) -> Result<Option<ApplicationPayload>> {
-        transition(
-            ctx,
-            &input.id,
-            Action::Withdraw,
-            input.expected_version,
-            input.note,
-        )
-        .await
+        transition(ctx, input, Action::Withdraw).await
     }
 
     /// Takes any lifecycle step the caller's role may take (the table is in DOMAIN.md and
@@ -346,14 +342,14 @@ impl ApplicationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The mutation's input.")] input: AdvanceApplicationInput,
     ) -> Result<Option<ApplicationPayload>> {
-        transition(
-            ctx,
-            &input.id,
-            input.action.into(),
-            input.expected_version,
-            input.note,
-        )
-        .await
+        let action = input.action.into();
+        let step = ApplicationTransitionInput {
+            id: input.id,
+            expected_version: input.expected_version,
+            note: input.note,
+            effective_at: input.effective_at,
+        };
+        transition(ctx, step, action).await
     }
 
     /// Awards the title "BSR Cultural Pearl" (coordinators, award phase). Refused with CONFLICT
@@ -364,14 +360,7 @@ impl ApplicationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The mutation's input.")] input: ApplicationTransitionInput,
     ) -> Result<Option<ApplicationPayload>> {
-        transition(
-            ctx,
-            &input.id,
-            Action::Award,
-            input.expected_version,
-            input.note,
-        )
-        .await
+        transition(ctx, input, Action::Award).await
     }
 
     /// Records the jury's decision not to award the title (coordinators, award phase).
@@ -380,14 +369,7 @@ impl ApplicationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The mutation's input.")] input: ApplicationTransitionInput,
     ) -> Result<Option<ApplicationPayload>> {
-        transition(
-            ctx,
-            &input.id,
-            Action::Decline,
-            input.expected_version,
-            input.note,
-        )
-        .await
+        transition(ctx, input, Action::Decline).await
     }
 }
 
@@ -395,23 +377,17 @@ impl ApplicationMutation {
 /// (`lifecycle.rs`) and the service decide the rest.
 async fn transition(
     ctx: &Context<'_>,
-    id: &ID,
+    input: ApplicationTransitionInput,
     action: Action,
-    expected_version: Option<i32>,
-    note_text: Option<String>,
 ) -> Result<Option<ApplicationPayload>> {
     let rc = req(ctx);
-    let id = ids::decode(id, "Application", "id")?;
-    let app = service::transition(
-        rc.db(),
-        &rc.state.live,
-        &rc.actor,
-        id,
-        action,
-        expected_version,
-        note(note_text)?,
-    )
-    .await?;
+    let id = ids::decode(&input.id, "Application", "id")?;
+    let step = service::Step {
+        expected_version: input.expected_version,
+        note: note(input.note)?,
+        effective_at: input.effective_at.map(|t| t.0),
+    };
+    let app = service::transition(rc.db(), &rc.state.live, &rc.actor, id, action, step).await?;
     Ok(Some(ApplicationPayload {
         application: app.into(),
     }))

@@ -9,7 +9,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, TryIntoModel,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TryIntoModel,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -127,16 +127,17 @@ async fn replace_co_applicants(
     Ok(())
 }
 
+/// A status change: `effective` is when the decision took effect, recorded now (the same
+/// moment unless a coordinator records an earlier decision: [`Step::effective_at`]).
 async fn record_status(
     db: &impl ConnectionTrait,
     app: Uuid,
-    from: Option<ApplicationStatus>,
-    to: ApplicationStatus,
+    (from, to): (Option<ApplicationStatus>, ApplicationStatus),
     actor: Option<Uuid>,
     note: Option<String>,
+    effective: Option<chrono::DateTime<Utc>>,
 ) -> AppResult<Event> {
     let id = Uuid::now_v7();
-    // Decided as it is recorded: a live change takes effect when it is written.
     let now = Utc::now();
     application_status_change::ActiveModel {
         id: Set(id),
@@ -146,7 +147,7 @@ async fn record_status(
         actor_id: Set(actor),
         note: Set(note),
         changed_at: Set(now),
-        effective_at: Set(now),
+        effective_at: Set(effective.unwrap_or(now)),
     }
     .insert(db)
     .await?;
@@ -236,9 +237,9 @@ pub async fn create(
     let created = record_status(
         &txn,
         model.id,
-        None,
-        ApplicationStatus::Draft,
+        (None, ApplicationStatus::Draft),
         Some(p.user_id),
+        None,
         None,
     )
     .await?;
@@ -344,6 +345,51 @@ pub async fn update(
     Ok(updated)
 }
 
+/// What a lifecycle step carries besides its action.
+#[derive(Debug, Default)]
+pub struct Step {
+    /// CONFLICT unless the application still has this version.
+    pub expected_version: Option<i32>,
+    /// A note for the status history.
+    pub note: Option<String>,
+    /// When the decision took effect, if earlier than now (coordinators only): the jury met on
+    /// Friday, the result is entered on Monday. The status change keeps both dates, the audit
+    /// entry too, and the dates the KPIs count by follow it.
+    pub effective_at: Option<chrono::DateTime<Utc>>,
+}
+
+/// An earlier effective date is bounded: not in the future, and not before the application's
+/// last step took effect (its history never runs backwards). The step's phase must have been
+/// open at that date, which the caller checks with the phase rules.
+async fn earlier_decision_fits(
+    db: &impl ConnectionTrait,
+    app: &application::Model,
+    at: chrono::DateTime<Utc>,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<()> {
+    if at > now {
+        return Err(AppError::bad_input(
+            "effectiveAt",
+            "a decision cannot take effect in the future",
+        ));
+    }
+    let last = application_status_change::Entity::find()
+        .filter(application_status_change::Column::ApplicationId.eq(app.id))
+        .order_by_desc(application_status_change::Column::EffectiveAt)
+        .one(db)
+        .await?;
+    if let Some(last) = last.filter(|l| l.effective_at > at) {
+        return Err(AppError::bad_input(
+            "effectiveAt",
+            format!(
+                "the application's previous step took effect on {}; a later one cannot precede it",
+                last.effective_at.format("%Y-%m-%d %H:%M UTC")
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Runs one lifecycle transition, as the table in [`lifecycle`] defines it.
 pub async fn transition(
     db: &DatabaseConnection,
@@ -351,11 +397,18 @@ pub async fn transition(
     actor: &Actor,
     id: Uuid,
     action: Action,
-    expected_version: Option<i32>,
-    note: Option<String>,
+    step: Step,
 ) -> AppResult<application::Model> {
+    let Step {
+        expected_version,
+        note,
+        effective_at,
+    } = step;
     let rule = lifecycle::transition(action);
     actor.principal()?;
+    if effective_at.is_some() {
+        rules::record_earlier_decision(actor)?;
+    }
     let txn = begin_write(db).await?;
     let current = visible(&txn, actor, id).await?;
     let p = rules::take_lifecycle_step(actor, rule.roles, &current)?;
@@ -384,6 +437,11 @@ pub async fn transition(
         )));
     }
     let now = Utc::now();
+    if let Some(at) = effective_at {
+        earlier_decision_fits(&txn, &current, at, now).await?;
+    }
+    // The step's phase must be open when the decision takes effect.
+    let decided = effective_at.unwrap_or(now);
     if let Some(kind) = rule.phase {
         let edition = edition::Entity::find_by_id(current.edition_id)
             .one(&txn)
@@ -394,10 +452,17 @@ pub async fn transition(
             edition.id,
             edition.title_year,
             kind,
-            now,
+            decided,
             Some(current.id),
         )
-        .await?;
+        .await
+        .map_err(|e| match (effective_at, e) {
+            (Some(_), AppError::Conflict(why)) => AppError::bad_input(
+                "effectiveAt",
+                format!("the decision cannot take effect then: {why}"),
+            ),
+            (_, e) => e,
+        })?;
     }
     if rule.checks.contains(&Check::MentorAssigned) {
         let mentors = mentor_assignment::Entity::find()
@@ -415,7 +480,7 @@ pub async fn transition(
         awards::check_policy(&txn, &ed, &current).await?;
     }
     let frozen = if rule.checks.contains(&Check::PlanComplete) {
-        Some(crate::plans::service::freeze(&txn, id, Some(p.user_id)).await?)
+        Some(crate::plans::service::freeze(&txn, id, Some(p.user_id), decided).await?)
     } else {
         None
     };
@@ -425,7 +490,7 @@ pub async fn transition(
     let mut am: application::ActiveModel = current.clone().into();
     am.status = Set(rule.to);
     if rule.to == ApplicationStatus::Submitted {
-        am.submitted_at = Set(Some(now));
+        am.submitted_at = Set(Some(decided));
     }
     am.updated_at = Set(now);
     am.version = Set(current.version + 1);
@@ -440,19 +505,27 @@ pub async fn transition(
     let changed = record_status(
         &txn,
         id,
-        Some(current.status),
-        rule.to,
+        (Some(current.status), rule.to),
         Some(p.user_id),
         note.clone(),
+        effective_at,
     )
     .await?;
+    let mut detail = json!({
+        "status": { "from": current.status.as_str(), "to": rule.to.as_str() }, "note": note,
+    });
+    if let Some(at) = effective_at {
+        // Both dates: when the decision took effect, and when it was entered.
+        detail["effectiveAt"] = json!(at);
+        detail["recordedAt"] = json!(now);
+    }
     audit::record(
         &txn,
         Some(p.user_id),
         &format!("application.{}", action.name()),
         "Application",
         id,
-        json!({ "status": { "from": current.status.as_str(), "to": rule.to.as_str() }, "note": note }),
+        detail,
     )
     .await?;
     live.commit(txn, vec![changed]).await?;

@@ -201,6 +201,12 @@ pub fn take_lifecycle_step<'a>(
     Ok(p)
 }
 
+/// Who records that a decision took effect earlier than it is entered (a lifecycle step's
+/// `effectiveAt`): coordinators, who enter the jury's and the committee's decisions.
+pub fn record_earlier_decision(actor: &Actor) -> AppResult<&Principal> {
+    coordinator(actor, "records when a decision took effect")
+}
+
 /// Whether the caller is offered an application's lifecycle steps (`allowedActions`): every
 /// role but a juror and a municipality that does not lead it.
 pub fn sees_lifecycle_steps(actor: &Actor, app: &application::Model) -> bool {

@@ -296,6 +296,11 @@ table! {
         coordinator => Allow, lead_municipality => Forbidden, partner => Forbidden,
         mentor => Forbidden,
     }
+    record_an_earlier_decision: |a| rules::record_earlier_decision(&a) => {
+        coordinator => Allow, partner => Forbidden, mentor => Forbidden,
+        lead_municipality => Forbidden, juror => Forbidden, anonymous => Unauthenticated,
+        integration => Forbidden,
+    }
     sees_kiels_lifecycle_steps: |a| rules::sees_lifecycle_steps(&a, &kiel_app(ApplicationStatus::Draft)) => {
         coordinator => Allow, partner => Allow, mentor => Allow, lead_municipality => Allow,
         other_municipality => Hidden, anonymous => Hidden, integration => Hidden, juror => Hidden,

@@ -84,6 +84,7 @@ pub async fn freeze(
     txn: &DatabaseTransaction,
     application_id: Uuid,
     by: Option<Uuid>,
+    at: chrono::DateTime<Utc>,
 ) -> AppResult<plan_version::Model> {
     let plan = plan::Entity::find()
         .filter(plan::Column::ApplicationId.eq(application_id))
@@ -177,7 +178,7 @@ pub async fn freeze(
         snapshot: Set(
             serde_json::to_value(&snapshot).map_err(|e| AppError::internal(e.to_string()))?
         ),
-        submitted_at: Set(Utc::now()),
+        submitted_at: Set(at),
         submitted_by: Set(by),
     }
     .insert(txn)
