@@ -1907,6 +1907,16 @@ async fn jury_fixture(app: &TestApp, w: &World, f: &TitleCycle) -> Jury {
     let juror = common::fixtures::user(app, "juror@test.example", Role::Juror, Some(org)).await;
     let other = common::fixtures::user(app, "juror2@test.example", Role::Juror, Some(org)).await;
     let svendborg_plan = common::fixtures::complete_plan(db, f.svendborg_app).await;
+    // Handed in, as a CuReAP with the jury is (a juror never reads a draft plan).
+    {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        entity::plan::Entity::update_many()
+            .col_expr(entity::plan::Column::SubmittedVersion, Expr::value(1))
+            .filter(entity::plan::Column::Id.eq(svendborg_plan))
+            .exec(db)
+            .await
+            .unwrap();
+    }
     // A title holder of another year: public, yet not a juror's to read as a file.
     let earlier = common::fixtures::edition(db, 2094, false).await;
     let pearl = common::fixtures::application(
@@ -2207,7 +2217,7 @@ async fn jurors_read_exactly_what_they_score(
 /// Everything else is closed to jurors: the programme's figures, the ranking, the audit log,
 /// internal events, the exports; the public sees no more than before.
 async fn jurors_see_nothing_else(app: &TestApp, t: &Tokens, w: &World, f: &TitleCycle, j: &Jury) {
-    let _ = (w, j);
+    let _ = j;
     let ranking = "{ ranking(editionYear: 2095, stage: JURY) { entries { rank } } }";
     for (name, query, field) in [
         ("kpis", "{ kpis { funnel { applied } } }", "kpis"),
@@ -2237,7 +2247,21 @@ async fn jurors_see_nothing_else(app: &TestApp, t: &Tokens, w: &World, f: &Title
         )
         .await;
     }
-    // Events as the public sees them: public ones only.
+    // Events as the public sees them: public ones only, without their registration figures.
+    let db = &app.state.db;
+    let soon = chrono::Utc::now() + chrono::Duration::days(3);
+    crate::reporting::event(db, w.partner_org, soon, true, false).await;
+    crate::reporting::event(db, w.partner_org, soon, false, false).await;
+    let figures = "{ events { nodes { registeredCount waitlistCount placesLeft } } }";
+    let body = app.gql(t.of(Who::Juror), figures, json!({})).await;
+    let nodes = body["data"]["events"]["nodes"].as_array().expect("events");
+    assert!(!nodes.is_empty(), "{body}");
+    assert!(
+        nodes
+            .iter()
+            .all(|n| n["registeredCount"].is_null() && n["waitlistCount"].is_null()),
+        "a juror reads no registration figures: {body}"
+    );
     let events = "{ events(filter: {includeCancelled: true}) { totalCount } }";
     let public = app.gql(None, events, json!({})).await["data"]["events"]["totalCount"].clone();
     let juror = app.gql(t.of(Who::Juror), events, json!({})).await;

@@ -227,8 +227,13 @@ async fn export_keep(
                 .file_name()
                 .ok_or("--out must name a file")?
                 .to_string_lossy();
-            let part = path.with_file_name(format!(".{name}.part"));
-            let mut file = std::io::BufWriter::new(std::fs::File::create(&part)?);
+            // Unique per run and never an existing file (nor a link planted at the name).
+            let part = path.with_file_name(format!(".{name}.{}.part", std::process::id()));
+            let created = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&part)?;
+            let mut file = std::io::BufWriter::new(created);
             let written: CliResult = match keep_to(&db, format, period, today, &mut file).await {
                 Ok(()) => file
                     .into_inner()

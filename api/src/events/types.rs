@@ -82,8 +82,10 @@ impl From<event::Model> for Event {
     }
 }
 
+/// Whether the caller reads an event's registration figures: signed-in users but jurors (who
+/// see events as the public does).
 fn signed_in(ctx: &Context<'_>) -> bool {
-    matches!(req(ctx).actor, Actor::User(_))
+    matches!(&req(ctx).actor, Actor::User(p) if p.role != entity::Role::Juror)
 }
 
 #[ComplexObject]

@@ -329,10 +329,14 @@ pub fn plans(actor: &Actor) -> Select<plan::Entity> {
     };
     if p.role == Role::Juror {
         // The CuReAP only where the juror's stage scores plans (the jury stage).
-        return all.filter(
-            plan::Column::ApplicationId
-                .in_subquery(juried_by(p.user_id, Some(AssessmentStage::Jury))),
-        );
+        // As handed in: never a draft, like partners (the live row of a submitted plan is
+        // frozen).
+        return all
+            .filter(
+                plan::Column::ApplicationId
+                    .in_subquery(juried_by(p.user_id, Some(AssessmentStage::Jury))),
+            )
+            .filter(plan::Column::SubmittedVersion.gt(0));
     }
     let visible = all.filter(exists_in(
         applications(actor),
