@@ -1875,8 +1875,8 @@ both!(jury_table, |app: TestApp| async move {
     let j = jury_fixture(&app, &w, &f).await;
     let t = Tokens::with_jurors(&app).await;
     jurors_read_exactly_what_they_score(&app, &t, &w, &f, &j).await;
-    jurors_see_nothing_else(&app, &t, &w, &f, &j).await;
-    jurors_score_what_they_are_assigned(&app, &t, &f, &j).await;
+    jurors_see_nothing_else(&app, &t, &w).await;
+    jurors_score_what_they_are_assigned(&app, &t, &f).await;
     jury_assignments_are_the_coordinators(&app, &t, &w, &f, &j).await;
     jurors_hear_nothing_on_subscriptions(&app, &t, &f, &j).await;
 });
@@ -2216,8 +2216,7 @@ async fn jurors_read_exactly_what_they_score(
 
 /// Everything else is closed to jurors: the programme's figures, the ranking, the audit log,
 /// internal events, the exports; the public sees no more than before.
-async fn jurors_see_nothing_else(app: &TestApp, t: &Tokens, w: &World, f: &TitleCycle, j: &Jury) {
-    let _ = j;
+async fn jurors_see_nothing_else(app: &TestApp, t: &Tokens, w: &World) {
     let ranking = "{ ranking(editionYear: 2095, stage: JURY) { entries { rank } } }";
     for (name, query, field) in [
         ("kpis", "{ kpis { funnel { applied } } }", "kpis"),
@@ -2274,11 +2273,10 @@ async fn jurors_see_nothing_else(app: &TestApp, t: &Tokens, w: &World, f: &Title
     ] {
         assert_eq!(app.download(path, t.of(Who::Juror)).await.0, 403, "{path}");
     }
-    let _ = f;
 }
 
 /// A juror scores the application in the stage assigned, and nothing else.
-async fn jurors_score_what_they_are_assigned(app: &TestApp, t: &Tokens, f: &TitleCycle, j: &Jury) {
+async fn jurors_score_what_they_are_assigned(app: &TestApp, t: &Tokens, f: &TitleCycle) {
     let score = "mutation($i: SubmitAssessmentInput!) { submitAssessment(input: $i) { assessment { id } } }";
     let scores = |app_id: uuid::Uuid| {
         json!({ "i": { "applicationId": encode("Application", app_id).0, "stage": "JURY",
@@ -2336,7 +2334,6 @@ async fn jurors_score_what_they_are_assigned(app: &TestApp, t: &Tokens, f: &Titl
         body["data"]["declareConflictOfInterest"]["assessment"]["conflictOfInterest"], true,
         "{body}"
     );
-    let _ = j;
 }
 
 /// Assigning jurors is the coordinator's; only JUROR users of an external organisation serve.

@@ -672,31 +672,36 @@ async fn the_workbook_holds_the_json_figures(app: &TestApp, c: &str, export: &Va
     );
 
     // The activity and deliverable lines, text as the JSON has it (a formula stays text).
-    let rows = sheet("activities");
-    let acts = export["activities"].as_array().unwrap();
-    assert_eq!(rows.len() - 1, acts.len());
-    for (row, a) in rows[1..].iter().zip(acts) {
-        let keys = [
+    // Each text sheet's rows are the JSON list's objects, cell by cell in the columns' order.
+    let same_lines = |name: &str, keys: &[&str]| {
+        let rows = sheet(name);
+        let list = export[name].as_array().unwrap();
+        assert_eq!(rows.len() - 1, list.len(), "{name}");
+        for (row, line) in rows[1..].iter().zip(list) {
+            for (cell, key) in row.iter().zip(keys) {
+                assert_eq!(text(cell), line[*key].as_str().unwrap(), "{name}.{key}");
+            }
+        }
+        rows
+    };
+    let rows = same_lines(
+        "activities",
+        &[
             "work_package",
             "code",
             "title",
             "partner",
             "status",
             "narrative",
-        ];
-        for (cell, key) in row.iter().zip(keys) {
-            assert_eq!(text(cell), a[key].as_str().unwrap(), "{key}");
-        }
-    }
+        ],
+    );
     assert!(
         rows.iter().any(|r| text(&r[5]).starts_with("=HYPERLINK(")),
         "{rows:?}"
     );
-    let rows = sheet("deliverables");
-    let dels = export["deliverables"].as_array().unwrap();
-    assert_eq!(rows.len() - 1, dels.len());
-    for (row, d) in rows[1..].iter().zip(dels) {
-        let keys = [
+    same_lines(
+        "deliverables",
+        &[
             "activity",
             "code",
             "title",
@@ -704,11 +709,8 @@ async fn the_workbook_holds_the_json_figures(app: &TestApp, c: &str, export: &Va
             "partner",
             "status",
             "note",
-        ];
-        for (cell, key) in row.iter().zip(keys) {
-            assert_eq!(text(cell), d[key].as_str().unwrap(), "{key}");
-        }
-    }
+        ],
+    );
 
     // Expenditure: an amount per category of each accepted report, as numbers.
     let rows = sheet("expenditure");

@@ -82,10 +82,8 @@ impl From<event::Model> for Event {
     }
 }
 
-/// Whether the caller reads an event's registration figures: signed-in users but jurors (who
-/// see events as the public does).
 fn signed_in(ctx: &Context<'_>) -> bool {
-    matches!(&req(ctx).actor, Actor::User(p) if p.role != entity::Role::Juror)
+    crate::policy::rules::read_registration_figures(&req(ctx).actor)
 }
 
 #[ComplexObject]

@@ -382,6 +382,12 @@ pub fn manage_event(actor: &Actor, organiser_id: Uuid) -> AppResult<&Principal> 
     }
 }
 
+/// Who reads an event's registration figures (registered, waiting, places left): signed-in
+/// users but jurors, who see events as the public does.
+pub fn read_registration_figures(actor: &Actor) -> bool {
+    matches!(actor, Actor::User(p) if p.role != Role::Juror)
+}
+
 /// Who registers `who` for an event in `role`: every signed-in user themselves as a
 /// participant; the event's managers anyone, in any role.
 pub fn register_for_event(

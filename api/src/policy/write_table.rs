@@ -378,6 +378,10 @@ table! {
         coordinator => Allow, partner => Allow, other_partner => Forbidden, mentor => Forbidden,
         lead_municipality => Forbidden, anonymous => Unauthenticated, integration => Forbidden,
     }
+    read_registration_figures: |a| rules::read_registration_figures(&a) => {
+        coordinator => Allow, partner => Allow, mentor => Allow, lead_municipality => Allow,
+        juror => Hidden, anonymous => Hidden, integration => Hidden,
+    }
     register_oneself: |a| rules::register_for_event(
         &a, ORG_A, a.user_id().unwrap_or_default(), ParticipationRole::Participant) => {
         coordinator => Allow, partner => Allow, other_partner => Allow, mentor => Allow,
