@@ -152,6 +152,85 @@ fn with_scoring(mut doc: Value, email: &str) -> Value {
     doc
 }
 
+/// `doc` with the Pearl's title year: its action cites `theme` and a practice the catalogue
+/// does not hold, two progress posts on it and the value measured for its indicator.
+fn with_title_year(mut doc: Value, theme: &str) -> Value {
+    for v in doc["applications"][4]["planVersions"]
+        .as_array_mut()
+        .unwrap()
+    {
+        v["content"]["actions"][0]["themes"] = json!([theme]);
+        v["content"]["actions"][0]["practices"] = json!(["Harbour walks of Gdynia"]);
+    }
+    doc["applications"][4]["progress"] = json!([
+        { "action": 1, "postedAt": "2023-09-30T16:00:00Z", "implementation": "FULLY", "percentage": 100,
+          "participantsReached": 480, "evidenceUrl": "https://ystad.example/harbour-stories", "note": "Done " },
+        { "action": 1, "postedAt": "2023-03-15T10:00:00Z", "implementation": "PARTLY", "percentage": 40,
+          "participantsReached": 120, "evidenceUrl": null, "note": "" } ]);
+    doc["applications"][4]["indicatorActuals"] = json!([{ "indicator": 1, "actual": "480.5" }]);
+    doc
+}
+
+/// The imported title year reads as the live one: the action as a row with its theme, its
+/// posts oldest first with the latest kept on it, the measured value, and the KPIs.
+async fn title_year_reads(app: &TestApp, token: &str) {
+    let plans = app
+        .gql(
+            Some(token),
+            "{ applications(filter: {editionYear: [2023], status: [TITLE_YEAR_COMPLETED]}) {
+                 edges { node { plan { actions { position title themes { name } inspiredBy { title }
+                     progressUpdates { implementation percentage participantsReached evidenceUrl note postedAt }
+                     latestProgress { percentage } }
+                   indicators { name actual } } } } } }",
+            json!({}),
+        )
+        .await;
+    let plan = &plans["data"]["applications"]["edges"][0]["node"]["plan"];
+    assert_eq!(
+        plan["actions"],
+        json!([{ "position": 1, "title": "Harbour stories", "themes": [{ "name": "maritime heritage" }],
+                 "inspiredBy": [],
+                 "progressUpdates": [
+                    { "implementation": "PARTLY", "percentage": 40, "participantsReached": 120,
+                      "evidenceUrl": null, "note": "", "postedAt": "2023-03-15T10:00:00Z" },
+                    { "implementation": "FULLY", "percentage": 100, "participantsReached": 480,
+                      "evidenceUrl": "https://ystad.example/harbour-stories", "note": "Done",
+                      "postedAt": "2023-09-30T16:00:00Z" } ],
+                 "latestProgress": { "percentage": 100 } }]),
+        "{plans}"
+    );
+    assert_eq!(
+        plan["indicators"],
+        json!([{ "name": "Participants", "actual": "480.5" }]),
+        "{plans}"
+    );
+    // The KPIs count the imported actions: the Pearl's by its latest post, Faaborg's plan (not
+    // awarded) without one.
+    let kpis = app
+        .gql(
+            Some(token),
+            "{ kpis(filter: {editionYears: [2023]}) {
+                 planActions(groupBy: [IMPLEMENTATION]) { group { implementation } actions participantsReached budgetPlanned }
+                 byTheme: planActions(groupBy: [THEME]) { group { theme { name } } actions } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        kpis["data"]["kpis"]["planActions"],
+        json!([
+            { "group": { "implementation": null }, "actions": 1, "participantsReached": 0, "budgetPlanned": "40000.00" },
+            { "group": { "implementation": "FULLY" }, "actions": 1, "participantsReached": 480, "budgetPlanned": "40000.00" } ]),
+        "{kpis}"
+    );
+    assert_eq!(
+        kpis["data"]["kpis"]["byTheme"],
+        json!([
+            { "group": { "theme": null }, "actions": 1 },
+            { "group": { "theme": { "name": "maritime heritage" } }, "actions": 1 } ]),
+        "{kpis}"
+    );
+}
+
 /// The canonical text of a document value.
 pub fn canonical(doc: &Value) -> String {
     let mut d = EditionHistory::from_value(doc.clone()).expect("a document");
@@ -219,7 +298,11 @@ both!(
         )
         .await;
         common::fixtures::user(&app, partner, entity::Role::Partner, Some(org)).await;
-        let doc = with_scoring(with_mentor(sample_document(), mentor), partner);
+        common::fixtures::term(&app.state.db, entity::TermKind::Theme, "maritime heritage").await;
+        let doc = with_title_year(
+            with_scoring(with_mentor(sample_document(), mentor), partner),
+            "maritime heritage",
+        );
         let text = canonical(&doc);
         assert_meets_schema(&text);
         // The document as a value in canonical order: what is imported is what comes back.
@@ -251,6 +334,7 @@ both!(
         assert_eq!(audit.len(), 1);
         assert_eq!(audit[0].changes["documentSha256"], sha.as_str());
         assert_eq!(audit[0].changes["statusChanges"], 29);
+        assert_eq!(audit[0].changes["progressUpdates"], 2);
         assert_eq!(count::<entity::mentoring_session::Entity>(&app).await, 2);
         assert_eq!(count::<entity::assessment::Entity>(&app).await, 4);
         assert_eq!(count::<entity::assessment_score::Entity>(&app).await, 5);
@@ -276,6 +360,7 @@ both!(
             )
             .await;
         let plan = &plans["data"]["applications"]["edges"][0]["node"]["plan"];
+        title_year_reads(&app, &token).await;
         assert_eq!(plan["isFrozen"], true, "{plans}");
         assert_eq!(plan["submittedVersion"], 1, "{plans}");
         assert_eq!(plan["vision"], "The coast as a stage", "{plans}");
@@ -536,6 +621,38 @@ both!(
             reasons.contains("Capacity to deliver is scored from 0 to 5"),
             "{body}"
         );
+        // Title-year figures out of the title year, on an action the plan does not have,
+        // beyond the bounds of postProgress, and a theme the vocabulary does not hold.
+        let mut progress_badly = with_title_year(sample_document(), "no such theme");
+        progress_badly["edition"]["titleYear"] = 2020.into();
+        progress_badly["applications"][4]["progress"][0]["postedAt"] =
+            "2024-02-01T00:00:00Z".into();
+        progress_badly["applications"][4]["progress"][1]["action"] = 2.into();
+        progress_badly["applications"][4]["progress"][1]["percentage"] = 101.into();
+        progress_badly["applications"][4]["indicatorActuals"][0]["actual"] = "1.2345".into();
+        progress_badly["applications"][0]["progress"] =
+            progress_badly["applications"][4]["progress"].clone();
+        let body = app
+            .gql(
+                Some(&token),
+                IMPORT,
+                json!({ "i": { "document": progress_badly } }),
+            )
+            .await;
+        assert_eq!(code(&body), "CONFLICT", "{body}");
+        let reasons = body["errors"][0]["extensions"]["reasons"].to_string();
+        for expected in [
+            "Faaborg (test) (DK): progress and indicator values are recorded in the title year",
+            "progress.0.postedAt: progress is posted during the title year",
+            "progress.1.action: the last CuReAP version has actions 1 to 1",
+            "must be between 0 and 100",
+            "indicatorActuals.1: at most three decimals",
+            "theme \\\"no such theme\\\" is not a theme of the vocabulary",
+        ] {
+            assert!(reasons.contains(expected), "{expected}: {body}");
+        }
+        assert_eq!(count::<entity::plan_action::Entity>(&app).await, 2);
+        assert_eq!(count::<entity::progress_update::Entity>(&app).await, 0);
     }
 );
 

@@ -8,7 +8,10 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Timelike, Utc};
-use entity::{ApplicationStatus, AssessmentStage, MentorKind, PhaseKind, SessionFormat, criterion};
+use entity::{
+    ApplicationStatus, AssessmentStage, Implementation, MentorKind, PhaseKind, SessionFormat,
+    criterion,
+};
 use sea_orm::Iterable;
 use uuid::Uuid;
 
@@ -17,10 +20,11 @@ use crate::applications::awards;
 use crate::applications::lifecycle::{Check, TRANSITIONS};
 use crate::applications::service::check_motivation;
 use crate::assessment::service::{CriterionFields, check_scores};
-use crate::domain::{Email, NonEmptyText};
+use crate::domain::{Email, Measure, NonEmptyText};
 use crate::editions::service::AwardPolicy;
 use crate::mentoring::service::SessionFields;
 use crate::organisations::service::check_population;
+use crate::plans::service::ProgressFields;
 
 /// Longest edition name, application title, organisation name or region, in characters (the
 /// bounds of the live mutations).
@@ -201,7 +205,92 @@ fn application(
     let statuses = history(&at, a, reasons);
     plan_versions(&at, a, &statuses, reasons);
     mentors(&at, a, reasons);
+    title_year(&at, a, &statuses, reasons);
     statuses
+}
+
+/// Title-year figures: only for a Pearl that began its title year, posted between the start
+/// and the end of that year (as `postProgress` and `recordIndicatorValue` take them only while
+/// the title year is active), on an action or indicator of its last frozen CuReAP, each within
+/// the live mutations' bounds; one measured value per indicator.
+fn title_year(
+    at: &str,
+    a: &ApplicationDoc,
+    statuses: &[ApplicationStatus],
+    reasons: &mut Vec<String>,
+) {
+    if a.progress.is_empty() && a.indicator_actuals.is_empty() {
+        return;
+    }
+    let on = |s: ApplicationStatus| {
+        statuses
+            .iter()
+            .position(|x| *x == s)
+            .map(|i| a.history[i].effective_at)
+    };
+    let Some(began) = on(ApplicationStatus::TitleYearActive) else {
+        reasons.push(format!(
+            "{at}: progress and indicator values are recorded in the title year, which this application did not reach"
+        ));
+        return;
+    };
+    let ended = on(ApplicationStatus::TitleYearCompleted);
+    let Some(plan) = a.plan_versions.last().map(|v| &v.content) else {
+        // The plan versions' own check gives the reason.
+        return;
+    };
+    for (i, p) in a.progress.iter().enumerate() {
+        let pat = format!("{at}.progress.{i}");
+        if p.action < 1 || p.action as usize > plan.actions.len() {
+            reasons.push(format!(
+                "{pat}.action: the last CuReAP version has actions 1 to {}",
+                plan.actions.len()
+            ));
+        }
+        whole_second(reasons, &pat, &p.posted_at);
+        if p.posted_at < began || ended.is_some_and(|e| p.posted_at > e) {
+            reasons.push(format!(
+                "{pat}.postedAt: progress is posted during the title year (from its TITLE_YEAR_ACTIVE step{})",
+                if ended.is_some() {
+                    " to its TITLE_YEAR_COMPLETED step"
+                } else {
+                    ""
+                }
+            ));
+        }
+        let Some(implementation) = named(&p.implementation, Implementation::as_str) else {
+            reasons.push(format!(
+                "{pat}.implementation: {} is not an implementation level",
+                p.implementation
+            ));
+            continue;
+        };
+        if let Err(e) = ProgressFields::parse(
+            implementation,
+            p.percentage,
+            p.participants_reached,
+            p.evidence_url.as_deref(),
+            &p.note,
+        ) {
+            reasons.push(format!("{pat}: {}", e.public_message()));
+        }
+    }
+    let mut seen = HashSet::new();
+    for x in &a.indicator_actuals {
+        let iat = format!("{at}.indicatorActuals.{}", x.indicator);
+        if x.indicator < 1 || x.indicator as usize > plan.indicators.len() {
+            reasons.push(format!(
+                "{iat}: the last CuReAP version has indicators 1 to {}",
+                plan.indicators.len()
+            ));
+        }
+        if !seen.insert(x.indicator) {
+            reasons.push(format!("{iat}: an indicator has one measured value"));
+        }
+        if let Err(e) = Measure::parse("actual", x.actual) {
+            reasons.push(format!("{iat}: {}", e.public_message()));
+        }
+    }
 }
 
 /// Mentors: a kind of the portal's, a period that does not end before it starts, each mentor

@@ -5,16 +5,19 @@ use std::collections::HashMap;
 
 use entity::{
     application, application_co_applicant, application_status_change, edition, mentor_assignment,
-    mentoring_session, organisation, phase, plan, plan_version, user,
+    mentoring_session, organisation, phase, plan, plan_action, plan_indicator, plan_version,
+    progress_update, user,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use super::model::{
-    ApplicationDoc, AwardPolicyDoc, EditionDoc, EditionHistory, FORMAT, FORMAT_VERSION, MentorDoc,
-    OrganisationDoc, OrganisationRef, PhaseDoc, PlanVersionDoc, SessionDoc, StatusChangeDoc,
+    ApplicationDoc, AwardPolicyDoc, EditionDoc, EditionHistory, FORMAT, FORMAT_VERSION,
+    IndicatorActualDoc, MentorDoc, OrganisationDoc, OrganisationRef, PhaseDoc, PlanVersionDoc,
+    ProgressDoc, SessionDoc, StatusChangeDoc,
 };
 use super::scoring;
+use crate::domain::Measure;
 use crate::error::{AppError, AppResult};
 use crate::plans::service::Snapshot;
 
@@ -70,6 +73,7 @@ pub async fn export_edition(
     };
     let mut history = histories(db, &app_ids).await?;
     let mut versions = plan_versions(db, &app_ids).await?;
+    let mut title_year = title_year(db, &app_ids).await?;
     let mut mentors = mentors(db, &app_ids).await?;
     let mut assessments = scoring::export_assessments(db, &app_ids).await?;
     let (criteria, assessors) = scoring::export_setup(db, ed.id).await?;
@@ -91,6 +95,8 @@ pub async fn export_edition(
             plan_versions: versions.remove(&a.id).unwrap_or_default(),
             mentors: mentors.remove(&a.id).unwrap_or_default(),
             assessments: assessments.remove(&a.id).unwrap_or_default(),
+            progress: title_year.progress.remove(&a.id).unwrap_or_default(),
+            indicator_actuals: title_year.actuals.remove(&a.id).unwrap_or_default(),
         });
     }
     let mut doc = EditionHistory {
@@ -230,6 +236,87 @@ async fn plan_versions(
             submitted_at: v.submitted_at,
             content,
         });
+    }
+    Ok(out)
+}
+
+/// The title-year figures of some applications' plans.
+#[derive(Default)]
+struct TitleYear {
+    progress: HashMap<Uuid, Vec<ProgressDoc>>,
+    actuals: HashMap<Uuid, Vec<IndicatorActualDoc>>,
+}
+
+/// Each application's progress posts and measured indicator values, the actions and
+/// indicators numbered as a freeze orders them (actions by position, indicators by creation),
+/// which is their order in the last frozen version.
+async fn title_year(db: &impl ConnectionTrait, app_ids: &[Uuid]) -> AppResult<TitleYear> {
+    let plans: HashMap<Uuid, Uuid> = plan::Entity::find()
+        .filter(plan::Column::ApplicationId.is_in(app_ids.to_vec()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.application_id))
+        .collect();
+    let plan_ids: Vec<Uuid> = plans.keys().copied().collect();
+    let mut out = TitleYear::default();
+    // (application, number) of each action.
+    let mut actions: HashMap<Uuid, (Uuid, i32)> = HashMap::new();
+    let mut next: HashMap<Uuid, i32> = HashMap::new();
+    for x in plan_action::Entity::find()
+        .filter(plan_action::Column::PlanId.is_in(plan_ids.clone()))
+        .order_by_asc(plan_action::Column::Position)
+        .order_by_asc(plan_action::Column::Id)
+        .all(db)
+        .await?
+    {
+        let n = next.entry(x.plan_id).or_insert(0);
+        *n += 1;
+        if let Some(app) = plans.get(&x.plan_id) {
+            actions.insert(x.id, (*app, *n));
+        }
+    }
+    for p in progress_update::Entity::find()
+        .filter(
+            progress_update::Column::ActionId.is_in(actions.keys().copied().collect::<Vec<_>>()),
+        )
+        .order_by_asc(progress_update::Column::PostedAt)
+        .order_by_asc(progress_update::Column::Id)
+        .all(db)
+        .await?
+    {
+        let Some((app, number)) = actions.get(&p.action_id) else {
+            continue;
+        };
+        out.progress.entry(*app).or_default().push(ProgressDoc {
+            action: *number,
+            posted_at: p.posted_at,
+            implementation: p.implementation.as_str().to_owned(),
+            percentage: p.percentage,
+            participants_reached: p.participants_reached,
+            evidence_url: p.evidence_url,
+            note: p.note,
+        });
+    }
+    let mut next: HashMap<Uuid, i32> = HashMap::new();
+    for x in plan_indicator::Entity::find()
+        .filter(plan_indicator::Column::PlanId.is_in(plan_ids))
+        .order_by_asc(plan_indicator::Column::CreatedAt)
+        .order_by_asc(plan_indicator::Column::Id)
+        .all(db)
+        .await?
+    {
+        let n = next.entry(x.plan_id).or_insert(0);
+        *n += 1;
+        if let (Some(app), Some(actual)) = (plans.get(&x.plan_id), x.actual_milli) {
+            out.actuals
+                .entry(*app)
+                .or_default()
+                .push(IndicatorActualDoc {
+                    indicator: *n,
+                    actual: Measure::to_decimal(actual),
+                });
+        }
     }
     Ok(out)
 }

@@ -13,9 +13,11 @@ use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
 use entity::{
-    ApplicationStatus, MentorKind, OrganisationKind, Role, SessionFormat, application,
-    application_co_applicant, application_status_change, country, edition, mentor_assignment,
-    mentoring_session, organisation, phase, plan, plan_version, user,
+    ActionStatus, ApplicationStatus, Implementation, MentorKind, OrganisationKind, PracticeStatus,
+    Role, SessionFormat, TermKind, application, application_co_applicant,
+    application_status_change, country, edition, good_practice, mentor_assignment,
+    mentoring_session, organisation, phase, plan, plan_action, plan_action_practice,
+    plan_action_theme, plan_indicator, plan_version, progress_update, user, vocabulary_term,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -30,7 +32,10 @@ use super::model::{ApplicationDoc, EditionHistory, OrganisationRef, named};
 use super::scoring;
 use crate::audit;
 use crate::db::begin_write;
+use crate::domain::Measure;
 use crate::error::{AppError, AppResult};
+use crate::kpis::rollup::{ActionTotals, Plans};
+use crate::plans::service::Snapshot;
 use crate::policy::{Actor, Principal, rules};
 
 /// What an import did.
@@ -88,12 +93,19 @@ pub async fn import_in(
     doc.canonicalise();
     let sha256 = doc.sha256();
     let year = doc.edition.title_year;
-    let checked = check(&doc).map_err(|r| refused(year, r))?;
+    // Every reason at once: the rules of the document, then what the database says of it.
+    let (checked, mut reasons) = match check(&doc) {
+        Ok(c) => (Some(c), Vec::new()),
+        Err(r) => (None, r),
+    };
     if let Some(ed) = edition::Entity::find()
         .filter(edition::Column::TitleYear.eq(year))
         .one(txn)
         .await?
     {
+        if !reasons.is_empty() {
+            return Err(refused(year, reasons));
+        }
         let stored = export_edition(txn, &ed).await?;
         if stored == doc {
             return Ok(ImportReport {
@@ -107,13 +119,14 @@ pub async fn import_in(
         }
         return Err(refused(year, differences(&stored, &doc)));
     }
-    let mut reasons = Vec::new();
     let orgs = organisations(txn, &doc, &mut reasons).await?;
     let mentors = mentor_users(txn, &doc, &mut reasons).await?;
     let assessors = scoring::assessor_users(txn, &doc, &mut reasons).await?;
-    if !reasons.is_empty() {
-        return Err(refused(year, reasons));
-    }
+    let links = plan_links(txn, &doc, &mut reasons).await?;
+    let checked = match checked {
+        Some(c) if reasons.is_empty() => c,
+        _ => return Err(refused(year, reasons)),
+    };
     let now = Utc::now();
     let ed = write_edition(txn, &doc, &checked, now).await?;
     let criteria = scoring::write_setup(txn, by.user_id, ed.id, &doc, &assessors, now).await?;
@@ -150,6 +163,7 @@ pub async fn import_in(
     }
     let mut changes = 0;
     let mut versions = 0;
+    let mut progress = 0;
     let mut rows = 1 + doc.edition.phases.len() + created.len();
     rows += doc.edition.criteria.len() + doc.edition.assessors.len();
     for (a, statuses) in doc.applications.iter().zip(&checked.statuses) {
@@ -163,12 +177,14 @@ pub async fn import_in(
             mentors: &mentors,
             criteria: &criteria,
             assessors: &assessors,
+            links: &links,
         };
-        let (plan, scored) = write_application(txn, &refs, a, statuses, now).await?;
-        rows += scored;
+        let (plan_rows, scored) = write_application(txn, &refs, a, statuses, now).await?;
+        rows += scored + plan_rows;
         changes += statuses.len();
         versions += a.plan_versions.len();
-        rows += 1 + co.len() + statuses.len() + usize::from(plan) + a.plan_versions.len();
+        progress += a.progress.len();
+        rows += 1 + co.len() + statuses.len();
         rows += a
             .mentors
             .iter()
@@ -184,6 +200,7 @@ pub async fn import_in(
         json!({ "documentSha256": sha256, "formatVersion": doc.format_version,
                 "titleYear": year, "applications": doc.applications.len(),
                 "statusChanges": changes, "planVersions": versions,
+                "progressUpdates": progress,
                 "organisationsCreated": created }),
     )
     .await?;
@@ -358,14 +375,14 @@ async fn write_edition(
 /// count of one per step, the submission date and the funnel's milestones from the history,
 /// each step recorded now by the importer with its effective date, and the plan (from the
 /// CuReAP development on) holding its last frozen version's content, its mentors and its
-/// assessments. Whether it has a plan, and the assessment rows written.
+/// assessments. The plan rows written, and the assessment rows written.
 async fn write_application(
     txn: &DatabaseTransaction,
     ids: &Ids<'_>,
     a: &ApplicationDoc,
     statuses: &[ApplicationStatus],
     now: DateTime<Utc>,
-) -> AppResult<(bool, usize)> {
+) -> AppResult<(usize, usize)> {
     let on = |s: ApplicationStatus| {
         statuses
             .iter()
@@ -422,10 +439,11 @@ async fn write_application(
         .await?;
         from = Some(*to);
     }
-    let plan = on(ApplicationStatus::CureapInDevelopment).is_some();
-    if plan {
-        write_plan(txn, app.id, a, now).await?;
-    }
+    let plan = if on(ApplicationStatus::CureapInDevelopment).is_some() {
+        write_plan(txn, app.id, a, ids.links, now).await?
+    } else {
+        0
+    };
     write_mentors(txn, app.id, ids.mentors, a, now).await?;
     let scored =
         scoring::write_assessments(txn, app.id, a, ids.criteria, ids.assessors, now).await?;
@@ -443,6 +461,7 @@ struct Ids<'a> {
     mentors: &'a HashMap<String, Uuid>,
     criteria: &'a scoring::CriteriaIds,
     assessors: &'a HashMap<String, Uuid>,
+    links: &'a PlanLinks,
 }
 
 async fn write_mentors(
@@ -491,12 +510,17 @@ async fn write_mentors(
     Ok(())
 }
 
+/// The plan as its last frozen version left it: its text, its actions (with their themes and
+/// the catalogue's practices they cite) and indicators as rows, as the live plan holds them
+/// after a submission, each frozen version, and the title-year progress and indicator values.
+/// The KPI totals move by its actions as a submission moves them. The rows written.
 async fn write_plan(
     txn: &DatabaseTransaction,
     application_id: Uuid,
     a: &ApplicationDoc,
+    links: &PlanLinks,
     now: DateTime<Utc>,
-) -> AppResult<()> {
+) -> AppResult<usize> {
     let content = a.plan_versions.last().map(|v| v.content.clone());
     let text = |f: fn(&crate::plans::service::Snapshot) -> &String| {
         content.as_ref().map(|c| f(c).clone()).unwrap_or_default()
@@ -519,6 +543,7 @@ async fn write_plan(
     }
     .insert(txn)
     .await?;
+    let mut rows = 1 + a.plan_versions.len();
     for v in &a.plan_versions {
         plan_version::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -533,5 +558,216 @@ async fn write_plan(
         .insert(txn)
         .await?;
     }
-    Ok(())
+    if let Some(content) = &content {
+        let totals = ActionTotals::read(txn, Plans::One(p.id)).await?;
+        rows += write_actions(txn, p.id, content, a, links, now).await?;
+        rows += write_indicators(txn, p.id, content, a, now).await?;
+        totals.settle(txn).await?;
+    }
+    Ok(rows)
+}
+
+/// The frozen version's actions as rows (positions 1, 2, … in its order), their links, and the
+/// progress posted on them, each action's latest post kept on it as `postProgress` keeps it.
+async fn write_actions(
+    txn: &DatabaseTransaction,
+    plan_id: Uuid,
+    content: &Snapshot,
+    a: &ApplicationDoc,
+    links: &PlanLinks,
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
+    let mut rows = 0;
+    for (i, x) in content.actions.iter().enumerate() {
+        let number = i as i32 + 1;
+        let posts: Vec<_> = a.progress.iter().filter(|p| p.action == number).collect();
+        // Canonical order puts an action's posts by date: the last is its latest.
+        let latest = posts.last();
+        let latest_implementation = latest
+            .map(|p| {
+                named(&p.implementation, Implementation::as_str)
+                    .ok_or_else(|| AppError::internal("checked implementation"))
+            })
+            .transpose()?;
+        let action = plan_action::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            plan_id: Set(plan_id),
+            position: Set(number),
+            title: Set(x.title.clone()),
+            description: Set(x.description.clone()),
+            target_groups: Set(x.target_groups.clone()),
+            cultural_partners: Set(x.cultural_partners.clone()),
+            starts_on: Set(x.starts_on),
+            ends_on: Set(x.ends_on),
+            budget_cents: Set(x.budget_cents),
+            status: Set(ActionStatus::Planned),
+            latest_implementation: Set(latest_implementation),
+            latest_participants_reached: Set(latest.map(|p| p.participants_reached)),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(txn)
+        .await?;
+        rows += 1;
+        let mut themes: Vec<Uuid> = Vec::new();
+        for name in &x.themes {
+            let id = *links
+                .themes
+                .get(name)
+                .ok_or_else(|| AppError::internal("checked theme missing"))?;
+            if !themes.contains(&id) {
+                themes.push(id);
+            }
+        }
+        let mut practices: Vec<Uuid> = Vec::new();
+        for id in x.practices.iter().filter_map(|t| links.practices.get(t)) {
+            if !practices.contains(id) {
+                practices.push(*id);
+            }
+        }
+        rows += themes.len() + practices.len();
+        for term_id in themes {
+            plan_action_theme::ActiveModel {
+                action_id: Set(action.id),
+                term_id: Set(term_id),
+            }
+            .insert(txn)
+            .await?;
+        }
+        for practice_id in practices {
+            plan_action_practice::ActiveModel {
+                action_id: Set(action.id),
+                practice_id: Set(practice_id),
+            }
+            .insert(txn)
+            .await?;
+        }
+        for post in posts {
+            let implementation = named(&post.implementation, Implementation::as_str)
+                .ok_or_else(|| AppError::internal("checked implementation"))?;
+            progress_update::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                action_id: Set(action.id),
+                implementation: Set(implementation),
+                percentage: Set(post.percentage),
+                participants_reached: Set(post.participants_reached),
+                evidence_url: Set(post.evidence_url.clone()),
+                note: Set(post.note.clone()),
+                // Who posted it is not part of the history.
+                posted_by: Set(None),
+                posted_at: Set(post.posted_at),
+            }
+            .insert(txn)
+            .await?;
+            rows += 1;
+        }
+    }
+    Ok(rows)
+}
+
+/// The frozen version's indicators as rows, in its order (the order a freeze reads them in),
+/// with the values measured in the title year.
+async fn write_indicators(
+    txn: &DatabaseTransaction,
+    plan_id: Uuid,
+    content: &Snapshot,
+    a: &ApplicationDoc,
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
+    for (i, x) in content.indicators.iter().enumerate() {
+        let number = i as i32 + 1;
+        let actual = a
+            .indicator_actuals
+            .iter()
+            .find(|v| v.indicator == number)
+            .map(|v| Measure::parse("actual", v.actual).map(Measure::milli))
+            .transpose()?;
+        // Created in order, a microsecond apart: the plan's indicators are read by creation.
+        let created = now + chrono::Duration::microseconds(i as i64);
+        plan_indicator::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            plan_id: Set(plan_id),
+            name: Set(x.name.clone()),
+            unit: Set(x.unit.clone()),
+            baseline_milli: Set(x.baseline_milli),
+            target_milli: Set(x.target_milli),
+            actual_milli: Set(actual),
+            created_at: Set(created),
+            updated_at: Set(created),
+        }
+        .insert(txn)
+        .await?;
+    }
+    Ok(content.indicators.len())
+}
+
+/// What the frozen plans' actions name in the portal: the themes of the managed vocabulary (by
+/// name; a retired theme too, as a past plan may cite one) and the catalogue's practices (by
+/// title).
+#[derive(Default)]
+struct PlanLinks {
+    themes: HashMap<String, Uuid>,
+    /// Titles that name exactly one published practice. A practice the catalogue does not hold
+    /// (or holds twice under one title) stays in the frozen text only, unlinked.
+    practices: HashMap<String, Uuid>,
+}
+
+/// Resolves the themes and practices the document's last plan versions name; an unknown theme
+/// is a reason (the actions' KPI figures by theme would otherwise lose it).
+async fn plan_links(
+    txn: &impl ConnectionTrait,
+    doc: &EditionHistory,
+    reasons: &mut Vec<String>,
+) -> AppResult<PlanLinks> {
+    let mut themes: Vec<&String> = Vec::new();
+    let mut practices: Vec<&String> = Vec::new();
+    for c in doc
+        .applications
+        .iter()
+        .filter_map(|a| a.plan_versions.last())
+        .map(|v| &v.content)
+    {
+        for x in &c.actions {
+            themes.extend(&x.themes);
+            practices.extend(&x.practices);
+        }
+    }
+    themes.sort();
+    themes.dedup();
+    practices.sort();
+    practices.dedup();
+    let mut out = PlanLinks::default();
+    if !themes.is_empty() {
+        for t in vocabulary_term::Entity::find()
+            .filter(vocabulary_term::Column::Kind.eq(TermKind::Theme))
+            .filter(vocabulary_term::Column::Name.is_in(themes.iter().map(|t| t.as_str())))
+            .all(txn)
+            .await?
+        {
+            out.themes.insert(t.name, t.id);
+        }
+        for t in themes {
+            if !out.themes.contains_key(t) {
+                reasons.push(format!(
+                    "planVersions: theme \"{t}\" is not a theme of the vocabulary (add it, retired if need be, first)"
+                ));
+            }
+        }
+    }
+    if !practices.is_empty() {
+        let mut found: HashMap<String, Vec<Uuid>> = HashMap::new();
+        for p in good_practice::Entity::find()
+            .filter(good_practice::Column::Status.eq(PracticeStatus::Published))
+            .filter(good_practice::Column::Title.is_in(practices.iter().map(|t| t.as_str())))
+            .all(txn)
+            .await?
+        {
+            found.entry(p.title).or_default().push(p.id);
+        }
+        out.practices = found
+            .into_iter()
+            .filter_map(|(t, ids)| (ids.len() == 1).then(|| (t, ids[0])))
+            .collect();
+    }
+    Ok(out)
 }

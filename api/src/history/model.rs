@@ -3,8 +3,9 @@
 //! "Importing an edition's history", describes it.
 //!
 //! Canonical: organisations by country then name, applications by their lead's country then
-//! name, co-applicants likewise, mentors by e-mail, sessions by date, phases in the lifecycle's order, each application's history in
-//! the order it happened; the text is pretty-printed JSON (two spaces) with a final newline.
+//! name, co-applicants likewise, mentors by e-mail, sessions by date, phases in the lifecycle's
+//! order, progress by action then date, indicator values by indicator, each application's
+//! history in the order it happened; the text is pretty-printed JSON (two spaces) with a final newline.
 //! An export is always canonical, and a canonical document imports and exports to the same bytes.
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -163,6 +164,43 @@ pub struct ApplicationDoc {
     /// Its assessments, stage by stage.
     #[serde(default)]
     pub assessments: Vec<AssessmentDoc>,
+    /// Title-year progress posted on the actions of its CuReAP (a Pearl's, during its title
+    /// year).
+    #[serde(default)]
+    pub progress: Vec<ProgressDoc>,
+    /// The values measured for the indicators of its CuReAP in the title year.
+    #[serde(default)]
+    pub indicator_actuals: Vec<IndicatorActualDoc>,
+}
+
+/// A progress report on one of the CuReAP's actions, as `postProgress` records it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProgressDoc {
+    /// The action's number in the CuReAP's last frozen version (1 = its first action).
+    pub action: i32,
+    pub posted_at: DateTime<Utc>,
+    /// An `Implementation` name (`FULLY`, `PARTLY`, `NOT`).
+    pub implementation: String,
+    /// Estimated completion, 0–100.
+    pub percentage: i32,
+    pub participants_reached: i32,
+    #[serde(default)]
+    pub evidence_url: Option<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// The value measured for one of the CuReAP's indicators, as `recordIndicatorValue` records
+/// it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IndicatorActualDoc {
+    /// The indicator's number in the CuReAP's last frozen version (1 = its first indicator).
+    pub indicator: i32,
+    /// The value in the indicator's unit, a decimal with at most three decimals written as a
+    /// string (`"412.5"`).
+    pub actual: Decimal,
 }
 
 /// A mentor's assignment to the application, with the sessions held under it.
@@ -305,6 +343,34 @@ impl EditionHistory {
             a.assessments.sort_by(|x, y| {
                 (stage_rank(&x.stage), &x.assessor).cmp(&(stage_rank(&y.stage), &y.assessor))
             });
+            for p in &mut a.progress {
+                p.note = p.note.trim().to_owned();
+                p.evidence_url = p
+                    .evidence_url
+                    .take()
+                    .map(|u| u.trim().to_owned())
+                    .filter(|u| !u.is_empty());
+            }
+            a.progress.sort_by(|x, y| {
+                (
+                    x.action,
+                    x.posted_at,
+                    x.percentage,
+                    x.participants_reached,
+                    &x.note,
+                )
+                    .cmp(&(
+                        y.action,
+                        y.posted_at,
+                        y.percentage,
+                        y.participants_reached,
+                        &y.note,
+                    ))
+            });
+            for x in &mut a.indicator_actuals {
+                x.actual = x.actual.normalize();
+            }
+            a.indicator_actuals.sort_by_key(|x| x.indicator);
             for h in &mut a.history {
                 h.note = h
                     .note

@@ -6,7 +6,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 
 use super::service::{self, ActionFields, IndicatorFields, PlanChanges, ProgressFields};
 use super::types::{Plan, PlanComment, PlanIndicator, ProgressUpdate};
-use crate::domain::{EurAmount, Measure, NonEmptyText, parse_url};
+use crate::domain::{EurAmount, Measure, NonEmptyText};
 use crate::error::AppError;
 use crate::graphql::context::req;
 use crate::graphql::enums::{ActionStatus, Implementation, PlanSection};
@@ -444,26 +444,13 @@ impl PlanMutation {
     ) -> Result<Option<ProgressPayload>> {
         let rc = req(ctx);
         let id = ids::decode(&input.action_id, "PlanAction", "actionId")?;
-        if !(0..=100).contains(&input.percentage) {
-            return Err(AppError::bad_input("percentage", "must be between 0 and 100").into());
-        }
-        if input.participants_reached < 0 {
-            return Err(AppError::bad_input("participantsReached", "must not be negative").into());
-        }
-        if input.note.chars().count() > 5000 {
-            return Err(AppError::bad_input("note", "must be at most 5000 characters").into());
-        }
-        let fields = ProgressFields {
-            implementation: input.implementation.into(),
-            percentage: input.percentage,
-            participants_reached: input.participants_reached,
-            evidence_url: input
-                .evidence_url
-                .filter(|u| !u.trim().is_empty())
-                .map(|u| parse_url("evidenceUrl", &u))
-                .transpose()?,
-            note: input.note.trim().to_owned(),
-        };
+        let fields = ProgressFields::parse(
+            input.implementation.into(),
+            input.percentage,
+            input.participants_reached,
+            input.evidence_url.as_deref(),
+            &input.note,
+        )?;
         let p = service::post_progress(rc.db(), &rc.actor, id, fields).await?;
         Ok(Some(ProgressPayload { progress: p.into() }))
     }

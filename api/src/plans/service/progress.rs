@@ -11,6 +11,51 @@ pub struct ProgressFields {
     pub note: String,
 }
 
+/// Longest progress note, in characters.
+pub const MAX_PROGRESS_NOTE: usize = 5000;
+
+impl ProgressFields {
+    /// Checks a report as `postProgress` and the history importer take it: a completion of
+    /// 0–100, no negative reach, an http(s) evidence link when one is given (blank: none), a
+    /// note of at most [`MAX_PROGRESS_NOTE`] characters (trimmed).
+    pub fn parse(
+        implementation: Implementation,
+        percentage: i32,
+        participants_reached: i32,
+        evidence_url: Option<&str>,
+        note: &str,
+    ) -> AppResult<Self> {
+        if !(0..=100).contains(&percentage) {
+            return Err(AppError::bad_input(
+                "percentage",
+                "must be between 0 and 100",
+            ));
+        }
+        if participants_reached < 0 {
+            return Err(AppError::bad_input(
+                "participantsReached",
+                "must not be negative",
+            ));
+        }
+        if note.chars().count() > MAX_PROGRESS_NOTE {
+            return Err(AppError::bad_input(
+                "note",
+                format!("must be at most {MAX_PROGRESS_NOTE} characters"),
+            ));
+        }
+        Ok(Self {
+            implementation,
+            percentage,
+            participants_reached,
+            evidence_url: evidence_url
+                .filter(|u| !u.trim().is_empty())
+                .map(|u| crate::domain::parse_url("evidenceUrl", u))
+                .transpose()?,
+            note: note.trim().to_owned(),
+        })
+    }
+}
+
 /// Posts title-year progress on an action: its lead municipality or one of its mentors, while
 /// the Pearl's title year is active.
 pub async fn post_progress(
