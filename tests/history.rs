@@ -231,6 +231,21 @@ async fn title_year_reads(app: &TestApp, token: &str) {
     );
 }
 
+/// `doc` with an external juror assigned to the Pearl's application in the jury stage, and
+/// the juror's scoresheet (call after [`with_scoring`]).
+fn with_juror(mut doc: Value, email: &str) -> Value {
+    doc["applications"][4]["jurors"] = json!([{ "stage": "JURY", "email": email }]);
+    doc["applications"][4]["assessments"]
+        .as_array_mut()
+        .unwrap()
+        .push(
+            json!({ "stage": "JURY", "assessor": email, "conflictOfInterest": false,
+            "comment": "Convincing partnerships", "submittedAt": "2022-11-12T10:00:00Z",
+            "scores": [{ "criterion": "Capacity to deliver", "score": 4 }] }),
+        );
+    doc
+}
+
 /// The canonical text of a document value.
 pub fn canonical(doc: &Value) -> String {
     let mut d = EditionHistory::from_value(doc.clone()).expect("a document");
@@ -299,9 +314,21 @@ both!(
         .await;
         common::fixtures::user(&app, partner, entity::Role::Partner, Some(org)).await;
         common::fixtures::term(&app.state.db, entity::TermKind::Theme, "maritime heritage").await;
-        let doc = with_title_year(
-            with_scoring(with_mentor(sample_document(), mentor), partner),
-            "maritime heritage",
+        let juror = "juror.external@test.example";
+        let jury_org = common::fixtures::organisation(
+            &app.state.db,
+            "Nordic Culture Point (test)",
+            "FI",
+            entity::OrganisationKind::External,
+        )
+        .await;
+        common::fixtures::user(&app, juror, entity::Role::Juror, Some(jury_org)).await;
+        let doc = with_juror(
+            with_title_year(
+                with_scoring(with_mentor(sample_document(), mentor), partner),
+                "maritime heritage",
+            ),
+            juror,
         );
         let text = canonical(&doc);
         assert_meets_schema(&text);
@@ -336,8 +363,23 @@ both!(
         assert_eq!(audit[0].changes["statusChanges"], 29);
         assert_eq!(audit[0].changes["progressUpdates"], 2);
         assert_eq!(count::<entity::mentoring_session::Entity>(&app).await, 2);
-        assert_eq!(count::<entity::assessment::Entity>(&app).await, 4);
-        assert_eq!(count::<entity::assessment_score::Entity>(&app).await, 5);
+        assert_eq!(count::<entity::assessment::Entity>(&app).await, 5);
+        assert_eq!(count::<entity::assessment_score::Entity>(&app).await, 6);
+        assert_eq!(count::<entity::jury_assignment::Entity>(&app).await, 1);
+        // The external juror reads the application assigned to them, and only that one.
+        let juror = app.login(juror, common::fixtures::PASSWORD).await;
+        let seen = app
+            .gql(
+                Some(&juror),
+                "{ applications { totalCount edges { node { title } } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            seen["data"]["applications"],
+            json!({ "totalCount": 1, "edges": [{ "node": { "title": "Ystad and Simrishamn: the coast as a stage" } }] }),
+            "{seen}"
+        );
         // The jury's ranking reads the imported scores (the conflict is not scored).
         let ranking = app
             .gql(
@@ -349,7 +391,7 @@ both!(
             .await;
         let entries = ranking["data"]["ranking"]["entries"].to_string();
         assert!(entries.contains("\"conflictsDeclared\":1"), "{ranking}");
-        assert!(entries.contains("\"scoreCount\":1"), "{ranking}");
+        assert!(entries.contains("\"scoreCount\":2"), "{ranking}");
         // The imported plans are frozen: the municipality's own edit is refused.
         let plans = app
             .gql(
@@ -653,6 +695,35 @@ both!(
         }
         assert_eq!(count::<entity::plan_action::Entity>(&app).await, 2);
         assert_eq!(count::<entity::progress_update::Entity>(&app).await, 0);
+        // A juror must be a JUROR user, and scores only what they are assigned to.
+        let partner = "partner.history@test.example";
+        let org = common::fixtures::organisation(
+            &app.state.db,
+            "Creative Estonia",
+            "EE",
+            entity::OrganisationKind::Partner,
+        )
+        .await;
+        common::fixtures::user(&app, partner, entity::Role::Partner, Some(org)).await;
+        let mut jury_badly = with_juror(with_scoring(sample_document(), partner), partner);
+        jury_badly["edition"]["titleYear"] = 2019.into();
+        jury_badly["applications"][0]["assessments"][0]["assessor"] = "other@test.example".into();
+        let body = app
+            .gql(
+                Some(&token),
+                IMPORT,
+                json!({ "i": { "document": jury_badly } }),
+            )
+            .await;
+        assert_eq!(code(&body), "CONFLICT", "{body}");
+        let reasons = body["errors"][0]["extensions"]["reasons"].to_string();
+        for expected in [
+            "jurors.partner.history@test.example: no user with the JUROR role has this e-mail",
+            "Faaborg (test) (DK).assessments.JURY.other@test.example: neither an assessor of the JURY stage nor a juror",
+        ] {
+            assert!(reasons.contains(expected), "{expected}: {body}");
+        }
+        assert_eq!(count::<entity::jury_assignment::Entity>(&app).await, 0);
     }
 );
 

@@ -429,7 +429,8 @@ fn stage(at: &str, name: &str, reasons: &mut Vec<String>) -> Option<AssessmentSt
 }
 
 /// The criteria (as the coordinators' mutation checks them, one name once per stage), the
-/// assessors, and each assessment: by an assessor of its stage, once per assessor and stage,
+/// assessors and each application's jurors, and each assessment: by an assessor of its stage
+/// or a juror assigned to the application in it, once per assessor and stage,
 /// of an application that reached the status the stage scores, with every criterion scored
 /// within its maximum (the assessors' own scoresheet check) or a conflict of interest declared
 /// with a note and no scores.
@@ -475,6 +476,23 @@ fn scoring(doc: &EditionHistory, statuses: &[Vec<ApplicationStatus>], reasons: &
         }
     }
     for (a, statuses) in doc.applications.iter().zip(statuses) {
+        for (i, x) in a.jurors.iter().enumerate() {
+            let at = format!(
+                "applications.{}.jurors.{}",
+                label(&a.lead_municipality),
+                x.email
+            );
+            stage(&at, &x.stage, reasons);
+            if let Err(err) = Email::parse("email", &x.email) {
+                reasons.push(format!("{at}: {}", err.public_message()));
+            }
+            if a.jurors[..i]
+                .iter()
+                .any(|o| o.stage == x.stage && o.email == x.email)
+            {
+                reasons.push(format!("{at}: assigned twice to the {} stage", x.stage));
+            }
+        }
         for (i, x) in a.assessments.iter().enumerate() {
             let at = format!(
                 "applications.{}.assessments.{}.{}",
@@ -486,12 +504,18 @@ fn scoring(doc: &EditionHistory, statuses: &[Vec<ApplicationStatus>], reasons: &
                 continue;
             };
             assessment(&at, st, x, &criteria, statuses, reasons);
+            // As submitAssessment: an assessor of the edition's stage, or a juror assigned to
+            // this application in the stage.
             if !e
                 .assessors
                 .iter()
+                .chain(&a.jurors)
                 .any(|o| o.stage == x.stage && o.email == x.assessor)
             {
-                reasons.push(format!("{at}: not an assessor of the {} stage", x.stage));
+                reasons.push(format!(
+                    "{at}: neither an assessor of the {} stage nor a juror assigned to this application in it",
+                    x.stage
+                ));
             }
             if a.assessments[..i]
                 .iter()

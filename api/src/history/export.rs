@@ -76,6 +76,7 @@ pub async fn export_edition(
     let mut title_year = title_year(db, &app_ids).await?;
     let mut mentors = mentors(db, &app_ids).await?;
     let mut assessments = scoring::export_assessments(db, &app_ids).await?;
+    let mut jurors = scoring::export_jurors(db, &app_ids).await?;
     let (criteria, assessors) = scoring::export_setup(db, ed.id).await?;
     let mut co_by_app: HashMap<Uuid, Vec<OrganisationRef>> = HashMap::new();
     for c in &co {
@@ -94,6 +95,7 @@ pub async fn export_edition(
             history: history.remove(&a.id).unwrap_or_default(),
             plan_versions: versions.remove(&a.id).unwrap_or_default(),
             mentors: mentors.remove(&a.id).unwrap_or_default(),
+            jurors: jurors.remove(&a.id).unwrap_or_default(),
             assessments: assessments.remove(&a.id).unwrap_or_default(),
             progress: title_year.progress.remove(&a.id).unwrap_or_default(),
             indicator_actuals: title_year.actuals.remove(&a.id).unwrap_or_default(),

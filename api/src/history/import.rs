@@ -446,7 +446,7 @@ async fn write_application(
     };
     write_mentors(txn, app.id, ids.mentors, a, now).await?;
     let scored =
-        scoring::write_assessments(txn, app.id, a, ids.criteria, ids.assessors, now).await?;
+        scoring::write_assessments(txn, by, app.id, a, ids.criteria, ids.assessors, now).await?;
     Ok((plan, scored))
 }
 

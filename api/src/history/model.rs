@@ -67,7 +67,7 @@ pub struct CriterionDoc {
     pub max_score: i32,
 }
 
-/// An assessor of a stage.
+/// An assessor of a stage (of the edition's stage, or a juror of one application's).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AssessorDoc {
@@ -161,6 +161,10 @@ pub struct ApplicationDoc {
     /// Its mentors (portal users with the MENTOR role, by e-mail) and their sessions.
     #[serde(default)]
     pub mentors: Vec<MentorDoc>,
+    /// The external jurors assigned to score it (users with the JUROR role, by e-mail), stage
+    /// by stage: a juror scores only the applications assigned to them.
+    #[serde(default)]
+    pub jurors: Vec<AssessorDoc>,
     /// Its assessments, stage by stage.
     #[serde(default)]
     pub assessments: Vec<AssessmentDoc>,
@@ -332,6 +336,12 @@ impl EditionHistory {
             }
             a.mentors
                 .sort_by(|x, y| (&x.email, x.starts_on).cmp(&(&y.email, y.starts_on)));
+            for x in &mut a.jurors {
+                x.email = x.email.trim().to_lowercase();
+            }
+            a.jurors.sort_by(|x, y| {
+                (stage_rank(&x.stage), &x.email).cmp(&(stage_rank(&y.stage), &y.email))
+            });
             for x in &mut a.assessments {
                 x.assessor = x.assessor.trim().to_lowercase();
                 x.comment = x.comment.trim().to_owned();

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{
-    AssessmentStage, Role, assessment, assessment_score, assessor_assignment, criterion, user,
+    AssessmentStage, Role, assessment, assessment_score, assessor_assignment, criterion,
+    jury_assignment, user,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
@@ -19,30 +20,57 @@ use super::model::{
 use crate::domain::Measure;
 use crate::error::{AppError, AppResult};
 
-/// The users the document's assessors name, by e-mail: each must be a coordinator or partner
-/// user (inactive ones too: a juror of a past edition may have left since).
+/// The users the document's assessors and jurors name, by e-mail: an assessor of the edition
+/// must be a coordinator or partner user, a juror of an application a JUROR user (inactive ones
+/// too: a juror of a past edition may have left since).
 pub async fn assessor_users(
     txn: &impl ConnectionTrait,
     doc: &EditionHistory,
     reasons: &mut Vec<String>,
 ) -> AppResult<HashMap<String, Uuid>> {
+    // (e-mail, where, whether a juror)
+    let mut named: Vec<(String, String, bool)> = doc
+        .edition
+        .assessors
+        .iter()
+        .map(|x| (x.email.clone(), "edition.assessors".to_owned(), false))
+        .collect();
+    for a in &doc.applications {
+        for x in &a.jurors {
+            let at = format!(
+                "applications.{} ({}).jurors",
+                a.lead_municipality.name, a.lead_municipality.country_code
+            );
+            named.push((x.email.clone(), at, true));
+        }
+    }
     let mut out = HashMap::new();
-    for x in &doc.edition.assessors {
-        if out.contains_key(&x.email) {
+    let mut seen = std::collections::HashSet::new();
+    for (email, at, juror) in named {
+        if !seen.insert((email.clone(), juror)) {
             continue;
         }
         let found = user::Entity::find()
-            .filter(user::Column::Email.eq(x.email.as_str()))
+            .filter(user::Column::Email.eq(email.as_str()))
             .one(txn)
             .await?;
         match found {
-            Some(u) if matches!(u.role, Role::Coordinator | Role::Partner) => {
-                out.insert(x.email.clone(), u.id);
+            Some(u) if !juror && matches!(u.role, Role::Coordinator | Role::Partner) => {
+                out.insert(email, u.id);
             }
-            _ => reasons.push(format!(
-                "edition.assessors.{}: no coordinator or partner user has this e-mail (create the user first)",
-                x.email
-            )),
+            Some(u) if juror && u.role == Role::Juror => {
+                out.insert(email, u.id);
+            }
+            _ => {
+                let who = if juror {
+                    "no user with the JUROR role"
+                } else {
+                    "no coordinator or partner user"
+                };
+                reasons.push(format!(
+                    "{at}.{email}: {who} has this e-mail (create the user first)"
+                ));
+            }
         }
     }
     Ok(out)
@@ -101,16 +129,30 @@ pub async fn write_setup(
     Ok(ids)
 }
 
-/// Writes an application's assessments and their scores; the rows written.
+/// Writes an application's jury assignments, its assessments and their scores; the rows
+/// written.
 pub async fn write_assessments(
     txn: &DatabaseTransaction,
+    by: Uuid,
     application_id: Uuid,
     a: &ApplicationDoc,
     criteria: &CriteriaIds,
     assessors: &HashMap<String, Uuid>,
     now: DateTime<Utc>,
 ) -> AppResult<usize> {
-    let mut rows = 0;
+    for x in &a.jurors {
+        jury_assignment::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            application_id: Set(application_id),
+            stage: Set(stage_of(&x.stage)?),
+            juror_id: Set(assessors[&x.email]),
+            assigned_by: Set(Some(by)),
+            created_at: Set(now),
+        }
+        .insert(txn)
+        .await?;
+    }
+    let mut rows = a.jurors.len();
     for x in &a.assessments {
         let stage = stage_of(&x.stage)?;
         let m = assessment::ActiveModel {
@@ -231,6 +273,26 @@ pub async fn export_assessments(
                 submitted_at: x.submitted_at,
                 scores: scores.remove(&x.id).unwrap_or_default(),
             });
+    }
+    Ok(out)
+}
+
+/// Each application's jurors, by stage.
+pub async fn export_jurors(
+    db: &impl ConnectionTrait,
+    app_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<AssessorDoc>>> {
+    let rows = jury_assignment::Entity::find()
+        .filter(jury_assignment::Column::ApplicationId.is_in(app_ids.to_vec()))
+        .all(db)
+        .await?;
+    let emails = emails(db, rows.iter().map(|x| x.juror_id)).await?;
+    let mut out: HashMap<Uuid, Vec<AssessorDoc>> = HashMap::new();
+    for x in rows {
+        out.entry(x.application_id).or_default().push(AssessorDoc {
+            stage: x.stage.as_str().to_owned(),
+            email: emails.get(&x.juror_id).cloned().unwrap_or_default(),
+        });
     }
     Ok(out)
 }
