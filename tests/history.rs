@@ -371,13 +371,17 @@ both!(
         let seen = app
             .gql(
                 Some(&juror),
-                "{ applications { totalCount edges { node { title } } } }",
+                "{ applications { totalCount edges { node { title
+                     plan { indicators { name actual } actions { progressUpdates { percentage } } } } } } }",
                 json!({}),
             )
             .await;
         assert_eq!(
             seen["data"]["applications"],
-            json!({ "totalCount": 1, "edges": [{ "node": { "title": "Ystad and Simrishamn: the coast as a stage" } }] }),
+            // The plan as handed in, and nothing of the title year.
+            json!({ "totalCount": 1, "edges": [{ "node": { "title": "Ystad and Simrishamn: the coast as a stage",
+                "plan": { "indicators": [{ "name": "Participants", "actual": null }],
+                          "actions": [{ "progressUpdates": [] }] } } }] }),
             "{seen}"
         );
         // The jury's ranking reads the imported scores (the conflict is not scored).

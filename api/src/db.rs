@@ -95,6 +95,7 @@ pub async fn connect(config: &Config) -> Result<(DatabaseConnection, StatementCo
     let c = counter.clone();
     db.set_metric_callback(move |info| {
         c.0.inc();
+        crate::telemetry::statement_span(info);
         let ms = info.elapsed.as_secs_f64() * 1000.0;
         if info.failed {
             tracing::debug!(target: "pearls_api::sql", sql = %info.statement, ms, "statement failed");

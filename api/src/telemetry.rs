@@ -9,22 +9,71 @@
 //! - a span per GraphQL operation (`graphql/extensions.rs`, target [`TRACE_TARGET`]) named
 //!   `query Dashboard` and carrying `graphql.operation.name`, `graphql.operation.type` and
 //!   `graphql.document.hash`;
-//! - a span per SQL statement (SeaORM's `tracing-spans`): `db.system`, `db.operation` and
-//!   `db.statement`, the statement's text with its placeholders — values are bound, never in it.
+//! - a span per SQL statement ([`statement_span`], from the database's statement callback, with
+//!   the statement's real start and end): `db.system.name`, `db.operation.name` and
+//!   `db.query.text`, the statement's text with its placeholders — values are bound, never in it.
 //!
-//! Free when off: the log layer never takes the operation or statement spans, so with no trace
-//! layer their call sites are disabled once and for all and cost a cached check.
+//! Free when off: without traces the log layer is the only layer and never takes the operation
+//! span, so its call site is disabled once and for all; the statement callback finds no tracer
+//! and returns.
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing::Metadata;
 use tracing_subscriber::filter::{EnvFilter, FilterExt, filter_fn};
-use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::layer::{Layered, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, Registry};
 
 /// The target of the spans that exist for traces only (the GraphQL operation span).
 pub const TRACE_TARGET: &str = "pearls_api::trace";
+
+/// The tracer of the statement spans, set when traces are exported (never otherwise: then
+/// [`statement_span`] costs one load per statement).
+static STATEMENT_TRACER: std::sync::OnceLock<opentelemetry_sdk::trace::SdkTracer> =
+    std::sync::OnceLock::new();
+
+/// Exports a client span for a SQL statement that has just run, as a child of the span the
+/// statement ran in (the GraphQL operation's, or the request's), from its start to now. Called
+/// by the database's statement callback (`db.rs`), which SeaORM runs after every statement on
+/// the task that ran it; nothing is built when traces are off. Attributes after OpenTelemetry's
+/// database conventions: `db.system.name`, `db.operation.name` and `db.query.text` — the
+/// statement with its placeholders (values are bound, never part of it).
+pub fn statement_span(info: &sea_orm::metric::Info<'_>) {
+    use opentelemetry::KeyValue;
+    use opentelemetry::trace::{Span as _, SpanKind, Status, Tracer as _};
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    let Some(tracer) = STATEMENT_TRACER.get() else {
+        return;
+    };
+    let sql = info.statement.sql.as_str();
+    let operation = sql
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    let system = match info.statement.db_backend {
+        sea_orm::DbBackend::Postgres => "postgresql",
+        sea_orm::DbBackend::Sqlite => "sqlite",
+        _ => "other_sql",
+    };
+    let end = std::time::SystemTime::now();
+    let parent = tracing::Span::current().context();
+    let mut span = tracer
+        .span_builder(operation.clone())
+        .with_kind(SpanKind::Client)
+        .with_start_time(end.checked_sub(info.elapsed).unwrap_or(end))
+        .with_attributes([
+            KeyValue::new("db.system.name", system),
+            KeyValue::new("db.operation.name", operation),
+            KeyValue::new("db.query.text", sql.to_owned()),
+        ])
+        .start_with_context(tracer, &parent);
+    if info.failed {
+        span.set_status(Status::error("the statement failed"));
+    }
+    span.end_with_timestamp(end);
+}
 
 /// The exporter, kept to flush what is buffered when the server stops.
 #[must_use = "call shutdown() when the server has stopped, or buffered spans are lost"]
@@ -93,9 +142,7 @@ pub fn traces_wanted(var: impl Fn(&str) -> Option<String>) -> Result<bool, Strin
 
 /// Spans for traces only: the log layer leaves them to the trace layer.
 fn trace_only_span(meta: &Metadata<'_>) -> bool {
-    meta.is_span()
-        && (meta.target() == TRACE_TARGET
-            || (meta.target().starts_with("sea_orm") && meta.name().starts_with("sea_orm.")))
+    meta.is_span() && meta.target() == TRACE_TARGET
 }
 
 /// What the trace layer takes: the request, operation and statement spans, and warnings and
@@ -108,17 +155,28 @@ fn traced(meta: &Metadata<'_>) -> bool {
     }
 }
 
-/// Installs the global subscriber once; later calls (tests start many servers) do nothing.
-/// `with_traces` asks for the trace exporter when the environment configures one (only
-/// `pearls serve` does: the other commands are not requests).
-pub fn init(filter: &str, with_traces: bool) -> Result<Traces, String> {
+/// JSON lines on stderr, filtered by `filter` (an `EnvFilter` directive; `info` when it does
+/// not parse), never taking the trace-only spans.
+fn log_layer(filter: &str) -> impl Layer<Registry> + Send + Sync {
     let env = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let logs = tracing_subscriber::fmt::layer()
+    tracing_subscriber::fmt::layer()
         .json()
         .with_current_span(true)
         .with_span_list(false)
         .with_writer(std::io::stderr)
-        .with_filter(env.and(filter_fn(|meta| !trace_only_span(meta))));
+        .with_filter(env.and(filter_fn(|meta| !trace_only_span(meta))))
+}
+
+/// The subscriber without traces: the log layer alone.
+fn logs_only<L: Layer<Registry> + Send + Sync>(logs: L) -> Layered<L, Registry> {
+    Registry::default().with(logs)
+}
+
+/// Installs the global subscriber once; later calls (tests start many servers) do nothing.
+/// `with_traces` asks for the trace exporter when the environment configures one (only
+/// `pearls serve` does: the other commands are not requests).
+pub fn init(filter: &str, with_traces: bool) -> Result<Traces, String> {
+    let logs = log_layer(filter);
     let provider = if with_traces && traces_wanted(|k| std::env::var(k).ok())? {
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_http()
@@ -138,21 +196,41 @@ pub fn init(filter: &str, with_traces: bool) -> Result<Traces, String> {
     } else {
         None
     };
-    let traces = provider.as_ref().map(|p| {
-        opentelemetry::global::set_text_map_propagator(
-            opentelemetry_sdk::propagation::TraceContextPropagator::new(),
-        );
-        tracing_opentelemetry::layer()
-            .with_tracer(p.tracer("pearls"))
-            .with_filter(filter_fn(traced))
-    });
-    let _ = Registry::default().with(logs).with(traces).try_init();
+    match &provider {
+        Some(p) => {
+            let _ = STATEMENT_TRACER.set(p.tracer("pearls"));
+            opentelemetry::global::set_text_map_propagator(
+                opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+            );
+            let traces = tracing_opentelemetry::layer()
+                .with_tracer(p.tracer("pearls"))
+                .with_filter(filter_fn(traced));
+            let _ = Registry::default().with(logs).with(traces).try_init();
+        }
+        // Without traces the log layer is the only one. (An absent `Option` layer would not
+        // do: it enables every call site, so the trace-only spans — one per operation and per
+        // SQL statement — would be built, entered and recorded on every request for nobody.)
+        None => {
+            let _ = logs_only(logs).try_init();
+        }
+    }
     Ok(Traces(provider))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::traces_wanted;
+    use super::{TRACE_TARGET, log_layer, logs_only, traces_wanted};
+
+    /// Production runs without traces: then the operation's span must not exist at all (not
+    /// built, entered or recorded on every request).
+    #[test]
+    fn without_traces_the_trace_only_spans_are_never_built() {
+        tracing::subscriber::with_default(logs_only(log_layer("info")), || {
+            assert!(tracing::info_span!(target: TRACE_TARGET, "graphql.operation").is_disabled());
+            // The request's span is logged.
+            assert!(!tracing::info_span!("HTTP request").is_disabled());
+        });
+    }
 
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |k| {

@@ -235,10 +235,10 @@ fn a_request_is_traced_from_the_incoming_traceparent_to_each_statement() {
         "{hash}"
     );
 
-    // Its statements, with their shape and no values.
+    // Its statements, with their shape and no values, inside the operation's time.
     let statements: Vec<&&Span> = ours
         .iter()
-        .filter(|s| s.name.starts_with("sea_orm.") && s.parent_span_id == op.span_id)
+        .filter(|s| attribute(s, "db.system.name").is_some() && s.parent_span_id == op.span_id)
         .collect();
     assert!(
         !statements.is_empty(),
@@ -246,11 +246,22 @@ fn a_request_is_traced_from_the_incoming_traceparent_to_each_statement() {
     );
     for s in &statements {
         assert_eq!(s.kind, SpanKind::Client as i32);
-        assert_eq!(attribute(s, "db.system").as_deref(), Some("sqlite"));
+        assert_eq!(attribute(s, "db.system.name").as_deref(), Some("sqlite"));
+        assert_eq!(
+            attribute(s, "db.operation.name").as_deref(),
+            Some(s.name.as_str())
+        );
+        assert!(
+            op.start_time_unix_nano <= s.start_time_unix_nano
+                && s.start_time_unix_nano <= s.end_time_unix_nano
+                && s.end_time_unix_nano <= op.end_time_unix_nano,
+            "a statement outside its operation: {s:?}"
+        );
     }
     assert!(
-        statements.iter().any(|s| attribute(s, "db.statement")
-            .is_some_and(|sql| sql.to_ascii_uppercase().contains("SELECT"))),
+        statements.iter().any(|s| s.name == "SELECT"
+            && attribute(s, "db.query.text")
+                .is_some_and(|sql| sql.to_ascii_uppercase().contains("SELECT"))),
         "{statements:?}"
     );
     for s in &spans {

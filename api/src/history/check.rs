@@ -44,9 +44,11 @@ pub struct Checked {
     pub statuses: Vec<Vec<ApplicationStatus>>,
 }
 
-/// Checks `doc` (canonicalised); `Err` holds every reason it breaks a rule.
-pub fn check(doc: &EditionHistory) -> Result<Checked, Vec<String>> {
+/// Checks `doc` (canonicalised) as history at `now`; `Err` holds every reason it breaks a
+/// rule.
+pub fn check(doc: &EditionHistory, now: DateTime<Utc>) -> Result<Checked, Vec<String>> {
     let mut reasons = Vec::new();
+    not_in_the_future(doc, now, &mut reasons);
     let policy = edition(doc, &mut reasons);
     let phases = phases(doc, &mut reasons);
     organisations(doc, &mut reasons);
@@ -75,6 +77,54 @@ pub fn check(doc: &EditionHistory) -> Result<Checked, Vec<String>> {
             statuses,
         }),
         _ => Err(reasons),
+    }
+}
+
+/// History has happened: no decision, hand-in, scoresheet, session or progress post dated
+/// after `now` (as a live `effectiveAt` may not be in the future).
+fn not_in_the_future(doc: &EditionHistory, now: DateTime<Utc>, reasons: &mut Vec<String>) {
+    for a in &doc.applications {
+        let at = format!("applications.{}", label(&a.lead_municipality));
+        let mut dated: Vec<(String, DateTime<Utc>)> = Vec::new();
+        dated.extend(
+            a.history
+                .iter()
+                .enumerate()
+                .map(|(i, h)| (format!("history.{i}"), h.effective_at)),
+        );
+        dated.extend(
+            a.plan_versions
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (format!("planVersions.{i}"), v.submitted_at)),
+        );
+        dated.extend(a.assessments.iter().map(|x| {
+            (
+                format!("assessments.{}.{}", x.stage, x.assessor),
+                x.submitted_at,
+            )
+        }));
+        dated.extend(
+            a.progress
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (format!("progress.{i}"), p.posted_at)),
+        );
+        for (what, t) in dated {
+            if t > now {
+                reasons.push(format!(
+                    "{at}.{what}: dated {t}, in the future; history is what has happened"
+                ));
+            }
+        }
+        for m in &a.mentors {
+            for x in m.sessions.iter().filter(|x| x.held_on > now.date_naive()) {
+                reasons.push(format!(
+                    "{at}.mentors.{}.sessions.{}: in the future; history is what has happened",
+                    m.email, x.held_on
+                ));
+            }
+        }
     }
 }
 
@@ -638,6 +688,28 @@ mod tests {
                 "planVersions": [{ "number": 1, "submittedAt": "2029-03-01T12:00:00Z", "content": content() }] })
     }
 
+    /// A moment after every date of the tests' documents.
+    fn later() -> DateTime<Utc> {
+        "2031-01-01T00:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn history_is_not_in_the_future() {
+        let a = winner("A", "SE", "2029-05-01");
+        let before = "2029-04-01T00:00:00Z".parse().unwrap();
+        let reasons = check(&doc(vec![a]), before).err().unwrap();
+        assert!(
+            reasons.iter().any(|r| r
+                .starts_with("applications.A (SE).history.6: dated 2029-05-01")
+                && r.contains("in the future")),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons.iter().all(|r| r.contains("in the future")),
+            "{reasons:?}"
+        );
+    }
+
     fn doc(apps: Vec<serde_json::Value>) -> EditionHistory {
         let orgs: Vec<_> = apps
             .iter()
@@ -655,10 +727,13 @@ mod tests {
 
     #[test]
     fn a_history_within_the_rules_passes() {
-        let checked = check(&doc(vec![
-            winner("A", "SE", "2029-05-01"),
-            winner("B", "DK", "2029-05-01"),
-        ]))
+        let checked = check(
+            &doc(vec![
+                winner("A", "SE", "2029-05-01"),
+                winner("B", "DK", "2029-05-01"),
+            ]),
+            later(),
+        )
         .unwrap_or_else(|r| panic!("{r:?}"));
         assert_eq!(
             checked.statuses[0].last(),
@@ -669,10 +744,13 @@ mod tests {
     #[test]
     fn awards_are_replayed_against_the_policy_in_date_order() {
         // Two Swedish titles with no extras: the later one breaks the country rule.
-        let reasons = check(&doc(vec![
-            winner("A", "SE", "2029-05-02"),
-            winner("B", "SE", "2029-05-01"),
-        ]))
+        let reasons = check(
+            &doc(vec![
+                winner("A", "SE", "2029-05-02"),
+                winner("B", "SE", "2029-05-01"),
+            ]),
+            later(),
+        )
         .err()
         .unwrap();
         assert_eq!(reasons.len(), 1, "{reasons:?}");
@@ -681,11 +759,14 @@ mod tests {
             "{reasons:?}"
         );
         // A third title breaks the cap.
-        let reasons = check(&doc(vec![
-            winner("A", "SE", "2029-05-01"),
-            winner("B", "DK", "2029-05-01"),
-            winner("C", "FI", "2029-05-03"),
-        ]))
+        let reasons = check(
+            &doc(vec![
+                winner("A", "SE", "2029-05-01"),
+                winner("B", "DK", "2029-05-01"),
+                winner("C", "FI", "2029-05-03"),
+            ]),
+            later(),
+        )
         .err()
         .unwrap();
         assert!(reasons[0].contains("award cap of 2"), "{reasons:?}");
@@ -702,7 +783,9 @@ mod tests {
         let mut twice = winner("B", "DK", "2029-05-01");
         twice["planVersions"][0]["content"]["vision"] = " ".into();
         twice["motivation"] = "".into();
-        let reasons = check(&doc(vec![skip, twice.clone(), twice])).err().unwrap();
+        let reasons = check(&doc(vec![skip, twice.clone(), twice]), later())
+            .err()
+            .unwrap();
         let all = reasons.join("\n");
         for expected in [
             "cannot be moved to SHORTLISTED",
@@ -721,7 +804,7 @@ mod tests {
     fn a_submitted_plan_needs_its_frozen_version() {
         let mut a = winner("A", "SE", "2029-05-01");
         a["planVersions"] = json!([]);
-        let reasons = check(&doc(vec![a])).err().unwrap();
+        let reasons = check(&doc(vec![a]), later()).err().unwrap();
         assert!(reasons[0].contains("frozen version 1"), "{reasons:?}");
     }
 }

@@ -94,7 +94,8 @@ pub async fn import_in(
     let sha256 = doc.sha256();
     let year = doc.edition.title_year;
     // Every reason at once: the rules of the document, then what the database says of it.
-    let (checked, mut reasons) = match check(&doc) {
+    let now = Utc::now();
+    let (checked, mut reasons) = match check(&doc, now) {
         Ok(c) => (Some(c), Vec::new()),
         Err(r) => (None, r),
     };
@@ -127,7 +128,6 @@ pub async fn import_in(
         Some(c) if reasons.is_empty() => c,
         _ => return Err(refused(year, reasons)),
     };
-    let now = Utc::now();
     let ed = write_edition(txn, &doc, &checked, now).await?;
     let criteria = scoring::write_setup(txn, by.user_id, ed.id, &doc, &assessors, now).await?;
     let mut created = Vec::new();

@@ -361,21 +361,20 @@ impl EditionHistory {
                     .map(|u| u.trim().to_owned())
                     .filter(|u| !u.is_empty());
             }
+            // Every field in the key: two posts at the same moment keep one order.
             a.progress.sort_by(|x, y| {
-                (
-                    x.action,
-                    x.posted_at,
-                    x.percentage,
-                    x.participants_reached,
-                    &x.note,
-                )
-                    .cmp(&(
-                        y.action,
-                        y.posted_at,
-                        y.percentage,
-                        y.participants_reached,
-                        &y.note,
-                    ))
+                let key = |p: &ProgressDoc| {
+                    (
+                        p.action,
+                        p.posted_at,
+                        p.percentage,
+                        p.participants_reached,
+                        p.implementation.clone(),
+                        p.evidence_url.clone(),
+                        p.note.clone(),
+                    )
+                };
+                key(x).cmp(&key(y))
             });
             for x in &mut a.indicator_actuals {
                 x.actual = x.actual.normalize();

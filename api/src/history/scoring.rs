@@ -76,6 +76,14 @@ pub async fn assessor_users(
     Ok(out)
 }
 
+/// The id of a user the document names, resolved before anything is written.
+fn user_id(users: &HashMap<String, Uuid>, email: &str) -> AppResult<Uuid> {
+    users
+        .get(email)
+        .copied()
+        .ok_or_else(|| AppError::internal("a checked assessor or juror is missing"))
+}
+
 fn stage_of(name: &str) -> AppResult<AssessmentStage> {
     named(name, AssessmentStage::as_str).ok_or_else(|| AppError::internal("checked stage"))
 }
@@ -119,7 +127,7 @@ pub async fn write_setup(
             id: Set(Uuid::now_v7()),
             edition_id: Set(edition_id),
             stage: Set(stage_of(&x.stage)?),
-            assessor_id: Set(assessors[&x.email]),
+            assessor_id: Set(user_id(assessors, &x.email)?),
             assigned_by: Set(Some(by)),
             created_at: Set(now),
         }
@@ -145,7 +153,7 @@ pub async fn write_assessments(
             id: Set(Uuid::now_v7()),
             application_id: Set(application_id),
             stage: Set(stage_of(&x.stage)?),
-            juror_id: Set(assessors[&x.email]),
+            juror_id: Set(user_id(assessors, &x.email)?),
             assigned_by: Set(Some(by)),
             created_at: Set(now),
         }
@@ -158,7 +166,7 @@ pub async fn write_assessments(
         let m = assessment::ActiveModel {
             id: Set(Uuid::now_v7()),
             application_id: Set(application_id),
-            assessor_id: Set(assessors[&x.assessor]),
+            assessor_id: Set(user_id(assessors, &x.assessor)?),
             stage: Set(stage),
             conflict_of_interest: Set(x.conflict_of_interest),
             comment: Set(x.comment.clone()),

@@ -230,6 +230,7 @@ impl PlanAction {
 
 /// A measurable indicator of a plan.
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct PlanIndicator {
     /// Opaque global id.
     pub id: ID,
@@ -241,8 +242,18 @@ pub struct PlanIndicator {
     pub baseline: Decimal,
     /// Value the plan aims at.
     pub target: Decimal,
-    /// Value measured in the title year, if recorded.
-    pub actual: Option<Decimal>,
+    #[graphql(skip)]
+    pub measured: Option<Decimal>,
+}
+
+#[ComplexObject]
+impl PlanIndicator {
+    /// Value measured in the title year, if recorded (null for jurors, who score the plan and
+    /// read nothing of the title year).
+    async fn actual(&self, ctx: &Context<'_>) -> Option<Decimal> {
+        self.measured
+            .filter(|_| crate::policy::rules::read_title_year_figures(&req(ctx).actor))
+    }
 }
 
 impl From<plan_indicator::Model> for PlanIndicator {
@@ -253,7 +264,7 @@ impl From<plan_indicator::Model> for PlanIndicator {
             unit: m.unit,
             baseline: Measure::to_decimal(m.baseline_milli).into(),
             target: Measure::to_decimal(m.target_milli).into(),
-            actual: m.actual_milli.map(|v| Measure::to_decimal(v).into()),
+            measured: m.actual_milli.map(|v| Measure::to_decimal(v).into()),
         }
     }
 }

@@ -388,6 +388,12 @@ pub fn read_registration_figures(actor: &Actor) -> bool {
     matches!(actor, Actor::User(p) if p.role != Role::Juror)
 }
 
+/// Who reads the title year's measured figures of a plan they see (an indicator's measured
+/// value): everyone but jurors, who score the plan as handed in.
+pub fn read_title_year_figures(actor: &Actor) -> bool {
+    actor.role() != Some(Role::Juror)
+}
+
 /// Who registers `who` for an event in `role`: every signed-in user themselves as a
 /// participant; the event's managers anyone, in any role.
 pub fn register_for_event(

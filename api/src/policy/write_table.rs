@@ -382,6 +382,10 @@ table! {
         coordinator => Allow, partner => Allow, mentor => Allow, lead_municipality => Allow,
         juror => Hidden, anonymous => Hidden, integration => Hidden,
     }
+    read_title_year_figures: |a| rules::read_title_year_figures(&a) => {
+        coordinator => Allow, partner => Allow, mentor => Allow, lead_municipality => Allow,
+        integration => Allow, juror => Hidden,
+    }
     register_oneself: |a| rules::register_for_event(
         &a, ORG_A, a.user_id().unwrap_or_default(), ParticipationRole::Participant) => {
         coordinator => Allow, partner => Allow, other_partner => Allow, mentor => Allow,
