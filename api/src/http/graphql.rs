@@ -16,6 +16,7 @@ use crate::auth::request::authenticate;
 use crate::error::{AppError, code};
 use crate::graphql::cache::ResponseCache;
 use crate::graphql::context::RequestContext;
+use crate::graphql::context::Splices;
 use crate::graphql::extensions::HttpGet;
 use crate::graphql::schema::PearlsSchema;
 use crate::policy::Actor;
@@ -131,6 +132,7 @@ async fn run(
         }
     };
     let mut rc = RequestContext::new(actor, state.clone(), client_address(req, state));
+    rc.splices = Splices::on();
     rc.user = user;
     rc.organisation = organisation;
     let rc = Arc::new(rc);
@@ -182,7 +184,7 @@ async fn run(
             };
             match serde_json::to_vec(&response) {
                 Ok(body) => {
-                    let body = web::Bytes::from(body);
+                    let body = web::Bytes::from(rc.splices.apply(body));
                     miss.cache.put(
                         miss.key,
                         miss.version,
@@ -192,10 +194,10 @@ async fn run(
                     );
                     answer(body, media)
                 }
-                Err(_) => respond(BatchResponse::Single(response), media),
+                Err(_) => respond(BatchResponse::Single(response), media, &rc.splices),
             }
         }
-        Ok(response) => respond(response, media),
+        Ok(response) => respond(response, media, &rc.splices),
         // Stopped by the time limit: no data. `application/json` keeps its 200; under
         // `application/graphql-response+json` an answer without data is a 4xx, and a limit
         // exceeded is the client's request error as the other limits are (400).
@@ -403,7 +405,7 @@ fn with_data(r: Request, rc: &Arc<RequestContext>, via_get: bool) -> Request {
 /// The HTTP answer of an executed request. When the database could not serve it (an error
 /// coded UNAVAILABLE), the status is 503 with `Retry-After`, so load balancers and client retry
 /// policies see a retryable failure; the body is the GraphQL response all the same.
-fn respond(response: BatchResponse, media: Media) -> HttpResponse {
+fn respond(response: BatchResponse, media: Media, splices: &Splices) -> HttpResponse {
     let unavailable = retry_after(&response, code::UNAVAILABLE, false);
     // A spent budget refuses the whole request (a sign-in throttled is a field of a 200).
     let limited = retry_after(&response, code::RATE_LIMITED, true).filter(|_| match &response {
@@ -432,7 +434,15 @@ fn respond(response: BatchResponse, media: Media) -> HttpResponse {
     match (failed, &response) {
         // Nothing ran: the specification's request error has no `data` entry at all.
         (Some(_), BatchResponse::Single(r)) => res.json(json!({ "errors": r.errors })),
-        _ => res.json(response),
+        // The planner's answers go into the body as the text it wrote.
+        _ => match serde_json::to_vec(&response) {
+            Ok(body) => res.body(splices.apply(body)),
+            Err(_) => refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                code::INTERNAL_SERVER_ERROR,
+                "the response could not be written",
+            ),
+        },
     }
 }
 

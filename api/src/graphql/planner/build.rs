@@ -1,8 +1,8 @@
-//! The response of a planned selection, built from the JSON the database returned: each value
-//! written exactly as the type's resolver would write it (the scalars' own `to_value`), keys
-//! in the selection's order — without resolving a field at a time.
+//! The response of a planned selection, written as JSON text from the JSON the database
+//! returned: each value exactly as the type's resolver and the response serialiser would write
+//! it (the scalars' own `to_value` where the text needs converting), keys in the selection's
+//! order — without resolving a field at a time or building a response value per field.
 
-use async_graphql::indexmap::IndexMap;
 use async_graphql::{Name, ScalarType, Value};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value as Json;
@@ -65,44 +65,101 @@ fn scalar(kind: Kind, v: &Json) -> AppResult<Value> {
     })
 }
 
-/// One object of `shape` with the fields of `selection`, from its JSON object.
-pub fn object(shape: &Shape, selection: &[Selected], json: &Json) -> AppResult<Value> {
+/// Appends a JSON string, escaped as the response serialiser escapes it.
+pub fn string(out: &mut Vec<u8>, s: &str) {
+    serde_json::to_writer(out, s).expect("a string serialises into memory");
+}
+
+/// Appends a response value as the response serialiser writes it.
+pub fn value(out: &mut Vec<u8>, v: &Value) {
+    serde_json::to_writer(out, v).expect("a value serialises into memory");
+}
+
+/// Appends one scalar, written as the type's resolver would write it.
+fn scalar_text(out: &mut Vec<u8>, kind: Kind, v: &Json) -> AppResult<()> {
+    use std::io::Write;
+    match (kind, v) {
+        (_, Json::Null) => out.extend_from_slice(b"null"),
+        (Kind::Text | Kind::Enum, Json::String(t)) => string(out, t),
+        (Kind::Int, _) => {
+            let n = integer(v).ok_or_else(|| odd("integer", v))?;
+            write!(out, "{n}").expect("writing into memory");
+        }
+        (Kind::Bool, _) => out.extend_from_slice(match v {
+            Json::Bool(true) => b"true",
+            Json::Bool(false) => b"false",
+            Json::Number(n) if n.as_i64() != Some(0) => b"true",
+            Json::Number(_) => b"false",
+            _ => return Err(odd("boolean", v)),
+        }),
+        (Kind::GlobalId(ty), Json::String(t)) => {
+            let id = uuid(t).ok_or_else(|| odd("id", v))?;
+            string(out, &crate::graphql::ids::encode(ty, id).0);
+        }
+        _ => value(out, &scalar(kind, v)?),
+    }
+    Ok(())
+}
+
+/// Appends one object of `shape` with the fields of `selection`, from its JSON object, as the
+/// response serialiser would write the resolvers' answer: keys (aliases) in the selection's
+/// order, each value as its type writes it.
+pub fn object(
+    out: &mut Vec<u8>,
+    shape: &Shape,
+    selection: &[Selected],
+    json: &Json,
+) -> AppResult<()> {
     if json.is_null() {
-        return Ok(Value::Null);
+        out.extend_from_slice(b"null");
+        return Ok(());
     }
     // SQLite's aggregate sorter (`json_group_array(… ORDER BY …)`) drops the JSON type of its
     // items, which then arrive as JSON text.
     if let Json::String(text) = json {
         let parsed: Json = serde_json::from_str(text).map_err(|_| odd("object", json))?;
-        return object(shape, selection, &parsed);
+        return object(out, shape, selection, &parsed);
     }
-    let mut out = IndexMap::with_capacity(selection.len());
-    for s in selection {
-        let value = if s.name == "__typename" {
-            Value::String(shape.type_name.to_owned())
-        } else {
-            let v = json.get(&s.key).unwrap_or(&Json::Null);
-            if let Some(f) = shape.scalar(&s.name) {
-                scalar(f.kind, v)?
-            } else if let Some(r) = shape.relation(&s.name) {
-                match r.cardinality {
-                    Cardinality::One | Cardinality::Latest(_) => object(r.shape, &s.children, v)?,
-                    Cardinality::Many(_) | Cardinality::Linked { .. } => Value::List(
-                        v.as_array()
-                            .ok_or_else(|| odd("list", v))?
-                            .iter()
-                            .map(|item| object(r.shape, &s.children, item))
-                            .collect::<AppResult<_>>()?,
-                    ),
+    out.push(b'{');
+    for (i, s) in selection.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        string(out, &s.key);
+        out.push(b':');
+        if s.name == "__typename" {
+            string(out, shape.type_name);
+            continue;
+        }
+        let v = json.get(&s.key).unwrap_or(&Json::Null);
+        if let Some(f) = shape.scalar(&s.name) {
+            scalar_text(out, f.kind, v)?;
+        } else if let Some(r) = shape.relation(&s.name) {
+            match r.cardinality {
+                Cardinality::One | Cardinality::Latest(_) => object(out, r.shape, &s.children, v)?,
+                Cardinality::Many(_) | Cardinality::Linked { .. } => {
+                    out.push(b'[');
+                    for (j, item) in v
+                        .as_array()
+                        .ok_or_else(|| odd("list", v))?
+                        .iter()
+                        .enumerate()
+                    {
+                        if j > 0 {
+                            out.push(b',');
+                        }
+                        object(out, r.shape, &s.children, item)?;
+                    }
+                    out.push(b']');
                 }
-            } else {
-                return Err(AppError::internal(format!(
-                    "planned page: {} has no field {}",
-                    shape.type_name, s.name
-                )));
             }
-        };
-        out.insert(Name::new(&s.key), value);
+        } else {
+            return Err(AppError::internal(format!(
+                "planned page: {} has no field {}",
+                shape.type_name, s.name
+            )));
+        }
     }
-    Ok(Value::Object(out))
+    out.push(b'}');
+    Ok(())
 }

@@ -20,7 +20,6 @@ mod sql;
 use std::borrow::Cow;
 use std::sync::Mutex;
 
-use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::Field;
 use async_graphql::registry::Registry;
 use async_graphql::{
@@ -192,55 +191,110 @@ where
     } else {
         None
     };
+    // Each node written once, then placed wherever the selection asks for it.
     let mut nodes = Vec::with_capacity(page.rows.len());
     for (_, row) in &page.rows {
-        nodes.push(build::object(shape, &plan.node, row)?);
+        let mut text = Vec::with_capacity(256);
+        build::object(&mut text, shape, &plan.node, row)?;
+        nodes.push(text);
     }
-    let mut out = IndexMap::with_capacity(plan.fields.len());
-    for f in &plan.fields {
-        let v = match f.name.as_str() {
-            "__typename" => Value::String(types.connection.to_owned()),
-            "totalCount" => Value::from(count.unwrap_or_default()),
-            "nodes" => Value::List(nodes.clone()),
-            "pageInfo" => page_info(&f.children, &page.page_info),
-            "edges" => Value::List(
-                page.rows
+    let mut out = Vec::with_capacity(nodes.iter().map(Vec::len).sum::<usize>() * 2 + 64);
+    out.push(b'{');
+    for (i, f) in plan.fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        build::string(&mut out, &f.key);
+        out.push(b':');
+        match f.name.as_str() {
+            "__typename" => build::string(&mut out, types.connection),
+            "totalCount" => build::value(&mut out, &Value::from(count.unwrap_or_default())),
+            "nodes" => list(
+                &mut out,
+                nodes
                     .iter()
-                    .zip(&nodes)
-                    .map(|((cursor, _), node)| edge(&f.children, types, cursor, node))
-                    .collect(),
+                    .map(|n| |out: &mut Vec<u8>| out.extend_from_slice(n)),
+            ),
+            "pageInfo" => page_info(&mut out, &f.children, &page.page_info),
+            "edges" => list(
+                &mut out,
+                page.rows.iter().zip(&nodes).map(|((cursor, _), node)| {
+                    |out: &mut Vec<u8>| edge(out, &f.children, types, cursor, node)
+                }),
             ),
             _ => unreachable!("checked by plan_connection"),
-        };
-        out.insert(Name::new(&f.key), v);
+        }
     }
-    Ok(Some(Value::Object(out)))
+    out.push(b'}');
+    Ok(Some(match rc.splices.put(out) {
+        Ok(marker) => Value::String(marker),
+        Err(text) => serde_json::from_slice(&text)
+            .map_err(|e| crate::error::AppError::internal_from("a planned page", e))?,
+    }))
 }
 
-fn edge(fields: &[Selected], types: &ConnectionTypes, cursor: &str, node: &Value) -> Value {
-    let mut out = IndexMap::with_capacity(fields.len());
-    for f in fields {
-        let v = match f.name.as_str() {
-            "__typename" => Value::String(types.edge.to_owned()),
-            "cursor" => Value::String(cursor.to_owned()),
-            _ => node.clone(),
-        };
-        out.insert(Name::new(&f.key), v);
+/// Appends a JSON list of the items each writer writes.
+fn list<W: FnOnce(&mut Vec<u8>)>(out: &mut Vec<u8>, items: impl Iterator<Item = W>) {
+    out.push(b'[');
+    for (i, write) in items.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write(out);
     }
-    Value::Object(out)
+    out.push(b']');
 }
 
-fn page_info(fields: &[Selected], info: &connection::PageInfo) -> Value {
-    let mut out = IndexMap::with_capacity(fields.len());
-    for f in fields {
-        let v = match f.name.as_str() {
-            "__typename" => Value::String("PageInfo".to_owned()),
-            "hasNextPage" => Value::Boolean(info.has_next_page),
-            "hasPreviousPage" => Value::Boolean(info.has_previous_page),
-            "startCursor" => info.start_cursor.clone().map_or(Value::Null, Value::String),
-            _ => info.end_cursor.clone().map_or(Value::Null, Value::String),
-        };
-        out.insert(Name::new(&f.key), v);
+fn edge(
+    out: &mut Vec<u8>,
+    fields: &[Selected],
+    types: &ConnectionTypes,
+    cursor: &str,
+    node: &[u8],
+) {
+    out.push(b'{');
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        build::string(out, &f.key);
+        out.push(b':');
+        match f.name.as_str() {
+            "__typename" => build::string(out, types.edge),
+            "cursor" => build::string(out, cursor),
+            _ => out.extend_from_slice(node),
+        }
     }
-    Value::Object(out)
+    out.push(b'}');
+}
+
+fn page_info(out: &mut Vec<u8>, fields: &[Selected], info: &connection::PageInfo) {
+    out.push(b'{');
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        build::string(out, &f.key);
+        out.push(b':');
+        let text = |out: &mut Vec<u8>, t: &Option<String>| match t {
+            Some(t) => build::string(out, t),
+            None => out.extend_from_slice(b"null"),
+        };
+        match f.name.as_str() {
+            "__typename" => build::string(out, "PageInfo"),
+            "hasNextPage" => out.extend_from_slice(if info.has_next_page {
+                b"true"
+            } else {
+                b"false"
+            }),
+            "hasPreviousPage" => out.extend_from_slice(if info.has_previous_page {
+                b"true"
+            } else {
+                b"false"
+            }),
+            "startCursor" => text(out, &info.start_cursor),
+            _ => text(out, &info.end_cursor),
+        }
+    }
+    out.push(b'}');
 }
