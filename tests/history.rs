@@ -246,6 +246,16 @@ fn with_juror(mut doc: Value, email: &str) -> Value {
     doc
 }
 
+/// Imports `doc` expecting a refusal: the answer and its reasons (as JSON text).
+async fn refused(app: &TestApp, token: &str, doc: Value) -> (Value, String) {
+    let body = app
+        .gql(Some(token), IMPORT, json!({ "i": { "document": doc } }))
+        .await;
+    assert_eq!(code(&body), "CONFLICT", "{body}");
+    let reasons = body["errors"][0]["extensions"]["reasons"].to_string();
+    (body, reasons)
+}
+
 /// The canonical text of a document value.
 pub fn canonical(doc: &Value) -> String {
     let mut d = EditionHistory::from_value(doc.clone()).expect("a document");
@@ -615,15 +625,7 @@ both!(
         let before = export_text(&app, 2023).await;
         let mut changed = good;
         changed["applications"][1]["title"] = "Viljandi sings louder".into();
-        let body = app
-            .gql(
-                Some(&token),
-                IMPORT,
-                json!({ "i": { "document": changed } }),
-            )
-            .await;
-        assert_eq!(code(&body), "CONFLICT", "{body}");
-        let reasons = body["errors"][0]["extensions"]["reasons"].to_string();
+        let (_, reasons) = refused(&app, &token, changed).await;
         assert!(
             reasons.contains("Viljandi (test) (EE): differs"),
             "{reasons}"
@@ -636,15 +638,7 @@ both!(
         other_year["edition"]["titleYear"] = 2022.into();
         other_year["organisations"][0]["population"] = 7100.into();
         let other_year = with_mentor(other_year, "nobody@test.example");
-        let body = app
-            .gql(
-                Some(&token),
-                IMPORT,
-                json!({ "i": { "document": other_year } }),
-            )
-            .await;
-        assert_eq!(code(&body), "CONFLICT", "{body}");
-        let reasons = body["errors"][0]["extensions"]["reasons"].to_string();
+        let (body, reasons) = refused(&app, &token, other_year).await;
         assert!(reasons.contains("population"), "{body}");
         assert!(
             reasons.contains("nobody@test.example: no user with the MENTOR role"),
@@ -654,15 +648,7 @@ both!(
         let mut scored_badly = with_scoring(sample_document(), "nobody@test.example");
         scored_badly["edition"]["titleYear"] = 2021.into();
         scored_badly["applications"][4]["assessments"][1]["scores"][0]["score"] = 6.into();
-        let body = app
-            .gql(
-                Some(&token),
-                IMPORT,
-                json!({ "i": { "document": scored_badly } }),
-            )
-            .await;
-        assert_eq!(code(&body), "CONFLICT", "{body}");
-        let reasons = body["errors"][0]["extensions"]["reasons"].to_string();
+        let (body, reasons) = refused(&app, &token, scored_badly).await;
         assert!(
             reasons.contains("Capacity to deliver is scored from 0 to 5"),
             "{body}"
@@ -678,15 +664,7 @@ both!(
         progress_badly["applications"][4]["indicatorActuals"][0]["actual"] = "1.2345".into();
         progress_badly["applications"][0]["progress"] =
             progress_badly["applications"][4]["progress"].clone();
-        let body = app
-            .gql(
-                Some(&token),
-                IMPORT,
-                json!({ "i": { "document": progress_badly } }),
-            )
-            .await;
-        assert_eq!(code(&body), "CONFLICT", "{body}");
-        let reasons = body["errors"][0]["extensions"]["reasons"].to_string();
+        let (body, reasons) = refused(&app, &token, progress_badly).await;
         for expected in [
             "Faaborg (test) (DK): progress and indicator values are recorded in the title year",
             "progress.0.postedAt: progress is posted during the title year",
@@ -712,15 +690,7 @@ both!(
         let mut jury_badly = with_juror(with_scoring(sample_document(), partner), partner);
         jury_badly["edition"]["titleYear"] = 2019.into();
         jury_badly["applications"][0]["assessments"][0]["assessor"] = "other@test.example".into();
-        let body = app
-            .gql(
-                Some(&token),
-                IMPORT,
-                json!({ "i": { "document": jury_badly } }),
-            )
-            .await;
-        assert_eq!(code(&body), "CONFLICT", "{body}");
-        let reasons = body["errors"][0]["extensions"]["reasons"].to_string();
+        let (body, reasons) = refused(&app, &token, jury_badly).await;
         for expected in [
             "jurors.partner.history@test.example: no user with the JUROR role has this e-mail",
             "Faaborg (test) (DK).assessments.JURY.other@test.example: neither an assessor of the JURY stage nor a juror",

@@ -75,6 +75,25 @@ pub fn value(out: &mut Vec<u8>, v: &Value) {
     serde_json::to_writer(out, v).expect("a value serialises into memory");
 }
 
+/// Appends a JSON object with one entry per selected field, keyed by its response key (alias),
+/// in the selection's order; `value` writes each field's value.
+pub fn fields<F>(out: &mut Vec<u8>, selection: &[Selected], mut value: F) -> AppResult<()>
+where
+    F: FnMut(&mut Vec<u8>, &Selected) -> AppResult<()>,
+{
+    out.push(b'{');
+    for (i, f) in selection.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        string(out, &f.key);
+        out.push(b':');
+        value(out, f)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
 /// Appends one scalar, written as the type's resolver would write it.
 fn scalar_text(out: &mut Vec<u8>, kind: Kind, v: &Json) -> AppResult<()> {
     use std::io::Write;
@@ -120,23 +139,17 @@ pub fn object(
         let parsed: Json = serde_json::from_str(text).map_err(|_| odd("object", json))?;
         return object(out, shape, selection, &parsed);
     }
-    out.push(b'{');
-    for (i, s) in selection.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        string(out, &s.key);
-        out.push(b':');
+    fields(out, selection, |out, s| {
         if s.name == "__typename" {
             string(out, shape.type_name);
-            continue;
+            return Ok(());
         }
         let v = json.get(&s.key).unwrap_or(&Json::Null);
         if let Some(f) = shape.scalar(&s.name) {
-            scalar_text(out, f.kind, v)?;
+            scalar_text(out, f.kind, v)
         } else if let Some(r) = shape.relation(&s.name) {
             match r.cardinality {
-                Cardinality::One | Cardinality::Latest(_) => object(out, r.shape, &s.children, v)?,
+                Cardinality::One | Cardinality::Latest(_) => object(out, r.shape, &s.children, v),
                 Cardinality::Many(_) | Cardinality::Linked { .. } => {
                     out.push(b'[');
                     for (j, item) in v
@@ -151,15 +164,14 @@ pub fn object(
                         object(out, r.shape, &s.children, item)?;
                     }
                     out.push(b']');
+                    Ok(())
                 }
             }
         } else {
-            return Err(AppError::internal(format!(
+            Err(AppError::internal(format!(
                 "planned page: {} has no field {}",
                 shape.type_name, s.name
-            )));
+            )))
         }
-    }
-    out.push(b'}');
-    Ok(())
+    })
 }

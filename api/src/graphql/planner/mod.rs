@@ -199,33 +199,27 @@ where
         nodes.push(text);
     }
     let mut out = Vec::with_capacity(nodes.iter().map(Vec::len).sum::<usize>() * 2 + 64);
-    out.push(b'{');
-    for (i, f) in plan.fields.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        build::string(&mut out, &f.key);
-        out.push(b':');
+    build::fields(&mut out, &plan.fields, |out, f| {
         match f.name.as_str() {
-            "__typename" => build::string(&mut out, types.connection),
-            "totalCount" => build::value(&mut out, &Value::from(count.unwrap_or_default())),
+            "__typename" => build::string(out, types.connection),
+            "totalCount" => build::value(out, &Value::from(count.unwrap_or_default())),
             "nodes" => list(
-                &mut out,
+                out,
                 nodes
                     .iter()
                     .map(|n| |out: &mut Vec<u8>| out.extend_from_slice(n)),
             ),
-            "pageInfo" => page_info(&mut out, &f.children, &page.page_info),
+            "pageInfo" => page_info(out, &f.children, &page.page_info),
             "edges" => list(
-                &mut out,
+                out,
                 page.rows.iter().zip(&nodes).map(|((cursor, _), node)| {
                     |out: &mut Vec<u8>| edge(out, &f.children, types, cursor, node)
                 }),
             ),
             _ => unreachable!("checked by plan_connection"),
         }
-    }
-    out.push(b'}');
+        Ok(())
+    })?;
     Ok(Some(match rc.splices.put(out) {
         Ok(marker) => Value::String(marker),
         Err(text) => serde_json::from_slice(&text)
@@ -252,49 +246,31 @@ fn edge(
     cursor: &str,
     node: &[u8],
 ) {
-    out.push(b'{');
-    for (i, f) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        build::string(out, &f.key);
-        out.push(b':');
+    let _ = build::fields(out, fields, |out, f| {
         match f.name.as_str() {
             "__typename" => build::string(out, types.edge),
             "cursor" => build::string(out, cursor),
             _ => out.extend_from_slice(node),
         }
-    }
-    out.push(b'}');
+        Ok(())
+    });
 }
 
 fn page_info(out: &mut Vec<u8>, fields: &[Selected], info: &connection::PageInfo) {
-    out.push(b'{');
-    for (i, f) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        build::string(out, &f.key);
-        out.push(b':');
-        let text = |out: &mut Vec<u8>, t: &Option<String>| match t {
-            Some(t) => build::string(out, t),
-            None => out.extend_from_slice(b"null"),
-        };
+    let text = |out: &mut Vec<u8>, t: &Option<String>| match t {
+        Some(t) => build::string(out, t),
+        None => out.extend_from_slice(b"null"),
+    };
+    let flag =
+        |out: &mut Vec<u8>, b: bool| out.extend_from_slice(if b { b"true" } else { b"false" });
+    let _ = build::fields(out, fields, |out, f| {
         match f.name.as_str() {
             "__typename" => build::string(out, "PageInfo"),
-            "hasNextPage" => out.extend_from_slice(if info.has_next_page {
-                b"true"
-            } else {
-                b"false"
-            }),
-            "hasPreviousPage" => out.extend_from_slice(if info.has_previous_page {
-                b"true"
-            } else {
-                b"false"
-            }),
+            "hasNextPage" => flag(out, info.has_next_page),
+            "hasPreviousPage" => flag(out, info.has_previous_page),
             "startCursor" => text(out, &info.start_cursor),
             _ => text(out, &info.end_cursor),
         }
-    }
-    out.push(b'}');
+        Ok(())
+    });
 }
