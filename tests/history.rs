@@ -246,6 +246,19 @@ fn with_juror(mut doc: Value, email: &str) -> Value {
     doc
 }
 
+/// A user with `role` in a new organisation of `kind`.
+async fn member(
+    app: &TestApp,
+    email: &str,
+    role: entity::Role,
+    organisation: &str,
+    country: &str,
+    kind: entity::OrganisationKind,
+) {
+    let org = common::fixtures::organisation(&app.state.db, organisation, country, kind).await;
+    common::fixtures::user(app, email, role, Some(org)).await;
+}
+
 /// Imports `doc` expecting a refusal: the answer and its reasons (as JSON text).
 async fn refused(app: &TestApp, token: &str, doc: Value) -> (Value, String) {
     let body = app
@@ -315,24 +328,26 @@ both!(
         let mentor = "mentor.history@test.example";
         common::fixtures::user(&app, mentor, entity::Role::Mentor, None).await;
         let partner = "juror.history@test.example";
-        let org = common::fixtures::organisation(
-            &app.state.db,
+        member(
+            &app,
+            partner,
+            entity::Role::Partner,
             "Creative Estonia",
             "EE",
             entity::OrganisationKind::Partner,
         )
         .await;
-        common::fixtures::user(&app, partner, entity::Role::Partner, Some(org)).await;
         common::fixtures::term(&app.state.db, entity::TermKind::Theme, "maritime heritage").await;
         let juror = "juror.external@test.example";
-        let jury_org = common::fixtures::organisation(
-            &app.state.db,
+        member(
+            &app,
+            juror,
+            entity::Role::Juror,
             "Nordic Culture Point (test)",
             "FI",
             entity::OrganisationKind::External,
         )
         .await;
-        common::fixtures::user(&app, juror, entity::Role::Juror, Some(jury_org)).await;
         let doc = with_juror(
             with_title_year(
                 with_scoring(with_mentor(sample_document(), mentor), partner),
@@ -679,14 +694,15 @@ both!(
         assert_eq!(count::<entity::progress_update::Entity>(&app).await, 0);
         // A juror must be a JUROR user, and scores only what they are assigned to.
         let partner = "partner.history@test.example";
-        let org = common::fixtures::organisation(
-            &app.state.db,
+        member(
+            &app,
+            partner,
+            entity::Role::Partner,
             "Creative Estonia",
             "EE",
             entity::OrganisationKind::Partner,
         )
         .await;
-        common::fixtures::user(&app, partner, entity::Role::Partner, Some(org)).await;
         let mut jury_badly = with_juror(with_scoring(sample_document(), partner), partner);
         jury_badly["edition"]["titleYear"] = 2019.into();
         jury_badly["applications"][0]["assessments"][0]["assessor"] = "other@test.example".into();

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use entity::{
     application, application_co_applicant, application_status_change, edition, mentor_assignment,
     mentoring_session, organisation, phase, plan, plan_action, plan_indicator, plan_version,
-    progress_update, user,
+    progress_update,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -72,8 +72,16 @@ pub async fn export_edition(
         })
     };
     let mut history = histories(db, &app_ids).await?;
-    let mut versions = plan_versions(db, &app_ids).await?;
-    let mut title_year = title_year(db, &app_ids).await?;
+    // Each plan's application, read once for the versions and the title year.
+    let plans: HashMap<Uuid, Uuid> = plan::Entity::find()
+        .filter(plan::Column::ApplicationId.is_in(app_ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.application_id))
+        .collect();
+    let mut versions = plan_versions(db, &plans).await?;
+    let mut title_year = title_year(db, &plans).await?;
     let mut mentors = mentors(db, &app_ids).await?;
     let mut assessments = scoring::export_assessments(db, &app_ids).await?;
     let mut jurors = scoring::export_jurors(db, &app_ids).await?;
@@ -172,13 +180,7 @@ async fn mentors(
         .filter(mentor_assignment::Column::ApplicationId.is_in(app_ids.to_vec()))
         .all(db)
         .await?;
-    let emails: HashMap<Uuid, String> = user::Entity::find()
-        .filter(user::Column::Id.is_in(assignments.iter().map(|m| m.mentor_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.email))
-        .collect();
+    let emails = scoring::emails(db, assignments.iter().map(|m| m.mentor_id)).await?;
     let mut sessions: HashMap<Uuid, Vec<SessionDoc>> = HashMap::new();
     for s in mentoring_session::Entity::find()
         .filter(mentoring_session::Column::AssignmentId.is_in(assignments.iter().map(|m| m.id)))
@@ -210,17 +212,11 @@ async fn mentors(
 }
 
 /// Each application's frozen plan versions, by number.
+/// `plans`: each plan's application.
 async fn plan_versions(
     db: &impl ConnectionTrait,
-    app_ids: &[Uuid],
+    plans: &HashMap<Uuid, Uuid>,
 ) -> AppResult<HashMap<Uuid, Vec<PlanVersionDoc>>> {
-    let plans: HashMap<Uuid, Uuid> = plan::Entity::find()
-        .filter(plan::Column::ApplicationId.is_in(app_ids.to_vec()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.application_id))
-        .collect();
     let mut out: HashMap<Uuid, Vec<PlanVersionDoc>> = HashMap::new();
     for v in plan_version::Entity::find()
         .filter(plan_version::Column::PlanId.is_in(plans.keys().copied().collect::<Vec<_>>()))
@@ -252,14 +248,10 @@ struct TitleYear {
 /// Each application's progress posts and measured indicator values, the actions and
 /// indicators numbered as a freeze orders them (actions by position, indicators by creation),
 /// which is their order in the last frozen version.
-async fn title_year(db: &impl ConnectionTrait, app_ids: &[Uuid]) -> AppResult<TitleYear> {
-    let plans: HashMap<Uuid, Uuid> = plan::Entity::find()
-        .filter(plan::Column::ApplicationId.is_in(app_ids.to_vec()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.application_id))
-        .collect();
+async fn title_year(
+    db: &impl ConnectionTrait,
+    plans: &HashMap<Uuid, Uuid>,
+) -> AppResult<TitleYear> {
     let plan_ids: Vec<Uuid> = plans.keys().copied().collect();
     let mut out = TitleYear::default();
     // (application, number) of each action.

@@ -233,7 +233,8 @@ pub async fn export_setup(
     Ok((criteria, assessors))
 }
 
-async fn emails(
+/// The e-mails of some users, by id.
+pub(super) async fn emails(
     db: &impl ConnectionTrait,
     ids: impl Iterator<Item = Uuid>,
 ) -> AppResult<HashMap<Uuid, String>> {
