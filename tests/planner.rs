@@ -343,3 +343,100 @@ both!(
         assert_eq!(compared, 5 * 17);
     }
 );
+
+const PRACTICES: &str = "query($n: Int, $m: Int, $after: String, $before: String,
+    $f: PracticeFilter, $o: [PracticeOrder!], $s: String) {
+  practices(first: $n, last: $m, after: $after, before: $before, filter: $f, orderBy: $o,
+            search: $s) {
+    __typename totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { ...P } }
+    nodes { ...P }
+  }
+}
+fragment P on GoodPractice {
+  __typename id title summary body countryCode sourceText outcomes link licence language status
+  publishedAt createdAt updatedAt version
+  sourceOrganisation { id name kind } author { id name role organisation { name } }
+}";
+
+both!(
+    planned_practice_pages_answer_what_the_loaders_answer,
+    tweak = |c| c.response_cache = false,
+    |app: TestApp| async move {
+        app.seed_scale_1().await;
+        let loaders = loaders_node(&app).await;
+        let tokens = callers(&app).await;
+        let base = json!({ "n": 20, "m": null, "after": null, "before": null, "f": null,
+                           "o": null, "s": null });
+        let with = |extra: Value| {
+            let mut v = base.clone();
+            for (k, x) in extra.as_object().expect("object") {
+                v[k] = x.clone();
+            }
+            v
+        };
+        // Drafts in review, with an author who is not the reader: what each role sees of them
+        // differs (coordinators all; partners and mentors the published ones and their own).
+        let coordinator = tokens[1].1.as_deref();
+        let (all, _) = ask(&app, coordinator, PRACTICES, &with(json!({ "n": 100 }))).await;
+        let all: Value = serde_json::from_str(&all).expect("json");
+        assert!(
+            all["data"]["practices"]["nodes"]
+                .as_array()
+                .expect("nodes")
+                .iter()
+                .any(|p| p["status"] != "PUBLISHED"),
+            "the seed has unpublished practices: {all}"
+        );
+        let mut compared = 0;
+        for (who, token) in &tokens {
+            let token = token.as_deref();
+            let signed_in = u64::from(token.is_some());
+            let (first, _) = ask(&app, token, PRACTICES, &base).await;
+            let first: Value = serde_json::from_str(&first).expect("json");
+            assert!(
+                first["data"]["practices"]["totalCount"].as_i64() > Some(0),
+                "{who} sees practices: {first}"
+            );
+            let end = first["data"]["practices"]["pageInfo"]["endCursor"].clone();
+            for v in [
+                base.clone(),
+                with(json!({ "after": end, "n": 5 })),
+                with(json!({ "n": null, "m": 4, "before": end })),
+                with(
+                    json!({ "f": { "status": ["PUBLISHED", "IN_REVIEW", "DRAFT"] },
+                             "o": [{ "field": "TITLE", "direction": "DESC" }], "n": 100 }),
+                ),
+                with(json!({ "f": { "countryCode": ["LV", "SE", "FI"] },
+                             "o": [{ "field": "UPDATED_AT", "direction": "ASC" }] })),
+            ] {
+                let (planned, cost) = ask(&app, token, PRACTICES, &v).await;
+                let (loaded, _) = ask(&loaders, token, PRACTICES, &v).await;
+                assert_same(&planned, &loaded, &format!("{who}'s practices with {v}"));
+                assert!(!planned.contains("\"errors\""), "{who} with {v}: {planned}");
+                assert!(cost <= 2 + signed_in, "{who} with {v}: {cost} statements");
+                compared += 1;
+            }
+            // A search is ranked (not planned) and a review comment has its own readers (not
+            // planned): both answer as the loaders do.
+            for (q, v) in [
+                (PRACTICES, with(json!({ "s": "bridge" }))),
+                (
+                    "{ practices(first: 10) { nodes { title reviewComment reuseCount } } }",
+                    json!({}),
+                ),
+            ] {
+                let (planned, cost) = ask(&app, token, q, &v).await;
+                let (loaded, _) = ask(&loaders, token, q, &v).await;
+                assert_same(&planned, &loaded, &format!("{who}'s practices with {v}"));
+                assert!(
+                    cost > 1 + signed_in,
+                    "{who}: not planned, {cost} statements"
+                );
+                compared += 1;
+            }
+        }
+        assert_eq!(compared, 5 * 7);
+    }
+);

@@ -41,6 +41,7 @@ pub struct Claims {
 
 /// A verified token: its claims, and whether we signed it (then its session must be live) or
 /// an external identity provider did.
+#[derive(Clone)]
 pub struct Verified {
     pub claims: Claims,
     pub ours: bool,
@@ -61,6 +62,60 @@ pub struct TokenKeys {
     issuer: String,
     audience: String,
     ttl_secs: i64,
+    /// Tokens verified before, by their exact text (see [`VerifiedTokens`]).
+    verified: VerifiedTokens,
+}
+
+/// Leeway on `exp` and `nbf`, in seconds (for clocks that differ a little between machines).
+const LEEWAY: u64 = 5;
+
+/// The tokens this node verified, by their exact text: a client sends the same access token
+/// with every request until it expires, and checking its signature and decoding its claims
+/// was a sixth of a `me` request's work.
+///
+/// Exact: everything verification looks at except the time — the text, the keys (loaded once
+/// per process: the server's own and the JWKS file's) and the issuer and audience — is fixed,
+/// so a token that verified once verifies again until `exp` passes; each use checks `exp` and
+/// `nbf` against the current time with the same leeway as a full verification. Only successes
+/// are kept. Nothing here needs to agree between nodes (a node that has not seen a token
+/// verifies it). Revocation is not verification's business: the authenticating statement
+/// checks the session on every request, cached or not. Bounded (least recently used out).
+struct VerifiedTokens(std::sync::Mutex<lru::LruCache<Box<str>, Verified>>);
+
+impl VerifiedTokens {
+    /// Tokens kept at most (about half a KiB each).
+    const ENTRIES: usize = 4096;
+    /// Longer texts are verified every time.
+    const MAX_TEXT: usize = 4096;
+
+    fn new() -> Self {
+        Self(std::sync::Mutex::new(lru::LruCache::new(
+            std::num::NonZeroUsize::new(Self::ENTRIES).expect("non-zero"),
+        )))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, lru::LruCache<Box<str>, Verified>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A kept token, if it is still within its time at `now` (seconds since the epoch).
+    fn get(&self, token: &str, now: u64) -> Option<Verified> {
+        let mut kept = self.lock();
+        let v = kept.get(token)?;
+        let now = i64::try_from(now).unwrap_or(i64::MAX);
+        let leeway = LEEWAY as i64;
+        if v.claims.exp < now.saturating_sub(leeway) || v.claims.nbf > now.saturating_add(leeway) {
+            kept.pop(token);
+            return None;
+        }
+        Some(v.clone())
+    }
+
+    fn put(&self, token: &str, verified: &Verified) {
+        if token.len() <= Self::MAX_TEXT {
+            self.lock().put(token.into(), verified.clone());
+        }
+    }
 }
 
 /// Allowed algorithms for keys we did not sign with ourselves (JWKS entries).
@@ -169,6 +224,7 @@ impl TokenKeys {
             issuer: config.jwt_issuer.clone(),
             audience: config.jwt_audience.clone(),
             ttl_secs: config.access_token_ttl_secs as i64,
+            verified: VerifiedTokens::new(),
         })
     }
 
@@ -203,6 +259,22 @@ impl TokenKeys {
 
     /// Verifies a bearer token and returns its claims, or UNAUTHENTICATED.
     pub fn verify(&self, token: &str) -> Result<Verified, AppError> {
+        self.verify_at(token, jsonwebtoken::get_current_timestamp())
+    }
+
+    /// [`Self::verify`] at `now` (seconds since the epoch): a token verified before is
+    /// answered from [`VerifiedTokens`] while its time holds.
+    fn verify_at(&self, token: &str, now: u64) -> Result<Verified, AppError> {
+        if let Some(known) = self.verified.get(token, now) {
+            return Ok(known);
+        }
+        let verified = self.verify_fully(token)?;
+        self.verified.put(token, &verified);
+        Ok(verified)
+    }
+
+    /// The signature, the algorithm and every claim, by the library.
+    fn verify_fully(&self, token: &str) -> Result<Verified, AppError> {
         let reject = |why: &str| {
             tracing::debug!(reason = why, "access token refused");
             AppError::Unauthenticated("invalid or expired access token".into())
@@ -220,7 +292,7 @@ impl TokenKeys {
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
-        validation.leeway = 5;
+        validation.leeway = LEEWAY;
         let data = jsonwebtoken::decode::<Claims>(token, &verifier.key, &validation)
             .map_err(|_| reject("signature or claims"))?;
         // The first verifier is our own key; the others come from the JWKS.
@@ -251,5 +323,69 @@ impl FromStrChecked for Algorithm {
     fn from_str_checked(s: &str) -> Result<Self, String> {
         s.parse::<Algorithm>()
             .map_err(|_| format!("unknown algorithm {s}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(ttl: u64) -> TokenKeys {
+        let mut config = Config::from_env_for_tests();
+        config.jwt_secret = Some(String::from("a-test-secret-a-test-secret-a-test-secret").into());
+        config.access_token_ttl_secs = ttl;
+        TokenKeys::from_config(&config).expect("keys")
+    }
+
+    /// A token verified once answers from the cache with the same claims while its time
+    /// holds — and is refused once `exp` (plus the leeway) has passed, as the library refuses
+    /// it; a token that fails verification is never kept.
+    #[test]
+    fn verified_tokens_are_reused_only_within_their_time() {
+        let keys = keys(60);
+        let (token, exp) = keys
+            .issue(Uuid::now_v7(), "PARTNER", None, Uuid::now_v7())
+            .expect("issue");
+        let now = jsonwebtoken::get_current_timestamp();
+        let first = keys.verify_at(&token, now).expect("valid");
+        assert_eq!(keys.verified.lock().len(), 1);
+        let again = keys.verify_at(&token, now).expect("still valid");
+        assert_eq!(again.claims.jti, first.claims.jti);
+        assert_eq!(again.claims.sid, first.claims.sid);
+        assert!(again.ours);
+        // The kept verdict holds within the token's time and the leeway, as the library's
+        // check does; past `exp` (or before `nbf`) it is dropped, and the token goes through
+        // full verification again (which refuses it once it has expired by the real clock).
+        let exp = exp.timestamp() as u64;
+        assert!(
+            keys.verified.get(&token, exp + LEEWAY).is_some(),
+            "within the leeway"
+        );
+        assert!(
+            keys.verified.get(&token, exp + LEEWAY + 1).is_none(),
+            "expired"
+        );
+        assert_eq!(keys.verified.lock().len(), 0, "an expired token is dropped");
+        keys.verify_at(&token, now)
+            .expect("verified and kept again");
+        assert!(
+            keys.verified.get(&token, now - LEEWAY - 2).is_none(),
+            "not yet valid"
+        );
+        assert_eq!(keys.verified.lock().len(), 0);
+
+        // A token changed by one character is another text: verified, refused, not kept.
+        let mut forged = token.clone();
+        let last = forged.pop().expect("non-empty");
+        forged.push(if last == 'A' { 'B' } else { 'A' });
+        assert!(keys.verify_at(&forged, now).is_err());
+        assert!(keys.verify_at(&forged, now).is_err());
+        assert!(keys.verified.lock().peek(forged.as_str()).is_none());
+        // Another server's keys (another secret) do not know this node's kept tokens.
+        let mut other = Config::from_env_for_tests();
+        other.jwt_secret =
+            Some(String::from("another-secret-another-secret-another-secret").into());
+        let other = TokenKeys::from_config(&other).expect("keys");
+        assert!(other.verify_at(&token, now).is_err());
     }
 }

@@ -73,6 +73,57 @@ fn session_live(session: Uuid) -> sea_orm::sea_query::Expr {
     )
 }
 
+/// The authenticating statement: the user `id` with their organisation, live only while
+/// `session` (if any) is, and the data version.
+fn auth_query(id: Uuid, session: Option<Uuid>) -> sea_orm::sea_query::SelectStatement {
+    let mut q = user::Entity::find_by_id(id).find_also_related(organisation::Entity);
+    if let Some(session) = session {
+        q = q.filter(session_live(session));
+    }
+    q.expr_as(
+        crate::db::data_version_expr(),
+        crate::db::DATA_VERSION_COLUMN,
+    )
+    .into_query()
+}
+
+/// [`auth_query`] as a statement. Every request runs it, and building its text with sea-query
+/// cost a tenth of a `me` request: the text is built once per backend and shape (with or
+/// without a session) with stand-in ids, and each request binds its own ids in their places.
+fn auth_statement(
+    backend: sea_orm::DbBackend,
+    id: Uuid,
+    session: Option<Uuid>,
+) -> sea_orm::Statement {
+    use sea_orm::sea_query::Value;
+    use std::sync::OnceLock;
+    // Stand-ins no real id equals (ids are UUIDv4/v7, whose version nibble these lack).
+    const USER: Uuid = Uuid::from_u128(0x0bad_0000_0000_0000_0000_0000_0000_0001);
+    const SESSION: Uuid = Uuid::from_u128(0x0bad_0000_0000_0000_0000_0000_0000_0002);
+    static TEXTS: [[OnceLock<sea_orm::Statement>; 2]; 3] = [
+        [OnceLock::new(), OnceLock::new()],
+        [OnceLock::new(), OnceLock::new()],
+        [OnceLock::new(), OnceLock::new()],
+    ];
+    let b = match backend {
+        sea_orm::DbBackend::Postgres => 0,
+        sea_orm::DbBackend::Sqlite => 1,
+        _ => 2,
+    };
+    let template = TEXTS[b][usize::from(session.is_some())]
+        .get_or_init(|| backend.build(&auth_query(USER, session.map(|_| SESSION))));
+    let values = template
+        .values
+        .iter()
+        .flat_map(|v| v.0.iter())
+        .map(|v| match v {
+            Value::Uuid(Some(u)) if *u == USER => Value::from(id),
+            Value::Uuid(Some(u)) if *u == SESSION => Value::from(session.unwrap_or(SESSION)),
+            other => other.clone(),
+        });
+    sea_orm::Statement::from_sql_and_values(backend, template.sql.clone(), values)
+}
+
 fn principal_of(u: &user::Model) -> Principal {
     Principal {
         user_id: u.id,
@@ -106,17 +157,9 @@ pub async fn authenticate_token(state: &AppState, token: &str) -> AppResult<Auth
     };
     // One statement: the user, their organisation, whether the session is live, and the data
     // version (so a response-cache hit costs nothing more).
-    let mut q = user::Entity::find_by_id(id).find_also_related(organisation::Entity);
-    if let Some(session) = session {
-        q = q.filter(session_live(session));
-    }
-    let q = q.expr_as(
-        crate::db::data_version_expr(),
-        crate::db::DATA_VERSION_COLUMN,
-    );
     let row = state
         .db
-        .query_one(&q.into_query())
+        .query_one_raw(auth_statement(state.db.get_database_backend(), id, session))
         .await?
         .ok_or_else(invalid)?;
     let user = user::Model::from_query_result(&row, "A_")?;
@@ -163,4 +206,33 @@ pub fn bearer(value: &str) -> Option<&str> {
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The statement bound from the kept text is the statement sea-query builds for the same
+    /// ids: same text, same values in the same order — on both databases, with and without a
+    /// session, for ids met before and new ones.
+    #[test]
+    fn the_kept_authenticating_statement_is_the_built_one() {
+        for backend in [sea_orm::DbBackend::Postgres, sea_orm::DbBackend::Sqlite] {
+            for _ in 0..3 {
+                for session in [None, Some(Uuid::now_v7())] {
+                    let id = Uuid::new_v4();
+                    let kept = auth_statement(backend, id, session);
+                    let built = backend.build(&auth_query(id, session));
+                    assert_eq!(kept.sql, built.sql);
+                    assert_eq!(kept.values, built.values);
+                    let ids = built.values.as_ref().map_or(0, |v| {
+                        v.0.iter()
+                            .filter(|v| matches!(v, sea_orm::Value::Uuid(Some(_))))
+                            .count()
+                    });
+                    assert_eq!(ids, 1 + usize::from(session.is_some()));
+                }
+            }
+        }
+    }
 }

@@ -11,7 +11,8 @@
 //!   `extensions.code` values and anything unexpected is masked.
 //! - The integration-token gate: integration tokens resolve only the root fields their scopes
 //!   name.
-//! - Parsed documents: the parsed form of operation texts seen before is reused.
+//! - Parsed documents: the parsed form of operation texts seen before is reused, and so is
+//!   validation's verdict on a document with the same variables.
 //! - The alias limit: documents with more aliased fields than configured are refused.
 //! - Transport rules: GET runs queries only, the WebSocket subscriptions only.
 //! - Trusted documents: in trusted-documents mode only allow-listed operations run.
@@ -95,6 +96,7 @@ impl ExtensionFactory for Contract {
             persisted: self.persisted.clone(),
             span: std::sync::OnceLock::new(),
             operation_name: std::sync::OnceLock::new(),
+            validation: Mutex::new(None),
         })
     }
 }
@@ -112,6 +114,17 @@ struct ContractExt {
     span: std::sync::OnceLock<tracing::Span>,
     /// The operation the request names, kept for the span while traces are on.
     operation_name: std::sync::OnceLock<String>,
+    /// Set by `parse_query` for a cached document: validation's known verdict, or where to
+    /// keep it.
+    validation: Mutex<Option<Validation>>,
+}
+
+/// What `parse_query` found out for `validation` about a cached document.
+enum Validation {
+    /// Validated before with equal variables.
+    Known(ValidationResult),
+    /// Not yet: keep the result under these variables.
+    Remember(Arc<CachedDocument>, Variables),
 }
 
 impl ContractExt {
@@ -396,19 +409,31 @@ impl Extension for ContractExt {
             // Only the `Arc` is taken under the lock every request shares; the copy is made after.
             self.documents().get(query)
         };
-        let doc = match cached {
-            Some(doc) => ExecutableDocument::clone(&doc),
+        let (doc, entry) = match cached {
+            Some(entry) => (entry.doc.clone(), Some(entry)),
             None => {
                 let doc = next
                     .run(ctx, query, variables)
                     .await
                     .map_err(request_error)?;
-                if !query.is_empty() {
-                    self.documents().put(query, &doc);
-                }
-                doc
+                let entry = if query.is_empty() {
+                    None
+                } else {
+                    self.documents().put(query, &doc)
+                };
+                (doc, entry)
             }
         };
+        if let Some(entry) = entry {
+            *self.validation.lock().unwrap_or_else(|p| p.into_inner()) =
+                match entry.validated(variables) {
+                    Some(known) => Some(Validation::Known(known)),
+                    None if CachedDocument::keeps(variables) => {
+                        Some(Validation::Remember(entry, variables.clone()))
+                    }
+                    None => None,
+                };
+        }
         let n = aliases_in(&doc);
         if n > self.limits.aliases {
             return Err(too_complex(format!(
@@ -451,17 +476,32 @@ impl Extension for ContractExt {
         Ok(doc)
     }
 
-    /// The library's validation (every error is BAD_USER_INPUT), then the depth and
+    /// The library's validation (every error is BAD_USER_INPUT) — or its verdict on the same
+    /// text with equal variables, kept with the parsed document — then the depth and
     /// complexity limits on the figures it computed.
     async fn validation(
         &self,
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next
-            .run(ctx)
-            .await
-            .map_err(|errors| errors.into_iter().map(request_error).collect::<Vec<_>>())?;
+        let known = self
+            .validation
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        let result = match known {
+            Some(Validation::Known(result)) => result,
+            remember => {
+                let result = next
+                    .run(ctx)
+                    .await
+                    .map_err(|errors| errors.into_iter().map(request_error).collect::<Vec<_>>())?;
+                if let Some(Validation::Remember(entry, variables)) = remember {
+                    entry.remember(variables, result);
+                }
+                result
+            }
+        };
         let exempt = self
             .introspection_only
             .load(std::sync::atomic::Ordering::Relaxed);
@@ -651,8 +691,97 @@ fn aliases_in(doc: &ExecutableDocument) -> usize {
 /// than [`DocumentCache::MAX_TEXT`] are never kept, so a client sending many different documents
 /// only evicts entries (least recently used first) and pays what parsing always cost.
 struct DocumentCache {
-    docs: lru::LruCache<String, Arc<ExecutableDocument>>,
+    docs: lru::LruCache<String, Arc<CachedDocument>>,
     text_bytes: usize,
+}
+
+/// A parsed document, and validation's verdicts on it.
+///
+/// Validation depends on the schema (fixed for the process), the document and the variables'
+/// values (argument types are checked against them, and a page size given by a variable
+/// multiplies the complexity) — nothing else: not the caller, not the data. So a document that
+/// passed with equal variables passes again with the same depth and complexity; the limits, the
+/// caller's budget and everything after validation still run on every request. Only passes are
+/// kept (a refusal is computed afresh, with its messages), for at most
+/// [`CachedDocument::VERDICTS`] variable sets per document, each small
+/// ([`CachedDocument::keeps`]).
+struct CachedDocument {
+    doc: ExecutableDocument,
+    validated: Mutex<std::collections::VecDeque<(Variables, ValidationResult)>>,
+}
+
+impl CachedDocument {
+    /// Variable sets kept per document (a dashboard polls with a few).
+    const VERDICTS: usize = 8;
+    /// Bytes of text (strings, names) a kept variable set holds at most.
+    const VARIABLE_BYTES: usize = 1024;
+
+    fn new(doc: ExecutableDocument) -> Self {
+        Self {
+            doc,
+            validated: Mutex::new(std::collections::VecDeque::new()),
+        }
+    }
+
+    fn verdicts(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::VecDeque<(Variables, ValidationResult)>> {
+        self.validated.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn validated(&self, variables: &Variables) -> Option<ValidationResult> {
+        self.verdicts()
+            .iter()
+            .find(|(v, _)| v == variables)
+            .map(|(_, result)| *result)
+    }
+
+    fn remember(&self, variables: Variables, result: ValidationResult) {
+        let mut verdicts = self.verdicts();
+        if verdicts.iter().any(|(v, _)| *v == variables) {
+            return;
+        }
+        if verdicts.len() >= Self::VERDICTS {
+            verdicts.pop_back();
+        }
+        verdicts.push_front((variables, result));
+    }
+
+    /// Whether a variable set is small enough to keep (a large input is validated each time).
+    fn keeps(variables: &Variables) -> bool {
+        fn weigh(value: &async_graphql::Value, budget: &mut usize) -> bool {
+            use async_graphql::Value as V;
+            let bytes = match value {
+                V::String(s) => s.len(),
+                V::Enum(n) => n.len(),
+                V::Binary(b) => b.len(),
+                _ => 8,
+            };
+            let Some(rest) = budget.checked_sub(bytes) else {
+                return false;
+            };
+            *budget = rest;
+            match value {
+                V::List(items) => items.iter().all(|v| weigh(v, budget)),
+                V::Object(fields) => fields.iter().all(|(k, v)| {
+                    budget
+                        .checked_sub(k.len())
+                        .map(|rest| *budget = rest)
+                        .is_some()
+                        && weigh(v, budget)
+                }),
+                _ => true,
+            }
+        }
+        let mut budget = Self::VARIABLE_BYTES;
+        variables.iter().all(|(k, v)| {
+            budget
+                .checked_sub(k.len())
+                .map(|rest| budget = rest)
+                .is_some()
+                && weigh(v, &mut budget)
+        })
+    }
 }
 
 impl DocumentCache {
@@ -671,13 +800,17 @@ impl DocumentCache {
         }
     }
 
-    fn get(&mut self, text: &str) -> Option<Arc<ExecutableDocument>> {
+    fn get(&mut self, text: &str) -> Option<Arc<CachedDocument>> {
         self.docs.get(text).cloned()
     }
 
-    fn put(&mut self, text: &str, doc: &ExecutableDocument) {
-        if text.len() > Self::MAX_TEXT || self.docs.contains(text) {
-            return;
+    /// Keeps a parsed text (unless too long) and answers its entry.
+    fn put(&mut self, text: &str, doc: &ExecutableDocument) -> Option<Arc<CachedDocument>> {
+        if text.len() > Self::MAX_TEXT {
+            return None;
+        }
+        if let Some(entry) = self.docs.get(text) {
+            return Some(entry.clone());
         }
         while self.text_bytes + text.len() > Self::TEXT_BUDGET || self.docs.len() >= Self::ENTRIES {
             match self.docs.pop_lru() {
@@ -686,7 +819,9 @@ impl DocumentCache {
             }
         }
         self.text_bytes += text.len();
-        self.docs.put(text.to_owned(), Arc::new(doc.clone()));
+        let entry = Arc::new(CachedDocument::new(doc.clone()));
+        self.docs.put(text.to_owned(), entry.clone());
+        Some(entry)
     }
 }
 
@@ -760,6 +895,11 @@ mod tests {
         }
         async fn second(&self) -> i32 {
             2
+        }
+        /// A page whose size multiplies the complexity, as `first:` does in the schema.
+        #[graphql(complexity = "n.max(0) as usize * child_complexity")]
+        async fn many(&self, n: i32) -> Vec<Child> {
+            (0..n.clamp(0, 3)).map(|_| Child).collect()
         }
     }
 
@@ -907,5 +1047,83 @@ mod tests {
             c.text_bytes,
             c.docs.iter().map(|(k, _)| k.len()).sum::<usize>()
         );
+    }
+
+    /// Validation's verdict is reused only for the same text with equal variables: a page
+    /// size given by a variable changes the complexity, so the same document is let through
+    /// with one value and refused by the complexity limit with another, on every request,
+    /// whatever was kept before (the limit is checked on the kept figures each time); a
+    /// document validation refuses keeps no verdict.
+    #[tokio::test]
+    async fn validation_verdicts_are_kept_per_document_and_variables() {
+        let contract = Contract::new(limits(3), None);
+        let documents = contract.documents.clone();
+        let schema = Schema::build(Root, EmptyMutation, EmptySubscription)
+            .extension(contract)
+            .finish();
+        let q = "query($n: Int!) { many(n: $n) { ok } }";
+        let run = |n: i64| {
+            let schema = schema.clone();
+            async move {
+                let vars = Variables::from_json(serde_json::json!({ "n": n }));
+                schema.execute(Request::new(q).variables(vars)).await
+            }
+        };
+        let verdicts = || {
+            documents
+                .lock()
+                .expect("lock")
+                .get(q)
+                .map(|d| d.verdicts().len())
+                .unwrap_or_default()
+        };
+        for round in 0..3 {
+            let ok = run(2).await;
+            assert!(ok.errors.is_empty(), "{:?}", ok.errors);
+            assert_eq!(
+                ok.data.into_json().expect("json"),
+                serde_json::json!({ "many": [{ "ok": 1 }, { "ok": 1 }] })
+            );
+            assert_eq!(
+                verdicts(),
+                if round == 0 { 1 } else { 2 },
+                "n = 2 kept once"
+            );
+            // Complexity 5,000 > 1,000: refused although the text's verdict for n = 2 is kept.
+            let refused = run(5000).await;
+            assert_eq!(refused.errors.len(), 1, "{:?}", refused.errors);
+            assert!(
+                refused.errors[0].message.contains("too complex"),
+                "{:?}",
+                refused.errors
+            );
+            assert_eq!(verdicts(), 2, "n = 2 and n = 5000 (complexity 5,000)");
+        }
+        // Validation refuses a field the type lacks, every time, and keeps nothing for it.
+        let bad = "{ first { nope } }";
+        for _ in 0..2 {
+            let res = schema.execute(bad).await;
+            assert_eq!(res.errors.len(), 1, "{:?}", res.errors);
+        }
+        assert!(
+            documents
+                .lock()
+                .expect("lock")
+                .get(bad)
+                .is_none_or(|d| d.verdicts().is_empty())
+        );
+        // Another passing value gets its own verdict; at most VERDICTS are kept per document.
+        for n in 0..20 {
+            assert!(run(n).await.errors.is_empty());
+        }
+        assert_eq!(verdicts(), CachedDocument::VERDICTS);
+        // A large variable set is validated every time and never kept.
+        let mut big = Variables::default();
+        big.insert(async_graphql::Name::new("n"), Value::from(1));
+        big.insert(async_graphql::Name::new("x"), Value::from("y".repeat(2000)));
+        assert!(!CachedDocument::keeps(&big));
+        assert!(CachedDocument::keeps(&Variables::from_json(
+            serde_json::json!({ "n": 1, "s": "short", "l": [1, 2, { "k": "v" }] })
+        )));
     }
 }

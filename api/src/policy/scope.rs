@@ -218,10 +218,14 @@ pub fn phases(_actor: &Actor) -> Select<phase::Entity> {
 /// the title holders.
 pub fn applications(actor: &Actor) -> Select<application::Entity> {
     let all = application::Entity::find();
+    if reads_every_application(actor) {
+        return all;
+    }
     let Actor::User(p) = actor else {
         return all.filter(application::Column::Status.is_in(PUBLIC_STATUSES));
     };
     match p.role {
+        // Answered above (`reads_every_application`).
         Role::Coordinator => all,
         // "No drafts": never submitted, including drafts withdrawn before submission.
         Role::Partner => all.filter(application::Column::SubmittedAt.is_not_null()),
@@ -237,9 +241,46 @@ pub fn applications(actor: &Actor) -> Select<application::Entity> {
     }
 }
 
+/// Whether [`applications`] is every application for this actor (a coordinator's).
+fn reads_every_application(actor: &Actor) -> bool {
+    matches!(actor, Actor::User(p) if p.role == Role::Coordinator)
+}
+
+/// The rows of an application's file (its status history, mentor assignments and plan) are
+/// read only where their application is ([`applications`]), and then by their own rule `own`
+/// (the `…_of_readable_application` scopes). That is the whole scope, as every loader applies
+/// it. The page planner reaches these rows only from an application row it read through
+/// [`applications`] itself, so it applies `own` alone: the same rows, without asking again for
+/// each row whether its application is readable (`graphql/planner/shape.rs`).
+fn of_readable_application<E: EntityTrait>(
+    actor: &Actor,
+    own: Select<E>,
+    application_id: E::Column,
+) -> Select<E> {
+    if reads_every_application(actor) {
+        return own;
+    }
+    own.filter(exists_in(
+        applications(actor),
+        application::Column::Id,
+        (E::default(), application_id),
+    ))
+}
+
 /// Status history rows follow their application, but only for signed-in users: the history
 /// names people and notes that are not published.
 pub fn status_changes(actor: &Actor) -> Select<application_status_change::Entity> {
+    of_readable_application(
+        actor,
+        status_changes_of_readable_application(actor),
+        application_status_change::Column::ApplicationId,
+    )
+}
+
+/// [`status_changes`] of an application the actor reads ([`of_readable_application`]).
+pub fn status_changes_of_readable_application(
+    actor: &Actor,
+) -> Select<application_status_change::Entity> {
     let all = application_status_change::Entity::find();
     match actor {
         // Jurors score the application, not its file's history (who decided what, notes).
@@ -249,14 +290,7 @@ pub fn status_changes(actor: &Actor) -> Select<application_status_change::Entity
         Actor::Anonymous | Actor::Integration(_) => {
             all.filter(application_status_change::Column::Id.is_null())
         }
-        Actor::User(_) => all.filter(exists_in(
-            applications(actor),
-            application::Column::Id,
-            (
-                application_status_change::Entity,
-                application_status_change::Column::ApplicationId,
-            ),
-        )),
+        Actor::User(_) => all,
     }
 }
 
@@ -274,25 +308,28 @@ pub fn award_records() -> Select<application_status_change::Entity> {
 }
 
 /// Mentor assignments: coordinators read all; partners those of the applications they see; a
-/// mentor their own; a municipality those of its applications.
+/// mentor their own; a municipality those of its applications. (Partners read assignments
+/// only of applications they can see — no drafts — so an assignment never reveals an
+/// application hidden from them.)
 pub fn mentor_assignments(actor: &Actor) -> Select<mentor_assignment::Entity> {
+    of_readable_application(
+        actor,
+        mentor_assignments_of_readable_application(actor),
+        mentor_assignment::Column::ApplicationId,
+    )
+}
+
+/// [`mentor_assignments`] of an application the actor reads ([`of_readable_application`]).
+pub fn mentor_assignments_of_readable_application(
+    actor: &Actor,
+) -> Select<mentor_assignment::Entity> {
     let all = mentor_assignment::Entity::find();
     let Actor::User(p) = actor else {
         return all.filter(mentor_assignment::Column::Id.is_null());
     };
     match p.role {
-        Role::Coordinator => all,
+        Role::Coordinator | Role::Partner | Role::Municipality => all,
         Role::Mentor => all.filter(mentor_assignment::Column::MentorId.eq(p.user_id)),
-        // Partners read assignments, but only of applications they can see (no drafts), so an
-        // assignment never reveals an application that is hidden from them.
-        Role::Partner | Role::Municipality => all.filter(exists_in(
-            applications(actor),
-            application::Column::Id,
-            (
-                mentor_assignment::Entity,
-                mentor_assignment::Column::ApplicationId,
-            ),
-        )),
         Role::Juror => all.filter(mentor_assignment::Column::Id.is_null()),
     }
 }
@@ -323,29 +360,31 @@ pub fn mentoring_sessions(actor: &Actor) -> Select<mentoring_session::Entity> {
 /// applications; municipalities their own; jurors those of the applications they score in the
 /// jury stage (the stage that scores plans). Not public.
 pub fn plans(actor: &Actor) -> Select<plan::Entity> {
+    of_readable_application(
+        actor,
+        plans_of_readable_application(actor),
+        plan::Column::ApplicationId,
+    )
+}
+
+/// [`plans`] of an application the actor reads ([`of_readable_application`]).
+pub fn plans_of_readable_application(actor: &Actor) -> Select<plan::Entity> {
     let all = plan::Entity::find();
     let Actor::User(p) = actor else {
         return all.filter(plan::Column::Id.is_null());
     };
-    if p.role == Role::Juror {
+    match p.role {
         // The CuReAP only where the juror's stage scores plans (the jury stage).
         // As handed in: never a draft, like partners (the live row of a submitted plan is
         // frozen).
-        return all
+        Role::Juror => all
             .filter(
                 plan::Column::ApplicationId
                     .in_subquery(juried_by(p.user_id, Some(AssessmentStage::Jury))),
             )
-            .filter(plan::Column::SubmittedVersion.gt(0));
-    }
-    let visible = all.filter(exists_in(
-        applications(actor),
-        application::Column::Id,
-        (plan::Entity, plan::Column::ApplicationId),
-    ));
-    match p.role {
-        Role::Partner => visible.filter(plan::Column::SubmittedVersion.gt(0)),
-        _ => visible,
+            .filter(plan::Column::SubmittedVersion.gt(0)),
+        Role::Partner => all.filter(plan::Column::SubmittedVersion.gt(0)),
+        _ => all,
     }
 }
 

@@ -14,6 +14,7 @@ use crate::graphql::connection::{
 };
 use crate::graphql::context::req;
 use crate::graphql::ids;
+use crate::graphql::planner::{self, PRACTICE, Planned};
 use crate::graphql::scalars::CountryCode;
 use crate::policy::scope;
 use crate::search;
@@ -35,6 +36,11 @@ fn tagged(terms: Vec<Uuid>) -> sea_orm::sea_query::SimpleExpr {
             .to_owned(),
     )
 }
+
+const TYPES: planner::ConnectionTypes = planner::ConnectionTypes {
+    connection: "GoodPracticeConnection",
+    edge: "GoodPracticeEdge",
+};
 
 /// Catalogue queries.
 #[derive(Default)]
@@ -64,7 +70,7 @@ impl PracticeQuery {
         #[graphql(desc = "Conditions the rows must meet.")] filter: Option<PracticeFilter>,
         #[graphql(desc = "Ordering criteria (after the search rank, when searching).")]
         order_by: Option<Vec<PracticeOrder>>,
-    ) -> Result<Option<GoodPracticeConnection>> {
+    ) -> Result<Option<Planned<GoodPracticeConnection>>> {
         let rc = req(ctx);
         if search.as_ref().is_some_and(|s| s.chars().count() > 500) {
             return Err(AppError::bad_input("search", "at most 500 characters").into());
@@ -119,12 +125,19 @@ impl PracticeQuery {
                 (good_practice::Column::CreatedAt, Order::Desc),
                 good_practice::Column::Id,
             )?;
+            if rc.state.config.planner
+                && let Some(built) =
+                    planner::connection(ctx, &PRACTICE, &TYPES, select.clone(), &order, &args)
+                        .await?
+            {
+                return Ok(Some(Planned::built(built)));
+            }
             let (page, total) = paginate(rc.db(), select, order, &args).await?;
-            return Ok(Some(GoodPracticeConnection::from_page(
+            return Ok(Some(Planned::Resolved(GoodPracticeConnection::from_page(
                 page,
                 total,
                 GoodPractice::from,
-            )));
+            ))));
         };
         let backend = rc.db().get_database_backend();
         let select = select.filter(query.matches(backend, "good_practice", "practice_fts"));
@@ -141,11 +154,12 @@ impl PracticeQuery {
             rows: page.rows.into_iter().map(|(c, r)| (c, r.model)).collect(),
             page_info: page.page_info,
         };
-        Ok(Some(GoodPracticeConnection::from_page(
+        // Searching orders by rank, which the planner does not compute: resolved field by field.
+        Ok(Some(Planned::Resolved(GoodPracticeConnection::from_page(
             page,
             total,
             GoodPractice::from,
-        )))
+        ))))
     }
 }
 

@@ -62,6 +62,12 @@ pub type ScopeFn = fn(&Actor) -> SelectStatement;
 
 /// A related object or list: rows of `shape`'s table where `child_column` equals the parent's
 /// `parent_column`, within `scope`, in `order` (`latest`: the last row of that order only).
+///
+/// The rows of an application's file (plan, mentor assignments, status history) take the
+/// `…_of_readable_application` scopes of `policy/scope.rs`: the planner reaches them only from
+/// an application row, and every application row it reads is within `scope::applications`
+/// (the `applications` connection starts from it, and every relation to an application
+/// applies it; a test below holds the second).
 pub struct Relation {
     pub name: &'static str,
     pub shape: &'static Shape,
@@ -279,7 +285,7 @@ pub static APPLICATION: Shape = Shape {
             shape: &MENTOR_ASSIGNMENT,
             child_column: "application_id",
             parent_column: "id",
-            scope: |a| q(scope::mentor_assignments(a)),
+            scope: |a| q(scope::mentor_assignments_of_readable_application(a)),
             cardinality: Cardinality::Many(&["created_at", "id"]),
         },
         Relation {
@@ -287,7 +293,7 @@ pub static APPLICATION: Shape = Shape {
             shape: &PLAN,
             child_column: "application_id",
             parent_column: "id",
-            scope: |a| q(scope::plans(a)),
+            scope: |a| q(scope::plans_of_readable_application(a)),
             cardinality: Cardinality::One,
         },
         Relation {
@@ -295,7 +301,7 @@ pub static APPLICATION: Shape = Shape {
             shape: &STATUS_CHANGE,
             child_column: "application_id",
             parent_column: "id",
-            scope: |a| q(scope::status_changes(a)),
+            scope: |a| q(scope::status_changes_of_readable_application(a)),
             cardinality: Cardinality::Many(&["changed_at", "id"]),
         },
         Relation {
@@ -303,7 +309,7 @@ pub static APPLICATION: Shape = Shape {
             shape: &STATUS_CHANGE,
             child_column: "application_id",
             parent_column: "id",
-            scope: |a| q(scope::status_changes(a)),
+            scope: |a| q(scope::status_changes_of_readable_application(a)),
             cardinality: Cardinality::Latest(&["changed_at", "id"]),
         },
     ],
@@ -374,3 +380,106 @@ pub static ASSESSMENT: Shape = Shape {
         },
     ],
 };
+
+pub static PRACTICE: Shape = Shape {
+    type_name: "GoodPractice",
+    table: "good_practice",
+    scalars: &[
+        col("id", "id", Kind::GlobalId("GoodPractice")),
+        col("title", "title", Kind::Text),
+        col("summary", "summary", Kind::Text),
+        col("body", "body", Kind::Text),
+        col("countryCode", "country_code", Kind::Text),
+        col("sourceText", "source_text", Kind::Text),
+        col("outcomes", "outcomes", Kind::Text),
+        col("link", "link", Kind::Text),
+        col("licence", "licence", Kind::Text),
+        col("language", "language", Kind::Text),
+        col("status", "status", Kind::Enum),
+        col("publishedAt", "published_at", Kind::Instant),
+        col("createdAt", "created_at", Kind::Instant),
+        col("updatedAt", "updated_at", Kind::Instant),
+        col("version", "version", Kind::Int),
+    ],
+    relations: &[
+        Relation {
+            name: "sourceOrganisation",
+            shape: &ORGANISATION,
+            child_column: "id",
+            parent_column: "source_organisation_id",
+            scope: |a| q(scope::organisations(a)),
+            cardinality: Cardinality::One,
+        },
+        Relation {
+            name: "author",
+            shape: &USER,
+            child_column: "id",
+            parent_column: "author_id",
+            scope: |a| q(scope::users(a)),
+            cardinality: Cardinality::One,
+        },
+    ],
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Principal;
+    use entity::Role;
+
+    fn actors() -> Vec<Actor> {
+        let mut out = vec![Actor::Anonymous];
+        for role in [
+            Role::Coordinator,
+            Role::Partner,
+            Role::Mentor,
+            Role::Municipality,
+            Role::Juror,
+        ] {
+            out.push(Actor::User(Principal {
+                user_id: uuid::Uuid::now_v7(),
+                role,
+                organisation_id: Some(uuid::Uuid::now_v7()),
+            }));
+        }
+        out
+    }
+
+    /// What the application file's scopes rely on: every relation that reaches an application
+    /// reads it within `scope::applications`, for every kind of reader.
+    #[test]
+    fn every_relation_to_an_application_is_within_its_scope() {
+        let shapes = [
+            &ORGANISATION,
+            &USER,
+            &STATUS_CHANGE,
+            &MENTOR_ASSIGNMENT,
+            &PLAN,
+            &APPLICATION,
+            &EVENT,
+            &ASSESSMENT,
+            &PRACTICE,
+        ];
+        let mut seen = 0;
+        for shape in shapes {
+            for r in shape
+                .relations
+                .iter()
+                .filter(|r| r.shape.table == "application")
+            {
+                for actor in actors() {
+                    let b = sea_orm::DbBackend::Postgres;
+                    let (got, want) = (
+                        b.build(&(r.scope)(&actor)),
+                        b.build(&q(scope::applications(&actor))),
+                    );
+                    let what = format!("{}.{}", shape.type_name, r.name);
+                    assert_eq!(got.sql, want.sql, "{what}");
+                    assert_eq!(got.values, want.values, "{what}");
+                }
+                seen += 1;
+            }
+        }
+        assert!(seen > 0);
+    }
+}
