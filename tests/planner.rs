@@ -22,6 +22,8 @@ const PAGE: &str = "query($n: Int, $m: Int, $after: String, $before: String, $wi
 }
 fragment App on Application {
   __typename id t: title title status submittedAt createdAt updatedAt version
+  edition { id titleYear name awardPolicy { awardCap onePerCountry extraAwards __typename }
+    createdAt version }
   lead: leadMunicipality { id name kind countryCode region population isCapital createdAt
     updatedAt version __typename }
   coApplicants { id name countryCode }
@@ -438,5 +440,76 @@ both!(
             }
         }
         assert_eq!(compared, 5 * 7);
+    }
+);
+
+const EDITIONS: &str = "query($n: Int, $m: Int, $after: String, $before: String,
+    $f: EditionFilter, $o: [EditionOrder!]) {
+  editions(first: $n, last: $m, after: $after, before: $before, filter: $f, orderBy: $o) {
+    __typename totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { ...E } }
+    nodes { ...E }
+  }
+}
+fragment E on Edition {
+  __typename id titleYear name createdAt version
+  policy: awardPolicy { __typename awardCap onePerCountry extraAwards }
+  awardPolicy { extraAwards }
+}";
+
+both!(
+    planned_edition_pages_answer_what_the_loaders_answer,
+    tweak = |c| c.response_cache = false,
+    |app: TestApp| async move {
+        app.seed_scale_1().await;
+        let loaders = loaders_node(&app).await;
+        let tokens = callers(&app).await;
+        let base = json!({ "n": 2, "m": null, "after": null, "before": null, "f": null,
+                           "o": null });
+        let with = |extra: Value| {
+            let mut v = base.clone();
+            for (k, x) in extra.as_object().expect("object") {
+                v[k] = x.clone();
+            }
+            v
+        };
+        let mut compared = 0;
+        for (who, token) in &tokens {
+            let token = token.as_deref();
+            let signed_in = u64::from(token.is_some());
+            let (first, _) = ask(&app, token, EDITIONS, &base).await;
+            let first: Value = serde_json::from_str(&first).expect("json");
+            assert!(
+                first["data"]["editions"]["totalCount"].as_i64() > Some(3),
+                "{who} sees the editions: {first}"
+            );
+            let end = first["data"]["editions"]["pageInfo"]["endCursor"].clone();
+            for v in [
+                base.clone(),
+                with(json!({ "after": end, "n": 2 })),
+                with(json!({ "n": null, "m": 3 })),
+                with(json!({ "f": { "titleYearFrom": 2025, "titleYearTo": 2028 },
+                             "o": [{ "field": "CREATED_AT", "direction": "ASC" }], "n": 100 })),
+            ] {
+                let (planned, cost) = ask(&app, token, EDITIONS, &v).await;
+                let (loaded, _) = ask(&loaders, token, EDITIONS, &v).await;
+                assert_same(&planned, &loaded, &format!("{who}'s editions with {v}"));
+                assert!(!planned.contains("\"errors\""), "{who} with {v}: {planned}");
+                assert!(cost <= 2 + signed_in, "{who} with {v}: {cost} statements");
+                compared += 1;
+            }
+            // The current phase changes by time alone: not planned, and the same answer.
+            let q = "{ editions(first: 3) { nodes { titleYear currentPhase { kind } } } }";
+            let (planned, cost) = ask(&app, token, q, &json!({})).await;
+            let (loaded, _) = ask(&loaders, token, q, &json!({})).await;
+            assert_same(&planned, &loaded, &format!("{who}'s editions with a phase"));
+            assert!(
+                cost > 1 + signed_in,
+                "{who}: not planned, {cost} statements"
+            );
+            compared += 1;
+        }
+        assert_eq!(compared, 5 * 5);
     }
 );

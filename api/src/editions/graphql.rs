@@ -8,7 +8,13 @@ use super::types::{Edition, EditionConnection, EditionFilter, EditionOrder};
 use crate::error::AppError;
 use crate::graphql::connection::{PageArgs, cost, order_with_tiebreak, paginate};
 use crate::graphql::context::req;
+use crate::graphql::planner::{self, EDITION, Planned};
 use crate::policy::scope;
+
+const TYPES: planner::ConnectionTypes = planner::ConnectionTypes {
+    connection: "EditionConnection",
+    edge: "EditionEdge",
+};
 
 /// Edition queries.
 #[derive(Default)]
@@ -33,7 +39,7 @@ impl EditionQuery {
         #[graphql(desc = "Ordering criteria, applied in turn.")] order_by: Option<
             Vec<EditionOrder>,
         >,
-    ) -> Result<Option<EditionConnection>> {
+    ) -> Result<Option<Planned<EditionConnection>>> {
         let rc = req(ctx);
         let mut select = scope::editions(&rc.actor);
         if let Some(f) = filter {
@@ -54,12 +60,18 @@ impl EditionQuery {
             edition::Column::Id,
         )?;
         let args = PageArgs::new(ctx, first, after, last, before);
+        if rc.state.config.planner
+            && let Some(built) =
+                planner::connection(ctx, &EDITION, &TYPES, select.clone(), &order, &args).await?
+        {
+            return Ok(Some(Planned::built(built)));
+        }
         let (page, total) = paginate(rc.db(), select, order, &args).await?;
-        Ok(Some(EditionConnection::from_page(
+        Ok(Some(Planned::Resolved(EditionConnection::from_page(
             page,
             total,
             Edition::from,
-        )))
+        ))))
     }
 
     /// The edition of a title year (NOT_FOUND if there is none).

@@ -149,7 +149,9 @@ pub fn object(
             scalar_text(out, f.kind, v)
         } else if let Some(r) = shape.relation(&s.name) {
             match r.cardinality {
-                Cardinality::One | Cardinality::Latest(_) => object(out, r.shape, &s.children, v),
+                Cardinality::One | Cardinality::Latest(_) | Cardinality::Embedded => {
+                    object(out, r.shape, &s.children, v)
+                }
                 Cardinality::Many(_) | Cardinality::Linked { .. } => {
                     out.push(b'[');
                     for (j, item) in v

@@ -29,7 +29,7 @@ use sea_orm::{EntityTrait, Order, Select};
 
 pub use build::{instant, uuid};
 pub use collect::Selected;
-pub use shape::{APPLICATION, ASSESSMENT, EVENT, ORGANISATION, PRACTICE, Shape, USER};
+pub use shape::{APPLICATION, ASSESSMENT, EDITION, EVENT, ORGANISATION, PRACTICE, Shape, USER};
 
 use crate::error::AppResult;
 use crate::graphql::connection::{self, PageArgs};

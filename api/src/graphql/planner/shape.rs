@@ -80,6 +80,9 @@ pub struct Relation {
 /// One or many.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cardinality {
+    /// An object made of the parent row's own columns (`Edition.awardPolicy`): the same row,
+    /// so no scope and no sub-query; `shape.table` is the parent's.
+    Embedded,
     /// At most one row (null when none is visible).
     One,
     /// The last row of an order (`latestStatusChange`).
@@ -240,6 +243,37 @@ pub static PLAN: Shape = Shape {
     relations: &[],
 };
 
+pub static AWARD_POLICY: Shape = Shape {
+    type_name: "AwardPolicy",
+    table: "edition",
+    scalars: &[
+        col("awardCap", "award_cap", Kind::Int),
+        col("onePerCountry", "one_per_country", Kind::Bool),
+        col("extraAwards", "extra_awards", Kind::Int),
+    ],
+    relations: &[],
+};
+
+pub static EDITION: Shape = Shape {
+    type_name: "Edition",
+    table: "edition",
+    scalars: &[
+        col("id", "id", Kind::GlobalId("Edition")),
+        col("titleYear", "title_year", Kind::Int),
+        col("name", "name", Kind::Text),
+        col("createdAt", "created_at", Kind::Instant),
+        col("version", "version", Kind::Int),
+    ],
+    relations: &[Relation {
+        name: "awardPolicy",
+        shape: &AWARD_POLICY,
+        child_column: "id",
+        parent_column: "id",
+        scope: |a| q(scope::editions(a)),
+        cardinality: Cardinality::Embedded,
+    }],
+};
+
 pub static APPLICATION: Shape = Shape {
     type_name: "Application",
     table: "application",
@@ -259,6 +293,14 @@ pub static APPLICATION: Shape = Shape {
         },
     ],
     relations: &[
+        Relation {
+            name: "edition",
+            shape: &EDITION,
+            child_column: "id",
+            parent_column: "edition_id",
+            scope: |a| q(scope::editions(a)),
+            cardinality: Cardinality::One,
+        },
         Relation {
             name: "leadMunicipality",
             shape: &ORGANISATION,
@@ -459,6 +501,8 @@ mod tests {
             &EVENT,
             &ASSESSMENT,
             &PRACTICE,
+            &EDITION,
+            &AWARD_POLICY,
         ];
         let mut seen = 0;
         for shape in shapes {

@@ -142,6 +142,10 @@ fn relation(
 ) -> Result<Expr, Unsupported> {
     let child = r.shape.table;
     let item = object(b, actor, r.shape, selection)?;
+    if r.cardinality == Cardinality::Embedded {
+        // The parent row's own columns: no scope, no sub-query.
+        return Ok(item);
+    }
     let mut stmt = (r.scope)(actor);
     stmt.clear_selects();
     let tie = column(child, r.child_column)
@@ -160,6 +164,7 @@ fn relation(
             stmt.expr(aggregate(b, item, order_terms(b, child, order)))
                 .and_where(tie);
         }
+        Cardinality::Embedded => unreachable!("answered above"),
         Cardinality::Linked {
             link,
             to_parent,
