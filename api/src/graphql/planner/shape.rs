@@ -525,5 +525,57 @@ mod tests {
             }
         }
         assert!(seen > 0);
+
+        // And the other way round: the application file's own-rule scopes are used only for
+        // rows reached from an application; reached from anything else, those rows take their
+        // whole scope (`scope::status_changes` etc.).
+        type Full = fn(&Actor) -> SelectStatement;
+        let files: [(&str, Full, Full); 3] = [
+            (
+                "application_status_change",
+                |a| q(scope::status_changes(a)),
+                |a| q(scope::status_changes_of_readable_application(a)),
+            ),
+            (
+                "mentor_assignment",
+                |a| q(scope::mentor_assignments(a)),
+                |a| q(scope::mentor_assignments_of_readable_application(a)),
+            ),
+            (
+                "plan",
+                |a| q(scope::plans(a)),
+                |a| q(scope::plans_of_readable_application(a)),
+            ),
+        ];
+        let b = sea_orm::DbBackend::Postgres;
+        let mut own = 0;
+        for shape in shapes {
+            for r in shape.relations {
+                let Some((_, full, of_readable)) =
+                    files.iter().find(|(table, ..)| *table == r.shape.table)
+                else {
+                    continue;
+                };
+                let expected = if shape.table == "application" {
+                    own += 1;
+                    of_readable
+                } else {
+                    full
+                };
+                for actor in actors() {
+                    assert_eq!(
+                        b.build(&(r.scope)(&actor)).sql,
+                        b.build(&expected(&actor)).sql,
+                        "{}.{}",
+                        shape.type_name,
+                        r.name
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            own, 4,
+            "plan, mentorAssignments, statusHistory, latestStatusChange"
+        );
     }
 }
