@@ -85,6 +85,22 @@ fn assert_same(planned: &str, loaded: &str, what: &str) {
     );
 }
 
+/// Asks the planning node and the loaders' node the same, checks that the two bodies are the
+/// same bytes, and answers the planning node's body and the statements it cost.
+async fn both_ways(
+    planner: &TestApp,
+    loaders: &TestApp,
+    token: Option<&str>,
+    query: &str,
+    vars: &Value,
+    what: &str,
+) -> (String, u64) {
+    let (planned, cost) = ask(planner, token, query, vars).await;
+    let (loaded, _) = ask(loaders, token, query, vars).await;
+    assert_same(&planned, &loaded, what);
+    (planned, cost)
+}
+
 /// The five callers of the scale-1 programme: the public and a user of each role.
 async fn callers(app: &TestApp) -> Vec<(&'static str, Option<String>)> {
     let mut tokens = vec![("anonymous", None)];
@@ -146,9 +162,8 @@ both!(
                 vars(json!({ "f": { "countryCode": ["LV", "EE"] } })),
             ];
             for v in &cases {
-                let (planned, cost) = ask(&app, token, PAGE, v).await;
-                let (loaded, _) = ask(&loaders, token, PAGE, v).await;
-                assert_same(&planned, &loaded, &format!("{who} with {v}"));
+                let (planned, cost) =
+                    both_ways(&app, &loaders, token, PAGE, v, &format!("{who} with {v}")).await;
                 assert!(!planned.contains("\"errors\""), "{who} with {v}: {planned}");
                 // One statement for the page (two with a count after an empty page past a
                 // cursor), plus the user's.
@@ -158,9 +173,15 @@ both!(
             }
             for y in [json!(null), json!([2027]), json!([2026, 2028])] {
                 let v = json!({ "n": 20, "y": y });
-                let (planned, cost) = ask(&app, token, DASHBOARD, &v).await;
-                let (loaded, _) = ask(&loaders, token, DASHBOARD, &v).await;
-                assert_same(&planned, &loaded, &format!("{who}'s dashboard with {v}"));
+                let (_, cost) = both_ways(
+                    &app,
+                    &loaders,
+                    token,
+                    DASHBOARD,
+                    &v,
+                    &format!("{who}'s dashboard with {v}"),
+                )
+                .await;
                 assert!(cost <= 1 + u64::from(token.is_some()), "{who}: {cost}");
                 compared += 1;
             }
@@ -265,13 +286,15 @@ both!(
                 ),
                 with(json!({ "f": { "nameContains": "a" }, "n": 50, "withMembers": false })),
             ] {
-                let (planned, cost) = ask(&app, token, ORGANISATIONS, &v).await;
-                let (loaded, _) = ask(&loaders, token, ORGANISATIONS, &v).await;
-                assert_same(
-                    &planned,
-                    &loaded,
+                let (planned, cost) = both_ways(
+                    &app,
+                    &loaders,
+                    token,
+                    ORGANISATIONS,
+                    &v,
                     &format!("{who}'s organisations with {v}"),
-                );
+                )
+                .await;
                 assert!(!planned.contains("\"errors\""), "{who} with {v}: {planned}");
                 assert!(cost <= 2 + signed_in, "{who} with {v}: {cost} statements");
                 compared += 1;
@@ -285,9 +308,15 @@ both!(
                 ),
                 with(json!({ "f": { "search": "e" }, "n": 100 })),
             ] {
-                let (planned, cost) = ask(&app, token, USERS, &v).await;
-                let (loaded, _) = ask(&loaders, token, USERS, &v).await;
-                assert_same(&planned, &loaded, &format!("{who}'s users with {v}"));
+                let (planned, cost) = both_ways(
+                    &app,
+                    &loaders,
+                    token,
+                    USERS,
+                    &v,
+                    &format!("{who}'s users with {v}"),
+                )
+                .await;
                 if token.is_some() {
                     assert!(!planned.contains("\"errors\""), "{who} with {v}: {planned}");
                     assert!(cost <= 2 + signed_in, "{who} with {v}: {cost} statements");
@@ -311,9 +340,15 @@ both!(
                 ),
                 with(json!({ "f": { "isPublic": true, "editionYear": [2026, 2027] } })),
             ] {
-                let (planned, cost) = ask(&app, token, EVENTS, &v).await;
-                let (loaded, _) = ask(&loaders, token, EVENTS, &v).await;
-                assert_same(&planned, &loaded, &format!("{who}'s events with {v}"));
+                let (planned, cost) = both_ways(
+                    &app,
+                    &loaders,
+                    token,
+                    EVENTS,
+                    &v,
+                    &format!("{who}'s events with {v}"),
+                )
+                .await;
                 assert!(!planned.contains("\"errors\""), "{who} with {v}: {planned}");
                 assert!(cost <= 2 + signed_in, "{who} with {v}: {cost} statements");
                 compared += 1;
@@ -332,9 +367,15 @@ both!(
                 with(json!({ "after": end, "n": 7 })),
                 with(json!({ "n": null, "m": 5 })),
             ] {
-                let (planned, cost) = ask(&app, token, ASSESSMENTS, &v).await;
-                let (loaded, _) = ask(&loaders, token, ASSESSMENTS, &v).await;
-                assert_same(&planned, &loaded, &format!("{who}'s assessments with {v}"));
+                let (planned, cost) = both_ways(
+                    &app,
+                    &loaders,
+                    token,
+                    ASSESSMENTS,
+                    &v,
+                    &format!("{who}'s assessments with {v}"),
+                )
+                .await;
                 if token.is_some() {
                     assert!(!planned.contains("\"errors\""), "{who} with {v}: {planned}");
                     assert!(cost <= 2 + signed_in, "{who} with {v}: {cost} statements");
@@ -413,9 +454,15 @@ both!(
                 with(json!({ "f": { "countryCode": ["LV", "SE", "FI"] },
                              "o": [{ "field": "UPDATED_AT", "direction": "ASC" }] })),
             ] {
-                let (planned, cost) = ask(&app, token, PRACTICES, &v).await;
-                let (loaded, _) = ask(&loaders, token, PRACTICES, &v).await;
-                assert_same(&planned, &loaded, &format!("{who}'s practices with {v}"));
+                let (planned, cost) = both_ways(
+                    &app,
+                    &loaders,
+                    token,
+                    PRACTICES,
+                    &v,
+                    &format!("{who}'s practices with {v}"),
+                )
+                .await;
                 assert!(!planned.contains("\"errors\""), "{who} with {v}: {planned}");
                 assert!(cost <= 2 + signed_in, "{who} with {v}: {cost} statements");
                 compared += 1;
@@ -429,9 +476,15 @@ both!(
                     json!({}),
                 ),
             ] {
-                let (planned, cost) = ask(&app, token, q, &v).await;
-                let (loaded, _) = ask(&loaders, token, q, &v).await;
-                assert_same(&planned, &loaded, &format!("{who}'s practices with {v}"));
+                let (_, cost) = both_ways(
+                    &app,
+                    &loaders,
+                    token,
+                    q,
+                    &v,
+                    &format!("{who}'s practices with {v}"),
+                )
+                .await;
                 assert!(
                     cost > 1 + signed_in,
                     "{who}: not planned, {cost} statements"
@@ -492,18 +545,23 @@ both!(
                 with(json!({ "f": { "titleYearFrom": 2025, "titleYearTo": 2028 },
                              "o": [{ "field": "CREATED_AT", "direction": "ASC" }], "n": 100 })),
             ] {
-                let (planned, cost) = ask(&app, token, EDITIONS, &v).await;
-                let (loaded, _) = ask(&loaders, token, EDITIONS, &v).await;
-                assert_same(&planned, &loaded, &format!("{who}'s editions with {v}"));
+                let (planned, cost) = both_ways(
+                    &app,
+                    &loaders,
+                    token,
+                    EDITIONS,
+                    &v,
+                    &format!("{who}'s editions with {v}"),
+                )
+                .await;
                 assert!(!planned.contains("\"errors\""), "{who} with {v}: {planned}");
                 assert!(cost <= 2 + signed_in, "{who} with {v}: {cost} statements");
                 compared += 1;
             }
             // The current phase changes by time alone: not planned, and the same answer.
             let q = "{ editions(first: 3) { nodes { titleYear currentPhase { kind } } } }";
-            let (planned, cost) = ask(&app, token, q, &json!({})).await;
-            let (loaded, _) = ask(&loaders, token, q, &json!({})).await;
-            assert_same(&planned, &loaded, &format!("{who}'s editions with a phase"));
+            let what = format!("{who}'s editions with a phase");
+            let (_, cost) = both_ways(&app, &loaders, token, q, &json!({}), &what).await;
             assert!(
                 cost > 1 + signed_in,
                 "{who}: not planned, {cost} statements"
