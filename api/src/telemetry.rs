@@ -158,13 +158,65 @@ fn traced(meta: &Metadata<'_>) -> bool {
 /// JSON lines on stderr, filtered by `filter` (an `EnvFilter` directive; `info` when it does
 /// not parse), never taking the trace-only spans.
 fn log_layer(filter: &str) -> impl Layer<Registry> + Send + Sync {
+    log_layer_to(filter, std::io::stderr)
+}
+
+/// [`log_layer`] writing to `writer`.
+fn log_layer_to<W>(filter: &str, writer: W) -> impl Layer<Registry> + Send + Sync
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     let env = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt::layer()
         .json()
         .with_current_span(true)
         .with_span_list(false)
-        .with_writer(std::io::stderr)
+        .fmt_fields(SpanFields)
+        .with_writer(writer)
         .with_filter(env.and(filter_fn(|meta| !trace_only_span(meta))))
+}
+
+/// The JSON of a span's fields, as `tracing-subscriber`'s `JsonFields` writes it — except that
+/// fields recorded after the span was made (the request span's status code and outcome, on
+/// every request) are appended to the object's text, where `JsonFields` parses the whole object
+/// back into a map and writes it again: that cost ~30 % of a `me` request at the default `info`
+/// (BENCHMARKS.md, stop 24). A field recorded twice then appears twice in the stored text; the
+/// event formatter reads the span's fields as a JSON object (the last value wins, as with
+/// `JsonFields`' merge), so each log line still names it once.
+struct SpanFields;
+
+impl<'w> tracing_subscriber::fmt::FormatFields<'w> for SpanFields {
+    fn format_fields<R: tracing_subscriber::field::RecordFields>(
+        &self,
+        writer: tracing_subscriber::fmt::format::Writer<'w>,
+        fields: R,
+    ) -> std::fmt::Result {
+        tracing_subscriber::fmt::format::JsonFields::new().format_fields(writer, fields)
+    }
+
+    fn add_fields(
+        &self,
+        current: &'w mut tracing_subscriber::fmt::FormattedFields<Self>,
+        fields: &tracing::span::Record<'_>,
+    ) -> std::fmt::Result {
+        let mut added = String::new();
+        tracing_subscriber::fmt::format::JsonFields::new().format_fields(
+            tracing_subscriber::fmt::format::Writer::new(&mut added),
+            fields,
+        )?;
+        // Both are JSON objects (`{}` when empty).
+        if added.len() <= 2 {
+            return Ok(());
+        }
+        if current.fields.len() <= 2 {
+            current.fields = added;
+            return Ok(());
+        }
+        current.fields.pop();
+        current.fields.push(',');
+        current.fields.push_str(&added[1..]);
+        Ok(())
+    }
 }
 
 /// The subscriber without traces: the log layer alone.
@@ -219,7 +271,53 @@ pub fn init(filter: &str, with_traces: bool) -> Result<Traces, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{TRACE_TARGET, log_layer, logs_only, traces_wanted};
+    use super::{TRACE_TARGET, log_layer, log_layer_to, logs_only, traces_wanted};
+
+    /// A span's fields recorded later are in the log lines of the events inside it — each
+    /// field once, with its last value — as `JsonFields` wrote them.
+    #[test]
+    fn fields_recorded_later_reach_the_log_line_once() {
+        let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+        let sink = buffer.clone();
+        let writer = move || Sink(sink.clone());
+        tracing::subscriber::with_default(logs_only(log_layer_to("info", writer)), || {
+            let span = tracing::info_span!(
+                "HTTP request",
+                http.method = "POST",
+                http.status_code = tracing::field::Empty,
+                outcome = tracing::field::Empty,
+                quoted = "a \"b\" c"
+            );
+            let _entered = span.enter();
+            span.record("outcome", "first");
+            span.record("http.status_code", 200);
+            span.record("outcome", "second");
+            tracing::info!(answer = 42, "done");
+        });
+        let text = String::from_utf8(buffer.lock().expect("lock").clone()).expect("utf-8");
+        let line: serde_json::Value =
+            serde_json::from_str(text.lines().next().expect("one line")).expect("json");
+        assert_eq!(
+            line["span"],
+            serde_json::json!({ "name": "HTTP request", "http.method": "POST",
+                                "http.status_code": 200, "outcome": "second",
+                                "quoted": "a \"b\" c" }),
+            "{text}"
+        );
+        assert_eq!(line["fields"]["answer"], 42);
+    }
+
+    struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("lock").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
 
     /// Production runs without traces: then the operation's span must not exist at all (not
     /// built, entered or recorded on every request).
