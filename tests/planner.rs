@@ -122,13 +122,19 @@ async fn loaders_node(app: &TestApp) -> TestApp {
     .await
 }
 
-fn vars(extra: Value) -> Value {
-    let mut v = json!({ "n": 20, "m": null, "after": null, "before": null, "withPlan": true,
-                        "skipMentors": false, "f": null, "o": null });
+/// `base` with the entries of `extra` set over it.
+fn merged(base: &Value, extra: Value) -> Value {
+    let mut v = base.clone();
     for (k, x) in extra.as_object().expect("object") {
         v[k] = x.clone();
     }
     v
+}
+
+fn vars(extra: Value) -> Value {
+    let base = json!({ "n": 20, "m": null, "after": null, "before": null, "withPlan": true,
+                       "skipMentors": false, "f": null, "o": null });
+    merged(&base, extra)
 }
 
 both!(
@@ -266,13 +272,7 @@ both!(
             let signed_in = u64::from(token.is_some());
             let base = json!({ "n": 20, "m": null, "after": null, "before": null, "f": null,
                                "o": null, "withMembers": true });
-            let with = |extra: Value| {
-                let mut v = base.clone();
-                for (k, x) in extra.as_object().expect("object") {
-                    v[k] = x.clone();
-                }
-                v
-            };
+            let with = |extra: Value| merged(&base, extra);
             let (first, _) = ask(&app, token, ORGANISATIONS, &base).await;
             let first: Value = serde_json::from_str(&first).expect("json");
             let end = first["data"]["page"]["pageInfo"]["endCursor"].clone();
@@ -412,13 +412,7 @@ both!(
         let tokens = callers(&app).await;
         let base = json!({ "n": 20, "m": null, "after": null, "before": null, "f": null,
                            "o": null, "s": null });
-        let with = |extra: Value| {
-            let mut v = base.clone();
-            for (k, x) in extra.as_object().expect("object") {
-                v[k] = x.clone();
-            }
-            v
-        };
+        let with = |extra: Value| merged(&base, extra);
         // Drafts in review, with an author who is not the reader: what each role sees of them
         // differs (coordinators all; partners and mentors the published ones and their own).
         let coordinator = tokens[1].1.as_deref();
@@ -520,13 +514,7 @@ both!(
         let tokens = callers(&app).await;
         let base = json!({ "n": 2, "m": null, "after": null, "before": null, "f": null,
                            "o": null });
-        let with = |extra: Value| {
-            let mut v = base.clone();
-            for (k, x) in extra.as_object().expect("object") {
-                v[k] = x.clone();
-            }
-            v
-        };
+        let with = |extra: Value| merged(&base, extra);
         let mut compared = 0;
         for (who, token) in &tokens {
             let token = token.as_deref();

@@ -749,6 +749,10 @@ impl CachedDocument {
 
     /// Whether a variable set is small enough to keep (a large input is validated each time).
     fn keeps(variables: &Variables) -> bool {
+        /// Takes `n` bytes from the budget, if they are left.
+        fn take(budget: &mut usize, n: usize) -> bool {
+            budget.checked_sub(n).map(|rest| *budget = rest).is_some()
+        }
         fn weigh(value: &async_graphql::Value, budget: &mut usize) -> bool {
             use async_graphql::Value as V;
             let bytes = match value {
@@ -757,30 +761,19 @@ impl CachedDocument {
                 V::Binary(b) => b.len(),
                 _ => 8,
             };
-            let Some(rest) = budget.checked_sub(bytes) else {
-                return false;
-            };
-            *budget = rest;
-            match value {
-                V::List(items) => items.iter().all(|v| weigh(v, budget)),
-                V::Object(fields) => fields.iter().all(|(k, v)| {
-                    budget
-                        .checked_sub(k.len())
-                        .map(|rest| *budget = rest)
-                        .is_some()
-                        && weigh(v, budget)
-                }),
-                _ => true,
-            }
+            take(budget, bytes)
+                && match value {
+                    V::List(items) => items.iter().all(|v| weigh(v, budget)),
+                    V::Object(fields) => fields
+                        .iter()
+                        .all(|(k, v)| take(budget, k.len()) && weigh(v, budget)),
+                    _ => true,
+                }
         }
         let mut budget = Self::VARIABLE_BYTES;
-        variables.iter().all(|(k, v)| {
-            budget
-                .checked_sub(k.len())
-                .map(|rest| budget = rest)
-                .is_some()
-                && weigh(v, &mut budget)
-        })
+        variables
+            .iter()
+            .all(|(k, v)| take(&mut budget, k.len()) && weigh(v, &mut budget))
     }
 }
 

@@ -203,19 +203,25 @@ where
         match f.name.as_str() {
             "__typename" => build::string(out, types.connection),
             "totalCount" => build::value(out, &Value::from(count.unwrap_or_default())),
-            "nodes" => list(
+            "nodes" => build::list(
                 out,
-                nodes
-                    .iter()
-                    .map(|n| |out: &mut Vec<u8>| out.extend_from_slice(n)),
-            ),
+                nodes.iter().map(|n| {
+                    |out: &mut Vec<u8>| {
+                        out.extend_from_slice(n);
+                        Ok(())
+                    }
+                }),
+            )?,
             "pageInfo" => page_info(out, &f.children, &page.page_info),
-            "edges" => list(
+            "edges" => build::list(
                 out,
                 page.rows.iter().zip(&nodes).map(|((cursor, _), node)| {
-                    |out: &mut Vec<u8>| edge(out, &f.children, types, cursor, node)
+                    |out: &mut Vec<u8>| {
+                        edge(out, &f.children, types, cursor, node);
+                        Ok(())
+                    }
                 }),
-            ),
+            )?,
             _ => unreachable!("checked by plan_connection"),
         }
         Ok(())
@@ -225,18 +231,6 @@ where
         Err(text) => serde_json::from_slice(&text)
             .map_err(|e| crate::error::AppError::internal_from("a planned page", e))?,
     }))
-}
-
-/// Appends a JSON list of the items each writer writes.
-fn list<W: FnOnce(&mut Vec<u8>)>(out: &mut Vec<u8>, items: impl Iterator<Item = W>) {
-    out.push(b'[');
-    for (i, write) in items.enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write(out);
-    }
-    out.push(b']');
 }
 
 fn edge(
