@@ -798,7 +798,7 @@ async fn the_graphql_response_media_type_gets_the_specification_s_status_codes()
 /// clients keep their 200. Both carry QUERY_TOO_COMPLEX.
 #[actix_web::test]
 async fn a_stopped_request_answers_as_its_media_type_requires() {
-    // No time at all: the operation is stopped at its first wait for the database.
+    // No time at all: the operation is stopped before its first step.
     let Some(app) = TestApp::spawn_with(Backend::Sqlite, |c| c.request_timeout_ms = 0).await else {
         return;
     };

@@ -142,8 +142,7 @@ async fn run(
             BatchRequest::Batch(rs.into_iter().map(|r| with_data(r, &rc, via_get)).collect())
         }
     };
-    let executed =
-        tokio::time::timeout(state.config.request_timeout(), schema.execute_batch(batch)).await;
+    let executed = within(state.config.request_timeout(), schema.execute_batch(batch)).await;
     let kind = rc.operation_kind.get().copied().unwrap_or("unknown");
     let responses: Vec<&async_graphql::Response> = match &executed {
         Ok(BatchResponse::Single(r)) => vec![r],
@@ -213,6 +212,31 @@ async fn run(
             ),
         )),
     }
+}
+
+/// Runs `work` for at most `limit`: `Err` when the limit passed first. The deadline is checked
+/// before each step of the work, not only while it waits (as `tokio::time::timeout` does,
+/// which lets a step that becomes ready after the deadline finish): no step starts once the
+/// time is up, so whether a request is stopped does not depend on how its waits happen to line
+/// up — a limit of 0 stops every request before its first step.
+async fn within<F: std::future::Future>(
+    limit: std::time::Duration,
+    work: F,
+) -> Result<F::Output, ()> {
+    use std::task::Poll;
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut work = std::pin::pin!(work);
+    let mut timer = std::pin::pin!(tokio::time::sleep_until(deadline));
+    std::future::poll_fn(|cx| {
+        if tokio::time::Instant::now() >= deadline {
+            return Poll::Ready(Err(()));
+        }
+        if let Poll::Ready(done) = work.as_mut().poll(cx) {
+            return Poll::Ready(Ok(done));
+        }
+        timer.as_mut().poll(cx).map(|()| Err(()))
+    })
+    .await
 }
 
 /// What the response cache says about a request before it runs.
@@ -621,4 +645,24 @@ async fn get_query(
         media,
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::within;
+
+    /// The limit is checked before each step: no time at all stops even work that is ready at
+    /// once; work that finishes in time is answered; work that waits past the limit is stopped.
+    #[tokio::test]
+    async fn work_is_stopped_once_its_time_is_up() {
+        assert_eq!(within(Duration::ZERO, async { 1 }).await, Err(()));
+        assert_eq!(within(Duration::from_secs(60), async { 1 }).await, Ok(1));
+        let late = within(Duration::from_millis(5), async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            1
+        });
+        assert_eq!(late.await, Err(()));
+    }
 }
