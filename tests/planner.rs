@@ -211,6 +211,65 @@ both!(
     }
 );
 
+// Text that JSON must escape (quotes, a backslash, the tab and line breaks the API accepts —
+// it refuses other control characters) and text it must not
+// (non-ASCII, an emoji, `</script>`): the planner copies the database's JSON text of a string
+// only when it holds no escape, and otherwise writes it as the response serialiser does.
+both!(
+    planned_text_with_escapes_answers_what_the_loaders_answer,
+    tweak = |c| c.response_cache = false,
+    |app: TestApp| async move {
+        app.seed_scale_1().await;
+        let loaders = loaders_node(&app).await;
+        let coordinator = app.login("coordinator@pearls.example", "pearls-demo").await;
+        let token = Some(coordinator.as_str());
+        // A municipality that leads an application, so that its name is nested in a page too.
+        let q = "{ applications(first: 1) { nodes { leadMunicipality {
+            id version countryCode population } } } }";
+        let (found, _) = ask(&app, token, q, &json!({})).await;
+        let found: Value = serde_json::from_str(&found).expect("json");
+        let org = &found["data"]["applications"]["nodes"][0]["leadMunicipality"];
+        let name = "Quote \"Q\" back\\slash\ttab ü Łódź 🎉 </script> 'single' end";
+        let region = "line one\nline two\r\nthree";
+        let renamed = app
+            .gql(
+                token,
+                "mutation($i: UpdateOrganisationInput!) { updateOrganisation(input: $i) {
+                    organisation { name region } } }",
+                json!({ "i": { "id": org["id"], "expectedVersion": org["version"],
+                    "organisation": { "kind": "MUNICIPALITY", "name": name, "region": region,
+                        "countryCode": org["countryCode"], "population": org["population"] } } }),
+            )
+            .await;
+        assert!(renamed["errors"].is_null(), "{renamed}");
+        assert_eq!(
+            renamed["data"]["updateOrganisation"]["organisation"]["name"],
+            name
+        );
+        let v = json!({ "n": 5, "m": null, "after": null, "before": null,
+            "f": { "nameContains": "back" }, "o": null, "withMembers": true });
+        let (planned, cost) =
+            both_ways(&app, &loaders, token, ORGANISATIONS, &v, "escaped names").await;
+        assert!(cost <= 2, "planned: {cost} statements");
+        let answer: Value = serde_json::from_str(&planned).expect("json");
+        assert_eq!(
+            answer["data"]["page"]["nodes"][0]["name"], name,
+            "{planned}"
+        );
+        assert_eq!(
+            answer["data"]["page"]["nodes"][0]["region"], region,
+            "{planned}"
+        );
+        // The applications it leads, with the name nested.
+        let v = vars(json!({ "f": { "countryCode": [org["countryCode"]] }, "n": 100 }));
+        let (planned, _) = both_ways(&app, &loaders, token, PAGE, &v, "escaped leads").await;
+        assert!(
+            planned.contains("back\\\\slash"),
+            "the renamed lead is on the page"
+        );
+    }
+);
+
 const ORGANISATIONS: &str = "query($n: Int, $m: Int, $after: String, $before: String,
     $f: OrganisationFilter, $o: [OrganisationOrder!], $withMembers: Boolean!) {
   page: organisations(first: $n, last: $m, after: $after, before: $before, filter: $f, orderBy: $o) {

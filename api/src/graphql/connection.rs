@@ -473,28 +473,26 @@ where
     Ok((page, total))
 }
 
-/// One row of a page the planner built as JSON (`j`).
+/// One row of a page the planner built as JSON: the selected object's text (`j`) and its
+/// ordering values (`k`, a JSON array), both as the database wrote them.
 pub struct JsonRow {
-    json: serde_json::Value,
+    json: String,
+    keys: String,
 }
 
 impl sea_orm::FromQueryResult for JsonRow {
     fn from_query_result(res: &sea_orm::QueryResult, _: &str) -> Result<Self, sea_orm::DbErr> {
-        // PostgreSQL's `json` comes back as JSON, SQLite's as text.
-        let json = match res.try_get::<serde_json::Value>("", PLANNED) {
-            Ok(serde_json::Value::String(text)) => serde_json::from_str(&text),
-            Ok(v) => Ok(v),
-            Err(_) => serde_json::from_str(&res.try_get::<String>("", PLANNED)?),
-        }
-        .map_err(|e| sea_orm::DbErr::Custom(format!("planned row: {e}")))?;
-        Ok(Self { json })
+        Ok(Self {
+            json: res.try_get("", PLANNED)?,
+            keys: res.try_get("", PLANNED_KEYS)?,
+        })
     }
 }
 
 /// Alias of the planner's JSON column.
 const PLANNED: &str = "j";
-/// Key of the planned row's ordering values (its cursor) in the JSON.
-pub const CURSOR_KEYS: &str = "__k";
+/// Alias of the planned row's ordering values (its cursor), a JSON array.
+const PLANNED_KEYS: &str = "k";
 
 /// A cursor value read back from the planner's JSON, by the column's type.
 fn json_cursor_value<C: ColumnTrait>(col: C, v: &serde_json::Value) -> AppResult<CursorValue> {
@@ -526,16 +524,18 @@ fn json_cursor_value<C: ColumnTrait>(col: C, v: &serde_json::Value) -> AppResult
     })
 }
 
-/// Like [`paginate`], but each row is one JSON document the database builds (`json`, the
-/// planner's object of the row, which must hold the row's ordering values under
-/// [`CURSOR_KEYS`]): the page, its count and everything nested in one statement.
+/// Like [`paginate`], but each row is one JSON document the database builds as text (`json`,
+/// the planner's object of the row) beside its ordering values (`keys_json`, a JSON array in
+/// `order`'s order, as text): the page, its count and everything nested in one statement. The
+/// rows come back as the database's text; nothing parses them into a tree.
 pub async fn paginate_json<E>(
     db: &DatabaseConnection,
     select: Select<E>,
     json: Expr,
+    keys_json: Expr,
     order: Vec<(E::Column, Order)>,
     args: &PageArgs,
-) -> AppResult<(Page<serde_json::Value>, TotalCount)>
+) -> AppResult<(Page<String>, TotalCount)>
 where
     E: EntityTrait,
 {
@@ -544,14 +544,19 @@ where
         .iter()
         .map(|(c, o)| column_key(*c, o.clone()))
         .collect();
-    let query = select.select_only().expr_as(json, PLANNED);
+    let query = select
+        .select_only()
+        .expr_as(json, PLANNED)
+        .expr_as(keys_json, PLANNED_KEYS);
     let page = page_by_keys(db, query, &keys, args, &mut total, |row: &JsonRow| {
-        let values = row.json[CURSOR_KEYS]
-            .as_array()
-            .ok_or_else(|| AppError::internal("planned page: no cursor values"))?;
+        let values: Vec<serde_json::Value> = serde_json::from_str(&row.keys)
+            .map_err(|e| AppError::internal(format!("planned page: cursor values: {e}")))?;
+        if values.len() != order.len() {
+            return Err(AppError::internal("planned page: cursor values"));
+        }
         order
             .iter()
-            .zip(values)
+            .zip(&values)
             .map(|((col, _), v)| json_cursor_value(*col, v))
             .collect()
     })

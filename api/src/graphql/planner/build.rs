@@ -5,7 +5,9 @@
 
 use async_graphql::{ScalarType, Value};
 use chrono::{DateTime, NaiveDate, Utc};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value as Json;
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use super::collect::Selected;
@@ -13,7 +15,7 @@ use super::shape::{Cardinality, Kind, Shape};
 use crate::error::{AppError, AppResult};
 use crate::graphql::scalars::{Date, Decimal, Timestamp};
 
-fn odd(what: &str, v: &Json) -> AppError {
+fn odd(what: &str, v: impl std::fmt::Display) -> AppError {
     AppError::internal(format!("planned page: unexpected {what} {v}"))
 }
 
@@ -31,26 +33,55 @@ pub fn uuid(s: &str) -> Option<Uuid> {
     Uuid::parse_str(s).ok()
 }
 
-fn integer(v: &Json) -> Option<i64> {
-    v.as_i64()
-}
-
 /// A scalar whose text differs from the database's (an instant, a day, an amount), converted
 /// by its type's own `to_value`.
 fn converted(kind: Kind, v: &Json) -> AppResult<Value> {
-    let text = || v.as_str().ok_or_else(|| odd("text", v));
+    let text = || v.as_str().ok_or_else(|| odd("text", v.to_string()));
     Ok(match kind {
-        Kind::Instant => Timestamp(instant(text()?).ok_or_else(|| odd("instant", v))?).to_value(),
-        Kind::Day => {
-            Date(NaiveDate::parse_from_str(text()?, "%Y-%m-%d").map_err(|_| odd("day", v))?)
-                .to_value()
+        Kind::Instant => {
+            Timestamp(instant(text()?).ok_or_else(|| odd("instant", v.to_string()))?).to_value()
         }
+        Kind::Day => Date(
+            NaiveDate::parse_from_str(text()?, "%Y-%m-%d")
+                .map_err(|_| odd("day", v.to_string()))?,
+        )
+        .to_value(),
         Kind::Cents => Decimal(crate::domain::EurAmount::to_decimal(
-            integer(v).ok_or_else(|| odd("amount", v))?,
+            v.as_i64().ok_or_else(|| odd("amount", v.to_string()))?,
         ))
         .to_value(),
-        _ => return Err(odd("value", v)),
+        _ => return Err(odd("value", v.to_string())),
     })
+}
+
+/// A JSON text as the database wrote it, borrowed: the planned page is written from the
+/// database's text without building a JSON tree of it.
+pub fn raw(text: &str) -> AppResult<&RawValue> {
+    serde_json::from_str(text).map_err(|_| odd("JSON", text))
+}
+
+/// The entries of a JSON object, borrowed from its text, in the text's order. Keys are response
+/// keys (GraphQL names), which JSON writes without escapes.
+struct Entries<'a>(Vec<(&'a str, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for Entries<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> Visitor<'de> for Visit {
+            type Value = Entries<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(8));
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(Entries(entries))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
 }
 
 /// Appends a JSON string, escaped as the response serialiser escapes it.
@@ -98,30 +129,46 @@ where
     Ok(())
 }
 
-/// Appends one scalar, written as the type's resolver would write it.
-fn scalar_text(out: &mut Vec<u8>, kind: Kind, v: &Json) -> AppResult<()> {
+/// Appends one scalar, written as the type's resolver would write it, from the database's
+/// JSON text of it.
+fn scalar_text(out: &mut Vec<u8>, kind: Kind, v: &RawValue) -> AppResult<()> {
     use std::io::Write;
-    match (kind, v) {
-        (_, Json::Null) => out.extend_from_slice(b"null"),
-        (Kind::Text | Kind::Enum, Json::String(t)) => string(out, t),
-        (Kind::Int, _) => {
-            let n = integer(v).ok_or_else(|| odd("integer", v))?;
+    let t = v.get();
+    if t == "null" {
+        out.extend_from_slice(b"null");
+        return Ok(());
+    }
+    let parsed = || serde_json::from_str::<Json>(t).map_err(|_| odd("value", t));
+    match kind {
+        // A JSON string without a backslash has no escapes: its text is exactly what the
+        // response serialiser writes for it (both escape only quotes, backslashes and control
+        // characters, each with a backslash).
+        Kind::Text | Kind::Enum if t.starts_with('"') && !t.contains('\\') => {
+            out.extend_from_slice(t.as_bytes());
+        }
+        Kind::Text | Kind::Enum => match parsed()? {
+            Json::String(s) => string(out, &s),
+            _ => return Err(odd("text", t)),
+        },
+        Kind::Int => {
+            let n: i64 = t.parse().map_err(|_| odd("integer", t))?;
             write!(out, "{n}").expect("writing into memory");
         }
-        (Kind::Bool, _) => out.extend_from_slice(match v {
-            Json::Bool(true) => b"true",
-            Json::Bool(false) => b"false",
-            Json::Number(n) if n.as_i64() != Some(0) => b"true",
-            Json::Number(_) => b"false",
-            _ => return Err(odd("boolean", v)),
+        Kind::Bool => out.extend_from_slice(match t {
+            "true" => b"true",
+            "false" => b"false",
+            _ => match t.parse::<i64>() {
+                Ok(0) => b"false",
+                Ok(_) => b"true",
+                Err(_) => return Err(odd("boolean", t)),
+            },
         }),
-        (Kind::GlobalId(ty), Json::String(t)) => {
-            let id = uuid(t).ok_or_else(|| odd("id", v))?;
+        Kind::GlobalId(ty) => {
+            let hex: &str = serde_json::from_str(t).map_err(|_| odd("id", t))?;
+            let id = uuid(hex).ok_or_else(|| odd("id", t))?;
             string(out, &crate::graphql::ids::encode(ty, id).0);
         }
-        (Kind::Instant | Kind::Day | Kind::Cents, _) => value(out, &converted(kind, v)?),
-        // Text, an enum or an id that is not a string.
-        _ => return Err(odd("value", v)),
+        Kind::Instant | Kind::Day | Kind::Cents => value(out, &converted(kind, &parsed()?)?),
     }
     Ok(())
 }
@@ -133,24 +180,30 @@ pub fn object(
     out: &mut Vec<u8>,
     shape: &Shape,
     selection: &[Selected],
-    json: &Json,
+    json: &RawValue,
 ) -> AppResult<()> {
-    if json.is_null() {
+    let t = json.get();
+    if t == "null" {
         out.extend_from_slice(b"null");
         return Ok(());
     }
     // SQLite's aggregate sorter (`json_group_array(… ORDER BY …)`) drops the JSON type of its
     // items, which then arrive as JSON text.
-    if let Json::String(text) = json {
-        let parsed: Json = serde_json::from_str(text).map_err(|_| odd("object", json))?;
-        return object(out, shape, selection, &parsed);
+    if t.starts_with('"') {
+        let text: String = serde_json::from_str(t).map_err(|_| odd("object", t))?;
+        return object(out, shape, selection, raw(&text)?);
     }
+    let Entries(entries) = serde_json::from_str(t).map_err(|_| odd("object", t))?;
+    let null = RawValue::NULL;
     fields(out, selection, |out, s| {
         if s.name == "__typename" {
             string(out, shape.type_name);
             return Ok(());
         }
-        let v = json.get(&s.key).unwrap_or(&Json::Null);
+        let v = entries
+            .iter()
+            .find(|(k, _)| *k == s.key)
+            .map_or(null, |(_, v)| *v);
         if let Some(f) = shape.scalar(&s.name) {
             scalar_text(out, f.kind, v)
         } else if let Some(r) = shape.relation(&s.name) {
@@ -158,15 +211,16 @@ pub fn object(
                 Cardinality::One | Cardinality::Latest(_) | Cardinality::Embedded => {
                     object(out, r.shape, &s.children, v)
                 }
-                Cardinality::Many(_) | Cardinality::Linked { .. } => list(
-                    out,
-                    v.as_array()
-                        .ok_or_else(|| odd("list", v))?
-                        .iter()
-                        .map(|item| {
+                Cardinality::Many(_) | Cardinality::Linked { .. } => {
+                    let items: Vec<&RawValue> =
+                        serde_json::from_str(v.get()).map_err(|_| odd("list", v.get()))?;
+                    list(
+                        out,
+                        items.into_iter().map(|item| {
                             move |out: &mut Vec<u8>| object(out, r.shape, &s.children, item)
                         }),
-                ),
+                    )
+                }
             }
         } else {
             Err(AppError::internal(format!(

@@ -171,21 +171,17 @@ where
         return Ok(None);
     };
     let backend = rc.db().get_database_backend();
-    let Ok(mut pairs) = sql::pairs(backend, &rc.actor, shape, &plan.node) else {
+    let Ok(pairs) = sql::pairs(backend, &rc.actor, shape, &plan.node) else {
         return Ok(None);
     };
     let keys: Vec<(&str, bool)> = order
         .iter()
         .map(|(c, _)| (sea_orm::IdenStatic::as_str(c), connection::is_uuid(*c)))
         .collect();
-    pairs.push(sea_orm::sea_query::Expr::cust(format!(
-        "'{}'",
-        connection::CURSOR_KEYS
-    )));
-    pairs.push(sql::cursor_keys(backend, shape.table, &keys));
-    let json = sql::json_object(backend, pairs);
+    let json = sql::as_text(backend, sql::json_object(backend, pairs));
+    let keys = sql::as_text(backend, sql::cursor_keys(backend, shape.table, &keys));
     let (page, total) =
-        connection::paginate_json(rc.db(), select, json, order.to_vec(), args).await?;
+        connection::paginate_json(rc.db(), select, json, keys, order.to_vec(), args).await?;
     let count = if plan.fields.iter().any(|f| f.name == "totalCount") {
         Some(total.get().await?)
     } else {
@@ -194,8 +190,8 @@ where
     // Each node written once, then placed wherever the selection asks for it.
     let mut nodes = Vec::with_capacity(page.rows.len());
     for (_, row) in &page.rows {
-        let mut text = Vec::with_capacity(256);
-        build::object(&mut text, shape, &plan.node, row)?;
+        let mut text = Vec::with_capacity(row.len() + 64);
+        build::object(&mut text, shape, &plan.node, build::raw(row)?)?;
         nodes.push(text);
     }
     let mut out = Vec::with_capacity(nodes.iter().map(Vec::len).sum::<usize>() * 2 + 64);

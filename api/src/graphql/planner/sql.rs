@@ -27,6 +27,16 @@ fn key(name: &str) -> Result<Expr, Unsupported> {
     Ok(Expr::cust(format!("'{name}'")))
 }
 
+/// A JSON value as its text, as the server reads a planned row: PostgreSQL's `json` is text
+/// already (the cast copies it), and reading it as text spares the driver building a JSON tree
+/// that the page writer would only take apart again. SQLite's JSON functions return text.
+pub fn as_text(b: DbBackend, json: Expr) -> Expr {
+    match b {
+        DbBackend::Postgres => json.cast_as(Alias::new("text")),
+        _ => json,
+    }
+}
+
 pub fn json_object(b: DbBackend, pairs: Vec<Expr>) -> Expr {
     let f = match b {
         DbBackend::Postgres => "json_build_object",
