@@ -270,6 +270,48 @@ both!(
     }
 );
 
+// Only the first and the last row's cursors are encoded unless the edges' cursors are
+// selected; selected through a fragment and an alias, every edge has its own, and paging after a
+// middle one continues from the next row, planned and through the loaders.
+both!(
+    every_selected_edge_cursor_pages_on_from_its_row,
+    tweak = |c| c.response_cache = false,
+    |app: TestApp| async move {
+        app.seed_scale_1().await;
+        let loaders = loaders_node(&app).await;
+        let coordinator = app.login("coordinator@pearls.example", "pearls-demo").await;
+        let token = Some(coordinator.as_str());
+        let q = "query($after: String) { applications(first: 6, after: $after) { ...C } }
+            fragment C on ApplicationConnection { es: edges { c: cursor node { id } }
+              pageInfo { startCursor endCursor } }";
+        for node in [&app, &loaders] {
+            let (first, _) = ask(node, token, q, &json!({ "after": null })).await;
+            let first: Value = serde_json::from_str(&first).expect("json");
+            let page = &first["data"]["applications"];
+            let edges = page["es"].as_array().expect("edges");
+            assert_eq!(edges.len(), 6, "{first}");
+            assert!(
+                edges
+                    .iter()
+                    .all(|e| e["c"].as_str().is_some_and(|c| !c.is_empty())),
+                "{first}"
+            );
+            assert_eq!(page["pageInfo"]["startCursor"], edges[0]["c"]);
+            assert_eq!(page["pageInfo"]["endCursor"], edges[5]["c"]);
+            let (next, _) = ask(node, token, q, &json!({ "after": edges[2]["c"] })).await;
+            let next: Value = serde_json::from_str(&next).expect("json");
+            let next = next["data"]["applications"]["es"]
+                .as_array()
+                .expect("edges")
+                .clone();
+            assert_eq!(next[..3], edges[3..], "after the third edge");
+        }
+        let (planned, _) = ask(&app, token, q, &json!({ "after": null })).await;
+        let (loaded, _) = ask(&loaders, token, q, &json!({ "after": null })).await;
+        assert_same(&planned, &loaded, "edge cursors");
+    }
+);
+
 const ORGANISATIONS: &str = "query($n: Int, $m: Int, $after: String, $before: String,
     $f: OrganisationFilter, $o: [OrganisationOrder!], $withMembers: Boolean!) {
   page: organisations(first: $n, last: $m, after: $after, before: $before, filter: $f, orderBy: $o) {
