@@ -203,6 +203,33 @@ pub fn users(actor: &Actor) -> Select<user::Entity> {
     }
 }
 
+/// [`users`] reached as the mentor of a mentor assignment the actor reads
+/// ([`mentor_assignments`]). The same rows as [`users`], with a rule the database can skip where
+/// the assignment already proves the mentor visible:
+/// - a coordinator reads every user;
+/// - a mentor reads only its own assignments, whose mentor is itself;
+/// - a municipality reads the assignments of its applications (lead or co-applicant), and
+///   [`users`] gives it exactly the mentors of those.
+///
+/// Partners (whose [`users`] are by role, and a mentor's role can change), jurors (who read no
+/// assignment) and everyone else keep [`users`]. Without this, a municipality's dashboard
+/// asked again, for each mentor of each row, which applications the municipality leads or
+/// co-applies to. The page planner uses it for `MentorAssignment.mentor` only
+/// (`graphql/planner/shape.rs`, test `mentors_take_the_assignment_rule`).
+pub fn mentors_of_readable_assignment(actor: &Actor) -> Select<user::Entity> {
+    match actor {
+        Actor::User(p)
+            if matches!(
+                p.role,
+                Role::Coordinator | Role::Mentor | Role::Municipality
+            ) =>
+        {
+            user::Entity::find()
+        }
+        _ => users(actor),
+    }
+}
+
 /// Editions are public facts: everyone reads them.
 pub fn editions(_actor: &Actor) -> Select<edition::Entity> {
     edition::Entity::find()

@@ -214,7 +214,7 @@ pub static MENTOR_ASSIGNMENT: Shape = Shape {
         shape: &USER,
         child_column: "id",
         parent_column: "mentor_id",
-        scope: |a| q(scope::users(a)),
+        scope: |a| q(scope::mentors_of_readable_assignment(a)),
         cardinality: Cardinality::One,
     }],
 };
@@ -487,11 +487,9 @@ mod tests {
         out
     }
 
-    /// What the application file's scopes rely on: every relation that reaches an application
-    /// reads it within `scope::applications`, for every kind of reader.
-    #[test]
-    fn every_relation_to_an_application_is_within_its_scope() {
-        let shapes = [
+    /// Every shape the planner writes.
+    fn shapes() -> [&'static Shape; 11] {
+        [
             &ORGANISATION,
             &USER,
             &STATUS_CHANGE,
@@ -503,7 +501,14 @@ mod tests {
             &PRACTICE,
             &EDITION,
             &AWARD_POLICY,
-        ];
+        ]
+    }
+
+    /// What the application file's scopes rely on: every relation that reaches an application
+    /// reads it within `scope::applications`, for every kind of reader.
+    #[test]
+    fn every_relation_to_an_application_is_within_its_scope() {
+        let shapes = shapes();
         let mut seen = 0;
         for shape in shapes {
             for r in shape
@@ -577,5 +582,38 @@ mod tests {
             own, 4,
             "plan, mentorAssignments, statusHistory, latestStatusChange"
         );
+    }
+
+    /// Users reached as an assignment's mentor take `scope::mentors_of_readable_assignment`;
+    /// users reached from anything else take `scope::users`.
+    #[test]
+    fn mentors_take_the_assignment_rule() {
+        let b = sea_orm::DbBackend::Postgres;
+        let mut mentors = 0;
+        for shape in shapes() {
+            for r in shape
+                .relations
+                .iter()
+                .filter(|r| r.shape.table == "app_user")
+            {
+                let expected: fn(&Actor) -> SelectStatement = if shape.table == "mentor_assignment"
+                {
+                    mentors += 1;
+                    |a| q(scope::mentors_of_readable_assignment(a))
+                } else {
+                    |a| q(scope::users(a))
+                };
+                for actor in actors() {
+                    assert_eq!(
+                        b.build(&(r.scope)(&actor)).sql,
+                        b.build(&expected(&actor)).sql,
+                        "{}.{}",
+                        shape.type_name,
+                        r.name
+                    );
+                }
+            }
+        }
+        assert_eq!(mentors, 1, "MentorAssignment.mentor");
     }
 }
