@@ -122,6 +122,15 @@ async fn loaders_node(app: &TestApp) -> TestApp {
     .await
 }
 
+/// Seeds the scale-1 programme, starts the loaders' node beside `app`, and signs the
+/// coordinator in.
+async fn seeded_with_loaders(app: &TestApp) -> (TestApp, String) {
+    app.seed_scale_1().await;
+    let loaders = loaders_node(app).await;
+    let coordinator = app.login("coordinator@pearls.example", "pearls-demo").await;
+    (loaders, coordinator)
+}
+
 /// `base` with the entries of `extra` set over it.
 fn merged(base: &Value, extra: Value) -> Value {
     let mut v = base.clone();
@@ -219,9 +228,7 @@ both!(
     planned_text_with_escapes_answers_what_the_loaders_answer,
     tweak = |c| c.response_cache = false,
     |app: TestApp| async move {
-        app.seed_scale_1().await;
-        let loaders = loaders_node(&app).await;
-        let coordinator = app.login("coordinator@pearls.example", "pearls-demo").await;
+        let (loaders, coordinator) = seeded_with_loaders(&app).await;
         let token = Some(coordinator.as_str());
         // A municipality that leads an application, so that its name is nested in a page too.
         let q = "{ applications(first: 1) { nodes { leadMunicipality {
@@ -277,9 +284,7 @@ both!(
     every_selected_edge_cursor_pages_on_from_its_row,
     tweak = |c| c.response_cache = false,
     |app: TestApp| async move {
-        app.seed_scale_1().await;
-        let loaders = loaders_node(&app).await;
-        let coordinator = app.login("coordinator@pearls.example", "pearls-demo").await;
+        let (loaders, coordinator) = seeded_with_loaders(&app).await;
         let token = Some(coordinator.as_str());
         let q = "query($after: String) { applications(first: 6, after: $after) { ...C } }
             fragment C on ApplicationConnection { es: edges { c: cursor node { id } }

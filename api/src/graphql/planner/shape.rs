@@ -487,6 +487,20 @@ mod tests {
         out
     }
 
+    /// `r` (a relation of `shape`) reads its rows through `expected`, for every kind of reader.
+    fn assert_scope_is(shape: &Shape, r: &Relation, expected: fn(&Actor) -> SelectStatement) {
+        let b = sea_orm::DbBackend::Postgres;
+        for actor in actors() {
+            assert_eq!(
+                b.build(&(r.scope)(&actor)).sql,
+                b.build(&expected(&actor)).sql,
+                "{}.{}",
+                shape.type_name,
+                r.name
+            );
+        }
+    }
+
     /// Every shape the planner writes.
     fn shapes() -> [&'static Shape; 11] {
         [
@@ -552,7 +566,6 @@ mod tests {
                 |a| q(scope::plans_of_readable_application(a)),
             ),
         ];
-        let b = sea_orm::DbBackend::Postgres;
         let mut own = 0;
         for shape in shapes {
             for r in shape.relations {
@@ -567,15 +580,7 @@ mod tests {
                 } else {
                     full
                 };
-                for actor in actors() {
-                    assert_eq!(
-                        b.build(&(r.scope)(&actor)).sql,
-                        b.build(&expected(&actor)).sql,
-                        "{}.{}",
-                        shape.type_name,
-                        r.name
-                    );
-                }
+                assert_scope_is(shape, r, *expected);
             }
         }
         assert_eq!(
@@ -588,7 +593,6 @@ mod tests {
     /// users reached from anything else take `scope::users`.
     #[test]
     fn mentors_take_the_assignment_rule() {
-        let b = sea_orm::DbBackend::Postgres;
         let mut mentors = 0;
         for shape in shapes() {
             for r in shape
@@ -603,15 +607,7 @@ mod tests {
                 } else {
                     |a| q(scope::users(a))
                 };
-                for actor in actors() {
-                    assert_eq!(
-                        b.build(&(r.scope)(&actor)).sql,
-                        b.build(&expected(&actor)).sql,
-                        "{}.{}",
-                        shape.type_name,
-                        r.name
-                    );
-                }
+                assert_scope_is(shape, r, expected);
             }
         }
         assert_eq!(mentors, 1, "MentorAssignment.mentor");
