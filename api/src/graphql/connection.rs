@@ -543,20 +543,30 @@ fn json_cursor_value<C: ColumnTrait>(col: C, v: &serde_json::Value) -> AppResult
 }
 
 /// Like [`paginate`], but each row is one JSON document the database builds as text (`json`,
-/// the planner's object of the row) beside its ordering values (`keys_json`, a JSON array in
-/// `order`'s order, as text): the page, its count and everything nested in one statement. The
-/// rows come back as the database's text; nothing parses them into a tree.
+/// the planner's object of the row, read as text: `planner::sql::as_text`) beside its ordering
+/// values (a JSON array of `order`'s columns, as text): the page, its count and everything
+/// nested in one statement. The rows come back as the database's text; nothing parses them
+/// into a tree.
 pub async fn paginate_json<E>(
     db: &DatabaseConnection,
     select: Select<E>,
     json: Expr,
-    keys_json: Expr,
     order: Vec<(E::Column, Order)>,
     args: &PageArgs,
 ) -> AppResult<(Page<String>, TotalCount)>
 where
     E: EntityTrait,
 {
+    use crate::graphql::planner::{as_text, cursor_keys};
+    let backend = db.get_database_backend();
+    let columns: Vec<(&str, bool)> = order
+        .iter()
+        .map(|(c, _)| (sea_orm::IdenStatic::as_str(c), is_uuid(*c)))
+        .collect();
+    let keys_json = as_text(
+        backend,
+        cursor_keys(backend, E::default().table_name(), &columns),
+    );
     let mut total = TotalCount::new(db, select.clone().into_query());
     let keys: Vec<Key> = order
         .iter()
@@ -589,7 +599,7 @@ where
 }
 
 /// Whether a column holds UUIDs (the planner writes them as hex on SQLite).
-pub fn is_uuid<C: ColumnTrait>(col: C) -> bool {
+fn is_uuid<C: ColumnTrait>(col: C) -> bool {
     matches!(
         col.def().get_column_type(),
         sea_orm::sea_query::ColumnType::Uuid

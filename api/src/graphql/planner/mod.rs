@@ -30,6 +30,7 @@ use sea_orm::{EntityTrait, Order, Select};
 pub use build::{instant, uuid};
 pub use collect::Selected;
 pub use shape::{APPLICATION, ASSESSMENT, EDITION, EVENT, ORGANISATION, PRACTICE, Shape, USER};
+pub use sql::{as_text, cursor_keys};
 
 use crate::error::AppResult;
 use crate::graphql::connection::{self, PageArgs};
@@ -174,14 +175,9 @@ where
     let Ok(pairs) = sql::pairs(backend, &rc.actor, shape, &plan.node) else {
         return Ok(None);
     };
-    let keys: Vec<(&str, bool)> = order
-        .iter()
-        .map(|(c, _)| (sea_orm::IdenStatic::as_str(c), connection::is_uuid(*c)))
-        .collect();
     let json = sql::as_text(backend, sql::json_object(backend, pairs));
-    let keys = sql::as_text(backend, sql::cursor_keys(backend, shape.table, &keys));
     let (page, total) =
-        connection::paginate_json(rc.db(), select, json, keys, order.to_vec(), args).await?;
+        connection::paginate_json(rc.db(), select, json, order.to_vec(), args).await?;
     let count = if plan.fields.iter().any(|f| f.name == "totalCount") {
         Some(total.get().await?)
     } else {
