@@ -65,7 +65,7 @@ pub async fn connect(config: &Config) -> Result<(DatabaseConnection, StatementCo
     let max_pages = config
         .sqlite_max_bytes
         .map(|bytes| (bytes / SQLITE_PAGE_BYTES).max(1));
-    opts.max_connections(config.db_max_connections.max(1))
+    opts.max_connections(config.pool_size())
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         // A request waits at most this long for a connection: while the database is away, every
@@ -286,7 +286,7 @@ mod tests {
         let url = format!("sqlite://{}?mode=rwc", path.display());
         let mut config = crate::config::Config::from_env_for_tests();
         config.database_url = url.clone().into();
-        config.db_max_connections = 1;
+        config.db_max_connections = Some(1);
         let (db, _) = super::connect(&config).await.expect("pool");
         db.execute_unprepared("CREATE TABLE t (v INTEGER)")
             .await

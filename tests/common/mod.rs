@@ -209,7 +209,7 @@ pub fn test_config(url: &str) -> Config {
     c.argon2_memory_kib = 1024;
     c.argon2_iterations = 1;
     c.login_failure_delay_ms = 20;
-    c.db_max_connections = 5;
+    c.db_max_connections = Some(5);
     c.log_filter = "warn".into();
     // Off for tests; tests/platform.rs turns it on where it is the subject.
     c.rate_limit_per_minute = 0;

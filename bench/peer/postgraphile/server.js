@@ -11,7 +11,7 @@
 // PEER_COUNT_STATEMENTS=0 to skip that wrapper (it only increments an integer per query).
 //
 // Environment: DATABASE_URL (required), PORT (default 18081), HOST (default 127.0.0.1),
-// PG_SCHEMA (default public), PG_POOL_MAX (default 10, the portal's PEARLS_DB_MAX_CONNECTIONS),
+// PG_SCHEMA (default public), PG_POOL_MAX (default 10; bench/run sets the portal's pool size),
 // EXPORT_SCHEMA (optional path: write the GraphQL SDL there once built).
 "use strict";
 
