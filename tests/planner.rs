@@ -220,6 +220,77 @@ both!(
     }
 );
 
+both!(
+    // The planned object's SQL is kept per caller and selection (`planner/text.rs`): callers
+    // asking the same selection in turn, each twice (the second from the kept text), get their
+    // own rows — exactly what the loaders give them — never another caller's.
+    callers_asking_in_turn_each_get_their_own_planned_rows,
+    tweak = |c| c.response_cache = false,
+    |app: TestApp| async move {
+        use crate::common::fixtures::{World, assign_mentor, user};
+        let w = World::build(&app).await;
+        // A second mentor of Kiel's application: each mentor reads their own assignment only.
+        let second = user(
+            &app,
+            "mentor2@test.example",
+            entity::Role::Mentor,
+            Some(w.partner_org),
+        )
+        .await;
+        assign_mentor(&app.state.db, w.kiel_app, second).await;
+        let loaders = loaders_node(&app).await;
+        let password = crate::common::fixtures::PASSWORD;
+        let mut callers = Vec::new();
+        // Svendborg before Kiel: Kiel's application has a mentor, whom the rule of Svendborg's
+        // users would not show.
+        for email in [
+            "svendborg@test.example",
+            "kiel@test.example",
+            "mentor@test.example",
+            "mentor2@test.example",
+            "partner@test.example",
+            "coordinator@test.example",
+        ] {
+            callers.push((email, app.login(email, password).await));
+        }
+        let v = json!({ "n": 20, "y": null });
+        let mut first: Vec<String> = Vec::new();
+        for round in 0..2 {
+            for (i, (who, token)) in callers.iter().enumerate() {
+                let what = format!("{who}, round {round}");
+                let (planned, cost) =
+                    both_ways(&app, &loaders, Some(token), DASHBOARD, &v, &what).await;
+                assert!(
+                    cost <= 2,
+                    "{what}: {cost} statements (planned: the user's and one)"
+                );
+                assert!(!planned.contains("\"errors\""), "{what}: {planned}");
+                if round == 0 {
+                    first.push(planned);
+                } else {
+                    assert_eq!(planned, first[i], "{what}");
+                }
+            }
+        }
+        // The two municipalities read their own applications, none of the other's.
+        let titles = |body: &str| -> Vec<String> {
+            let v: Value = serde_json::from_str(body).expect("json");
+            v["data"]["applications"]["edges"]
+                .as_array()
+                .expect("edges")
+                .iter()
+                .map(|e| e["node"]["title"].as_str().expect("title").to_owned())
+                .collect()
+        };
+        let (svendborg, kiel) = (titles(&first[0]), titles(&first[1]));
+        assert!(!kiel.is_empty() && !svendborg.is_empty());
+        assert!(
+            kiel.iter().all(|t| !svendborg.contains(t)),
+            "{kiel:?} / {svendborg:?}"
+        );
+    }
+);
+
 // Text that JSON must escape (quotes, a backslash, the tab and line breaks the API accepts —
 // it refuses other control characters) and text it must not
 // (non-ASCII, an emoji, `</script>`): the planner copies the database's JSON text of a string

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
+use crate::graphql::planner::Fragment;
 
 /// Page size when neither `first` nor `last` is given.
 pub const DEFAULT_PAGE: u64 = 20;
@@ -364,26 +365,34 @@ fn direction_and_limit(args: &PageArgs) -> AppResult<(bool, u64)> {
 /// connection, statement and page size after five executions, as for any other statement.
 /// SQLite keeps the bound parameter: its query planner stability guarantee (`SQLITE_ENABLE_QPSG`,
 /// README) already keeps one plan.
+///
+/// A planned page's statement selects the planner's marker, and gets the planned object's text
+/// and values from `planned` here (`planner/text.rs`).
 fn limited<E, R>(
     db: &DatabaseConnection,
     query: Select<E>,
     n: u64,
-) -> sea_orm::SelectorRaw<sea_orm::SelectModel<Counted<R>>>
+    planned: Option<&Fragment>,
+) -> AppResult<sea_orm::SelectorRaw<sea_orm::SelectModel<Counted<R>>>>
 where
     E: EntityTrait,
     R: sea_orm::FromQueryResult,
 {
     let backend = db.get_database_backend();
-    if backend == sea_orm::DbBackend::Postgres {
+    let mut stmt = if backend == sea_orm::DbBackend::Postgres {
         let mut stmt = backend.build(&query.into_query());
         // Appended after ORDER BY (the statement has no LIMIT or OFFSET yet).
         stmt.sql.push_str(&format!(" LIMIT {n}"));
-        <Counted<R> as sea_orm::FromQueryResult>::find_by_statement(stmt)
+        stmt
     } else {
-        <Counted<R> as sea_orm::FromQueryResult>::find_by_statement(
-            backend.build(&query.limit(n).into_query()),
-        )
+        backend.build(&query.limit(n).into_query())
+    };
+    if let Some(fragment) = planned {
+        fragment.splice(&mut stmt)?;
     }
+    Ok(<Counted<R> as sea_orm::FromQueryResult>::find_by_statement(
+        stmt,
+    ))
 }
 
 /// The shared keyset paging: applies the cursors and the order, fetches `limit + 1` rows as `R`
@@ -394,6 +403,7 @@ async fn page_by_keys<E, R>(
     keys: &[Key],
     args: &PageArgs,
     total: &mut TotalCount,
+    planned: Option<&Fragment>,
     values_of: impl Fn(&R) -> AppResult<Vec<CursorValue>>,
 ) -> AppResult<Page<R>>
 where
@@ -428,7 +438,7 @@ where
     let fetched: Vec<Counted<R>> = if limit == 0 {
         Vec::new()
     } else {
-        limited(db, query, limit + 1).all(db).await?
+        limited(db, query, limit + 1, planned)?.all(db).await?
     };
     total.known = match fetched.first() {
         Some(first) => first.total,
@@ -481,12 +491,20 @@ where
         .iter()
         .map(|(c, o)| column_key(*c, o.clone()))
         .collect();
-    let page = page_by_keys(db, select, &keys, args, &mut total, |row: &E::Model| {
-        order
-            .iter()
-            .map(|(col, _)| CursorValue::from_value(row.get(*col)))
-            .collect()
-    })
+    let page = page_by_keys(
+        db,
+        select,
+        &keys,
+        args,
+        &mut total,
+        None,
+        |row: &E::Model| {
+            order
+                .iter()
+                .map(|(col, _)| CursorValue::from_value(row.get(*col)))
+                .collect()
+        },
+    )
     .await?;
     Ok((page, total))
 }
@@ -543,21 +561,22 @@ fn json_cursor_value<C: ColumnTrait>(col: C, v: &serde_json::Value) -> AppResult
 }
 
 /// Like [`paginate`], but each row is one JSON document the database builds as text (`json`,
-/// the planner's object of the row, read as text: `planner::sql::as_text`) beside its ordering
+/// the planner's object of the row, read as text: `planner::sql::as_text`, spliced into the
+/// statement as `planner/text.rs` keeps it) beside its ordering
 /// values (a JSON array of `order`'s columns, as text): the page, its count and everything
 /// nested in one statement. The rows come back as the database's text; nothing parses them
 /// into a tree.
 pub async fn paginate_json<E>(
     db: &DatabaseConnection,
     select: Select<E>,
-    json: Expr,
+    json: &Fragment,
     order: Vec<(E::Column, Order)>,
     args: &PageArgs,
 ) -> AppResult<(Page<String>, TotalCount)>
 where
     E: EntityTrait,
 {
-    use crate::graphql::planner::{as_text, cursor_keys};
+    use crate::graphql::planner::{MARKER, as_text, cursor_keys};
     let backend = db.get_database_backend();
     let columns: Vec<(&str, bool)> = order
         .iter()
@@ -574,20 +593,28 @@ where
         .collect();
     let query = select
         .select_only()
-        .expr_as(json, PLANNED)
+        .expr_as(Expr::cust(MARKER), PLANNED)
         .expr_as(keys_json, PLANNED_KEYS);
-    let page = page_by_keys(db, query, &keys, args, &mut total, |row: &JsonRow| {
-        let values: Vec<serde_json::Value> = serde_json::from_str(&row.keys)
-            .map_err(|e| AppError::internal(format!("planned page: cursor values: {e}")))?;
-        if values.len() != order.len() {
-            return Err(AppError::internal("planned page: cursor values"));
-        }
-        order
-            .iter()
-            .zip(&values)
-            .map(|((col, _), v)| json_cursor_value(*col, v))
-            .collect()
-    })
+    let page = page_by_keys(
+        db,
+        query,
+        &keys,
+        args,
+        &mut total,
+        Some(json),
+        |row: &JsonRow| {
+            let values: Vec<serde_json::Value> = serde_json::from_str(&row.keys)
+                .map_err(|e| AppError::internal(format!("planned page: cursor values: {e}")))?;
+            if values.len() != order.len() {
+                return Err(AppError::internal("planned page: cursor values"));
+            }
+            order
+                .iter()
+                .zip(&values)
+                .map(|((col, _), v)| json_cursor_value(*col, v))
+                .collect()
+        },
+    )
     .await?;
     Ok((
         Page {
@@ -633,6 +660,7 @@ where
         &keys,
         args,
         &mut total,
+        None,
         |row: &Ranked<E::Model>| {
             let mut values = vec![CursorValue::I(row.rank)];
             for (col, _) in &order {

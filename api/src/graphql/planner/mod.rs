@@ -16,6 +16,7 @@ mod build;
 mod collect;
 mod shape;
 mod sql;
+mod text;
 
 use std::borrow::Cow;
 use std::sync::Mutex;
@@ -31,6 +32,7 @@ pub use build::{instant, uuid};
 pub use collect::Selected;
 pub use shape::{APPLICATION, ASSESSMENT, EDITION, EVENT, ORGANISATION, PRACTICE, Shape, USER};
 pub use sql::{as_text, cursor_keys};
+pub use text::{Fragment, MARKER};
 
 use crate::error::AppResult;
 use crate::graphql::connection::{self, PageArgs};
@@ -158,7 +160,7 @@ fn plan_connection(fields: Vec<Selected>) -> Option<ConnectionPlan> {
 /// primary key.
 pub async fn connection<E>(
     ctx: &Context<'_>,
-    shape: &Shape,
+    shape: &'static Shape,
     types: &ConnectionTypes,
     select: Select<E>,
     order: &[(E::Column, Order)],
@@ -172,12 +174,11 @@ where
         return Ok(None);
     };
     let backend = rc.db().get_database_backend();
-    let Ok(pairs) = sql::pairs(backend, &rc.actor, shape, &plan.node) else {
+    let Ok(json) = text::planned(backend, &rc.actor, shape, &plan.node) else {
         return Ok(None);
     };
-    let json = sql::as_text(backend, sql::json_object(backend, pairs));
     let (page, total) =
-        connection::paginate_json(rc.db(), select, json, order.to_vec(), args).await?;
+        connection::paginate_json(rc.db(), select, &json, order.to_vec(), args).await?;
     let count = if plan.fields.iter().any(|f| f.name == "totalCount") {
         Some(total.get().await?)
     } else {
