@@ -54,8 +54,8 @@ pub struct Config {
     pub database_url: SecretString,
 
     /// Maximum pooled database connections per process [default: 32 on PostgreSQL, 10 on
-    /// SQLite]. A node with N nodes beside it on one PostgreSQL needs N × (pool + 1, its
-    /// LISTEN connection) of the server's `max_connections`.
+    /// SQLite]. N nodes on one PostgreSQL need N × (pool + 1: each node's LISTEN connection)
+    /// of the server's `max_connections`.
     #[arg(long, env = "PEARLS_DB_MAX_CONNECTIONS", global = true)]
     pub db_max_connections: Option<u32>,
 

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
-use crate::graphql::planner::Fragment;
+use crate::graphql::planner::{Fragment, MARKER, as_text, cursor_keys};
 
 /// Page size when neither `first` nor `last` is given.
 pub const DEFAULT_PAGE: u64 = 20;
@@ -576,7 +576,6 @@ pub async fn paginate_json<E>(
 where
     E: EntityTrait,
 {
-    use crate::graphql::planner::{MARKER, as_text, cursor_keys};
     let backend = db.get_database_backend();
     let columns: Vec<(&str, bool)> = order
         .iter()

@@ -54,7 +54,7 @@ pub struct Fragment {
     len: usize,
 }
 
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 enum Piece {
     Text(String),
     /// The n-th value of the fragment (0-based).
@@ -117,36 +117,30 @@ fn render(b: DbBackend, expr: Expr) -> Result<Fragment, Unsupported> {
     let values = stmt.values.map(|v| v.0).unwrap_or_default();
     let text = stmt.sql.strip_prefix("SELECT ").ok_or(Unsupported)?;
     let pieces = split(b, text);
-    let params: Vec<usize> = pieces
+    let params = params(&pieces);
+    // Each value bound once, where the backend wrote it (both number them in order of
+    // appearance), and nothing else looked like a placeholder: otherwise the planner does not
+    // answer (the resolvers do).
+    if !params.iter().copied().eq(0..values.len()) {
+        return Err(Unsupported);
+    }
+    Ok(Fragment {
+        backend: b,
+        len: text.len() + 4 * values.len(),
+        pieces,
+        values,
+    })
+}
+
+/// The values the placeholders of `pieces` bind, in order of appearance.
+fn params(pieces: &[Piece]) -> Vec<usize> {
+    pieces
         .iter()
         .filter_map(|p| match p {
             Piece::Param(i) => Some(*i),
             Piece::Text(_) => None,
         })
-        .collect();
-    // Every value is bound exactly where the backend wrote it, and nothing else looked like a
-    // placeholder: otherwise the planner does not answer (the resolvers do).
-    let expected: Vec<usize> = match b {
-        DbBackend::Postgres => {
-            let mut seen = params.clone();
-            seen.sort_unstable();
-            seen.dedup();
-            if seen != (0..values.len()).collect::<Vec<_>>() {
-                return Err(Unsupported);
-            }
-            params.clone()
-        }
-        _ => (0..values.len()).collect(),
-    };
-    if params != expected {
-        return Err(Unsupported);
-    }
-    Ok(Fragment {
-        backend: b,
-        len: text.len() + 4 * params.len(),
-        pieces,
-        values,
-    })
+        .collect()
 }
 
 /// The text between placeholders: `$n` on PostgreSQL, `?` on SQLite, outside quoted strings
@@ -221,41 +215,29 @@ impl Fragment {
             return Err(broken());
         }
         let (before, after) = (&stmt.sql[..at], &stmt.sql[at + MARKER.len()..]);
+        // PostgreSQL numbers its placeholders: the fragment's follow the statement's own. SQLite's
+        // are positional: the fragment's values come first, which holds only if nothing before
+        // the marker binds one.
+        let numbered = self.backend == DbBackend::Postgres;
+        if !numbered && !params(&split(self.backend, before)).is_empty() {
+            return Err(broken());
+        }
         let own = stmt.values.take().map(|v| v.0).unwrap_or_default();
         let mut sql = String::with_capacity(stmt.sql.len() + self.len);
         sql.push_str(before);
-        let values = match self.backend {
-            DbBackend::Postgres => {
-                for p in &self.pieces {
-                    match p {
-                        Piece::Text(t) => sql.push_str(t),
-                        Piece::Param(i) => {
-                            let _ = write!(sql, "${}", own.len() + i + 1);
-                        }
-                    }
+        for p in &self.pieces {
+            match p {
+                Piece::Text(t) => sql.push_str(t),
+                Piece::Param(i) if numbered => {
+                    let _ = write!(sql, "${}", own.len() + i + 1);
                 }
-                let mut values = own;
-                values.extend(self.values.iter().cloned());
-                values
+                Piece::Param(_) => sql.push('?'),
             }
-            _ => {
-                // Positional: the fragment's values come first only if nothing before it binds.
-                if !split(self.backend, before)
-                    .iter()
-                    .all(|p| matches!(p, Piece::Text(_)))
-                {
-                    return Err(broken());
-                }
-                for p in &self.pieces {
-                    match p {
-                        Piece::Text(t) => sql.push_str(t),
-                        Piece::Param(_) => sql.push('?'),
-                    }
-                }
-                let mut values = self.values.clone();
-                values.extend(own);
-                values
-            }
+        }
+        let values = if numbered {
+            own.into_iter().chain(self.values.iter().cloned()).collect()
+        } else {
+            self.values.iter().cloned().chain(own).collect()
         };
         sql.push_str(after);
         stmt.sql = sql;
@@ -274,20 +256,9 @@ mod tests {
             DbBackend::Postgres,
             r#"f('a$1''b', "x$2""y", $1) > $12 AND '?' = $2"#,
         );
-        let params: Vec<&Piece> = pg.iter().filter(|p| matches!(p, Piece::Param(_))).collect();
-        assert_eq!(
-            params,
-            [&Piece::Param(0), &Piece::Param(11), &Piece::Param(1)]
-        );
+        assert_eq!(params(&pg), [0, 11, 1]);
         let lite = split(DbBackend::Sqlite, r#"f('?', "?", ?) > ? AND "a""?" = ?"#);
-        let params: Vec<&Piece> = lite
-            .iter()
-            .filter(|p| matches!(p, Piece::Param(_)))
-            .collect();
-        assert_eq!(
-            params,
-            [&Piece::Param(0), &Piece::Param(1), &Piece::Param(2)]
-        );
+        assert_eq!(params(&lite), [0, 1, 2]);
     }
 
     fn fragment(b: DbBackend) -> Fragment {
