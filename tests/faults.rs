@@ -429,3 +429,92 @@ async fn a_postgres_outage_is_answered_fast_and_recovers_without_restart() {
     )
     .await;
 }
+
+/// The read lane's connections now, from `/metrics`: (in use, idle).
+async fn lane_connections(node: &TestApp) -> (u64, u64) {
+    let (status, _, body) = node.download("/metrics", None).await;
+    assert_eq!(status, 200);
+    let text = String::from_utf8(body).expect("text");
+    let gauge = |state: &str| {
+        text.lines()
+            .find_map(|l| {
+                l.strip_prefix(&format!(
+                    "pearls_db_read_lane_connections{{state=\"{state}\"}} "
+                ))
+            })
+            .unwrap_or_else(|| panic!("no read-lane gauge for {state}:\n{text}"))
+            .trim()
+            .parse::<u64>()
+            .expect("a number")
+    };
+    (gauge("in_use"), gauge("idle"))
+}
+
+const ME: &str = "{ me { email role } }";
+
+/// `n` concurrent `me` requests, every one answered with the caller; the statements the node
+/// ran meanwhile.
+async fn all_answered(node: &TestApp, token: &str, n: usize) -> u64 {
+    let before = node.statements();
+    let answers =
+        futures_util::future::join_all((0..n).map(|_| node.gql_as(Some(token), ME, json!({}))))
+            .await;
+    for (status, body) in &answers {
+        assert_eq!(*status, 200, "{body}");
+        assert_eq!(body["data"]["me"]["role"], "COORDINATOR", "{body}");
+    }
+    node.statements() - before
+}
+
+// The authenticating statement runs on the read lane (`db/lane.rs`), whose connections are
+// never tested before use. Its size bounds the connections it holds however many requests
+// come at once, and switched off (0) every statement runs through the pool as before.
+both!(
+    the_read_lane_holds_at_most_its_size,
+    |app: TestApp| async move {
+        let token = app.coordinator().await;
+        for _ in 0..3 {
+            // One statement each, the authenticating one, whichever way it runs.
+            assert_eq!(all_answered(&app, &token, 12).await, 12);
+            let (in_use, idle) = lane_connections(&app).await;
+            assert_eq!(in_use, 0);
+            assert!((1..=3).contains(&idle), "{idle} idle lane connections");
+        }
+        let off = app.node_with(|c| c.db_read_lane = Some(0)).await;
+        assert_eq!(all_answered(&off, &token, 12).await, 12);
+        assert_eq!(lane_connections(&off).await, (0, 0));
+    }
+);
+
+/// The lane's connections are not pinged before use, so PostgreSQL ending them while they sit
+/// idle (a restart, a failover, an administrator) must still cost no request its answer: the
+/// broken connection's statement is a read, run again on a new connection.
+#[actix_web::test]
+async fn postgres_backends_killed_under_the_idle_read_lane_cost_no_answer() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    let token = app.coordinator().await;
+    let killer = app.own_connection().await;
+    for round in 0..3 {
+        all_answered(&app, &token, 12).await;
+        let (_, idle) = lane_connections(&app).await;
+        assert!(idle >= 1, "round {round}: the lane keeps its connections");
+        let killed = killer
+            .query_all_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            ))
+            .await
+            .expect("terminate backends");
+        // Every pooled, listening and lane connection of the node, each waited for until gone.
+        assert!(
+            killed.len() as u64 > idle,
+            "round {round}: {} backends ended",
+            killed.len()
+        );
+        all_answered(&app, &token, 12).await;
+    }
+    killer.close().await.ok();
+}

@@ -53,11 +53,18 @@ pub struct Config {
     )]
     pub database_url: SecretString,
 
-    /// Maximum pooled database connections per process [default: 32 on PostgreSQL, 10 on
-    /// SQLite]. N nodes on one PostgreSQL need N × (pool + 1: each node's LISTEN connection)
-    /// of the server's `max_connections`.
+    /// Maximum pooled database connections per process [default: 28 on PostgreSQL, 10 on
+    /// SQLite]. N nodes on one PostgreSQL need N × (pool + read lane + 1: each node's LISTEN
+    /// connection) of the server's `max_connections`.
     #[arg(long, env = "PEARLS_DB_MAX_CONNECTIONS", global = true)]
     pub db_max_connections: Option<u32>,
+
+    /// Connections of the read lane per process [default: 16; 0 switches it off]: the
+    /// authenticating statement every request runs first gets connections of its own, used
+    /// without sqlx's two pings per statement (`db/lane.rs`). N nodes on one PostgreSQL need
+    /// N × (pool + lane + 1) of the server's `max_connections`.
+    #[arg(long, env = "PEARLS_DB_READ_LANE", global = true)]
+    pub db_read_lane: Option<u32>,
 
     /// Longest wait for a pooled database connection, in milliseconds. While the database is
     /// away, every request is answered UNAVAILABLE (HTTP 503) within this time.
@@ -444,12 +451,23 @@ impl Config {
     /// each ending when a busy worker thread next polls the request: under load a connection
     /// is held ~2 ms for a 0.2 ms statement. With 10 connections that wait was the limit:
     /// 17–19 % of two cores stayed idle at saturation, and 32 served the municipality's
-    /// dashboard page 20 % faster and `me` 26 % faster (BENCHMARKS.md, Stop 26). SQLite's
-    /// connections each run on a thread of their own and keep their own page cache: 10.
+    /// dashboard page 20 % faster and `me` 26 % faster (BENCHMARKS.md, Stop 26). Since the
+    /// authenticating statement runs on the read lane, 28 serve as 32 did (municipality
+    /// 1,890 against 1,826 req/s, coordinator 1,000 against 993; Stop 27), and one node's
+    /// pool, lane and LISTEN connection (45) leave room for two nodes in PostgreSQL's default
+    /// `max_connections`. SQLite's connections each run on a thread of their own and keep
+    /// their own page cache: 10.
     pub fn pool_size(&self) -> u32 {
         self.db_max_connections
-            .unwrap_or(if self.is_sqlite() { 10 } else { 32 })
+            .unwrap_or(if self.is_sqlite() { 10 } else { 28 })
             .max(1)
+    }
+
+    /// The read lane's size: as set, or 16 (`db/lane.rs`). `me` on PostgreSQL, scale 1000:
+    /// 8 against 16 in one run 6,458 against 8,276 req/s; 24 against 16 in another 7,177
+    /// against 7,421 (BENCHMARKS.md, Stop 27).
+    pub fn read_lane_size(&self) -> u32 {
+        self.db_read_lane.unwrap_or(16)
     }
 
     /// Whether the database URL points at SQLite.
@@ -489,7 +507,7 @@ mod tests {
         let mut c = Config::from_env_for_tests();
         assert_eq!(c.pool_size(), 10, "the embedded default is SQLite");
         c.database_url = "postgres://postgres@127.0.0.1/pearls".to_owned().into();
-        assert_eq!(c.pool_size(), 32);
+        assert_eq!(c.pool_size(), 28);
         c.db_max_connections = Some(12);
         assert_eq!(c.pool_size(), 12);
         c.db_max_connections = Some(0);

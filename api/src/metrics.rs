@@ -6,7 +6,8 @@
 //!   node sees are kept, every later or anonymous one counts as `other`/`anonymous`, so a client
 //!   inventing names cannot grow the registry;
 //! - `pearls_graphql_errors_total` by `extensions.code` (a fixed set);
-//! - `pearls_db_statements_total`, `pearls_db_pool_connections` (in use, idle);
+//! - `pearls_db_statements_total`, `pearls_db_pool_connections` and
+//!   `pearls_db_read_lane_connections` (in use, idle; `db/lane.rs`);
 //! - `pearls_subscription_sockets_open`, `pearls_http_requests_in_flight`;
 //! - the response cache's counters (`graphql/cache.rs`) and the process's own (`process_*`:
 //!   CPU seconds, resident memory, open file descriptors, start time).
@@ -28,6 +29,7 @@ pub struct Metrics {
     durations: HistogramVec,
     errors: IntCounterVec,
     pool: IntGaugeVec,
+    lane: IntGaugeVec,
     /// Open graphql-transport-ws sockets.
     pub sockets: prometheus::IntGauge,
     names: Mutex<HashSet<String>>,
@@ -67,6 +69,13 @@ impl Metrics {
                 ),
                 &["state"],
             )?,
+            lane: IntGaugeVec::new(
+                Opts::new(
+                    "pearls_db_read_lane_connections",
+                    "Read-lane connections of this node, by state (in_use, idle)",
+                ),
+                &["state"],
+            )?,
             sockets: prometheus::IntGauge::new(
                 "pearls_subscription_sockets_open",
                 "Subscription WebSocket connections open on this node",
@@ -81,6 +90,7 @@ impl Metrics {
         registry.register(Box::new(self.durations.clone()))?;
         registry.register(Box::new(self.errors.clone()))?;
         registry.register(Box::new(self.pool.clone()))?;
+        registry.register(Box::new(self.lane.clone()))?;
         registry.register(Box::new(self.sockets.clone()))
     }
 
@@ -128,8 +138,8 @@ impl Metrics {
         }
     }
 
-    /// The pool's connections now.
-    pub fn pool(&self, db: &sea_orm::DatabaseConnection) {
+    /// The pool's and the read lane's connections now.
+    pub fn pool(&self, db: &sea_orm::DatabaseConnection, lane: &crate::db::lane::ReadLane) {
         let (size, idle) = match db.get_database_backend() {
             sea_orm::DbBackend::Postgres => {
                 let p = db.get_postgres_connection_pool();
@@ -145,6 +155,10 @@ impl Metrics {
             .with_label_values(&["in_use"])
             .set(i64::from(size - idle));
         self.pool.with_label_values(&["idle"]).set(i64::from(idle));
+        let (in_use, idle) = lane.connections();
+        let gauge = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        self.lane.with_label_values(&["in_use"]).set(gauge(in_use));
+        self.lane.with_label_values(&["idle"]).set(gauge(idle));
     }
 }
 

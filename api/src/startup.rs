@@ -74,8 +74,16 @@ pub fn build_state(
     let keys = TokenKeys::from_config(config).map_err(err)?;
     let passwords =
         Passwords::new(config.argon2_memory_kib, config.argon2_iterations).map_err(err)?;
+    let lane = Arc::new(crate::db::lane::ReadLane::new(
+        db.clone(),
+        config.read_lane_size(),
+        std::time::Duration::from_millis(config.db_acquire_timeout_ms.max(1)),
+        config.request_timeout(),
+        statements.clone(),
+    ));
     Ok(AppState {
         db,
+        lane,
         config: Arc::new(config.clone()),
         keys: Arc::new(keys),
         passwords,
@@ -299,7 +307,7 @@ fn run(listener: TcpListener, state: AppState) -> Result<Server, StartupError> {
                         return Box::pin(async move { Ok(res) })
                             as std::pin::Pin<Box<dyn std::future::Future<Output = _>>>;
                     }
-                    node.metrics.pool(&node.db);
+                    node.metrics.pool(&node.db, &node.lane);
                 }
                 let id = req.extensions().get::<RequestId>().map(|r| r.to_string());
                 let counted = (req.path() != "/metrics").then(|| InFlight::enter(&in_flight));

@@ -14,6 +14,8 @@ use crate::live::EventBus;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// Connections of their own for the authenticating statement (`db/lane.rs`).
+    pub lane: Arc<crate::db::lane::ReadLane>,
     pub config: Arc<Config>,
     pub keys: Arc<TokenKeys>,
     pub passwords: Passwords,

@@ -210,6 +210,8 @@ pub fn test_config(url: &str) -> Config {
     c.argon2_iterations = 1;
     c.login_failure_delay_ms = 20;
     c.db_max_connections = Some(5);
+    // Small, so that tests fill it (tests/faults.rs counts on three).
+    c.db_read_lane = Some(3);
     c.log_filter = "warn".into();
     // Off for tests; tests/platform.rs turns it on where it is the subject.
     c.rate_limit_per_minute = 0;

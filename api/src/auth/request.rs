@@ -137,7 +137,7 @@ fn principal_of(u: &user::Model) -> Principal {
 pub async fn authenticate_token(state: &AppState, token: &str) -> AppResult<Authenticated> {
     if token.starts_with(crate::integrations::PREFIX) {
         let (integration, expires_at, data_version) =
-            crate::integrations::authenticate(&state.db, &state.clock, token).await?;
+            crate::integrations::authenticate(state, token).await?;
         return Ok(Authenticated {
             actor: Actor::Integration(integration),
             user: None,
@@ -158,8 +158,8 @@ pub async fn authenticate_token(state: &AppState, token: &str) -> AppResult<Auth
     // One statement: the user, their organisation, whether the session is live, and the data
     // version (so a response-cache hit costs nothing more).
     let row = state
-        .db
-        .query_one_raw(auth_statement(state.db.get_database_backend(), id, session))
+        .lane
+        .query_one(auth_statement(state.lane.backend(), id, session))
         .await?
         .ok_or_else(invalid)?;
     let user = user::Model::from_query_result(&row, "A_")?;

@@ -118,19 +118,23 @@ fn invalid() -> AppError {
 /// (read by the same statement). Notes when it was last used (at most once a minute, so polling
 /// dashboards do not write on every request).
 pub async fn authenticate(
-    db: &DatabaseConnection,
-    clock: &crate::clock::Clock,
+    state: &crate::state::AppState,
     secret: &str,
 ) -> AppResult<(Integration, Option<DateTime<Utc>>, i64)> {
-    use sea_orm::{ConnectionTrait, FromQueryResult, QuerySelect, QueryTrait};
-    let now = clock.now();
+    use sea_orm::{FromQueryResult, QuerySelect, QueryTrait};
+    let db = &state.db;
+    let now = state.clock.now();
     let q = integration_token::Entity::find()
         .filter(integration_token::Column::TokenHash.eq(crate::auth::sha256_hex(secret.as_bytes())))
         .expr_as(
             crate::db::data_version_expr(),
             crate::db::DATA_VERSION_COLUMN,
         );
-    let row = db.query_one(&q.into_query()).await?.ok_or_else(invalid)?;
+    let row = state
+        .lane
+        .query_one(state.lane.backend().build(&q.into_query()))
+        .await?
+        .ok_or_else(invalid)?;
     let token = integration_token::Model::from_query_result(&row, "")?;
     let data_version: i64 = row.try_get("", crate::db::DATA_VERSION_COLUMN)?;
     if token.revoked_at.is_some() || token.expires_at.is_some_and(|e| e <= now) {

@@ -1,4 +1,7 @@
-//! Database connection, migrations and transactions, the same for SQLite and PostgreSQL.
+//! Database connection, migrations and transactions, the same for SQLite and PostgreSQL; the
+//! read lane for the authenticating statement ([`lane`]).
+
+pub mod lane;
 
 use std::time::Duration;
 
@@ -93,19 +96,23 @@ pub async fn connect(config: &Config) -> Result<(DatabaseConnection, StatementCo
     let mut db = Database::connect(opts).await?;
     let counter = StatementCounter::default();
     let c = counter.clone();
-    db.set_metric_callback(move |info| {
-        c.0.inc();
-        crate::telemetry::statement_span(info);
-        let ms = info.elapsed.as_secs_f64() * 1000.0;
-        if info.failed {
-            tracing::debug!(target: "pearls_api::sql", sql = %info.statement, ms, "statement failed");
-        } else if info.elapsed >= SLOW_STATEMENT {
-            tracing::warn!(target: "pearls_api::sql", sql = %info.statement, ms, "slow statement");
-        } else {
-            tracing::trace!(target: "pearls_api::sql", sql = %info.statement, ms, "statement");
-        }
-    });
+    db.set_metric_callback(move |info| observe(&c, info));
     Ok((db, counter))
+}
+
+/// What every statement run by this process leaves behind, whether the pool or the read lane
+/// ran it: one count, its trace span, and a log line (a warning when slow).
+fn observe(counter: &StatementCounter, info: &sea_orm::metric::Info<'_>) {
+    counter.0.inc();
+    crate::telemetry::statement_span(info);
+    let ms = info.elapsed.as_secs_f64() * 1000.0;
+    if info.failed {
+        tracing::debug!(target: "pearls_api::sql", sql = %info.statement, ms, "statement failed");
+    } else if info.elapsed >= SLOW_STATEMENT {
+        tracing::warn!(target: "pearls_api::sql", sql = %info.statement, ms, "slow statement");
+    } else {
+        tracing::trace!(target: "pearls_api::sql", sql = %info.statement, ms, "statement");
+    }
 }
 
 /// How long a SQLite writer waits for another's write lock before the request is answered
