@@ -19,7 +19,8 @@
 //!   instead, so nothing half-read is ever reused and no ping on release is needed.
 //! - It is bounded: at most `size` connections exist, a caller waits for one at most the
 //!   pool's acquire timeout (then UNAVAILABLE, as the pool answers), and a statement is given
-//!   at most the request time limit. Connections idle longer than [`IDLE`] are closed.
+//!   at most the request time limit. A kept connection idle longer than [`IDLE`] is closed,
+//!   not used, the next time the lane takes one.
 //! - Every statement is counted and traced as the pool's are ([`super::observe`]).
 //!
 //! Writes and transactions always use the pool: its pings and its check of a released
